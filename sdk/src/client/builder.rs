@@ -1,0 +1,290 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};
+use url::Url;
+
+use super::origin::Origin;
+use super::{Client, ClientInner};
+use crate::error::Error;
+use crate::operation::PollConfig;
+use crate::retry::{BreakerConfig, BudgetConfig, CircuitBreaker, RetryBudget, RetryPolicy};
+use crate::store::{MemoryStore, Store};
+
+/// The default header that carries idempotency keys.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+
+/// Configures and builds a [`Client`]. Start with [`Client::builder`].
+///
+/// Every setting has a production default: 10 s connect timeout, 30 s per attempt,
+/// a 2 min overall deadline, [`RetryPolicy::default`], a shared retry budget, a
+/// per-host circuit breaker, an in-memory idempotency store and a 24 h key TTL.
+pub struct ClientBuilder {
+    base_url: String,
+    headers: Vec<(String, String)>,
+    credentials: Vec<(String, String)>,
+    user_agent: String,
+    connect_timeout: Duration,
+    attempt_timeout: Duration,
+    deadline: Option<Duration>,
+    retry: RetryPolicy,
+    budget: Option<BudgetConfig>,
+    breaker: BreakerConfig,
+    store: Arc<dyn Store>,
+    key_ttl: Duration,
+    key_header: String,
+    trusted_origins: Vec<String>,
+    poll: PollConfig,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("headers", &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("credentials", &"<redacted>")
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(base_url: impl Into<String>) -> Self {
+        ClientBuilder {
+            base_url: base_url.into(),
+            headers: Vec::new(),
+            credentials: Vec::new(),
+            user_agent: format!("oncely-rust/{}", env!("CARGO_PKG_VERSION")),
+            connect_timeout: Duration::from_secs(10),
+            attempt_timeout: Duration::from_secs(30),
+            deadline: Some(Duration::from_secs(120)),
+            retry: RetryPolicy::default(),
+            budget: Some(BudgetConfig::default()),
+            breaker: BreakerConfig::default(),
+            store: Arc::new(MemoryStore::new()),
+            key_ttl: Duration::from_secs(24 * 60 * 60),
+            key_header: IDEMPOTENCY_KEY_HEADER.to_string(),
+            trusted_origins: Vec::new(),
+            poll: PollConfig::default(),
+        }
+    }
+
+    /// A header sent on every request to the API's origin.
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sends `Authorization: Bearer <token>`. Never logged, never sent to another origin.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.credentials
+            .push((AUTHORIZATION.as_str().to_string(), format!("Bearer {}", token.into())));
+        self
+    }
+
+    /// Sends an API key in the header `header` (e.g. `X-Api-Key`). Never logged,
+    /// never sent to another origin.
+    pub fn api_key(mut self, header: impl Into<String>, key: impl Into<String>) -> Self {
+        self.credentials.push((header.into(), key.into()));
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.user_agent = agent.into();
+        self
+    }
+
+    /// How long establishing a connection may take.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one attempt (send and read the whole answer) may take.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// How long a whole call may take, all attempts and waits included
+    /// (`None`: no overall limit).
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The retry policy for every call (a call may override it).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The retry budget shared by every call (`None`: unlimited retries).
+    pub fn retry_budget(mut self, budget: Option<BudgetConfig>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The per-host circuit breaker settings.
+    pub fn circuit_breaker(mut self, config: BreakerConfig) -> Self {
+        self.breaker = config;
+        self
+    }
+
+    /// Where idempotency records are kept (default: in memory).
+    pub fn store(mut self, store: impl Store + 'static) -> Self {
+        self.store = Arc::new(store);
+        self
+    }
+
+    /// A store already shared with other clients.
+    pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// How long idempotency records live (default 24 h, as most servers keep keys).
+    pub fn key_ttl(mut self, ttl: Duration) -> Self {
+        self.key_ttl = ttl;
+        self
+    }
+
+    /// The header that carries idempotency keys (default `Idempotency-Key`).
+    pub fn idempotency_header(mut self, name: impl Into<String>) -> Self {
+        self.key_header = name.into();
+        self
+    }
+
+    /// Another origin (`https://host[:port]`) allowed to receive the client's
+    /// credentials and default headers, e.g. a status host of long-running
+    /// operations. By default only the base URL's origin receives them.
+    pub fn trust_origin(mut self, origin: impl Into<String>) -> Self {
+        self.trusted_origins.push(origin.into());
+        self
+    }
+
+    /// How long-running operations are polled.
+    pub fn poll_config(mut self, poll: PollConfig) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    /// Validates the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let base = parse_base_url(&self.base_url)?;
+        let mut trusted = vec![Origin::of(&base)];
+        for origin in &self.trusted_origins {
+            let url = Url::parse(origin).map_err(|e| Error::invalid(format!("trusted origin {origin:?}"), e.to_string()))?;
+            trusted.push(Origin::of(&url));
+        }
+        let headers = header_map(&self.headers, "default header", false)?;
+        let credentials = header_map(&self.credentials, "credential header", true)?;
+        let key_header = HeaderName::try_from(self.key_header.as_str())
+            .map_err(|e| Error::invalid(format!("idempotency header name {:?}", self.key_header), e.to_string()))?;
+        let user_agent = HeaderValue::try_from(self.user_agent.as_str())
+            .map_err(|e| Error::invalid(format!("user agent {:?}", self.user_agent), e.to_string()))?;
+        let mut transport_headers = HeaderMap::new();
+        transport_headers.insert(USER_AGENT, user_agent);
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(transport_headers)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| Error::invalid("HTTP transport", e.to_string()))?;
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                base,
+                http,
+                headers,
+                credentials,
+                trusted,
+                attempt_timeout: self.attempt_timeout,
+                deadline: self.deadline,
+                retry: self.retry,
+                budget: self.budget.map(RetryBudget::new).unwrap_or_else(RetryBudget::unlimited),
+                breaker: CircuitBreaker::new(self.breaker),
+                store: self.store,
+                key_ttl: self.key_ttl,
+                key_header,
+                poll: self.poll,
+                last_purge_ms: std::sync::atomic::AtomicI64::new(0),
+            }),
+        })
+    }
+}
+
+/// Parses and checks a base URL: absolute, `http` or `https`, with a host.
+fn parse_base_url(raw: &str) -> Result<Url, Error> {
+    let what = || format!("base URL {raw:?}");
+    let url = Url::parse(raw).map_err(|e| {
+        let hint = if !raw.contains("://") { " (it needs a scheme, e.g. https://)" } else { "" };
+        Error::invalid(what(), format!("{e}{hint}"))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::invalid(
+            what(),
+            format!("scheme {:?} is not http or https (does it lack a scheme, e.g. https://?)", url.scheme()),
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid(what(), "it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid(what(), "it must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
+fn header_map(pairs: &[(String, String)], what: &str, sensitive: bool) -> Result<HeaderMap, Error> {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        let header = HeaderName::try_from(name.as_str())
+            .map_err(|e| Error::invalid(format!("{what} name {name:?}"), e.to_string()))?;
+        let mut value = HeaderValue::try_from(value.as_str())
+            // The value may be a secret: name the header, never echo the value.
+            .map_err(|e| Error::invalid(format!("{what} {name:?} value"), e.to_string()))?;
+        value.set_sensitive(sensitive || super::redact::is_sensitive_header(&header));
+        map.append(header, value);
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(base: &str) -> String {
+        Client::builder(base).build().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn base_url_errors_name_the_problem() {
+        assert!(err("localhost:8080").contains("not http or https"), "{}", err("localhost:8080"));
+        assert!(err("api.example.com/v1").contains("needs a scheme"), "{}", err("api.example.com/v1"));
+        assert!(err("ftp://example.com").contains("not http or https"));
+        assert!(err("https://example.com/?a=1").contains("query"));
+        assert!(err("").contains("base URL \"\""));
+        assert!(Client::builder("https://api.example.com/v1").build().is_ok());
+    }
+
+    #[test]
+    fn bad_headers_are_typed_errors_without_the_secret() {
+        let e = Client::builder("https://a.example").bearer_token("se\ncret").build().unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }));
+        assert!(!e.to_string().contains("se\ncret"));
+        let e = Client::builder("https://a.example").default_header("bad header", "x").build().unwrap_err();
+        assert!(e.to_string().contains("bad header"), "{e}");
+    }
+
+    #[test]
+    fn debug_output_redacts_credentials() {
+        let b = Client::builder("https://a.example").bearer_token("sk_live_123").api_key("X-Api-Key", "k_456");
+        assert!(!format!("{b:?}").contains("sk_live_123"));
+        let c = b.build().unwrap();
+        let text = format!("{c:?}");
+        assert!(!text.contains("sk_live_123") && !text.contains("k_456"), "{text}");
+    }
+}

@@ -1,0 +1,152 @@
+//! The client: configuration, request building and the request pipeline.
+//!
+//! A call flows through small stages, each in its own module: the
+//! [`RequestBuilder`] renders the URL and body; the pipeline then applies the
+//! overall deadline, the retry loop (policy, budget, circuit breaker), the
+//! idempotency stage (key, store record, stored replay) and the credentials
+//! stage (only to trusted origins) around one transport attempt.
+
+mod body;
+mod builder;
+mod origin;
+mod pipeline;
+mod redact;
+mod request;
+mod response;
+
+pub use body::Multipart;
+pub use builder::{ClientBuilder, IDEMPOTENCY_KEY_HEADER};
+pub use request::RequestBuilder;
+pub use response::Response;
+
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, Method};
+use url::Url;
+
+use crate::operation::PollConfig;
+use crate::retry::{CircuitBreaker, RetryBudget, RetryPolicy};
+use crate::store::Store;
+use origin::Origin;
+
+/// A client for one API. Cheap to clone: clones share the connection pool, the
+/// retry budget, the circuit breaker and the idempotency store.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), oncely::Error> {
+/// let client = oncely::Client::builder("https://api.example.com").bearer_token("sk_test").build()?;
+/// let order: serde_json::Value = client
+///     .post("/orders")
+///     .json(&serde_json::json!({"sku": "A-1", "quantity": 2}))
+///     .intent_id("cart-8812")          // same intent, same key, even after a restart
+///     .send_json()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    base: Url,
+    http: reqwest::Client,
+    headers: HeaderMap,
+    credentials: HeaderMap,
+    trusted: Vec<Origin>,
+    attempt_timeout: Duration,
+    deadline: Option<Duration>,
+    retry: RetryPolicy,
+    budget: RetryBudget,
+    breaker: CircuitBreaker,
+    store: Arc<dyn Store>,
+    key_ttl: Duration,
+    key_header: HeaderName,
+    poll: PollConfig,
+    /// When expired idempotency records were last purged (Unix ms).
+    last_purge_ms: AtomicI64,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base.as_str())
+            .field("default_headers", &self.inner.headers.keys().collect::<Vec<_>>())
+            .field("credentials", &self.inner.credentials.keys().collect::<Vec<_>>())
+            .field("retry", &self.inner.retry)
+            .field("store", &self.inner.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client for the API at `base_url` (`https://host/prefix`).
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(base_url)
+    }
+
+    /// A request with any method. `path` is a template relative to the base URL
+    /// (`/orders/{order_id}`; fill it with [`RequestBuilder::path_param`]) or an
+    /// absolute `http(s)://` URL.
+    pub fn request(&self, method: Method, path: impl Into<String>) -> RequestBuilder {
+        RequestBuilder::new(self.clone(), method, path.into())
+    }
+
+    /// A `GET` request.
+    pub fn get(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    /// A `POST` request (sent with an idempotency key).
+    pub fn post(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::POST, path)
+    }
+
+    /// A `PUT` request.
+    pub fn put(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PUT, path)
+    }
+
+    /// A `PATCH` request (sent with an idempotency key).
+    pub fn patch(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PATCH, path)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(&self, path: impl Into<String>) -> RequestBuilder {
+        self.request(Method::DELETE, path)
+    }
+
+    /// The base URL every relative path is resolved against.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The idempotency store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The retry budget shared by this client's calls.
+    pub fn retry_budget(&self) -> &RetryBudget {
+        &self.inner.budget
+    }
+
+    /// The per-host circuit breaker shared by this client's calls.
+    pub fn circuit_breaker(&self) -> &CircuitBreaker {
+        &self.inner.breaker
+    }
+
+    /// The polling settings of long-running operations.
+    pub fn poll_config(&self) -> &PollConfig {
+        &self.inner.poll
+    }
+
+    /// True when `url` may receive credentials and default headers.
+    pub(crate) fn is_trusted(&self, url: &Url) -> bool {
+        let origin = Origin::of(url);
+        self.inner.trusted.contains(&origin)
+    }
+}

@@ -1,0 +1,504 @@
+//! The request pipeline: deadline → retry (policy, budget, breaker) →
+//! idempotency (key, store) → credentials → one transport attempt.
+//!
+//! Each stage is a function with one job; [`execute`] strings them together.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method};
+use tokio::time::Instant;
+use tracing::{field, Instrument};
+use url::Url;
+
+use super::body::Body;
+use super::{Client, ClientInner, Response};
+use crate::error::{Error, TimeoutKind, TransportKind};
+use crate::idempotency::{fingerprint, key_for_intent, new_key, IdempotencyKey, KeySource};
+use crate::problem::{is_problem_content_type, Problem};
+use crate::retry::{is_host_failure_status, is_retryable_status, RetryPolicy, ServerHint};
+use crate::store::{now_millis, Begin, IntentRecord, StoredOutcome};
+
+/// How often (at most) a client purges expired idempotency records.
+const PURGE_EVERY_MS: i64 = 60_000;
+
+/// Response headers kept with a stored outcome, so a replay from the store is as
+/// useful as the original answer.
+const STORED_HEADERS: &[&str] = &[
+    "content-type",
+    "location",
+    "content-location",
+    "operation-location",
+    "azure-asyncoperation",
+    "etag",
+    "last-modified",
+    "retry-after",
+    "retry-after-ms",
+    "idempotent-replayed",
+];
+
+/// A request ready to execute: everything the builder collected, rendered.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub method: Method,
+    pub template: String,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Body>,
+    pub idempotent: Option<bool>,
+    pub intent_id: Option<String>,
+    pub key: Option<String>,
+    pub retry: Option<RetryPolicy>,
+    pub attempt_timeout: Option<Duration>,
+    pub deadline: Option<Option<Duration>>,
+}
+
+/// One answer read completely, whatever its status.
+#[derive(Debug)]
+struct Raw {
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// Runs a call through every stage and maps the final answer to a result.
+pub(crate) async fn execute(client: &Client, call: Call) -> Result<Response, Error> {
+    let inner = &client.inner;
+    let key = resolve_key(inner, &call)?;
+    let span = tracing::info_span!(
+        "oncely.call",
+        method = %call.method,
+        path = %call.template,
+        idempotency_key = field::Empty,
+        attempts = field::Empty,
+        status = field::Empty,
+    );
+    if let Some(k) = &key {
+        span.record("idempotency_key", k.value.as_str());
+    }
+    async move {
+        if let Some(k) = &key {
+            if let Some(stored) = begin_intent(inner, &call, k).await? {
+                tracing::info!(status = stored.status, "answered from the idempotency store");
+                return finish(stored, &call, key.as_ref(), 0, true);
+            }
+        }
+        let (raw, attempts) = retry_loop(client, &call, key.as_ref()).await?;
+        tracing::Span::current().record("attempts", attempts).record("status", raw.status);
+        if let Some(k) = &key {
+            if is_final_status(raw.status) {
+                record_outcome(inner, &k.value, &raw).await;
+            }
+        }
+        if (200..300).contains(&raw.status) {
+            inner.budget.deposit();
+        }
+        finish(raw, &call, key.as_ref(), attempts, false)
+    }
+    .instrument(span)
+    .await
+}
+
+/// Decides the idempotency key of a call, if it gets one.
+fn resolve_key(inner: &ClientInner, call: &Call) -> Result<Option<IdempotencyKey>, Error> {
+    if let Some(value) = call.headers.get(&inner.key_header) {
+        let value = value
+            .to_str()
+            .map_err(|_| Error::invalid(format!("{} header", inner.key_header), "it is not visible ASCII"))?;
+        return Ok(Some(IdempotencyKey { value: value.to_string(), source: KeySource::Caller }));
+    }
+    if let Some(key) = &call.key {
+        return Ok(Some(IdempotencyKey { value: key.clone(), source: KeySource::Caller }));
+    }
+    if let Some(intent) = &call.intent_id {
+        let value = key_for_intent(call.method.as_str(), &call.template, intent);
+        return Ok(Some(IdempotencyKey { value, source: KeySource::Intent }));
+    }
+    let by_default = call.method == Method::POST || call.method == Method::PATCH;
+    Ok(call
+        .idempotent
+        .unwrap_or(by_default)
+        .then(|| IdempotencyKey { value: new_key(), source: KeySource::Generated }))
+}
+
+/// Records the intent before the first attempt. Returns a stored final answer
+/// when the same intent already finished.
+async fn begin_intent(inner: &ClientInner, call: &Call, key: &IdempotencyKey) -> Result<Option<Raw>, Error> {
+    let (body, is_json) = call.body.as_ref().map(|b| (&b.bytes[..], b.is_json)).unwrap_or((&[], false));
+    let record = IntentRecord::in_flight(
+        key.value.clone(),
+        call.intent_id.clone(),
+        call.method.to_string(),
+        call.template.clone(),
+        fingerprint(call.method.as_str(), call.url.as_str(), body, is_json),
+        inner.key_ttl,
+    );
+    purge_now_and_then(inner, record.created_ms).await;
+    match inner.store.begin(&record).await? {
+        Begin::Started => Ok(None),
+        Begin::Resumed(_) => {
+            tracing::info!("resuming an intent that never finished: same key, sent again");
+            Ok(None)
+        }
+        Begin::Completed(old) => Ok(old.outcome.map(|o| Raw {
+            status: o.status,
+            headers: o
+                .headers
+                .iter()
+                .filter_map(|(k, v)| Some((http::HeaderName::try_from(k).ok()?, HeaderValue::try_from(v).ok()?)))
+                .collect(),
+            body: Bytes::from(o.body),
+        })),
+        Begin::Conflict(old) => Err(Error::IdempotencyConflict {
+            key: key.value.clone(),
+            detail: format!(
+                "{} was first used for a different request to {} {} (another body or URL); nothing was sent",
+                match (&call.intent_id, key.source) {
+                    (Some(intent), KeySource::Intent) => format!("intent id {intent:?}"),
+                    _ => "this key".to_string(),
+                },
+                old.method,
+                old.path_template
+            ),
+            problem: None,
+        }),
+    }
+}
+
+async fn purge_now_and_then(inner: &ClientInner, now_ms: i64) {
+    let last = inner.last_purge_ms.load(Ordering::Relaxed);
+    if now_ms - last < PURGE_EVERY_MS
+        || inner
+            .last_purge_ms
+            .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    match inner.store.purge_expired(now_ms).await {
+        Ok(n) if n > 0 => tracing::debug!(purged = n, "purged expired idempotency records"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "purging expired idempotency records failed"),
+    }
+}
+
+/// Answers that end an intent: recorded, then replayed to later calls.
+/// Throttling, conflicts-in-flight, auth failures and server errors are not:
+/// the same intent may succeed later.
+fn is_final_status(status: u16) -> bool {
+    match status {
+        200..=399 => true,
+        401 | 403 | 407 | 408 | 409 | 425 | 429 => false,
+        400..=499 => true,
+        _ => false,
+    }
+}
+
+async fn record_outcome(inner: &ClientInner, key: &str, raw: &Raw) {
+    let headers = STORED_HEADERS
+        .iter()
+        .filter_map(|name| Some((name.to_string(), raw.headers.get(*name)?.to_str().ok()?.to_string())))
+        .collect();
+    let outcome = StoredOutcome {
+        status: raw.status,
+        headers,
+        body: raw.body.to_vec(),
+        completed_ms: now_millis(),
+    };
+    // The server has the answer and will replay it for this key; failing the call
+    // here would hide a success from the caller, so a store failure is logged.
+    if let Err(e) = inner.store.complete(key, &outcome).await {
+        tracing::warn!(error = %e, "could not record the outcome; a later call with this intent will be replayed by the server");
+    }
+}
+
+/// What to do after an attempt.
+enum Next {
+    Stop,
+    Retry { server_delay: Option<Duration>, reason: String },
+}
+
+/// The retry stage: attempts the call until it succeeds, fails for good, or the
+/// policy, deadline, budget or breaker says stop. Returns the final answer and
+/// the number of attempts.
+async fn retry_loop(client: &Client, call: &Call, key: Option<&IdempotencyKey>) -> Result<(Raw, u32), Error> {
+    let inner = &client.inner;
+    let policy = call.retry.as_ref().unwrap_or(&inner.retry);
+    let deadline = call.deadline.unwrap_or(inner.deadline).map(|d| Instant::now() + d);
+    let started = Instant::now();
+    let safe = is_idempotent_method(&call.method) || key.is_some();
+    let host = format!("{}:{}", call.url.host_str().unwrap_or(""), call.url.port_or_known_default().unwrap_or(0));
+    let headers = request_headers(client, call, key);
+    let deadline_error = || Error::Timeout {
+        method: call.method.to_string(),
+        path: call.template.clone(),
+        kind: TimeoutKind::Deadline,
+        elapsed: started.elapsed(),
+    };
+
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        if let Err(retry_in) = inner.breaker.acquire(&host) {
+            return Err(Error::CircuitOpen { host, retry_in });
+        }
+        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if remaining.is_some_and(|r| r.is_zero()) {
+            return Err(deadline_error());
+        }
+        let attempt_limit = call.attempt_timeout.unwrap_or(inner.attempt_timeout);
+        let (limit, limit_kind) = match remaining {
+            Some(r) if r < attempt_limit => (r, TimeoutKind::Deadline),
+            _ => (attempt_limit, TimeoutKind::Attempt),
+        };
+        let span = tracing::debug_span!("oncely.attempt", attempt, status = field::Empty, retry_delay_ms = field::Empty);
+        let outcome = attempt_once(inner, call, &headers, limit, limit_kind, started)
+            .instrument(span.clone())
+            .await;
+        if let Ok(raw) = &outcome {
+            span.record("status", raw.status);
+        }
+        inner.breaker.record(&host, !is_host_failure(&outcome));
+
+        let Next::Retry { server_delay, reason } = next_step(&outcome, safe, key.is_some()) else {
+            return outcome.map(|raw| (raw, attempt));
+        };
+        // Retrying drops this outcome; every way out below reports it.
+        let last = Box::new(match outcome {
+            Ok(raw) => response_error(&raw, call, key),
+            Err(e) => e,
+        });
+        if attempt >= policy.attempts() {
+            return Err(Error::RetryExhausted { attempts: attempt, last });
+        }
+        let delay = match server_delay {
+            Some(requested) if requested > policy.server_delay_limit() => {
+                return Err(Error::RetryAfterTooLong {
+                    requested,
+                    limit: policy.server_delay_limit(),
+                    last,
+                })
+            }
+            Some(requested) => requested,
+            None => policy.backoff(attempt - 1),
+        };
+        if let Some(d) = deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            if delay >= left {
+                return Err(match server_delay {
+                    Some(requested) => Error::RetryAfterTooLong { requested, limit: left, last },
+                    None => deadline_error(),
+                });
+            }
+        }
+        if !inner.budget.try_withdraw() {
+            tracing::warn!(attempt, "retry budget spent; not retrying");
+            return Err(Error::RetryExhausted { attempts: attempt, last });
+        }
+        span.record("retry_delay_ms", delay.as_millis() as u64);
+        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, reason = %reason, "retrying");
+        tokio::time::sleep(delay).await;
+    }
+}
+
+fn is_idempotent_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE)
+}
+
+fn is_host_failure(outcome: &Result<Raw, Error>) -> bool {
+    match outcome {
+        Ok(raw) => is_host_failure_status(raw.status),
+        Err(Error::Transport { .. } | Error::Timeout { .. }) => true,
+        Err(_) => false,
+    }
+}
+
+/// Decides whether an attempt's outcome is worth another attempt.
+fn next_step(outcome: &Result<Raw, Error>, safe: bool, has_key: bool) -> Next {
+    match outcome {
+        // Nothing reached the server: always safe to try again.
+        Err(Error::Transport { kind: TransportKind::Connect, .. }) => Next::Retry {
+            server_delay: None,
+            reason: "connect error".into(),
+        },
+        Err(Error::Transport { kind, .. }) if safe => Next::Retry { server_delay: None, reason: format!("{kind} error") },
+        Err(Error::Timeout { kind: TimeoutKind::Attempt, .. }) if safe => Next::Retry {
+            server_delay: None,
+            reason: "attempt timeout".into(),
+        },
+        Err(_) => Next::Stop,
+        Ok(raw) => {
+            if (200..300).contains(&raw.status) {
+                return Next::Stop;
+            }
+            let hint = ServerHint::from_headers(&raw.headers);
+            let retryable = match hint.should_retry {
+                Some(verdict) => verdict,
+                None => is_retryable_status(raw.status) || (raw.status == 409 && has_key),
+            };
+            if retryable && safe {
+                Next::Retry { server_delay: hint.delay, reason: format!("status {}", raw.status) }
+            } else {
+                Next::Stop
+            }
+        }
+    }
+}
+
+/// The credentials stage and the call's own headers. Credentials and default
+/// headers go only to trusted origins.
+fn request_headers(client: &Client, call: &Call, key: Option<&IdempotencyKey>) -> HeaderMap {
+    let inner = &client.inner;
+    let mut headers = HeaderMap::new();
+    if client.is_trusted(&call.url) {
+        headers.extend(inner.headers.clone());
+        headers.extend(inner.credentials.clone());
+    } else {
+        tracing::debug!(url = %call.url.origin().ascii_serialization(), "untrusted origin: credentials withheld");
+    }
+    headers.extend(call.headers.clone());
+    if let Some(body) = &call.body {
+        if !headers.contains_key(http::header::CONTENT_TYPE) {
+            if let Ok(v) = HeaderValue::try_from(body.content_type.as_str()) {
+                headers.insert(http::header::CONTENT_TYPE, v);
+            }
+        }
+    }
+    if !headers.contains_key(http::header::ACCEPT) {
+        headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json, application/problem+json"));
+    }
+    if let Some(key) = key {
+        if let Ok(v) = HeaderValue::try_from(key.value.as_str()) {
+            headers.insert(inner.key_header.clone(), v);
+        }
+    }
+    headers
+}
+
+/// The transport stage: one request, its whole answer read within `limit`.
+async fn attempt_once(
+    inner: &ClientInner,
+    call: &Call,
+    headers: &HeaderMap,
+    limit: Duration,
+    limit_kind: TimeoutKind,
+    started: Instant,
+) -> Result<Raw, Error> {
+    let transport = |kind: TransportKind, source: reqwest::Error| Error::Transport {
+        method: call.method.to_string(),
+        url: format!("{}{}", call.url.origin().ascii_serialization(), call.url.path()),
+        kind: if source.is_connect() { TransportKind::Connect } else { kind },
+        source,
+    };
+    let mut request = inner.http.request(call.method.clone(), call.url.clone()).headers(headers.clone());
+    if let Some(body) = &call.body {
+        request = request.body(body.bytes.clone());
+    }
+    let exchange = async {
+        let response = request.send().await.map_err(|e| transport(TransportKind::Request, e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| transport(TransportKind::Body, e))?;
+        Ok(Raw { status, headers, body })
+    };
+    match tokio::time::timeout(limit, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Timeout {
+            method: call.method.to_string(),
+            path: call.template.clone(),
+            kind: limit_kind,
+            elapsed: started.elapsed(),
+        }),
+    }
+}
+
+/// Maps a final answer to the call's result.
+fn finish(raw: Raw, call: &Call, key: Option<&IdempotencyKey>, attempts: u32, from_store: bool) -> Result<Response, Error> {
+    if (200..300).contains(&raw.status) {
+        Ok(Response {
+            status: raw.status,
+            headers: raw.headers,
+            body: raw.body,
+            url: call.url.clone(),
+            attempts,
+            from_store,
+            idempotency_key: key.map(|k| k.value.clone()),
+        })
+    } else {
+        Err(response_error(&raw, call, key))
+    }
+}
+
+/// The typed error for a non-2xx answer. Nothing the server sent is dropped: a
+/// body that is not a valid problem document is kept raw in [`Error::Status`].
+fn response_error(raw: &Raw, call: &Call, key: Option<&IdempotencyKey>) -> Error {
+    let problem = raw
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|ct| is_problem_content_type(ct))
+        .and_then(|_| match Problem::from_json(&raw.body) {
+            Ok(p) => Some(Box::new(p)),
+            Err(e) => {
+                tracing::warn!(path = %call.template, error = %e, "problem+json body is not a problem document; kept raw");
+                None
+            }
+        });
+    if raw.status == 412 {
+        return Error::PreconditionFailed { problem, body: raw.body.clone() };
+    }
+    if let (422, Some(key), Some(p)) = (raw.status, key, &problem) {
+        let text = format!("{} {}", p.problem_type(), p.title.as_deref().unwrap_or("")).to_ascii_lowercase();
+        if text.contains("idempotency") {
+            return Error::IdempotencyConflict {
+                key: key.value.clone(),
+                detail: format!("the server refused it: {}", p.summary()),
+                problem,
+            };
+        }
+    }
+    match problem {
+        Some(problem) => Error::Problem { status: raw.status, problem, headers: Box::new(raw.headers.clone()) },
+        None => Error::Status { status: raw.status, headers: Box::new(raw.headers.clone()), body: raw.body.clone() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(status: u16, headers: &[(&'static str, &str)]) -> Result<Raw, Error> {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().unwrap());
+        }
+        Ok(Raw { status, headers: map, body: Bytes::new() })
+    }
+
+    fn retries(outcome: &Result<Raw, Error>, safe: bool, has_key: bool) -> bool {
+        matches!(next_step(outcome, safe, has_key), Next::Retry { .. })
+    }
+
+    #[test]
+    fn retry_matrix() {
+        for status in [408, 425, 429, 500, 502, 503, 504] {
+            assert!(retries(&raw(status, &[]), true, false), "{status}");
+            assert!(!retries(&raw(status, &[]), false, false), "unsafe {status}");
+        }
+        for status in [200, 201, 202, 400, 401, 404, 412, 422, 501] {
+            assert!(!retries(&raw(status, &[]), true, true), "{status}");
+        }
+        assert!(retries(&raw(409, &[]), true, true), "409 with a key: in flight");
+        assert!(!retries(&raw(409, &[]), true, false), "409 without a key: a real conflict");
+        assert!(!retries(&raw(503, &[("x-should-retry", "false")]), true, true));
+        assert!(retries(&raw(400, &[("x-should-retry", "true")]), true, true));
+        assert!(!retries(&raw(400, &[("x-should-retry", "true")]), false, false));
+    }
+
+    #[test]
+    fn final_statuses() {
+        assert!(is_final_status(201) && is_final_status(202) && is_final_status(422) && is_final_status(402));
+        assert!(!is_final_status(409) && !is_final_status(429) && !is_final_status(500) && !is_final_status(401));
+    }
+}

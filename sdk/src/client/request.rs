@@ -1,0 +1,374 @@
+use std::fmt::Display;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use url::Url;
+
+use super::body::{form_encode, Body, Multipart};
+use super::pipeline::{self, Call};
+use super::{Client, Response};
+use crate::error::Error;
+use crate::operation::Operation;
+use crate::retry::RetryPolicy;
+
+/// Characters escaped inside one path segment (RFC 3986 `pchar` complement).
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|')
+    .add(b'[')
+    .add(b']');
+
+/// One call being configured. Build it with [`Client::request`] (or `get`,
+/// `post`, …), then finish it with [`send`](Self::send),
+/// [`send_json`](Self::send_json), [`send_empty`](Self::send_empty) or
+/// [`send_operation`](Self::send_operation).
+///
+/// Mistakes made while building (an unserialisable body, an invalid header) are
+/// kept and reported by the `send*` method, so the builder chains cleanly.
+#[must_use = "a request does nothing until it is sent"]
+#[derive(Debug)]
+pub struct RequestBuilder {
+    client: Client,
+    method: Method,
+    template: String,
+    path_params: Vec<(String, String)>,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    cookies: Vec<String>,
+    body: Option<Body>,
+    error: Option<Error>,
+    idempotent: Option<bool>,
+    intent_id: Option<String>,
+    key: Option<String>,
+    retry: Option<RetryPolicy>,
+    attempt_timeout: Option<Duration>,
+    deadline: Option<Option<Duration>>,
+}
+
+impl RequestBuilder {
+    pub(crate) fn new(client: Client, method: Method, template: String) -> Self {
+        RequestBuilder {
+            client,
+            method,
+            template,
+            path_params: Vec::new(),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            cookies: Vec::new(),
+            body: None,
+            error: None,
+            idempotent: None,
+            intent_id: None,
+            key: None,
+            retry: None,
+            attempt_timeout: None,
+            deadline: None,
+        }
+    }
+
+    fn fail(&mut self, error: Error) {
+        self.error.get_or_insert(error);
+    }
+
+    /// Fills `{name}` in the path template; the value is percent-encoded as one
+    /// path segment.
+    pub fn path_param(mut self, name: &str, value: impl Display) -> Self {
+        self.path_params.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Appends a query parameter. Call it once per value for repeated (exploded)
+    /// parameters.
+    pub fn query(mut self, name: &str, value: impl Display) -> Self {
+        self.query.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sets a request header (replacing an earlier value of the same name).
+    pub fn header(mut self, name: &str, value: impl Display) -> Self {
+        match (HeaderName::try_from(name), HeaderValue::try_from(value.to_string())) {
+            (Ok(n), Ok(mut v)) => {
+                v.set_sensitive(super::redact::is_sensitive_header(&n));
+                self.headers.insert(n, v);
+            }
+            (Err(e), _) => self.fail(Error::invalid(format!("header name {name:?}"), e.to_string())),
+            (_, Err(e)) => self.fail(Error::invalid(format!("value of header {name:?}"), e.to_string())),
+        }
+        self
+    }
+
+    /// Adds a cookie.
+    pub fn cookie(mut self, name: &str, value: impl Display) -> Self {
+        self.cookies.push(format!("{name}={value}"));
+        self
+    }
+
+    /// Sets the `Accept` header.
+    pub fn accept(self, media_type: &str) -> Self {
+        self.header("accept", media_type)
+    }
+
+    /// Sets `If-Match` for a conditional update; a changed resource then fails
+    /// with [`Error::PreconditionFailed`] and is never retried.
+    pub fn if_match(self, etag: &str) -> Self {
+        self.header("if-match", etag)
+    }
+
+    /// A JSON body (serialised canonically: object members sorted).
+    pub fn json(mut self, body: &impl Serialize) -> Self {
+        match serde_json::to_value(body).and_then(|v| serde_json::to_vec(&v)) {
+            Ok(bytes) => {
+                self.body = Some(Body {
+                    bytes: Bytes::from(bytes),
+                    content_type: "application/json".into(),
+                    is_json: true,
+                })
+            }
+            Err(e) => self.fail(Error::invalid("JSON request body", e.to_string())),
+        }
+        self
+    }
+
+    /// An `application/x-www-form-urlencoded` body; nested objects and arrays use
+    /// bracket notation (`a[b]=1&c[0]=x`).
+    pub fn form(mut self, body: &impl Serialize) -> Self {
+        match serde_json::to_value(body) {
+            Ok(value) => {
+                self.body = Some(Body {
+                    bytes: Bytes::from(form_encode(&value)),
+                    content_type: "application/x-www-form-urlencoded".into(),
+                    is_json: false,
+                })
+            }
+            Err(e) => self.fail(Error::invalid("form request body", e.to_string())),
+        }
+        self
+    }
+
+    /// A `multipart/form-data` body.
+    pub fn multipart(mut self, form: Multipart) -> Self {
+        self.body = Some(form.encode());
+        self
+    }
+
+    /// A raw body with its media type.
+    pub fn body(mut self, bytes: impl Into<Bytes>, content_type: &str) -> Self {
+        self.body = Some(Body {
+            bytes: bytes.into(),
+            content_type: content_type.to_string(),
+            is_json: crate::problem::is_json_content_type(content_type),
+        });
+        self
+    }
+
+    /// Forces an idempotency key on (`true`) or off (`false`). By default POST
+    /// and PATCH get one. A call without a key is never retried once it may have
+    /// reached the server.
+    pub fn idempotent(mut self, on: bool) -> Self {
+        self.idempotent = Some(on);
+        self
+    }
+
+    /// Names the caller's intent (an order number, a message id). The key is
+    /// derived from it, so the same intent always sends the same key, and the
+    /// store returns a finished intent's answer without sending anything.
+    pub fn intent_id(mut self, intent_id: impl Into<String>) -> Self {
+        self.intent_id = Some(intent_id.into());
+        self
+    }
+
+    /// Uses this idempotency key verbatim on every attempt (setting the key
+    /// header with [`header`](Self::header) does the same).
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Overrides the client's retry policy for this call.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Overrides the per-attempt timeout for this call.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// Overrides the overall deadline for this call.
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Sends the call; any non-2xx final answer is an [`Error`].
+    pub async fn send(self) -> Result<Response, Error> {
+        let (client, call) = self.into_call()?;
+        pipeline::execute(&client, call).await
+    }
+
+    /// Sends the call and decodes a JSON answer into `T`. An empty body decodes
+    /// as JSON `null`, so `()` and `Option<T>` work for bodiless answers.
+    pub async fn send_json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        self.send().await?.json()
+    }
+
+    /// Sends the call and ignores the answer's body.
+    pub async fn send_empty(self) -> Result<(), Error> {
+        self.send().await.map(drop)
+    }
+
+    /// Sends a call that may answer `202 Accepted` and returns the
+    /// [`Operation`] to wait on. A `200`/`201` answer gives an operation that is
+    /// already complete.
+    pub async fn send_operation<T: DeserializeOwned>(self) -> Result<Operation<T>, Error> {
+        let client = self.client.clone();
+        let response = self.send().await?;
+        Operation::from_response(client, response)
+    }
+
+    fn into_call(mut self) -> Result<(Client, Call), Error> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let url = self.render_url()?;
+        if !self.cookies.is_empty() {
+            let value = HeaderValue::try_from(self.cookies.join("; "))
+                .map_err(|e| Error::invalid("cookie header", e.to_string()))?;
+            self.headers.insert(http::header::COOKIE, {
+                let mut v = value;
+                v.set_sensitive(true);
+                v
+            });
+        }
+        let call = Call {
+            method: self.method,
+            template: self.template,
+            url,
+            headers: self.headers,
+            body: self.body,
+            idempotent: self.idempotent,
+            intent_id: self.intent_id,
+            key: self.key,
+            retry: self.retry,
+            attempt_timeout: self.attempt_timeout,
+            deadline: self.deadline,
+        };
+        Ok((self.client, call))
+    }
+
+    /// Joins the base URL and the template, filling path parameters and adding
+    /// the query string.
+    fn render_url(&self) -> Result<Url, Error> {
+        let mut path = String::with_capacity(self.template.len());
+        let mut rest = self.template.as_str();
+        while let Some(open) = rest.find('{') {
+            let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| {
+                Error::invalid(format!("path template {:?}", self.template), "a `{` is never closed")
+            })?;
+            let name = &rest[open + 1..close];
+            let value = self
+                .path_params
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .ok_or_else(|| {
+                    Error::invalid(format!("path template {:?}", self.template), format!("no value for `{{{name}}}`"))
+                })?;
+            if value.is_empty() {
+                return Err(Error::invalid(format!("path parameter `{name}`"), "it is empty"));
+            }
+            path.push_str(&rest[..open]);
+            path.extend(utf8_percent_encode(value, SEGMENT));
+            rest = &rest[close + 1..];
+        }
+        path.push_str(rest);
+
+        let mut url = if path.starts_with("http://") || path.starts_with("https://") {
+            Url::parse(&path).map_err(|e| Error::invalid(format!("URL {path:?}"), e.to_string()))?
+        } else {
+            let base = self.client.base_url();
+            let joined = format!(
+                "{}/{}",
+                base.as_str().trim_end_matches('/'),
+                path.trim_start_matches('/')
+            );
+            Url::parse(&joined).map_err(|e| Error::invalid(format!("path {path:?}"), e.to_string()))?
+        };
+        if !self.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &self.query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> Client {
+        Client::builder(base).build().unwrap()
+    }
+
+    #[test]
+    fn renders_templates_with_encoding_and_prefix() {
+        let c = client("https://api.example.com/v1/");
+        let url = c
+            .get("/orders/{order_id}/items/{item}")
+            .path_param("order_id", "a/b c")
+            .path_param("item", 7)
+            .query("expand[]", "customer")
+            .query("q", "x&y")
+            .render_url()
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://api.example.com/v1/orders/a%2Fb%20c/items/7?expand%5B%5D=customer&q=x%26y"
+        );
+    }
+
+    #[test]
+    fn template_mistakes_are_named() {
+        let c = client("https://api.example.com");
+        let e = c.get("/orders/{id}").render_url().unwrap_err().to_string();
+        assert!(e.contains("no value for `{id}`"), "{e}");
+        let e = c.get("/orders/{id").render_url().unwrap_err().to_string();
+        assert!(e.contains("never closed"), "{e}");
+        let e = c.get("/orders/{id}").path_param("id", "").render_url().unwrap_err().to_string();
+        assert!(e.contains("empty"), "{e}");
+    }
+
+    #[test]
+    fn absolute_urls_are_used_as_given() {
+        let c = client("https://api.example.com");
+        let url = c.get("https://status.example.com/ops/1").render_url().unwrap();
+        assert_eq!(url.as_str(), "https://status.example.com/ops/1");
+    }
+
+    #[test]
+    fn builder_errors_surface_at_send() {
+        let c = client("https://api.example.com");
+        let e = c.get("/x").header("bad name", "v").into_call().unwrap_err();
+        assert!(e.to_string().contains("bad name"), "{e}");
+    }
+}

@@ -1,0 +1,304 @@
+//! The one error type every oncely call returns.
+//!
+//! Each variant says what failed and carries what a caller needs to decide what to
+//! do next: the problem document, the raw body of an unexpected answer, the delay a
+//! server asked for, the number of attempts made.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::HeaderMap;
+
+use crate::problem::Problem;
+use crate::store::StoreError;
+
+/// Everything that can go wrong in a call made through oncely.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The client or a request was configured with a value that cannot work
+    /// (a base URL without a scheme, an invalid header name, …).
+    #[error("invalid {what}: {why}")]
+    InvalidInput {
+        /// Which input was wrong, e.g. `base URL "localhost:8080"`.
+        what: String,
+        /// Why it was rejected.
+        why: String,
+    },
+
+    /// The request could not be sent or its answer could not be read.
+    #[error("{method} {url}: transport error ({kind}): {source}")]
+    Transport {
+        /// The HTTP method.
+        method: String,
+        /// The URL (without query string).
+        url: String,
+        /// Whether the connection failed (nothing sent) or broke later.
+        kind: TransportKind,
+        /// The underlying error.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// An attempt, or the whole call, ran out of time.
+    #[error("{method} {path}: {kind} timeout after {elapsed:?}")]
+    Timeout {
+        /// The HTTP method.
+        method: String,
+        /// The path template.
+        path: String,
+        /// Which limit was hit.
+        kind: TimeoutKind,
+        /// How long had passed when the limit was hit.
+        elapsed: Duration,
+    },
+
+    /// The server answered with an RFC 9457 problem document.
+    #[error("{status} problem: {}", problem.summary())]
+    Problem {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The parsed problem document.
+        problem: Box<Problem>,
+        /// The response headers.
+        headers: Box<HeaderMap>,
+    },
+
+    /// The server answered with a status the call did not expect, and a body that
+    /// is not a problem document. The body is kept as received.
+    #[error("unexpected status {status}{}", body_hint(body))]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The response headers.
+        headers: Box<HeaderMap>,
+        /// The raw response body.
+        body: Bytes,
+    },
+
+    /// A conditional request (`If-Match`) failed: the resource changed (412).
+    #[error("precondition failed (412){}", .problem.as_ref().map(|p| format!(": {}", p.summary())).unwrap_or_default())]
+    PreconditionFailed {
+        /// The problem document, when the server sent one.
+        problem: Option<Box<Problem>>,
+        /// The raw response body.
+        body: Bytes,
+    },
+
+    /// A body could not be decoded into the expected type.
+    #[error("cannot decode {what} at `{path}`: {message} (body starts: {snippet:?})")]
+    Decode {
+        /// What was being decoded, e.g. `response body of GET /orders/{id}`.
+        what: String,
+        /// The serde path to the first failing field (`.` for the root).
+        path: String,
+        /// The decoder's message.
+        message: String,
+        /// The first bytes of the body, for diagnosis.
+        snippet: String,
+    },
+
+    /// An idempotency key was reused for a different request: either the local
+    /// store caught it before anything was sent, or the server rejected it (422).
+    #[error("idempotency conflict for key {key}: {detail}")]
+    IdempotencyConflict {
+        /// The idempotency key.
+        key: String,
+        /// What differed.
+        detail: String,
+        /// The server's problem document when the server detected the conflict.
+        problem: Option<Box<Problem>>,
+    },
+
+    /// Every allowed attempt failed with a retryable error.
+    #[error("gave up after {attempts} attempts: {last}")]
+    RetryExhausted {
+        /// How many attempts were made.
+        attempts: u32,
+        /// The error of the last attempt.
+        last: Box<Error>,
+    },
+
+    /// The server asked to wait longer than the client is configured to honour,
+    /// or longer than the call's deadline leaves.
+    #[error("server asked to retry after {requested:?}, more than the {limit:?} allowed: {last}")]
+    RetryAfterTooLong {
+        /// The delay the server asked for.
+        requested: Duration,
+        /// The longest wait the client would have honoured.
+        limit: Duration,
+        /// The answer that carried the request.
+        last: Box<Error>,
+    },
+
+    /// The circuit breaker for this host is open: recent calls failed in a row.
+    #[error("circuit open for {host}; next probe in {retry_in:?}")]
+    CircuitOpen {
+        /// The host whose circuit is open.
+        host: String,
+        /// How long until a probe request is allowed.
+        retry_in: Duration,
+    },
+
+    /// A long-running operation ended in a failed or canceled state.
+    #[error("operation ended as {status}{}", .problem.as_ref().map(|p| format!(": {}", p.summary())).unwrap_or_default())]
+    OperationFailed {
+        /// The terminal status the server reported (`failed`, `canceled`, …).
+        status: String,
+        /// The error the status resource carried, as a problem document.
+        problem: Option<Box<Problem>>,
+        /// The status resource as received.
+        body: Bytes,
+    },
+
+    /// The server's answer broke the protocol the call relies on (a `202` with
+    /// no way to learn the outcome, a status resource that is not JSON, …).
+    #[error("protocol error in {what}: {why}")]
+    Protocol {
+        /// Which answer.
+        what: String,
+        /// What was wrong with it.
+        why: String,
+    },
+
+    /// An operation resume token could not be used.
+    #[error("invalid operation resume token: {why}")]
+    InvalidResumeToken {
+        /// Why the token was rejected.
+        why: String,
+    },
+
+    /// The idempotency store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn body_hint(body: &Bytes) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", snippet(body))
+    }
+}
+
+/// The first 200 characters of a body, lossily decoded, for error messages.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    text.into_owned()
+}
+
+/// Whether a transport error happened before anything reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// The connection could not be established: nothing was sent.
+    Connect,
+    /// The request was (possibly) sent, then the connection failed.
+    Request,
+    /// The response body could not be read.
+    Body,
+}
+
+impl std::fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "connect",
+            TransportKind::Request => "request",
+            TransportKind::Body => "body",
+        })
+    }
+}
+
+/// Which time limit a [`Error::Timeout`] hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutKind {
+    /// One attempt exceeded the per-attempt timeout.
+    Attempt,
+    /// The call exceeded its overall deadline (all attempts and waits included).
+    Deadline,
+    /// Waiting for a long-running operation exceeded its limit.
+    Operation,
+}
+
+impl std::fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Attempt => "attempt",
+            TimeoutKind::Deadline => "deadline",
+            TimeoutKind::Operation => "operation",
+        })
+    }
+}
+
+impl Error {
+    /// The problem document, if the server sent one (directly or inside a retry
+    /// or precondition error).
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            Error::Problem { problem, .. } => Some(problem),
+            Error::PreconditionFailed { problem, .. } => problem.as_deref(),
+            Error::IdempotencyConflict { problem, .. } | Error::OperationFailed { problem, .. } => {
+                problem.as_deref()
+            }
+            Error::RetryExhausted { last, .. } | Error::RetryAfterTooLong { last, .. } => {
+                last.problem()
+            }
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer behind this error, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Problem { status, .. } | Error::Status { status, .. } => Some(*status),
+            Error::PreconditionFailed { .. } => Some(412),
+            Error::IdempotencyConflict {
+                problem: Some(p), ..
+            } => p.status,
+            Error::RetryExhausted { last, .. } | Error::RetryAfterTooLong { last, .. } => {
+                last.status()
+            }
+            _ => None,
+        }
+    }
+
+    /// How many attempts were made, when the error ended a retry loop.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Error::RetryExhausted { attempts, .. } => Some(*attempts),
+            _ => None,
+        }
+    }
+
+    /// True when trying the same call again later may succeed: transport errors,
+    /// timeouts, throttling and server errors, an open circuit. Precondition
+    /// failures, conflicts and other client errors are not retryable.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Timeout { .. } | Error::CircuitOpen { .. } => true,
+            Error::Problem { status, .. } | Error::Status { status, .. } => {
+                crate::retry::is_retryable_status(*status)
+            }
+            Error::RetryExhausted { last, .. } | Error::RetryAfterTooLong { last, .. } => {
+                last.is_retryable()
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn invalid(what: impl Into<String>, why: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            what: what.into(),
+            why: why.into(),
+        }
+    }
+
+    pub(crate) fn decode(what: impl Into<String>, body: &[u8], err: serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let path = err.path().to_string();
+        Error::Decode {
+            what: what.into(),
+            path,
+            message: err.into_inner().to_string(),
+            snippet: snippet(body),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Where idempotency records live: one [`Store`] trait, several backends.
+//!
+//! - [`MemoryStore`] — for tests and short-lived processes.
+//! - [`SqliteStore`] — the embedded default for anything that must survive a
+//!   restart: one file, WAL mode, every write in a transaction.
+//!
+//! The protocol is two calls per request. [`Store::begin`] runs before the first
+//! attempt: it records the intent as in flight, or reports that the same intent
+//! is already known (finished, or in flight from an earlier process), or that the
+//! key was used for a different request. [`Store::complete`] records the final
+//! answer. A crash between the two leaves the record in flight, so the next call
+//! with that intent re-sends **the same key** and the server replays.
+
+mod error;
+mod memory;
+mod record;
+mod sqlite;
+
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use record::{now_millis, Begin, IntentRecord, IntentState, StoredOutcome};
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+
+/// Persistence for idempotency records. Implementations must make `begin`
+/// atomic: two concurrent callers with one key must not both get
+/// [`Begin::Started`].
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Records `record` as in flight unless its key is already known (and not
+    /// expired), in which case the existing record decides the answer.
+    async fn begin(&self, record: &IntentRecord) -> Result<Begin, StoreError>;
+
+    /// Records the final answer for `key`.
+    async fn complete(&self, key: &str, outcome: &StoredOutcome) -> Result<(), StoreError>;
+
+    /// Reads the record for `key`, if any (expired records included until purged).
+    async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError>;
+
+    /// Deletes records whose expiry is before `now_ms` (Unix milliseconds) and
+    /// returns how many were removed.
+    async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError>;
+}
+
+/// The decision shared by every backend: what `begin` answers, given the
+/// existing record for the key (if any) and the new one.
+pub(crate) fn decide(existing: Option<&IntentRecord>, new: &IntentRecord) -> Begin {
+    match existing {
+        Some(old) if old.expires_ms > new.created_ms => {
+            if old.fingerprint != new.fingerprint {
+                Begin::Conflict(old.clone())
+            } else if old.state == IntentState::Completed {
+                Begin::Completed(old.clone())
+            } else {
+                Begin::Resumed(old.clone())
+            }
+        }
+        _ => Begin::Started,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! Behaviour every backend must share, run against each of them.
+    use super::*;
+
+    pub fn record(key: &str, fingerprint: &str) -> IntentRecord {
+        IntentRecord::in_flight(
+            key.into(),
+            Some("intent".into()),
+            "POST".into(),
+            "/orders".into(),
+            fingerprint.into(),
+            std::time::Duration::from_secs(60),
+        )
+    }
+
+    pub async fn begin_complete_replay(store: &dyn Store) {
+        let r = record("k1", "fp1");
+        assert!(matches!(store.begin(&r).await.unwrap(), Begin::Started));
+        assert!(matches!(store.begin(&r).await.unwrap(), Begin::Resumed(_)));
+        let outcome = StoredOutcome {
+            status: 201,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: br#"{"id":"o1"}"#.to_vec(),
+            completed_ms: now_millis(),
+        };
+        store.complete("k1", &outcome).await.unwrap();
+        match store.begin(&r).await.unwrap() {
+            Begin::Completed(old) => assert_eq!(old.outcome.unwrap(), outcome),
+            other => panic!("expected Completed, got {other:?}"),
+        }
+        match store.begin(&record("k1", "other")).await.unwrap() {
+            Begin::Conflict(old) => assert_eq!(old.fingerprint, "fp1"),
+            other => panic!("expected Conflict, got {other:?}"),
+        }
+        let stored = store.get("k1").await.unwrap().unwrap();
+        assert_eq!(stored.state, IntentState::Completed);
+        assert_eq!(stored.path_template, "/orders");
+        assert!(store.get("missing").await.unwrap().is_none());
+    }
+
+    pub async fn expired_records_are_replaced_and_purged(store: &dyn Store) {
+        let mut old = record("k2", "fp");
+        old.created_ms -= 120_000;
+        old.expires_ms = old.created_ms + 1_000;
+        assert!(matches!(store.begin(&old).await.unwrap(), Begin::Started));
+        let fresh = record("k2", "different");
+        assert!(matches!(store.begin(&fresh).await.unwrap(), Begin::Started), "expired key is free again");
+        let mut stale = record("k3", "fp");
+        stale.created_ms -= 120_000;
+        stale.expires_ms = stale.created_ms + 1_000;
+        store.begin(&stale).await.unwrap();
+        assert_eq!(store.purge_expired(now_millis()).await.unwrap(), 1);
+        assert!(store.get("k3").await.unwrap().is_none());
+        assert!(store.get("k2").await.unwrap().is_some());
+    }
+
+    pub async fn concurrent_begin_starts_once(store: std::sync::Arc<dyn Store>) {
+        let r = record("k4", "fp");
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let (store, r) = (store.clone(), r.clone());
+                tokio::spawn(async move { store.begin(&r).await.unwrap() })
+            })
+            .collect();
+        let mut started = 0;
+        for t in tasks {
+            if matches!(t.await.unwrap(), Begin::Started) {
+                started += 1;
+            }
+        }
+        assert_eq!(started, 1);
+    }
+}

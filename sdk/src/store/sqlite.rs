@@ -1,0 +1,338 @@
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use super::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+/// Later versions append here and never edit an earlier entry.
+const MIGRATIONS: &[&str] = &[
+    // 1: idempotency records.
+    "CREATE TABLE IF NOT EXISTS oncely_intents (
+         key           TEXT PRIMARY KEY NOT NULL,
+         intent_id     TEXT,
+         method        TEXT NOT NULL,
+         path_template TEXT NOT NULL,
+         fingerprint   TEXT NOT NULL,
+         state         TEXT NOT NULL,
+         created_ms    INTEGER NOT NULL,
+         expires_ms    INTEGER NOT NULL,
+         status        INTEGER,
+         headers       TEXT,
+         body          BLOB,
+         completed_ms  INTEGER
+     );
+     CREATE INDEX IF NOT EXISTS oncely_intents_expires ON oncely_intents (expires_ms);",
+];
+
+const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, fingerprint, state,
+        created_ms, expires_ms, status, headers, body, completed_ms
+   FROM oncely_intents WHERE key = ?1";
+
+/// The embedded default store: one SQLite file in WAL mode, safe to share
+/// between threads and between processes on one machine.
+///
+/// Opening never overwrites a file it cannot read: a corrupt file or one written
+/// by a newer schema gives a typed [`StoreError`] and is left as it is.
+///
+/// ```
+/// # fn main() -> Result<(), oncely::store::StoreError> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = oncely::SqliteStore::open(dir.path().join("oncely.db"))?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    path: PathBuf,
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store at `path` and applies pending migrations.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::Open {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
+        conn.busy_timeout(Duration::from_secs(10)).map_err(corrupt)?;
+        // Reading the header is the first thing that fails on a file that is not
+        // SQLite ("file is not a database"); nothing has been written yet.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(corrupt)?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::SchemaTooNew {
+                path,
+                found: version,
+                supported,
+            });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(corrupt)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(corrupt)?;
+        Self::migrate(&conn, version).map_err(corrupt)?;
+        // Preparing the queries proves the tables have the columns we need.
+        conn.prepare(SELECT_RECORD).map_err(corrupt)?;
+        Ok(SqliteStore {
+            path,
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(conn: &Connection, from: i64) -> rusqlite::Result<()> {
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the connection on tokio's blocking pool.
+    async fn with_conn<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Backend {
+            operation,
+            reason: e.to_string(),
+        })?
+    }
+}
+
+fn backend(operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Backend {
+        operation,
+        reason: e.to_string(),
+    }
+}
+
+fn read_record(conn: &Connection, key: &str) -> Result<Option<IntentRecord>, StoreError> {
+    type Row = (
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        Option<u16>,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<i64>,
+    );
+    let row: Option<Row> = conn
+        .query_row(SELECT_RECORD, [key], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+                r.get(11)?,
+            ))
+        })
+        .optional()
+        .map_err(backend("read"))?;
+    let Some((key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms, status, headers, body, completed_ms)) = row
+    else {
+        return Ok(None);
+    };
+    let bad = |reason: String| StoreError::BadRecord {
+        key: key.clone(),
+        reason,
+    };
+    let state = IntentState::parse(&state).ok_or_else(|| bad(format!("unknown state {state:?}")))?;
+    let outcome = match (state, status) {
+        (IntentState::Completed, Some(status)) => {
+            let headers: Vec<(String, String)> = serde_json::from_str(headers.as_deref().unwrap_or("[]"))
+                .map_err(|e| bad(format!("headers are not valid JSON: {e}")))?;
+            Some(StoredOutcome {
+                status,
+                headers,
+                body: body.unwrap_or_default(),
+                completed_ms: completed_ms.unwrap_or(0),
+            })
+        }
+        (IntentState::Completed, None) => return Err(bad("completed without a status".into())),
+        (IntentState::InFlight, _) => None,
+    };
+    Ok(Some(IntentRecord {
+        key,
+        intent_id,
+        method,
+        path_template,
+        fingerprint,
+        state,
+        created_ms,
+        expires_ms,
+        outcome,
+    }))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn begin(&self, record: &IntentRecord) -> Result<Begin, StoreError> {
+        let record = record.clone();
+        self.with_conn("begin", move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend("begin"))?;
+            let existing = read_record(&tx, &record.key)?;
+            let decision = decide(existing.as_ref(), &record);
+            if decision == Begin::Started {
+                tx.execute(
+                    "INSERT OR REPLACE INTO oncely_intents
+                       (key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        record.key,
+                        record.intent_id,
+                        record.method,
+                        record.path_template,
+                        record.fingerprint,
+                        record.state.as_str(),
+                        record.created_ms,
+                        record.expires_ms
+                    ],
+                )
+                .map_err(backend("begin"))?;
+            }
+            tx.commit().map_err(backend("begin"))?;
+            Ok(decision)
+        })
+        .await
+    }
+
+    async fn complete(&self, key: &str, outcome: &StoredOutcome) -> Result<(), StoreError> {
+        let key = key.to_string();
+        let outcome = outcome.clone();
+        self.with_conn("complete", move |conn| {
+            let headers = serde_json::to_string(&outcome.headers).map_err(|e| StoreError::Backend {
+                operation: "complete",
+                reason: e.to_string(),
+            })?;
+            conn.execute(
+                "UPDATE oncely_intents SET state = ?2, status = ?3, headers = ?4, body = ?5, completed_ms = ?6
+                  WHERE key = ?1",
+                params![key, IntentState::Completed.as_str(), outcome.status, headers, outcome.body, outcome.completed_ms],
+            )
+            .map_err(backend("complete"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError> {
+        let key = key.to_string();
+        self.with_conn("get", move |conn| read_record(conn, &key)).await
+    }
+
+    async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
+        self.with_conn("purge", move |conn| {
+            let n = conn
+                .execute("DELETE FROM oncely_intents WHERE expires_ms <= ?1", [now_ms])
+                .map_err(backend("purge"))?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::contract;
+    use super::*;
+
+    #[tokio::test]
+    async fn contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |name: &str| SqliteStore::open(dir.path().join(name)).unwrap();
+        contract::begin_complete_replay(&open("a.db")).await;
+        contract::expired_records_are_replaced_and_purged(&open("b.db")).await;
+        contract::concurrent_begin_starts_once(Arc::new(open("c.db"))).await;
+    }
+
+    #[tokio::test]
+    async fn records_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = SqliteStore::open(&path).unwrap();
+        store.begin(&contract::record("k", "fp")).await.unwrap();
+        drop(store);
+        let again = SqliteStore::open(&path).unwrap();
+        assert_eq!(again.get("k").await.unwrap().unwrap().fingerprint, "fp");
+    }
+
+    #[test]
+    fn corrupt_file_is_a_typed_error_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("garbage.db");
+        let garbage = b"this is not a database, it is a grocery list\n".repeat(200);
+        std::fs::write(&path, &garbage).unwrap();
+        let err = SqliteStore::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("garbage.db"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), garbage, "file must not be modified");
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        let err = SqliteStore::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, .. }), "{err}");
+    }
+
+    #[test]
+    fn foreign_table_shape_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("foreign.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE oncely_intents (x INTEGER); PRAGMA user_version = 1;").unwrap();
+        drop(conn);
+        let err = SqliteStore::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn unopenable_path_is_a_typed_error() {
+        let err = SqliteStore::open("/nonexistent-dir/for/sure/x.db").unwrap_err();
+        assert!(matches!(err, StoreError::Open { .. }), "{err}");
+    }
+}
