@@ -1,0 +1,172 @@
+//! Shared server state: the domain (orders, operations, ledger, idempotency
+//! records) and the per-origin traffic state (config, request log, faults).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::config::ServerConfig;
+use crate::domain::Domain;
+use crate::faults::{Chaos, Fault, FaultBook, FaultRule};
+use crate::idempotency::IdempotencyStore;
+use crate::ledger::LedgerEntry;
+use crate::requests::{LogTicket, Outcome, RequestLog, RequestRecord, Stats};
+
+/// Locks a mutex, recovering the data if a previous holder panicked (the
+/// state is always left consistent between statements).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// State that every origin serving the same data shares.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) domain: Mutex<Domain>,
+    pub(crate) idempotency: Mutex<IdempotencyStore>,
+}
+
+/// Traffic state of one origin.
+#[derive(Debug)]
+struct Traffic {
+    log: RequestLog,
+    faults: FaultBook,
+    chaos: Option<Chaos>,
+}
+
+#[derive(Debug)]
+struct Local {
+    config: ServerConfig,
+    traffic: Mutex<Traffic>,
+}
+
+/// A cheap-to-clone handle on a server's state.
+///
+/// Clones share everything. To serve the same data from a second origin (for
+/// example to test that a client does not send credentials to the absolute
+/// `Location` of a `202`), create a [`sibling`](Self::sibling): it shares the
+/// orders, operations, idempotency records and ledger, but has its own
+/// configuration, request log and faults.
+///
+/// ```
+/// use orders_server::{ServerConfig, ServerState};
+///
+/// let a = ServerState::new(ServerConfig::default());
+/// let b = a.sibling(ServerConfig::default());
+/// assert!(a.ledger().is_empty() && b.requests().is_empty());
+/// ```
+#[derive(Debug, Clone)]
+pub struct ServerState {
+    shared: Arc<Shared>,
+    local: Arc<Local>,
+}
+
+impl ServerState {
+    /// Fresh, empty state with this configuration.
+    pub fn new(config: ServerConfig) -> Self {
+        ServerState {
+            shared: Arc::new(Shared::default()),
+            local: Arc::new(Local::new(config)),
+        }
+    }
+
+    /// State for another origin over the same data: shares the domain,
+    /// idempotency records and ledger with `self`; has its own `config`,
+    /// request log and fault rules.
+    pub fn sibling(&self, config: ServerConfig) -> Self {
+        ServerState {
+            shared: Arc::clone(&self.shared),
+            local: Arc::new(Local::new(config)),
+        }
+    }
+
+    /// This origin's configuration.
+    pub fn config(&self) -> &ServerConfig {
+        &self.local.config
+    }
+
+    /// Appends a scripted fault rule (counting starts now).
+    pub fn add_fault(&self, rule: FaultRule) {
+        lock(&self.local.traffic).faults.add(rule);
+    }
+
+    /// Removes all scripted fault rules.
+    pub fn clear_faults(&self) {
+        lock(&self.local.traffic).faults.clear();
+    }
+
+    /// The installed scripted fault rules.
+    pub fn faults(&self) -> Vec<FaultRule> {
+        lock(&self.local.traffic).faults.rules()
+    }
+
+    /// A copy of the ledger of side effects (shared between siblings).
+    pub fn ledger(&self) -> Vec<LedgerEntry> {
+        lock(&self.shared.domain).ledger().entries().to_vec()
+    }
+
+    /// A copy of this origin's request log.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        lock(&self.local.traffic).log.records().to_vec()
+    }
+
+    /// Counters over this origin's request log and the shared ledger.
+    pub fn stats(&self) -> Stats {
+        let requests = self.requests();
+        let ledger = self.ledger();
+        Stats::compute(&requests, &ledger)
+    }
+
+    /// Clears the shared data (orders, operations, idempotency records,
+    /// ledger) and this origin's request log and fault rules, and restarts
+    /// the chaos sequence from its seed.
+    pub fn reset(&self) {
+        *lock(&self.shared.domain) = Domain::default();
+        lock(&self.shared.idempotency).clear();
+        let mut traffic = lock(&self.local.traffic);
+        traffic.log.clear();
+        traffic.faults.clear();
+        if let Some(chaos) = &mut traffic.chaos {
+            chaos.reseed();
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Logs an arriving request and decides its fault, atomically so that
+    /// chaos draws follow the log order.
+    pub(crate) fn admit(&self, mut record: RequestRecord) -> (LogTicket, Option<Fault>) {
+        let mut traffic = lock(&self.local.traffic);
+        let route = record.route.clone();
+        let concrete = format!("{} {}", record.method, record.path);
+        let mut fault = traffic.faults.pick(route.as_deref(), &concrete);
+        if fault.is_none() {
+            if let Some(chaos) = &mut traffic.chaos {
+                fault = chaos.pick(route.as_deref());
+            }
+        }
+        record.fault = fault.clone();
+        let ticket = traffic.log.push(record);
+        (ticket, fault)
+    }
+
+    /// Records what the server finally did with a request.
+    pub(crate) fn finish(&self, ticket: LogTicket, outcome: Outcome, replayed: bool) {
+        lock(&self.local.traffic)
+            .log
+            .finish(ticket, outcome, replayed);
+    }
+}
+
+impl Local {
+    fn new(config: ServerConfig) -> Self {
+        let chaos = config.chaos.clone().map(Chaos::new);
+        Local {
+            config,
+            traffic: Mutex::new(Traffic {
+                log: RequestLog::default(),
+                faults: FaultBook::default(),
+                chaos,
+            }),
+        }
+    }
+}
