@@ -292,7 +292,11 @@ impl Error {
         }
     }
 
-    pub(crate) fn decode(what: impl Into<String>, body: &[u8], err: serde_path_to_error::Error<serde_json::Error>) -> Self {
+    pub(crate) fn decode(
+        what: impl Into<String>,
+        body: &[u8],
+        err: serde_path_to_error::Error<serde_json::Error>,
+    ) -> Self {
         let path = err.path().to_string();
         Error::Decode {
             what: what.into(),

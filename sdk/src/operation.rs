@@ -128,42 +128,62 @@ impl<T> std::fmt::Debug for Operation<T> {
     }
 }
 
-const BODY_LINKS: &[&str] = &["operation_location", "operationLocation", "status_url", "statusUrl", "monitor", "href"];
+const BODY_LINKS: &[&str] = &[
+    "operation_location",
+    "operationLocation",
+    "status_url",
+    "statusUrl",
+    "monitor",
+    "href",
+];
 
 impl<T: DeserializeOwned> Operation<T> {
     /// Builds the operation from the answer to the request that started it.
     pub(crate) fn from_response(client: Client, response: Response) -> Result<Self, Error> {
         let request_url = response.url().to_string();
         if response.status() != 202 {
-            return Ok(Self::new(client, State {
-                v: 1,
-                monitor: None,
-                kind: None,
-                request_url,
-                done: Some(URL_SAFE_NO_PAD.encode(response.bytes())),
-            }));
+            return Ok(Self::new(
+                client,
+                State {
+                    v: 1,
+                    monitor: None,
+                    kind: None,
+                    request_url,
+                    done: Some(URL_SAFE_NO_PAD.encode(response.bytes())),
+                },
+            ));
         }
         let (kind, link) = find_monitor(&response).ok_or_else(|| Error::Protocol {
             what: format!("202 answer from {}", response.url().path()),
-            why: "no Operation-Location, Azure-AsyncOperation, Location or status link to poll".into(),
+            why: "no Operation-Location, Azure-AsyncOperation, Location or status link to poll"
+                .into(),
         })?;
         let monitor = response.url().join(&link).map_err(|e| Error::Protocol {
             what: format!("202 answer from {}", response.url().path()),
             why: format!("status link {link:?} is not a URL: {e}"),
         })?;
-        let mut op = Self::new(client, State {
-            v: 1,
-            monitor: Some(monitor.to_string()),
-            kind: Some(kind),
-            request_url,
-            done: None,
-        });
+        let mut op = Self::new(
+            client,
+            State {
+                v: 1,
+                monitor: Some(monitor.to_string()),
+                kind: Some(kind),
+                request_url,
+                done: None,
+            },
+        );
         op.next_delay = server_delay(response.headers());
         Ok(op)
     }
 
     fn new(client: Client, state: State) -> Self {
-        Operation { client, state, next_delay: None, polls: 0, _result: PhantomData }
+        Operation {
+            client,
+            state,
+            next_delay: None,
+            polls: 0,
+            _result: PhantomData,
+        }
     }
 
     /// A token holding everything needed to continue this operation elsewhere:
@@ -177,12 +197,22 @@ impl<T: DeserializeOwned> Operation<T> {
     /// any client (credentials come from that client).
     pub fn resume(client: &Client, token: &str) -> Result<Self, Error> {
         let bad = |why: String| Error::InvalidResumeToken { why };
-        let json = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|e| bad(format!("not base64url: {e}")))?;
-        let state: State = serde_json::from_slice(&json).map_err(|e| bad(format!("not an operation token: {e}")))?;
+        let json = URL_SAFE_NO_PAD
+            .decode(token.trim())
+            .map_err(|e| bad(format!("not base64url: {e}")))?;
+        let state: State = serde_json::from_slice(&json)
+            .map_err(|e| bad(format!("not an operation token: {e}")))?;
         if state.v != 1 {
-            return Err(bad(format!("token version {} is not supported (expected 1)", state.v)));
+            return Err(bad(format!(
+                "token version {} is not supported (expected 1)",
+                state.v
+            )));
         }
-        for url in state.monitor.iter().chain(std::iter::once(&state.request_url)) {
+        for url in state
+            .monitor
+            .iter()
+            .chain(std::iter::once(&state.request_url))
+        {
             Url::parse(url).map_err(|e| bad(format!("URL {url:?} is invalid: {e}")))?;
         }
         if state.monitor.is_none() && state.done.is_none() {
@@ -199,24 +229,39 @@ impl<T: DeserializeOwned> Operation<T> {
     /// Polls the status resource once.
     pub async fn poll_once(&mut self) -> Result<Poll<T>, Error> {
         if let Some(done) = &self.state.done {
-            let body = URL_SAFE_NO_PAD.decode(done).map_err(|e| Error::InvalidResumeToken { why: e.to_string() })?;
+            let body = URL_SAFE_NO_PAD
+                .decode(done)
+                .map_err(|e| Error::InvalidResumeToken { why: e.to_string() })?;
             return decode(&body, "operation result").map(Poll::Done);
         }
         let monitor = self.state.monitor.clone().unwrap_or_default();
         self.polls += 1;
-        let answer = self.client.request(Method::GET, monitor.clone()).send().await;
+        let answer = self
+            .client
+            .request(Method::GET, monitor.clone())
+            .send()
+            .await;
         let response = match answer {
             Ok(response) => response,
             // 303 See Other points at the final resource.
-            Err(Error::Status { status: 303, headers, .. }) => {
-                let target = headers.get("location").and_then(|v| v.to_str().ok()).ok_or_else(|| Error::Protocol {
-                    what: format!("303 answer from {monitor}"),
-                    why: "no Location header".into(),
-                })?;
-                let url = Url::parse(&monitor).and_then(|m| m.join(target)).map_err(|e| Error::Protocol {
-                    what: format!("303 answer from {monitor}"),
-                    why: format!("Location {target:?} is not a URL: {e}"),
-                })?;
+            Err(Error::Status {
+                status: 303,
+                headers,
+                ..
+            }) => {
+                let target = headers
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| Error::Protocol {
+                        what: format!("303 answer from {monitor}"),
+                        why: "no Location header".into(),
+                    })?;
+                let url = Url::parse(&monitor)
+                    .and_then(|m| m.join(target))
+                    .map_err(|e| Error::Protocol {
+                        what: format!("303 answer from {monitor}"),
+                        why: format!("Location {target:?} is not a URL: {e}"),
+                    })?;
                 return self.fetch_result(url.as_str()).await;
             }
             Err(e) => return Err(e),
@@ -230,8 +275,15 @@ impl<T: DeserializeOwned> Operation<T> {
         let status = status_resource.as_ref().and_then(status_of);
         match status.as_deref().map(classify) {
             Some(Phase::Running) => Ok(Poll::Pending(self.progress(status_resource.as_ref()))),
-            Some(Phase::Failed) => Err(failure(status.unwrap_or_default(), status_resource.as_ref(), body)),
-            Some(Phase::Succeeded) => self.succeeded(status_resource.unwrap_or(Value::Null), body.clone()).await,
+            Some(Phase::Failed) => Err(failure(
+                status.unwrap_or_default(),
+                status_resource.as_ref(),
+                body,
+            )),
+            Some(Phase::Succeeded) => {
+                self.succeeded(status_resource.unwrap_or(Value::Null), body.clone())
+                    .await
+            }
             // No recognisable status member: this is the final resource.
             None => {
                 let result = decode(body, "operation result")?;
@@ -248,7 +300,10 @@ impl<T: DeserializeOwned> Operation<T> {
 
     /// Like [`wait`](Self::wait), calling `on_progress` after every poll that
     /// finds the operation still running.
-    pub async fn wait_with_progress(mut self, mut on_progress: impl FnMut(&Progress)) -> Result<T, Error> {
+    pub async fn wait_with_progress(
+        mut self,
+        mut on_progress: impl FnMut(&Progress),
+    ) -> Result<T, Error> {
         let poll = self.client.poll_config().clone();
         let started = Instant::now();
         loop {
@@ -256,7 +311,11 @@ impl<T: DeserializeOwned> Operation<T> {
                 Poll::Done(result) => return Ok(result),
                 Poll::Pending(progress) => on_progress(&progress),
             }
-            let delay = self.next_delay.take().unwrap_or(poll.default_interval).min(poll.max_interval);
+            let delay = self
+                .next_delay
+                .take()
+                .unwrap_or(poll.default_interval)
+                .min(poll.max_interval);
             if let Some(limit) = poll.timeout {
                 if started.elapsed() + delay > limit {
                     return Err(Error::Timeout {
@@ -273,12 +332,19 @@ impl<T: DeserializeOwned> Operation<T> {
 
     fn progress(&self, resource: Option<&Value>) -> Progress {
         let percent = resource.and_then(|r| {
-            ["percent_complete", "percentComplete", "progress", "percentage"]
-                .iter()
-                .find_map(|k| r.get(*k)?.as_f64())
+            [
+                "percent_complete",
+                "percentComplete",
+                "progress",
+                "percentage",
+            ]
+            .iter()
+            .find_map(|k| r.get(*k)?.as_f64())
         });
         Progress {
-            status: resource.and_then(status_of).unwrap_or_else(|| "accepted".into()),
+            status: resource
+                .and_then(status_of)
+                .unwrap_or_else(|| "accepted".into()),
             percent,
             polls: self.polls,
         }
@@ -296,10 +362,12 @@ impl<T: DeserializeOwned> Operation<T> {
             .find_map(|k| resource.get(*k)?.as_str().map(str::to_string));
         if let Some(location) = location {
             let base = self.state.monitor.clone().unwrap_or_default();
-            let url = Url::parse(&base).and_then(|b| b.join(&location)).map_err(|e| Error::Protocol {
-                what: "operation status resource".into(),
-                why: format!("resourceLocation {location:?} is not a URL: {e}"),
-            })?;
+            let url = Url::parse(&base)
+                .and_then(|b| b.join(&location))
+                .map_err(|e| Error::Protocol {
+                    what: "operation status resource".into(),
+                    why: format!("resourceLocation {location:?} is not a URL: {e}"),
+                })?;
             return self.fetch_result(url.as_str()).await;
         }
         let decoded = decode(&body, "operation result")?;
@@ -308,7 +376,11 @@ impl<T: DeserializeOwned> Operation<T> {
     }
 
     async fn fetch_result(&mut self, url: &str) -> Result<Poll<T>, Error> {
-        let response = self.client.request(Method::GET, url.to_string()).send().await?;
+        let response = self
+            .client
+            .request(Method::GET, url.to_string())
+            .send()
+            .await?;
         let result = response.json()?;
         self.state.done = Some(URL_SAFE_NO_PAD.encode(response.bytes()));
         Ok(Poll::Done(result))
@@ -316,7 +388,13 @@ impl<T: DeserializeOwned> Operation<T> {
 }
 
 fn find_monitor(response: &Response) -> Option<(MonitorKind, String)> {
-    let header = |name: &str| response.header(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let header = |name: &str| {
+        response
+            .header(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
     if let Some(v) = header("operation-location") {
         return Some((MonitorKind::OperationLocation, v));
     }
@@ -331,9 +409,14 @@ fn find_monitor(response: &Response) -> Option<(MonitorKind, String)> {
         let links = [body.get("links"), body.get("_links")];
         let nested = links.iter().flatten().find_map(|l| {
             let status = l.get("status")?;
-            status.as_str().or_else(|| status.get("href")?.as_str()).map(str::to_string)
+            status
+                .as_str()
+                .or_else(|| status.get("href")?.as_str())
+                .map(str::to_string)
         });
-        let direct = BODY_LINKS.iter().find_map(|k| body.get(*k)?.as_str().map(str::to_string));
+        let direct = BODY_LINKS
+            .iter()
+            .find_map(|k| body.get(*k)?.as_str().map(str::to_string));
         if let Some(link) = nested.or(direct) {
             return Some((MonitorKind::BodyLink, link));
         }
@@ -360,14 +443,41 @@ fn normalise(status: &str) -> String {
 
 fn known_status(status: &str) -> bool {
     let s = normalise(status);
-    TERMINAL_OK.contains(&s.as_str()) || TERMINAL_FAILED.contains(&s.as_str()) || RUNNING.contains(&s.as_str())
+    TERMINAL_OK.contains(&s.as_str())
+        || TERMINAL_FAILED.contains(&s.as_str())
+        || RUNNING.contains(&s.as_str())
 }
 
-const TERMINAL_OK: &[&str] = &["succeeded", "success", "completed", "complete", "done", "finished"];
-const TERMINAL_FAILED: &[&str] = &["failed", "failure", "error", "canceled", "cancelled", "aborted"];
+const TERMINAL_OK: &[&str] = &[
+    "succeeded",
+    "success",
+    "completed",
+    "complete",
+    "done",
+    "finished",
+];
+const TERMINAL_FAILED: &[&str] = &[
+    "failed",
+    "failure",
+    "error",
+    "canceled",
+    "cancelled",
+    "aborted",
+];
 const RUNNING: &[&str] = &[
-    "running", "inprogress", "notstarted", "pending", "accepted", "queued", "started", "processing",
-    "creating", "updating", "deleting", "waiting", "provisioning",
+    "running",
+    "inprogress",
+    "notstarted",
+    "pending",
+    "accepted",
+    "queued",
+    "started",
+    "processing",
+    "creating",
+    "updating",
+    "deleting",
+    "waiting",
+    "provisioning",
 ];
 
 fn classify(status: &str) -> Phase {
@@ -388,18 +498,34 @@ fn failure(status: String, resource: Option<&Value>, body: &Bytes) -> Error {
         let bytes = serde_json::to_vec(e).ok()?;
         let mut p = Problem::from_json(&bytes).ok()?;
         if p.type_.is_none() {
-            p.type_ = p.extensions.get("code").and_then(Value::as_str).map(str::to_string);
+            p.type_ = p
+                .extensions
+                .get("code")
+                .and_then(Value::as_str)
+                .map(str::to_string);
         }
         if p.detail.is_none() {
-            p.detail = p.extensions.get("message").and_then(Value::as_str).map(str::to_string);
+            p.detail = p
+                .extensions
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string);
         }
         Some(Box::new(p))
     });
-    Error::OperationFailed { status, problem, body: body.clone() }
+    Error::OperationFailed {
+        status,
+        problem,
+        body: body.clone(),
+    }
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Error> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"null" } else { body };
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        body
+    };
     let mut de = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut de).map_err(|e| Error::decode(what, body, e))
 }
@@ -420,7 +546,11 @@ mod tests {
     #[test]
     fn bad_tokens_are_typed_errors() {
         let client = Client::builder("http://127.0.0.1:1").build().unwrap();
-        for token in ["%%%", "bm90IGpzb24", &URL_SAFE_NO_PAD.encode(br#"{"v":9,"request_url":"http://x"}"#)] {
+        for token in [
+            "%%%",
+            "bm90IGpzb24",
+            &URL_SAFE_NO_PAD.encode(br#"{"v":9,"request_url":"http://x"}"#),
+        ] {
             let err = Operation::<Value>::resume(&client, token).unwrap_err();
             assert!(matches!(err, Error::InvalidResumeToken { .. }), "{err}");
         }

@@ -175,7 +175,9 @@ mod tests {
 
     #[test]
     fn content_type_detection() {
-        assert!(is_problem_content_type("application/problem+json; charset=utf-8"));
+        assert!(is_problem_content_type(
+            "application/problem+json; charset=utf-8"
+        ));
         assert!(is_problem_content_type("Application/Problem+JSON"));
         assert!(!is_problem_content_type("application/json"));
         assert!(is_json_content_type("application/vnd.api+json"));

@@ -125,9 +125,15 @@ impl Multipart {
             let name = escape_quoted(&part.name);
             match &part.filename {
                 Some(f) => out.extend_from_slice(
-                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{}\"\r\n", escape_quoted(f)).as_bytes(),
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{}\"\r\n",
+                        escape_quoted(f)
+                    )
+                    .as_bytes(),
                 ),
-                None => out.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n").as_bytes()),
+                None => out.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n").as_bytes(),
+                ),
             }
             if let Some(ct) = &part.content_type {
                 out.extend_from_slice(format!("Content-Type: {ct}\r\n").as_bytes());
@@ -146,7 +152,9 @@ impl Multipart {
 }
 
 fn escape_quoted(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace(['\r', '\n'], " ")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace(['\r', '\n'], " ")
 }
 
 #[cfg(test)]
@@ -165,7 +173,12 @@ mod tests {
 
     #[test]
     fn multipart_is_deterministic_and_well_formed() {
-        let make = || Multipart::new().text("a", "1").file("f", "x\".txt", "text/plain", b"hi".to_vec()).encode();
+        let make = || {
+            Multipart::new()
+                .text("a", "1")
+                .file("f", "x\".txt", "text/plain", b"hi".to_vec())
+                .encode()
+        };
         let (one, two) = (make(), make());
         assert_eq!(one.bytes, two.bytes);
         let text = String::from_utf8(one.bytes.to_vec()).unwrap();

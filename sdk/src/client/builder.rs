@@ -41,7 +41,10 @@ impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
-            .field("headers", &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .field("credentials", &"<redacted>")
             .field("retry", &self.retry)
             .finish_non_exhaustive()
@@ -77,8 +80,10 @@ impl ClientBuilder {
 
     /// Sends `Authorization: Bearer <token>`. Never logged, never sent to another origin.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
-        self.credentials
-            .push((AUTHORIZATION.as_str().to_string(), format!("Bearer {}", token.into())));
+        self.credentials.push((
+            AUTHORIZATION.as_str().to_string(),
+            format!("Bearer {}", token.into()),
+        ));
         self
     }
 
@@ -175,15 +180,21 @@ impl ClientBuilder {
         let base = parse_base_url(&self.base_url)?;
         let mut trusted = vec![Origin::of(&base)];
         for origin in &self.trusted_origins {
-            let url = Url::parse(origin).map_err(|e| Error::invalid(format!("trusted origin {origin:?}"), e.to_string()))?;
+            let url = Url::parse(origin)
+                .map_err(|e| Error::invalid(format!("trusted origin {origin:?}"), e.to_string()))?;
             trusted.push(Origin::of(&url));
         }
         let headers = header_map(&self.headers, "default header", false)?;
         let credentials = header_map(&self.credentials, "credential header", true)?;
-        let key_header = HeaderName::try_from(self.key_header.as_str())
-            .map_err(|e| Error::invalid(format!("idempotency header name {:?}", self.key_header), e.to_string()))?;
-        let user_agent = HeaderValue::try_from(self.user_agent.as_str())
-            .map_err(|e| Error::invalid(format!("user agent {:?}", self.user_agent), e.to_string()))?;
+        let key_header = HeaderName::try_from(self.key_header.as_str()).map_err(|e| {
+            Error::invalid(
+                format!("idempotency header name {:?}", self.key_header),
+                e.to_string(),
+            )
+        })?;
+        let user_agent = HeaderValue::try_from(self.user_agent.as_str()).map_err(|e| {
+            Error::invalid(format!("user agent {:?}", self.user_agent), e.to_string())
+        })?;
         let mut transport_headers = HeaderMap::new();
         transport_headers.insert(USER_AGENT, user_agent);
         let http = reqwest::Client::builder()
@@ -204,7 +215,10 @@ impl ClientBuilder {
                 attempt_timeout: self.attempt_timeout,
                 deadline: self.deadline,
                 retry: self.retry,
-                budget: self.budget.map(RetryBudget::new).unwrap_or_else(RetryBudget::unlimited),
+                budget: self
+                    .budget
+                    .map(RetryBudget::new)
+                    .unwrap_or_else(RetryBudget::unlimited),
                 breaker: CircuitBreaker::new(self.breaker),
                 store: self.store,
                 key_ttl: self.key_ttl,
@@ -220,20 +234,30 @@ impl ClientBuilder {
 fn parse_base_url(raw: &str) -> Result<Url, Error> {
     let what = || format!("base URL {raw:?}");
     let url = Url::parse(raw).map_err(|e| {
-        let hint = if !raw.contains("://") { " (it needs a scheme, e.g. https://)" } else { "" };
+        let hint = if !raw.contains("://") {
+            " (it needs a scheme, e.g. https://)"
+        } else {
+            ""
+        };
         Error::invalid(what(), format!("{e}{hint}"))
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::invalid(
             what(),
-            format!("scheme {:?} is not http or https (does it lack a scheme, e.g. https://?)", url.scheme()),
+            format!(
+                "scheme {:?} is not http or https (does it lack a scheme, e.g. https://?)",
+                url.scheme()
+            ),
         ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(Error::invalid(what(), "it has no host"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::invalid(what(), "it must not have a query or fragment"));
+        return Err(Error::invalid(
+            what(),
+            "it must not have a query or fragment",
+        ));
     }
     Ok(url)
 }
@@ -262,29 +286,50 @@ mod tests {
 
     #[test]
     fn base_url_errors_name_the_problem() {
-        assert!(err("localhost:8080").contains("not http or https"), "{}", err("localhost:8080"));
-        assert!(err("api.example.com/v1").contains("needs a scheme"), "{}", err("api.example.com/v1"));
+        assert!(
+            err("localhost:8080").contains("not http or https"),
+            "{}",
+            err("localhost:8080")
+        );
+        assert!(
+            err("api.example.com/v1").contains("needs a scheme"),
+            "{}",
+            err("api.example.com/v1")
+        );
         assert!(err("ftp://example.com").contains("not http or https"));
         assert!(err("https://example.com/?a=1").contains("query"));
         assert!(err("").contains("base URL \"\""));
-        assert!(Client::builder("https://api.example.com/v1").build().is_ok());
+        assert!(Client::builder("https://api.example.com/v1")
+            .build()
+            .is_ok());
     }
 
     #[test]
     fn bad_headers_are_typed_errors_without_the_secret() {
-        let e = Client::builder("https://a.example").bearer_token("se\ncret").build().unwrap_err();
+        let e = Client::builder("https://a.example")
+            .bearer_token("se\ncret")
+            .build()
+            .unwrap_err();
         assert!(matches!(e, Error::InvalidInput { .. }));
         assert!(!e.to_string().contains("se\ncret"));
-        let e = Client::builder("https://a.example").default_header("bad header", "x").build().unwrap_err();
+        let e = Client::builder("https://a.example")
+            .default_header("bad header", "x")
+            .build()
+            .unwrap_err();
         assert!(e.to_string().contains("bad header"), "{e}");
     }
 
     #[test]
     fn debug_output_redacts_credentials() {
-        let b = Client::builder("https://a.example").bearer_token("sk_live_123").api_key("X-Api-Key", "k_456");
+        let b = Client::builder("https://a.example")
+            .bearer_token("sk_live_123")
+            .api_key("X-Api-Key", "k_456");
         assert!(!format!("{b:?}").contains("sk_live_123"));
         let c = b.build().unwrap();
         let text = format!("{c:?}");
-        assert!(!text.contains("sk_live_123") && !text.contains("k_456"), "{text}");
+        assert!(
+            !text.contains("sk_live_123") && !text.contains("k_456"),
+            "{text}"
+        );
     }
 }

@@ -73,8 +73,14 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base.as_str())
-            .field("default_headers", &self.inner.headers.keys().collect::<Vec<_>>())
-            .field("credentials", &self.inner.credentials.keys().collect::<Vec<_>>())
+            .field(
+                "default_headers",
+                &self.inner.headers.keys().collect::<Vec<_>>(),
+            )
+            .field(
+                "credentials",
+                &self.inner.credentials.keys().collect::<Vec<_>>(),
+            )
             .field("retry", &self.inner.retry)
             .field("store", &self.inner.store)
             .finish_non_exhaustive()

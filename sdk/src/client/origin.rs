@@ -27,7 +27,10 @@ mod tests {
     #[test]
     fn same_origin_rules() {
         let o = |s: &str| Origin::of(&Url::parse(s).unwrap());
-        assert_eq!(o("https://API.example.com/a"), o("https://api.example.com:443/b"));
+        assert_eq!(
+            o("https://API.example.com/a"),
+            o("https://api.example.com:443/b")
+        );
         assert_ne!(o("https://api.example.com"), o("http://api.example.com"));
         assert_ne!(o("http://127.0.0.1:1"), o("http://127.0.0.1:2"));
         assert_ne!(o("https://api.example.com"), o("https://evil.example.com"));

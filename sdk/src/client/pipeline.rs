@@ -80,12 +80,17 @@ pub(crate) async fn execute(client: &Client, call: Call) -> Result<Response, Err
     async move {
         if let Some(k) = &key {
             if let Some(stored) = begin_intent(inner, &call, k).await? {
-                tracing::info!(status = stored.status, "answered from the idempotency store");
+                tracing::info!(
+                    status = stored.status,
+                    "answered from the idempotency store"
+                );
                 return finish(stored, &call, key.as_ref(), 0, true);
             }
         }
         let (raw, attempts) = retry_loop(client, &call, key.as_ref()).await?;
-        tracing::Span::current().record("attempts", attempts).record("status", raw.status);
+        tracing::Span::current()
+            .record("attempts", attempts)
+            .record("status", raw.status);
         if let Some(k) = &key {
             if is_final_status(raw.status) {
                 record_outcome(inner, &k.value, &raw).await;
@@ -103,29 +108,52 @@ pub(crate) async fn execute(client: &Client, call: Call) -> Result<Response, Err
 /// Decides the idempotency key of a call, if it gets one.
 fn resolve_key(inner: &ClientInner, call: &Call) -> Result<Option<IdempotencyKey>, Error> {
     if let Some(value) = call.headers.get(&inner.key_header) {
-        let value = value
-            .to_str()
-            .map_err(|_| Error::invalid(format!("{} header", inner.key_header), "it is not visible ASCII"))?;
-        return Ok(Some(IdempotencyKey { value: value.to_string(), source: KeySource::Caller }));
+        let value = value.to_str().map_err(|_| {
+            Error::invalid(
+                format!("{} header", inner.key_header),
+                "it is not visible ASCII",
+            )
+        })?;
+        return Ok(Some(IdempotencyKey {
+            value: value.to_string(),
+            source: KeySource::Caller,
+        }));
     }
     if let Some(key) = &call.key {
-        return Ok(Some(IdempotencyKey { value: key.clone(), source: KeySource::Caller }));
+        return Ok(Some(IdempotencyKey {
+            value: key.clone(),
+            source: KeySource::Caller,
+        }));
     }
     if let Some(intent) = &call.intent_id {
         let value = key_for_intent(call.method.as_str(), &call.template, intent);
-        return Ok(Some(IdempotencyKey { value, source: KeySource::Intent }));
+        return Ok(Some(IdempotencyKey {
+            value,
+            source: KeySource::Intent,
+        }));
     }
     let by_default = call.method == Method::POST || call.method == Method::PATCH;
     Ok(call
         .idempotent
         .unwrap_or(by_default)
-        .then(|| IdempotencyKey { value: new_key(), source: KeySource::Generated }))
+        .then(|| IdempotencyKey {
+            value: new_key(),
+            source: KeySource::Generated,
+        }))
 }
 
 /// Records the intent before the first attempt. Returns a stored final answer
 /// when the same intent already finished.
-async fn begin_intent(inner: &ClientInner, call: &Call, key: &IdempotencyKey) -> Result<Option<Raw>, Error> {
-    let (body, is_json) = call.body.as_ref().map(|b| (&b.bytes[..], b.is_json)).unwrap_or((&[], false));
+async fn begin_intent(
+    inner: &ClientInner,
+    call: &Call,
+    key: &IdempotencyKey,
+) -> Result<Option<Raw>, Error> {
+    let (body, is_json) = call
+        .body
+        .as_ref()
+        .map(|b| (&b.bytes[..], b.is_json))
+        .unwrap_or((&[], false));
     let record = IntentRecord::in_flight(
         key.value.clone(),
         call.intent_id.clone(),
@@ -198,7 +226,12 @@ fn is_final_status(status: u16) -> bool {
 async fn record_outcome(inner: &ClientInner, key: &str, raw: &Raw) {
     let headers = STORED_HEADERS
         .iter()
-        .filter_map(|name| Some((name.to_string(), raw.headers.get(*name)?.to_str().ok()?.to_string())))
+        .filter_map(|name| {
+            Some((
+                name.to_string(),
+                raw.headers.get(*name)?.to_str().ok()?.to_string(),
+            ))
+        })
         .collect();
     let outcome = StoredOutcome {
         status: raw.status,
@@ -216,19 +249,33 @@ async fn record_outcome(inner: &ClientInner, key: &str, raw: &Raw) {
 /// What to do after an attempt.
 enum Next {
     Stop,
-    Retry { server_delay: Option<Duration>, reason: String },
+    Retry {
+        server_delay: Option<Duration>,
+        reason: String,
+    },
 }
 
 /// The retry stage: attempts the call until it succeeds, fails for good, or the
 /// policy, deadline, budget or breaker says stop. Returns the final answer and
 /// the number of attempts.
-async fn retry_loop(client: &Client, call: &Call, key: Option<&IdempotencyKey>) -> Result<(Raw, u32), Error> {
+async fn retry_loop(
+    client: &Client,
+    call: &Call,
+    key: Option<&IdempotencyKey>,
+) -> Result<(Raw, u32), Error> {
     let inner = &client.inner;
     let policy = call.retry.as_ref().unwrap_or(&inner.retry);
-    let deadline = call.deadline.unwrap_or(inner.deadline).map(|d| Instant::now() + d);
+    let deadline = call
+        .deadline
+        .unwrap_or(inner.deadline)
+        .map(|d| Instant::now() + d);
     let started = Instant::now();
     let safe = is_idempotent_method(&call.method) || key.is_some();
-    let host = format!("{}:{}", call.url.host_str().unwrap_or(""), call.url.port_or_known_default().unwrap_or(0));
+    let host = format!(
+        "{}:{}",
+        call.url.host_str().unwrap_or(""),
+        call.url.port_or_known_default().unwrap_or(0)
+    );
     let headers = request_headers(client, call, key);
     let deadline_error = || Error::Timeout {
         method: call.method.to_string(),
@@ -252,7 +299,12 @@ async fn retry_loop(client: &Client, call: &Call, key: Option<&IdempotencyKey>) 
             Some(r) if r < attempt_limit => (r, TimeoutKind::Deadline),
             _ => (attempt_limit, TimeoutKind::Attempt),
         };
-        let span = tracing::debug_span!("oncely.attempt", attempt, status = field::Empty, retry_delay_ms = field::Empty);
+        let span = tracing::debug_span!(
+            "oncely.attempt",
+            attempt,
+            status = field::Empty,
+            retry_delay_ms = field::Empty
+        );
         let outcome = attempt_once(inner, call, &headers, limit, limit_kind, started)
             .instrument(span.clone())
             .await;
@@ -261,7 +313,11 @@ async fn retry_loop(client: &Client, call: &Call, key: Option<&IdempotencyKey>) 
         }
         inner.breaker.record(&host, !is_host_failure(&outcome));
 
-        let Next::Retry { server_delay, reason } = next_step(&outcome, safe, key.is_some()) else {
+        let Next::Retry {
+            server_delay,
+            reason,
+        } = next_step(&outcome, safe, key.is_some())
+        else {
             return outcome.map(|raw| (raw, attempt));
         };
         // Retrying drops this outcome; every way out below reports it.
@@ -270,7 +326,10 @@ async fn retry_loop(client: &Client, call: &Call, key: Option<&IdempotencyKey>) 
             Err(e) => e,
         });
         if attempt >= policy.attempts() {
-            return Err(Error::RetryExhausted { attempts: attempt, last });
+            return Err(Error::RetryExhausted {
+                attempts: attempt,
+                last,
+            });
         }
         let delay = match server_delay {
             Some(requested) if requested > policy.server_delay_limit() => {
@@ -287,14 +346,21 @@ async fn retry_loop(client: &Client, call: &Call, key: Option<&IdempotencyKey>) 
             let left = d.saturating_duration_since(Instant::now());
             if delay >= left {
                 return Err(match server_delay {
-                    Some(requested) => Error::RetryAfterTooLong { requested, limit: left, last },
+                    Some(requested) => Error::RetryAfterTooLong {
+                        requested,
+                        limit: left,
+                        last,
+                    },
                     None => deadline_error(),
                 });
             }
         }
         if !inner.budget.try_withdraw() {
             tracing::warn!(attempt, "retry budget spent; not retrying");
-            return Err(Error::RetryExhausted { attempts: attempt, last });
+            return Err(Error::RetryExhausted {
+                attempts: attempt,
+                last,
+            });
         }
         span.record("retry_delay_ms", delay.as_millis() as u64);
         tracing::info!(attempt, delay_ms = delay.as_millis() as u64, reason = %reason, "retrying");
@@ -303,7 +369,10 @@ async fn retry_loop(client: &Client, call: &Call, key: Option<&IdempotencyKey>) 
 }
 
 fn is_idempotent_method(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE)
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
+    )
 }
 
 fn is_host_failure(outcome: &Result<Raw, Error>) -> bool {
@@ -318,12 +387,21 @@ fn is_host_failure(outcome: &Result<Raw, Error>) -> bool {
 fn next_step(outcome: &Result<Raw, Error>, safe: bool, has_key: bool) -> Next {
     match outcome {
         // Nothing reached the server: always safe to try again.
-        Err(Error::Transport { kind: TransportKind::Connect, .. }) => Next::Retry {
+        Err(Error::Transport {
+            kind: TransportKind::Connect,
+            ..
+        }) => Next::Retry {
             server_delay: None,
             reason: "connect error".into(),
         },
-        Err(Error::Transport { kind, .. }) if safe => Next::Retry { server_delay: None, reason: format!("{kind} error") },
-        Err(Error::Timeout { kind: TimeoutKind::Attempt, .. }) if safe => Next::Retry {
+        Err(Error::Transport { kind, .. }) if safe => Next::Retry {
+            server_delay: None,
+            reason: format!("{kind} error"),
+        },
+        Err(Error::Timeout {
+            kind: TimeoutKind::Attempt,
+            ..
+        }) if safe => Next::Retry {
             server_delay: None,
             reason: "attempt timeout".into(),
         },
@@ -338,7 +416,10 @@ fn next_step(outcome: &Result<Raw, Error>, safe: bool, has_key: bool) -> Next {
                 None => is_retryable_status(raw.status) || (raw.status == 409 && has_key),
             };
             if retryable && safe {
-                Next::Retry { server_delay: hint.delay, reason: format!("status {}", raw.status) }
+                Next::Retry {
+                    server_delay: hint.delay,
+                    reason: format!("status {}", raw.status),
+                }
             } else {
                 Next::Stop
             }
@@ -366,7 +447,10 @@ fn request_headers(client: &Client, call: &Call, key: Option<&IdempotencyKey>) -
         }
     }
     if !headers.contains_key(http::header::ACCEPT) {
-        headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json, application/problem+json"));
+        headers.insert(
+            http::header::ACCEPT,
+            HeaderValue::from_static("application/json, application/problem+json"),
+        );
     }
     if let Some(key) = key {
         if let Ok(v) = HeaderValue::try_from(key.value.as_str()) {
@@ -387,20 +471,41 @@ async fn attempt_once(
 ) -> Result<Raw, Error> {
     let transport = |kind: TransportKind, source: reqwest::Error| Error::Transport {
         method: call.method.to_string(),
-        url: format!("{}{}", call.url.origin().ascii_serialization(), call.url.path()),
-        kind: if source.is_connect() { TransportKind::Connect } else { kind },
+        url: format!(
+            "{}{}",
+            call.url.origin().ascii_serialization(),
+            call.url.path()
+        ),
+        kind: if source.is_connect() {
+            TransportKind::Connect
+        } else {
+            kind
+        },
         source,
     };
-    let mut request = inner.http.request(call.method.clone(), call.url.clone()).headers(headers.clone());
+    let mut request = inner
+        .http
+        .request(call.method.clone(), call.url.clone())
+        .headers(headers.clone());
     if let Some(body) = &call.body {
         request = request.body(body.bytes.clone());
     }
     let exchange = async {
-        let response = request.send().await.map_err(|e| transport(TransportKind::Request, e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport(TransportKind::Request, e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| transport(TransportKind::Body, e))?;
-        Ok(Raw { status, headers, body })
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport(TransportKind::Body, e))?;
+        Ok(Raw {
+            status,
+            headers,
+            body,
+        })
     };
     match tokio::time::timeout(limit, exchange).await {
         Ok(result) => result,
@@ -414,7 +519,13 @@ async fn attempt_once(
 }
 
 /// Maps a final answer to the call's result.
-fn finish(raw: Raw, call: &Call, key: Option<&IdempotencyKey>, attempts: u32, from_store: bool) -> Result<Response, Error> {
+fn finish(
+    raw: Raw,
+    call: &Call,
+    key: Option<&IdempotencyKey>,
+    attempts: u32,
+    from_store: bool,
+) -> Result<Response, Error> {
     if (200..300).contains(&raw.status) {
         Ok(Response {
             status: raw.status,
@@ -446,10 +557,14 @@ fn response_error(raw: &Raw, call: &Call, key: Option<&IdempotencyKey>) -> Error
             }
         });
     if raw.status == 412 {
-        return Error::PreconditionFailed { problem, body: raw.body.clone() };
+        return Error::PreconditionFailed {
+            problem,
+            body: raw.body.clone(),
+        };
     }
     if let (422, Some(key), Some(p)) = (raw.status, key, &problem) {
-        let text = format!("{} {}", p.problem_type(), p.title.as_deref().unwrap_or("")).to_ascii_lowercase();
+        let text = format!("{} {}", p.problem_type(), p.title.as_deref().unwrap_or(""))
+            .to_ascii_lowercase();
         if text.contains("idempotency") {
             return Error::IdempotencyConflict {
                 key: key.value.clone(),
@@ -459,8 +574,16 @@ fn response_error(raw: &Raw, call: &Call, key: Option<&IdempotencyKey>) -> Error
         }
     }
     match problem {
-        Some(problem) => Error::Problem { status: raw.status, problem, headers: Box::new(raw.headers.clone()) },
-        None => Error::Status { status: raw.status, headers: Box::new(raw.headers.clone()), body: raw.body.clone() },
+        Some(problem) => Error::Problem {
+            status: raw.status,
+            problem,
+            headers: Box::new(raw.headers.clone()),
+        },
+        None => Error::Status {
+            status: raw.status,
+            headers: Box::new(raw.headers.clone()),
+            body: raw.body.clone(),
+        },
     }
 }
 
@@ -473,7 +596,11 @@ mod tests {
         for (k, v) in headers {
             map.insert(*k, v.parse().unwrap());
         }
-        Ok(Raw { status, headers: map, body: Bytes::new() })
+        Ok(Raw {
+            status,
+            headers: map,
+            body: Bytes::new(),
+        })
     }
 
     fn retries(outcome: &Result<Raw, Error>, safe: bool, has_key: bool) -> bool {
@@ -489,16 +616,44 @@ mod tests {
         for status in [200, 201, 202, 400, 401, 404, 412, 422, 501] {
             assert!(!retries(&raw(status, &[]), true, true), "{status}");
         }
-        assert!(retries(&raw(409, &[]), true, true), "409 with a key: in flight");
-        assert!(!retries(&raw(409, &[]), true, false), "409 without a key: a real conflict");
-        assert!(!retries(&raw(503, &[("x-should-retry", "false")]), true, true));
-        assert!(retries(&raw(400, &[("x-should-retry", "true")]), true, true));
-        assert!(!retries(&raw(400, &[("x-should-retry", "true")]), false, false));
+        assert!(
+            retries(&raw(409, &[]), true, true),
+            "409 with a key: in flight"
+        );
+        assert!(
+            !retries(&raw(409, &[]), true, false),
+            "409 without a key: a real conflict"
+        );
+        assert!(!retries(
+            &raw(503, &[("x-should-retry", "false")]),
+            true,
+            true
+        ));
+        assert!(retries(
+            &raw(400, &[("x-should-retry", "true")]),
+            true,
+            true
+        ));
+        assert!(!retries(
+            &raw(400, &[("x-should-retry", "true")]),
+            false,
+            false
+        ));
     }
 
     #[test]
     fn final_statuses() {
-        assert!(is_final_status(201) && is_final_status(202) && is_final_status(422) && is_final_status(402));
-        assert!(!is_final_status(409) && !is_final_status(429) && !is_final_status(500) && !is_final_status(401));
+        assert!(
+            is_final_status(201)
+                && is_final_status(202)
+                && is_final_status(422)
+                && is_final_status(402)
+        );
+        assert!(
+            !is_final_status(409)
+                && !is_final_status(429)
+                && !is_final_status(500)
+                && !is_final_status(401)
+        );
     }
 }

@@ -6,8 +6,10 @@ use http::HeaderName;
 /// True for headers whose values are credentials or session state.
 pub(crate) fn is_sensitive_header(name: &HeaderName) -> bool {
     let n = name.as_str();
-    matches!(n, "authorization" | "proxy-authorization" | "cookie" | "set-cookie")
-        || n.contains("api-key")
+    matches!(
+        n,
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || n.contains("api-key")
         || n.contains("apikey")
         || n.contains("token")
         || n.contains("secret")
@@ -20,10 +22,20 @@ mod tests {
 
     #[test]
     fn secrets_are_recognised() {
-        for h in ["authorization", "cookie", "x-api-key", "x-auth-token", "x-client-secret"] {
+        for h in [
+            "authorization",
+            "cookie",
+            "x-api-key",
+            "x-auth-token",
+            "x-client-secret",
+        ] {
             assert!(is_sensitive_header(&HeaderName::from_static(h)), "{h}");
         }
-        assert!(!is_sensitive_header(&HeaderName::from_static("idempotency-key")));
-        assert!(!is_sensitive_header(&HeaderName::from_static("content-type")));
+        assert!(!is_sensitive_header(&HeaderName::from_static(
+            "idempotency-key"
+        )));
+        assert!(!is_sensitive_header(&HeaderName::from_static(
+            "content-type"
+        )));
     }
 }

@@ -102,13 +102,22 @@ impl RequestBuilder {
 
     /// Sets a request header (replacing an earlier value of the same name).
     pub fn header(mut self, name: &str, value: impl Display) -> Self {
-        match (HeaderName::try_from(name), HeaderValue::try_from(value.to_string())) {
+        match (
+            HeaderName::try_from(name),
+            HeaderValue::try_from(value.to_string()),
+        ) {
             (Ok(n), Ok(mut v)) => {
                 v.set_sensitive(super::redact::is_sensitive_header(&n));
                 self.headers.insert(n, v);
             }
-            (Err(e), _) => self.fail(Error::invalid(format!("header name {name:?}"), e.to_string())),
-            (_, Err(e)) => self.fail(Error::invalid(format!("value of header {name:?}"), e.to_string())),
+            (Err(e), _) => self.fail(Error::invalid(
+                format!("header name {name:?}"),
+                e.to_string(),
+            )),
+            (_, Err(e)) => self.fail(Error::invalid(
+                format!("value of header {name:?}"),
+                e.to_string(),
+            )),
         }
         self
     }
@@ -281,7 +290,10 @@ impl RequestBuilder {
         let mut rest = self.template.as_str();
         while let Some(open) = rest.find('{') {
             let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| {
-                Error::invalid(format!("path template {:?}", self.template), "a `{` is never closed")
+                Error::invalid(
+                    format!("path template {:?}", self.template),
+                    "a `{` is never closed",
+                )
             })?;
             let name = &rest[open + 1..close];
             let value = self
@@ -290,10 +302,16 @@ impl RequestBuilder {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v)
                 .ok_or_else(|| {
-                    Error::invalid(format!("path template {:?}", self.template), format!("no value for `{{{name}}}`"))
+                    Error::invalid(
+                        format!("path template {:?}", self.template),
+                        format!("no value for `{{{name}}}`"),
+                    )
                 })?;
             if value.is_empty() {
-                return Err(Error::invalid(format!("path parameter `{name}`"), "it is empty"));
+                return Err(Error::invalid(
+                    format!("path parameter `{name}`"),
+                    "it is empty",
+                ));
             }
             path.push_str(&rest[..open]);
             path.extend(utf8_percent_encode(value, SEGMENT));
@@ -310,7 +328,8 @@ impl RequestBuilder {
                 base.as_str().trim_end_matches('/'),
                 path.trim_start_matches('/')
             );
-            Url::parse(&joined).map_err(|e| Error::invalid(format!("path {path:?}"), e.to_string()))?
+            Url::parse(&joined)
+                .map_err(|e| Error::invalid(format!("path {path:?}"), e.to_string()))?
         };
         if !self.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
@@ -354,14 +373,22 @@ mod tests {
         assert!(e.contains("no value for `{id}`"), "{e}");
         let e = c.get("/orders/{id").render_url().unwrap_err().to_string();
         assert!(e.contains("never closed"), "{e}");
-        let e = c.get("/orders/{id}").path_param("id", "").render_url().unwrap_err().to_string();
+        let e = c
+            .get("/orders/{id}")
+            .path_param("id", "")
+            .render_url()
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("empty"), "{e}");
     }
 
     #[test]
     fn absolute_urls_are_used_as_given() {
         let c = client("https://api.example.com");
-        let url = c.get("https://status.example.com/ops/1").render_url().unwrap();
+        let url = c
+            .get("https://status.example.com/ops/1")
+            .render_url()
+            .unwrap();
         assert_eq!(url.as_str(), "https://status.example.com/ops/1");
     }
 

@@ -64,9 +64,14 @@ impl Response {
                 });
             }
         }
-        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) { b"null" } else { &self.body };
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"null"
+        } else {
+            &self.body
+        };
         let mut de = serde_json::Deserializer::from_slice(body);
-        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| Error::decode(what(), body, e))?;
+        let value = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| Error::decode(what(), body, e))?;
         de.end().map_err(|e| Error::Decode {
             what: what(),
             path: ".".into(),
@@ -99,7 +104,8 @@ impl Response {
     /// True when the server said it replayed a stored answer
     /// (`Idempotent-Replayed: true`).
     pub fn replayed(&self) -> bool {
-        self.header("idempotent-replayed").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        self.header("idempotent-replayed")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
     /// The idempotency key the call was sent with, if any.
@@ -142,9 +148,17 @@ mod tests {
 
     #[test]
     fn decode_errors_carry_the_serde_path_and_snippet() {
-        let r = response(Some("application/json"), br#"{"id":"o1","items":[{"quantity":1},{"quantity":"two"}]}"#);
+        let r = response(
+            Some("application/json"),
+            br#"{"id":"o1","items":[{"quantity":1},{"quantity":"two"}]}"#,
+        );
         match r.json::<Order>().unwrap_err() {
-            Error::Decode { path, snippet, what, .. } => {
+            Error::Decode {
+                path,
+                snippet,
+                what,
+                ..
+            } => {
                 assert_eq!(path, "items[1].quantity");
                 assert!(snippet.starts_with("{\"id\""));
                 assert!(what.contains("/orders/1"));
@@ -155,15 +169,21 @@ mod tests {
 
     #[test]
     fn a_server_lying_about_content_type_is_named() {
-        let e = response(Some("text/html"), b"<html>").json::<serde_json::Value>().unwrap_err();
+        let e = response(Some("text/html"), b"<html>")
+            .json::<serde_json::Value>()
+            .unwrap_err();
         assert!(e.to_string().contains("text/html"), "{e}");
-        let e = response(Some("application/json"), b"<html>").json::<serde_json::Value>().unwrap_err();
+        let e = response(Some("application/json"), b"<html>")
+            .json::<serde_json::Value>()
+            .unwrap_err();
         assert!(matches!(e, Error::Decode { .. }), "{e}");
     }
 
     #[test]
     fn empty_body_is_null() {
         assert_eq!(response(None, b"").json::<Option<u8>>().unwrap(), None);
-        response(Some("application/json"), b"  ").json::<()>().unwrap();
+        response(Some("application/json"), b"  ")
+            .json::<()>()
+            .unwrap();
     }
 }

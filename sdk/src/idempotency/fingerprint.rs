@@ -17,7 +17,10 @@ pub fn fingerprint(method: &str, url: &str, body: &[u8], body_is_json: bool) -> 
     hasher.update(b"\n");
     hasher.update(url.as_bytes());
     hasher.update(b"\n");
-    match body_is_json.then(|| serde_json::from_slice::<Value>(body).ok()).flatten() {
+    match body_is_json
+        .then(|| serde_json::from_slice::<Value>(body).ok())
+        .flatten()
+    {
         Some(value) => hasher.update(canonical_json(&value)),
         None => hasher.update(body),
     }
@@ -42,7 +45,13 @@ mod tests {
 
     #[test]
     fn non_json_bodies_hash_raw() {
-        assert_ne!(fingerprint("POST", "/o", b"a=1&b=2", false), fingerprint("POST", "/o", b"b=2&a=1", false));
-        assert_eq!(fingerprint("POST", "/o", b"{not json", true), fingerprint("POST", "/o", b"{not json", false));
+        assert_ne!(
+            fingerprint("POST", "/o", b"a=1&b=2", false),
+            fingerprint("POST", "/o", b"b=2&a=1", false)
+        );
+        assert_eq!(
+            fingerprint("POST", "/o", b"{not json", true),
+            fingerprint("POST", "/o", b"{not json", false)
+        );
     }
 }

@@ -88,8 +88,12 @@ impl CircuitBreaker {
             .or_insert(HostState::Closed { failures: 0 });
         *state = match (*state, success) {
             (_, true) => HostState::Closed { failures: 0 },
-            (HostState::Closed { failures }, false) if failures + 1 < self.config.failure_threshold => {
-                HostState::Closed { failures: failures + 1 }
+            (HostState::Closed { failures }, false)
+                if failures + 1 < self.config.failure_threshold =>
+            {
+                HostState::Closed {
+                    failures: failures + 1,
+                }
             }
             (HostState::Open { until }, false) => HostState::Open { until },
             (_, false) => HostState::Open {
@@ -140,7 +144,10 @@ mod tests {
         assert!(b.acquire("a").is_ok(), "half-open lets one probe through");
         assert!(b.acquire("a").is_err(), "…and only one");
         b.record("a", true);
-        assert!(b.acquire("a").is_ok() && !b.is_open("a"), "probe success closes it");
+        assert!(
+            b.acquire("a").is_ok() && !b.is_open("a"),
+            "probe success closes it"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -156,7 +163,10 @@ mod tests {
         tokio::time::advance(Duration::from_secs(10)).await;
         b.acquire("a").unwrap(); // probe that never reports
         tokio::time::advance(Duration::from_secs(10)).await;
-        assert!(b.acquire("a").is_ok(), "a lost probe does not wedge the circuit");
+        assert!(
+            b.acquire("a").is_ok(),
+            "a lost probe does not wedge the circuit"
+        );
     }
 
     #[test]

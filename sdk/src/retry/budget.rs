@@ -87,7 +87,9 @@ impl RetryBudget {
     /// Records a successful call.
     pub fn deposit(&self) {
         let mut tokens = self.lock();
-        *tokens = tokens.saturating_add(self.deposit_milli).min(self.capacity_milli);
+        *tokens = tokens
+            .saturating_add(self.deposit_milli)
+            .min(self.capacity_milli);
     }
 
     /// Tokens currently available.
@@ -111,7 +113,10 @@ mod tests {
 
     #[test]
     fn spent_budget_refuses_and_successes_refill() {
-        let b = RetryBudget::new(BudgetConfig { capacity: 3.0, deposit_per_success: 0.1 });
+        let b = RetryBudget::new(BudgetConfig {
+            capacity: 3.0,
+            deposit_per_success: 0.1,
+        });
         assert!((0..3).all(|_| b.try_withdraw()));
         assert!(!b.try_withdraw());
         for _ in 0..9 {
@@ -125,7 +130,10 @@ mod tests {
 
     #[test]
     fn deposits_are_capped() {
-        let b = RetryBudget::new(BudgetConfig { capacity: 2.0, deposit_per_success: 1.0 });
+        let b = RetryBudget::new(BudgetConfig {
+            capacity: 2.0,
+            deposit_per_success: 1.0,
+        });
         (0..10).for_each(|_| b.deposit());
         assert_eq!(b.available(), 2.0);
         assert!(RetryBudget::unlimited().try_withdraw());

@@ -115,7 +115,10 @@ mod tests {
         let p = RetryPolicy::default();
         let samples: Vec<Duration> = (0..500).map(|_| p.backoff(3)).collect();
         assert!(samples.iter().all(|d| *d <= Duration::from_millis(800)));
-        let low = samples.iter().filter(|d| **d < Duration::from_millis(400)).count();
+        let low = samples
+            .iter()
+            .filter(|d| **d < Duration::from_millis(400))
+            .count();
         // Full jitter is uniform: about half the samples fall in the lower half.
         assert!((150..350).contains(&low), "low half held {low} of 500");
     }
@@ -124,6 +127,9 @@ mod tests {
     fn at_least_one_attempt() {
         assert_eq!(RetryPolicy::default().max_attempts(0).attempts(), 1);
         assert_eq!(RetryPolicy::none().attempts(), 1);
-        assert_eq!(RetryPolicy::default().base_delay(Duration::ZERO).backoff(3), Duration::ZERO);
+        assert_eq!(
+            RetryPolicy::default().base_delay(Duration::ZERO).backoff(3),
+            Duration::ZERO
+        );
     }
 }

@@ -25,7 +25,12 @@ pub fn server_delay(headers: &HeaderMap) -> Option<Duration> {
 }
 
 fn server_delay_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
             return Some(Duration::from_secs_f64(ms / 1000.0));
@@ -77,7 +82,10 @@ mod tests {
 
     #[test]
     fn seconds_and_milliseconds() {
-        assert_eq!(server_delay(&headers(&[("retry-after", "2")])), Some(Duration::from_secs(2)));
+        assert_eq!(
+            server_delay(&headers(&[("retry-after", "2")])),
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(
             server_delay(&headers(&[("retry-after", "2"), ("retry-after-ms", "150")])),
             Some(Duration::from_millis(150))
@@ -98,8 +106,17 @@ mod tests {
 
     #[test]
     fn should_retry() {
-        assert_eq!(should_retry_header(&headers(&[("x-should-retry", "false")])), Some(false));
-        assert_eq!(should_retry_header(&headers(&[("x-should-retry", "TRUE")])), Some(true));
-        assert_eq!(should_retry_header(&headers(&[("x-should-retry", "maybe")])), None);
+        assert_eq!(
+            should_retry_header(&headers(&[("x-should-retry", "false")])),
+            Some(false)
+        );
+        assert_eq!(
+            should_retry_header(&headers(&[("x-should-retry", "TRUE")])),
+            Some(true)
+        );
+        assert_eq!(
+            should_retry_header(&headers(&[("x-should-retry", "maybe")])),
+            None
+        );
     }
 }

@@ -107,7 +107,10 @@ pub(crate) mod contract {
         old.expires_ms = old.created_ms + 1_000;
         assert!(matches!(store.begin(&old).await.unwrap(), Begin::Started));
         let fresh = record("k2", "different");
-        assert!(matches!(store.begin(&fresh).await.unwrap(), Begin::Started), "expired key is free again");
+        assert!(
+            matches!(store.begin(&fresh).await.unwrap(), Begin::Started),
+            "expired key is free again"
+        );
         let mut stale = record("k3", "fp");
         stale.created_ms -= 120_000;
         stale.expires_ms = stale.created_ms + 1_000;

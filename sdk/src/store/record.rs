@@ -83,7 +83,8 @@ impl IntentRecord {
             fingerprint,
             state: IntentState::InFlight,
             created_ms,
-            expires_ms: created_ms.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
+            expires_ms: created_ms
+                .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
             outcome: None,
         }
     }

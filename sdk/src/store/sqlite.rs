@@ -68,7 +68,8 @@ impl SqliteStore {
             path: path.clone(),
             reason: e.to_string(),
         };
-        conn.busy_timeout(Duration::from_secs(10)).map_err(corrupt)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(corrupt)?;
         // Reading the header is the first thing that fails on a file that is not
         // SQLite ("file is not a database"); nothing has been written yet.
         let version: i64 = conn
@@ -82,8 +83,10 @@ impl SqliteStore {
                 supported,
             });
         }
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(corrupt)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(corrupt)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(corrupt)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(corrupt)?;
         Self::migrate(&conn, version).map_err(corrupt)?;
         // Preparing the queries proves the tables have the columns we need.
         conn.prepare(SELECT_RECORD).map_err(corrupt)?;
@@ -168,7 +171,20 @@ fn read_record(conn: &Connection, key: &str) -> Result<Option<IntentRecord>, Sto
         })
         .optional()
         .map_err(backend("read"))?;
-    let Some((key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms, status, headers, body, completed_ms)) = row
+    let Some((
+        key,
+        intent_id,
+        method,
+        path_template,
+        fingerprint,
+        state,
+        created_ms,
+        expires_ms,
+        status,
+        headers,
+        body,
+        completed_ms,
+    )) = row
     else {
         return Ok(None);
     };
@@ -176,11 +192,13 @@ fn read_record(conn: &Connection, key: &str) -> Result<Option<IntentRecord>, Sto
         key: key.clone(),
         reason,
     };
-    let state = IntentState::parse(&state).ok_or_else(|| bad(format!("unknown state {state:?}")))?;
+    let state =
+        IntentState::parse(&state).ok_or_else(|| bad(format!("unknown state {state:?}")))?;
     let outcome = match (state, status) {
         (IntentState::Completed, Some(status)) => {
-            let headers: Vec<(String, String)> = serde_json::from_str(headers.as_deref().unwrap_or("[]"))
-                .map_err(|e| bad(format!("headers are not valid JSON: {e}")))?;
+            let headers: Vec<(String, String)> =
+                serde_json::from_str(headers.as_deref().unwrap_or("[]"))
+                    .map_err(|e| bad(format!("headers are not valid JSON: {e}")))?;
             Some(StoredOutcome {
                 status,
                 headers,
@@ -259,13 +277,17 @@ impl Store for SqliteStore {
 
     async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError> {
         let key = key.to_string();
-        self.with_conn("get", move |conn| read_record(conn, &key)).await
+        self.with_conn("get", move |conn| read_record(conn, &key))
+            .await
     }
 
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
         self.with_conn("purge", move |conn| {
             let n = conn
-                .execute("DELETE FROM oncely_intents WHERE expires_ms <= ?1", [now_ms])
+                .execute(
+                    "DELETE FROM oncely_intents WHERE expires_ms <= ?1",
+                    [now_ms],
+                )
                 .map_err(backend("purge"))?;
             Ok(n as u64)
         })
@@ -307,16 +329,26 @@ mod tests {
         let err = SqliteStore::open(&path).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
         assert!(err.to_string().contains("garbage.db"), "{err}");
-        assert_eq!(std::fs::read(&path).unwrap(), garbage, "file must not be modified");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            garbage,
+            "file must not be modified"
+        );
     }
 
     #[test]
     fn newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("new.db");
-        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
         let err = SqliteStore::open(&path).unwrap_err();
-        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::SchemaTooNew { found: 99, .. }),
+            "{err}"
+        );
     }
 
     #[test]
@@ -324,7 +356,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("foreign.db");
         let conn = Connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE oncely_intents (x INTEGER); PRAGMA user_version = 1;").unwrap();
+        conn.execute_batch("CREATE TABLE oncely_intents (x INTEGER); PRAGMA user_version = 1;")
+            .unwrap();
         drop(conn);
         let err = SqliteStore::open(&path).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
