@@ -73,8 +73,14 @@ mod tests {
         let data = json::<Input>(&h, br#"{"n": "x"}"#).unwrap_err();
         assert_eq!(data.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let missing = json::<Input>(&h, b"{}").unwrap_err();
-        assert!(missing.to_json()["detail"].as_str().unwrap().contains("`n`"));
-        assert_eq!(json::<Input>(&h, b"").unwrap_err().status(), StatusCode::BAD_REQUEST);
+        assert!(missing.to_json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`n`"));
+        assert_eq!(
+            json::<Input>(&h, b"").unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
         assert!(optional_json::<Input>(&h, b"").is_ok());
     }
 

@@ -204,7 +204,9 @@ impl Domain {
         key: Option<&str>,
     ) -> Result<Order, Problem> {
         let Some(order) = self.orders.get_mut(&order_id) else {
-            return Err(Problem::not_found(&format!("order {order_id} does not exist")));
+            return Err(Problem::not_found(&format!(
+                "order {order_id} does not exist"
+            )));
         };
         if order.status == OrderStatus::Cancelled {
             return Ok(order.clone());
@@ -244,7 +246,8 @@ impl Domain {
         };
         self.ledger
             .record(SideEffect::InventoryReserved, key, order_id, reservation.id);
-        self.reservations.insert(reservation.id, reservation.clone());
+        self.reservations
+            .insert(reservation.id, reservation.clone());
         Ok(reservation)
     }
 
@@ -271,8 +274,12 @@ impl Domain {
         reservation.status = ReservationStatus::Released;
         reservation.released_at = Some(clock::now_rfc3339());
         let reservation = reservation.clone();
-        self.ledger
-            .record(SideEffect::ReservationReleased, key, order_id, reservation_id);
+        self.ledger.record(
+            SideEffect::ReservationReleased,
+            key,
+            order_id,
+            reservation_id,
+        );
         Ok(reservation)
     }
 
@@ -374,9 +381,7 @@ impl Domain {
         self.operations
             .get(&operation_id)
             .map(|op| op.view(Instant::now()))
-            .ok_or_else(|| {
-                Problem::not_found(&format!("operation {operation_id} does not exist"))
-            })
+            .ok_or_else(|| Problem::not_found(&format!("operation {operation_id} does not exist")))
     }
 }
 
@@ -423,7 +428,9 @@ mod tests {
     #[test]
     fn second_release_and_void_are_no_ops() {
         let (mut domain, order_id) = domain_with_order();
-        let r = domain.reserve(order_id, CreateReservation::default(), None).unwrap();
+        let r = domain
+            .reserve(order_id, CreateReservation::default(), None)
+            .unwrap();
         domain.release(order_id, r.id, None).unwrap();
         domain.release(order_id, r.id, None).unwrap();
         let payment = AuthorizePayment {
@@ -452,7 +459,12 @@ mod tests {
     fn operations_progress_and_finish() {
         let (mut domain, order_id) = domain_with_order();
         let view = domain
-            .request_shipment(order_id, RequestShipment::default(), Duration::from_secs(10), None)
+            .request_shipment(
+                order_id,
+                RequestShipment::default(),
+                Duration::from_secs(10),
+                None,
+            )
             .unwrap();
         let record = domain.operations.get(&view.id).unwrap().clone();
         let half = record.view(record.started + Duration::from_secs(5));
@@ -461,7 +473,12 @@ mod tests {
         let done = record.view(record.started + Duration::from_secs(10));
         assert_eq!(done.status, OperationStatus::Succeeded);
         assert!(done.result.is_some());
-        domain.cancel_order(order_id, CancelOrder::default(), None).unwrap();
-        assert_eq!(domain.operation(view.id).unwrap().status, OperationStatus::Canceled);
+        domain
+            .cancel_order(order_id, CancelOrder::default(), None)
+            .unwrap();
+        assert_eq!(
+            domain.operation(view.id).unwrap().status,
+            OperationStatus::Canceled
+        );
     }
 }

@@ -447,17 +447,26 @@ mod tests {
         let f = || FaultRule::new("POST /orders", Fault::DropAfterCommit);
         assert_eq!(fire_pattern(f(), 3), [true, false, false]);
         assert_eq!(fire_pattern(f().nth(2), 3), [false, true, false]);
-        assert_eq!(fire_pattern(f().nth(2).every(), 4), [false, true, true, true]);
+        assert_eq!(
+            fire_pattern(f().nth(2).every(), 4),
+            [false, true, true, true]
+        );
         assert_eq!(fire_pattern(f().times(2), 3), [true, true, false]);
     }
 
     #[test]
     fn routes_match_templates_concrete_paths_and_star() {
         let r = FaultRule::new("post /orders/{order_id}/cancel", Fault::DropBeforeCommit);
-        assert!(r.matches(Some("POST /orders/{order_id}/cancel"), "POST /orders/x/cancel"));
+        assert!(r.matches(
+            Some("POST /orders/{order_id}/cancel"),
+            "POST /orders/x/cancel"
+        ));
         assert!(!r.matches(Some("POST /orders"), "POST /orders"));
         let r = FaultRule::new("POST /orders/x/cancel", Fault::DropBeforeCommit);
-        assert!(r.matches(Some("POST /orders/{order_id}/cancel"), "POST /orders/x/cancel"));
+        assert!(r.matches(
+            Some("POST /orders/{order_id}/cancel"),
+            "POST /orders/x/cancel"
+        ));
         let r = FaultRule::new("*", Fault::DropBeforeCommit);
         assert!(r.matches(None, "GET /nowhere"));
     }
@@ -483,15 +492,25 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("retry_afer"), "{err}");
-        assert!(serde_json::from_str::<FaultRule>(r#"{"route":"*","nht":1,"fault":{"kind":"delay","ms":1}}"#).is_err());
+        assert!(serde_json::from_str::<FaultRule>(
+            r#"{"route":"*","nht":1,"fault":{"kind":"delay","ms":1}}"#
+        )
+        .is_err());
     }
 
     #[test]
     fn validation_catches_bad_values() {
         assert!(FaultRule::new("*", Fault::status(42)).validate().is_err());
-        assert!(FaultRule::new("*", Fault::DropAfterCommit).nth(0).validate().is_err());
-        assert!(FaultRule::new(" ", Fault::DropAfterCommit).validate().is_err());
-        assert!(FaultRule::new("*", Fault::internal_error()).validate().is_ok());
+        assert!(FaultRule::new("*", Fault::DropAfterCommit)
+            .nth(0)
+            .validate()
+            .is_err());
+        assert!(FaultRule::new(" ", Fault::DropAfterCommit)
+            .validate()
+            .is_err());
+        assert!(FaultRule::new("*", Fault::internal_error())
+            .validate()
+            .is_ok());
     }
 
     #[test]

@@ -61,7 +61,9 @@ pub(crate) fn parse_key(headers: &HeaderMap) -> Result<Option<String>, Problem> 
         None => text,
     };
     if key.is_empty() {
-        return Err(Problem::idempotency_key_invalid("the key must not be empty"));
+        return Err(Problem::idempotency_key_invalid(
+            "the key must not be empty",
+        ));
     }
     if key.len() > MAX_KEY_LEN {
         return Err(Problem::idempotency_key_invalid(&format!(
@@ -300,10 +302,17 @@ mod tests {
     #[test]
     fn fingerprint_ignores_key_order_and_whitespace() {
         let a = fingerprint("POST", "/orders", br#"{"a":1,"b":{"y":[1,2],"x":"s"}}"#);
-        let b = fingerprint("POST", "/orders", b"{ \"b\": {\"x\": \"s\", \"y\": [1, 2]}, \"a\": 1 }");
+        let b = fingerprint(
+            "POST",
+            "/orders",
+            b"{ \"b\": {\"x\": \"s\", \"y\": [1, 2]}, \"a\": 1 }",
+        );
         assert_eq!(a, b);
         assert_ne!(a, fingerprint("POST", "/orders", br#"{"a":2}"#));
-        assert_ne!(a, fingerprint("POST", "/other", br#"{"a":1,"b":{"y":[1,2],"x":"s"}}"#));
+        assert_ne!(
+            a,
+            fingerprint("POST", "/other", br#"{"a":1,"b":{"y":[1,2],"x":"s"}}"#)
+        );
     }
 
     #[test]
@@ -315,13 +324,27 @@ mod tests {
             panic!("first use must proceed")
         };
         assert!(matches!(store.begin(&scope(), fp, now), Begin::InFlight));
-        assert!(matches!(store.begin(&scope(), [2; 32], now), Begin::Mismatch));
+        assert!(matches!(
+            store.begin(&scope(), [2; 32], now),
+            Begin::Mismatch
+        ));
         let stored = StoredResponse::capture(StatusCode::CREATED, &HeaderMap::new(), Bytes::new());
-        store.complete(&scope(), token, stored, expiry(now, Duration::from_secs(60)));
+        store.complete(
+            &scope(),
+            token,
+            stored,
+            expiry(now, Duration::from_secs(60)),
+        );
         assert!(matches!(store.begin(&scope(), fp, now), Begin::Replay(_)));
-        assert!(matches!(store.begin(&scope(), [2; 32], now), Begin::Mismatch));
+        assert!(matches!(
+            store.begin(&scope(), [2; 32], now),
+            Begin::Mismatch
+        ));
         let later = now + Duration::from_secs(61);
-        assert!(matches!(store.begin(&scope(), [2; 32], later), Begin::Proceed(_)));
+        assert!(matches!(
+            store.begin(&scope(), [2; 32], later),
+            Begin::Proceed(_)
+        ));
     }
 
     #[test]
@@ -332,9 +355,15 @@ mod tests {
             panic!()
         };
         store.abandon(&scope(), token + 1);
-        assert!(matches!(store.begin(&scope(), [1; 32], now), Begin::InFlight));
+        assert!(matches!(
+            store.begin(&scope(), [1; 32], now),
+            Begin::InFlight
+        ));
         store.abandon(&scope(), token);
-        assert!(matches!(store.begin(&scope(), [1; 32], now), Begin::Proceed(_)));
+        assert!(matches!(
+            store.begin(&scope(), [1; 32], now),
+            Begin::Proceed(_)
+        ));
     }
 
     #[test]

@@ -78,7 +78,10 @@ fn load_faults(path: &PathBuf) -> anyhow::Result<Vec<FaultRule>> {
         .with_context(|| format!("invalid fault file {}", path.display()))?;
     for (index, rule) in file.rules.iter().enumerate() {
         if let Err(why) = rule.validate() {
-            bail!("invalid fault file {}: rules[{index}]: {why}", path.display());
+            bail!(
+                "invalid fault file {}: rules[{index}]: {why}",
+                path.display()
+            );
         }
     }
     Ok(file.rules)

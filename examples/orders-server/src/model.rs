@@ -285,10 +285,10 @@ where
 
 fn check_len(field: &str, value: &str, max: usize) -> Result<(), Problem> {
     if value.chars().count() > max {
-        return Err(Problem::validation(format!(
-            "{field} must be at most {max} characters"
-        ))
-        .with("field", field));
+        return Err(
+            Problem::validation(format!("{field} must be at most {max} characters"))
+                .with("field", field),
+        );
     }
     Ok(())
 }
@@ -313,8 +313,9 @@ fn check_currency(currency: &str) -> Result<(), Problem> {
 
 fn check_items(items: &[LineItem]) -> Result<(), Problem> {
     if items.is_empty() || items.len() > 100 {
-        return Err(Problem::validation("items must have between 1 and 100 entries")
-            .with("field", "items"));
+        return Err(
+            Problem::validation("items must have between 1 and 100 entries").with("field", "items"),
+        );
     }
     for (index, item) in items.iter().enumerate() {
         check_text(&format!("items[{index}].sku"), &item.sku, 100)?;
@@ -331,8 +332,9 @@ fn check_items(items: &[LineItem]) -> Result<(), Problem> {
 
 fn check_metadata(metadata: &BTreeMap<String, String>) -> Result<(), Problem> {
     if metadata.len() > 50 {
-        return Err(Problem::validation("metadata may have at most 50 keys")
-            .with("field", "metadata"));
+        return Err(
+            Problem::validation("metadata may have at most 50 keys").with("field", "metadata")
+        );
     }
     for (key, value) in metadata {
         check_text(&format!("metadata key {key:?}"), key, 40)?;

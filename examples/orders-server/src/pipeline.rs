@@ -94,8 +94,7 @@ async fn serve(
     let policy = spec.map_or(KeyPolicy::Ignored, |spec| spec.key);
     let key = match policy {
         KeyPolicy::Ignored => None,
-        KeyPolicy::Optional | KeyPolicy::Required => match idempotency::parse_key(&parts.headers)
-        {
+        KeyPolicy::Optional | KeyPolicy::Required => match idempotency::parse_key(&parts.headers) {
             Ok(key) => key,
             Err(problem) => return (finalize(problem.into_response(), &path), false),
         },
@@ -148,7 +147,8 @@ async fn serve(
             let response = finalize(next.run(req).await, &path);
             let (parts, body) = response.into_parts();
             let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
-            let keep = parts.status.is_success() || parts.extensions.get::<StoreOutcome>().is_some();
+            let keep =
+                parts.status.is_success() || parts.extensions.get::<StoreOutcome>().is_some();
             if keep {
                 let stored = StoredResponse::capture(parts.status, &parts.headers, body.clone());
                 guard.complete(stored);

@@ -118,8 +118,12 @@ impl Problem {
     }
 
     pub(crate) fn malformed_body(detail: impl Into<String>) -> Self {
-        Problem::new(StatusCode::BAD_REQUEST, "malformed-body", "Malformed request body")
-            .detail(detail)
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "Malformed request body",
+        )
+        .detail(detail)
     }
 
     pub(crate) fn validation(detail: impl Into<String>) -> Self {
@@ -224,10 +228,9 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.to_json()).unwrap_or_default();
         let mut response = (self.status, body).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(PROBLEM_JSON),
-        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if self.store {
             response.extensions_mut().insert(StoreOutcome);
         }

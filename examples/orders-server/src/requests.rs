@@ -200,7 +200,10 @@ mod tests {
     #[test]
     fn outcome_serializes_as_number_or_word() {
         assert_eq!(serde_json::to_string(&Outcome::Status(201)).unwrap(), "201");
-        assert_eq!(serde_json::to_string(&Outcome::Dropped).unwrap(), "\"dropped\"");
+        assert_eq!(
+            serde_json::to_string(&Outcome::Dropped).unwrap(),
+            "\"dropped\""
+        );
         for o in [Outcome::Status(503), Outcome::Dropped, Outcome::Pending] {
             let back: Outcome = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
             assert_eq!(back, o);

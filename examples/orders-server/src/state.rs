@@ -13,7 +13,9 @@ use crate::requests::{LogTicket, Outcome, RequestLog, RequestRecord, Stats};
 /// Locks a mutex, recovering the data if a previous holder panicked (the
 /// state is always left consistent between statements).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// State that every origin serving the same data shares.

@@ -69,7 +69,10 @@ async fn drop_before_commit_processes_nothing() {
 #[tokio::test]
 async fn status_faults_answer_without_processing() {
     let server = server().await;
-    server.add_fault(FaultRule::new("POST /orders", Fault::service_unavailable(1)));
+    server.add_fault(FaultRule::new(
+        "POST /orders",
+        Fault::service_unavailable(1),
+    ));
     server.add_fault(FaultRule::new("POST /orders", Fault::too_many_requests_ms(25)).nth(2));
     server.add_fault(FaultRule::new("POST /orders", Fault::internal_error()).nth(3));
     let client = client();
@@ -83,7 +86,10 @@ async fn status_faults_answer_without_processing() {
     problem(response, 429, "injected-fault").await;
     let response = post(&client, url.clone(), Some("k-status"), &order_body()).await;
     problem(response, 500, "injected-fault").await;
-    assert!(server.ledger().is_empty(), "no fault may cause a side effect");
+    assert!(
+        server.ledger().is_empty(),
+        "no fault may cause a side effect"
+    );
 
     let response = post(&client, url, Some("k-status"), &order_body()).await;
     assert_eq!(response.status(), 201);
@@ -108,7 +114,10 @@ async fn lying_servers_are_expressible() {
         body: Some(body.into()),
         content_type: Some(content_type.into()),
     };
-    server.add_fault(FaultRule::new("*", lie("application/json", "<html>oops</html>")));
+    server.add_fault(FaultRule::new(
+        "*",
+        lie("application/json", "<html>oops</html>"),
+    ));
     server.add_fault(FaultRule::new("*", lie("application/problem+json", "{\"type\":")).nth(2));
     let client = client();
     let url = format!("{}/orders", server.base_url());
@@ -116,10 +125,16 @@ async fn lying_servers_are_expressible() {
     assert_eq!(response.status(), 502);
     assert_eq!(response.headers()["content-type"], "application/json");
     assert_eq!(response.headers()["x-should-retry"], "false");
-    assert_eq!(response.headers()["retry-after"], "Wed, 21 Oct 2015 07:28:00 GMT");
+    assert_eq!(
+        response.headers()["retry-after"],
+        "Wed, 21 Oct 2015 07:28:00 GMT"
+    );
     assert_eq!(response.text().await.unwrap(), "<html>oops</html>");
     let response = post(&client, url, Some("k"), &order_body()).await;
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     assert_eq!(response.text().await.unwrap(), "{\"type\":");
     server.shutdown().await;
 }
@@ -130,7 +145,13 @@ async fn delay_sleeps_then_processes() {
     server.add_fault(FaultRule::new("POST /orders", Fault::delay_ms(120)));
     let client = client();
     let started = Instant::now();
-    let response = post(&client, format!("{}/orders", server.base_url()), Some("k"), &order_body()).await;
+    let response = post(
+        &client,
+        format!("{}/orders", server.base_url()),
+        Some("k"),
+        &order_body(),
+    )
+    .await;
     assert_eq!(response.status(), 201);
     assert!(started.elapsed() >= Duration::from_millis(120));
     assert_eq!(server.ledger().len(), 1);
@@ -146,16 +167,28 @@ async fn rules_count_per_route_and_support_every_and_times() {
     let order = create_order(&client, &server, "k-order").await;
     let pay_url = format!("{base}/orders/{}/payments", order["id"].as_str().unwrap());
     let payment = json!({"amount": 1999, "currency": "EUR", "payment_method": "pm_card_visa"});
-    server.add_fault(FaultRule::new("POST /orders/{order_id}/payments", Fault::internal_error()).nth(2).times(2));
+    server.add_fault(
+        FaultRule::new("POST /orders/{order_id}/payments", Fault::internal_error())
+            .nth(2)
+            .times(2),
+    );
     server.add_fault(FaultRule::new("GET /orders/{order_id}", Fault::internal_error()).every());
     let statuses: Vec<u16> = futures_statuses(&client, &pay_url, &payment, 5).await;
     assert_eq!(statuses, [201, 500, 500, 201, 201]);
     for _ in 0..3 {
-        let response = client.get(format!("{base}/orders/{}", order["id"].as_str().unwrap())).send().await.unwrap();
+        let response = client
+            .get(format!("{base}/orders/{}", order["id"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 500);
     }
     server.clear_faults();
-    let response = client.get(format!("{base}/orders/{}", order["id"].as_str().unwrap())).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/orders/{}", order["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     server.shutdown().await;
 }
@@ -164,7 +197,12 @@ async fn futures_statuses(client: &reqwest::Client, url: &str, body: &Value, n: 
     let mut statuses = Vec::new();
     for i in 0..n {
         let key = format!("pay-{i}");
-        statuses.push(post(client, url.to_owned(), Some(&key), body).await.status().as_u16());
+        statuses.push(
+            post(client, url.to_owned(), Some(&key), body)
+                .await
+                .status()
+                .as_u16(),
+        );
     }
     statuses
 }
@@ -178,30 +216,76 @@ async fn admin_api_installs_lists_and_clears_faults() {
         {"route": "POST /orders", "nth": 1, "fault": {"kind": "status", "code": 503, "retry_after": "1"}},
         {"route": "POST /orders", "nth": 2, "fault": {"kind": "drop_after_commit"}}
     ]});
-    let response = client.post(format!("{base}/_admin/faults")).json(&rules).send().await.unwrap();
+    let response = client
+        .post(format!("{base}/_admin/faults"))
+        .json(&rules)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
-    let listed: Value = client.get(format!("{base}/_admin/faults")).send().await.unwrap().json().await.unwrap();
+    let listed: Value = client
+        .get(format!("{base}/_admin/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["rules"], rules["rules"]);
-    assert_eq!(server.state().faults(), vec![
-        FaultRule::new("POST /orders", Fault::service_unavailable(1)).nth(1),
-        FaultRule::new("POST /orders", Fault::DropAfterCommit).nth(2),
-    ]);
+    assert_eq!(
+        server.state().faults(),
+        vec![
+            FaultRule::new("POST /orders", Fault::service_unavailable(1)).nth(1),
+            FaultRule::new("POST /orders", Fault::DropAfterCommit).nth(2),
+        ]
+    );
 
     let url = format!("{base}/orders");
-    assert_eq!(post(&client, url.clone(), Some("k"), &order_body()).await.status(), 503);
-    assert!(client.post(&url).header("Idempotency-Key", "k").json(&order_body()).send().await.is_err());
-    assert_eq!(post(&client, url, Some("k"), &order_body()).await.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        post(&client, url.clone(), Some("k"), &order_body())
+            .await
+            .status(),
+        503
+    );
+    assert!(client
+        .post(&url)
+        .header("Idempotency-Key", "k")
+        .json(&order_body())
+        .send()
+        .await
+        .is_err());
+    assert_eq!(
+        post(&client, url, Some("k"), &order_body()).await.headers()["idempotent-replayed"],
+        "true"
+    );
 
     // Invalid rules are rejected as a whole, with a problem naming the rule.
     let bad = json!({"rules": [{"route": "*", "fault": {"kind": "delay", "ms": 1}}, {"route": "*", "fault": {"kind": "status", "code": 7}}]});
-    let response = client.post(format!("{base}/_admin/faults")).json(&bad).send().await.unwrap();
+    let response = client
+        .post(format!("{base}/_admin/faults"))
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
     let body = problem(response, 422, "validation-error").await;
-    assert!(body["detail"].as_str().unwrap().starts_with("rules[1]"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().starts_with("rules[1]"),
+        "{body}"
+    );
     let typo = json!({"rules": [{"route": "*", "fault": {"kind": "explode"}}]});
-    let response = client.post(format!("{base}/_admin/faults")).json(&typo).send().await.unwrap();
+    let response = client
+        .post(format!("{base}/_admin/faults"))
+        .json(&typo)
+        .send()
+        .await
+        .unwrap();
     problem(response, 422, "validation-error").await;
 
-    let response = client.delete(format!("{base}/_admin/faults")).send().await.unwrap();
+    let response = client
+        .delete(format!("{base}/_admin/faults"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 204);
     assert!(server.state().faults().is_empty());
     // Admin requests are neither logged nor faulted.
@@ -245,8 +329,14 @@ async fn chaos_is_deterministic_by_seed() {
     let (b, faults_b) = chaos_run(42).await;
     assert_eq!(a, b);
     assert_eq!(faults_a, faults_b);
-    assert!(faults_a.iter().any(Option::is_some), "rate 0.5 faults something");
-    assert!(faults_a.iter().any(Option::is_none), "rate 0.5 spares something");
+    assert!(
+        faults_a.iter().any(Option::is_some),
+        "rate 0.5 faults something"
+    );
+    assert!(
+        faults_a.iter().any(Option::is_none),
+        "rate 0.5 spares something"
+    );
     let (_, faults_c) = chaos_run(43).await;
     assert_ne!(faults_a, faults_c, "another seed gives another sequence");
 }
@@ -270,10 +360,28 @@ async fn chaos_spares_admin_and_operation_polls_and_restarts_on_reset() {
     let response = post(&client, format!("{base}/orders"), Some("k"), &order_body()).await;
     assert!([429, 500, 503].contains(&response.status().as_u16()));
     let first_fault = server.requests()[0].fault.clone();
-    let response = client.get(format!("{base}/operations/00000000-0000-0000-0000-000000000000")).send().await.unwrap();
+    let response = client
+        .get(format!(
+            "{base}/operations/00000000-0000-0000-0000-000000000000"
+        ))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404, "operation polls are never faulted");
-    assert_eq!(client.get(format!("{base}/_admin/stats")).send().await.unwrap().status(), 200);
-    let reset = client.post(format!("{base}/_admin/reset")).send().await.unwrap();
+    assert_eq!(
+        client
+            .get(format!("{base}/_admin/stats"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let reset = client
+        .post(format!("{base}/_admin/reset"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(reset.status(), 204);
     assert!(server.requests().is_empty());
     post(&client, format!("{base}/orders"), Some("k"), &order_body()).await;

@@ -10,7 +10,13 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn missing_key_is_a_400_problem_without_side_effect() {
     let server = server().await;
-    let response = post(&client(), format!("{}/orders", server.base_url()), None, &order_body()).await;
+    let response = post(
+        &client(),
+        format!("{}/orders", server.base_url()),
+        None,
+        &order_body(),
+    )
+    .await;
     let body = problem(response, 400, "idempotency-key-missing").await;
     assert_eq!(body["instance"], "/orders");
     assert!(server.ledger().is_empty());
@@ -54,7 +60,12 @@ async fn same_key_different_body_is_a_422_problem() {
     let server = server().await;
     let client = client();
     let url = format!("{}/orders", server.base_url());
-    assert_eq!(post(&client, url.clone(), Some("k-reuse"), &order_body()).await.status(), 201);
+    assert_eq!(
+        post(&client, url.clone(), Some("k-reuse"), &order_body())
+            .await
+            .status(),
+        201
+    );
     let mut other = order_body();
     other["currency"] = json!("USD");
     let response = post(&client, url, Some("k-reuse"), &other).await;
@@ -71,7 +82,11 @@ async fn key_in_flight_is_a_409_problem() {
     let url = format!("{}/orders", server.base_url());
     let slow = tokio::spawn({
         let (client, url) = (client.clone(), url.clone());
-        async move { post(&client, url, Some("k-flight"), &order_body()).await.status() }
+        async move {
+            post(&client, url, Some("k-flight"), &order_body())
+                .await
+                .status()
+        }
     });
     // Wait until the first request holds the key.
     for _ in 0..100 {
@@ -99,7 +114,10 @@ async fn keys_are_scoped_per_method_and_path() {
     let b = create_order(&client, &server, "k-b").await;
     // The same key on two different orders' reservations: two reservations.
     for order in [&a, &b] {
-        let url = format!("{base}/orders/{}/reservations", order["id"].as_str().unwrap());
+        let url = format!(
+            "{base}/orders/{}/reservations",
+            order["id"].as_str().unwrap()
+        );
         let response = post(&client, url, Some("shared-key"), &json!({})).await;
         assert_eq!(response.status(), 201);
         assert!(response.headers().get("idempotent-replayed").is_none());
@@ -122,7 +140,13 @@ async fn rejected_requests_do_not_burn_the_key() {
     invalid["items"][0]["quantity"] = json!(0);
     let response = post(&client, url.clone(), Some("k-fix"), &invalid).await;
     let body = problem(response, 422, "validation-error").await;
-    assert!(body["detail"].as_str().unwrap().contains("items[0].quantity"), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("items[0].quantity"),
+        "{body}"
+    );
     // The corrected request with the same key is processed, not a mismatch.
     let response = post(&client, url, Some("k-fix"), &order_body()).await;
     assert_eq!(response.status(), 201);
@@ -144,11 +168,23 @@ async fn bad_bodies_and_routes_are_problems() {
         .await
         .unwrap();
     let body = problem(response, 400, "malformed-body").await;
-    assert!(body["detail"].as_str().unwrap().contains("not valid JSON"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("not valid JSON"),
+        "{body}"
+    );
 
-    let response = post(&client, format!("{base}/orders"), Some("k-missing"), &json!({"items": []})).await;
+    let response = post(
+        &client,
+        format!("{base}/orders"),
+        Some("k-missing"),
+        &json!({"items": []}),
+    )
+    .await;
     let body = problem(response, 422, "validation-error").await;
-    assert!(body["detail"].as_str().unwrap().contains("customer_id"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("customer_id"),
+        "{body}"
+    );
 
     let response = client
         .post(format!("{base}/orders"))
@@ -164,7 +200,11 @@ async fn bad_bodies_and_routes_are_problems() {
     let body = problem(response, 404, "not-found").await;
     assert_eq!(body["instance"], "/nope");
 
-    let response = client.get(format!("{base}/orders/not-a-uuid")).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/orders/not-a-uuid"))
+        .send()
+        .await
+        .unwrap();
     problem(response, 404, "not-found").await;
 
     let response = client.put(format!("{base}/orders")).send().await.unwrap();
@@ -193,7 +233,12 @@ async fn quoted_structured_field_keys_are_accepted() {
     let server = server().await;
     let client = client();
     let url = format!("{}/orders", server.base_url());
-    assert_eq!(post(&client, url.clone(), Some("\"sf-key\""), &order_body()).await.status(), 201);
+    assert_eq!(
+        post(&client, url.clone(), Some("\"sf-key\""), &order_body())
+            .await
+            .status(),
+        201
+    );
     let replay = post(&client, url, Some("sf-key"), &order_body()).await;
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
     server.shutdown().await;

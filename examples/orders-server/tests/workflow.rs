@@ -30,11 +30,23 @@ async fn conditional_updates_use_etags() {
     let response = client.patch(&url).json(&patch).send().await.unwrap();
     problem(response, 428, "precondition-required").await;
 
-    let response = client.patch(&url).header("If-Match", "\"v0\"").json(&patch).send().await.unwrap();
+    let response = client
+        .patch(&url)
+        .header("If-Match", "\"v0\"")
+        .json(&patch)
+        .send()
+        .await
+        .unwrap();
     let body = problem(response, 412, "precondition-failed").await;
     assert_eq!(body["current_etag"], etag);
 
-    let response = client.patch(&url).header("If-Match", &etag).json(&patch).send().await.unwrap();
+    let response = client
+        .patch(&url)
+        .header("If-Match", &etag)
+        .json(&patch)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["etag"], "\"v2\"");
     let updated: Value = response.json().await.unwrap();
@@ -57,7 +69,11 @@ async fn conditional_updates_use_etags() {
     let response = keyed("k-other").send().await.unwrap();
     problem(response, 412, "precondition-failed").await;
 
-    let updates = server.ledger().iter().filter(|e| e.kind == SideEffect::OrderUpdated).count();
+    let updates = server
+        .ledger()
+        .iter()
+        .filter(|e| e.kind == SideEffect::OrderUpdated)
+        .count();
     assert_eq!(updates, 2);
     server.shutdown().await;
 }
@@ -73,16 +89,25 @@ async fn declined_payment_is_a_stored_402_problem_without_side_effect() {
     let response = post(&client, url.clone(), Some("k-pay"), &body).await;
     let problem_body = problem(response, 402, "payment-declined").await;
     assert_eq!(problem_body["decline_code"], "insufficient_funds");
-    assert_eq!(problem_body["instance"], format!("/orders/{}/payments", id(&order)));
+    assert_eq!(
+        problem_body["instance"],
+        format!("/orders/{}/payments", id(&order))
+    );
 
     // The decline is final: the same key replays it.
     let replay = post(&client, url.clone(), Some("k-pay"), &body).await;
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
     problem(replay, 402, "payment-declined").await;
 
-    assert!(server.ledger().iter().all(|e| e.kind != SideEffect::PaymentAuthorized));
+    assert!(server
+        .ledger()
+        .iter()
+        .all(|e| e.kind != SideEffect::PaymentAuthorized));
     let log = server.requests();
-    let logged = log.iter().filter(|r| r.route.as_deref() == Some("POST /orders/{order_id}/payments")).count();
+    let logged = log
+        .iter()
+        .filter(|r| r.route.as_deref() == Some("POST /orders/{order_id}/payments"))
+        .count();
     assert_eq!(logged, 2);
     assert_eq!(log[1].status, Outcome::Status(402));
 
@@ -101,7 +126,14 @@ async fn declined_payment_is_a_stored_402_problem_without_side_effect() {
         assert_eq!(voided["status"], "voided");
     }
     let kinds: Vec<_> = server.ledger().iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, [SideEffect::OrderCreated, SideEffect::PaymentAuthorized, SideEffect::PaymentVoided]);
+    assert_eq!(
+        kinds,
+        [
+            SideEffect::OrderCreated,
+            SideEffect::PaymentAuthorized,
+            SideEffect::PaymentVoided
+        ]
+    );
     server.shutdown().await;
 }
 
@@ -122,9 +154,17 @@ async fn reservations_release_once() {
         let released: Value = response.json().await.unwrap();
         assert_eq!(released["status"], "released");
     }
-    let releases = server.ledger().iter().filter(|e| e.kind == SideEffect::ReservationReleased).count();
+    let releases = server
+        .ledger()
+        .iter()
+        .filter(|e| e.kind == SideEffect::ReservationReleased)
+        .count();
     assert_eq!(releases, 1);
-    let response = client.delete(format!("{url}/{}", uuid_zero())).send().await.unwrap();
+    let response = client
+        .delete(format!("{url}/{}", uuid_zero()))
+        .send()
+        .await
+        .unwrap();
     problem(response, 404, "not-found").await;
     server.shutdown().await;
 }
@@ -166,15 +206,26 @@ async fn shipments_run_as_202_operations_to_success() {
     assert_eq!(accepted["status"], "running");
     assert_eq!(location, format!("/operations/{}", id(&accepted)));
 
-    let (done, percents) = poll_until_terminal(&client, &format!("{}{location}", server.base_url())).await;
+    let (done, percents) =
+        poll_until_terminal(&client, &format!("{}{location}", server.base_url())).await;
     assert_eq!(done["status"], "succeeded");
     assert_eq!(done["percent_complete"], 100);
     assert_eq!(done["result"]["carrier"], "dhl");
     assert_eq!(done["result"]["order_id"], order["id"]);
-    assert!(done["result"]["tracking_number"].as_str().unwrap().starts_with("TRK"));
+    assert!(done["result"]["tracking_number"]
+        .as_str()
+        .unwrap()
+        .starts_with("TRK"));
     assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
-    assert!(percents.len() > 2, "the operation took several polls: {percents:?}");
-    let requested = server.ledger().iter().filter(|e| e.kind == SideEffect::ShipmentRequested).count();
+    assert!(
+        percents.len() > 2,
+        "the operation took several polls: {percents:?}"
+    );
+    let requested = server
+        .ledger()
+        .iter()
+        .filter(|e| e.kind == SideEffect::ShipmentRequested)
+        .count();
     assert_eq!(requested, 1);
     server.shutdown().await;
 }
@@ -186,17 +237,32 @@ async fn shipments_can_fail_or_be_canceled() {
     let base = server.base_url();
     let order = create_order(&client, &server, "k-order").await;
     let url = format!("{base}/orders/{}/shipments", id(&order));
-    let response = post(&client, url.clone(), Some("k-fail"), &json!({"simulate": "fail"})).await;
+    let response = post(
+        &client,
+        url.clone(),
+        Some("k-fail"),
+        &json!({"simulate": "fail"}),
+    )
+    .await;
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let (failed, _) = poll_until_terminal(&client, &format!("{base}{location}")).await;
     assert_eq!(failed["status"], "failed");
-    assert_eq!(failed["error"]["type"], "https://oncely.dev/problems/shipment-failed");
+    assert_eq!(
+        failed["error"]["type"],
+        "https://oncely.dev/problems/shipment-failed"
+    );
     assert!(failed["error"]["status"].is_u64());
     assert!(failed.get("result").is_none());
 
     let response = post(&client, url, Some("k-cancel"), &json!({})).await;
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let cancel = post(&client, format!("{base}/orders/{}/cancel", id(&order)), Some("k-c"), &json!({"reason": "changed mind"})).await;
+    let cancel = post(
+        &client,
+        format!("{base}/orders/{}/cancel", id(&order)),
+        Some("k-c"),
+        &json!({"reason": "changed mind"}),
+    )
+    .await;
     assert_eq!(cancel.status(), 200);
     let cancelled: Value = cancel.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
@@ -204,9 +270,19 @@ async fn shipments_can_fail_or_be_canceled() {
     assert_eq!(canceled["status"], "canceled");
 
     // No new work on a cancelled order.
-    let response = post(&client, format!("{base}/orders/{}/reservations", id(&order)), Some("k-r"), &json!({})).await;
+    let response = post(
+        &client,
+        format!("{base}/orders/{}/reservations", id(&order)),
+        Some("k-r"),
+        &json!({}),
+    )
+    .await;
     problem(response, 409, "order-cancelled").await;
-    let response = client.get(format!("{base}/operations/{}", uuid_zero())).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/operations/{}", uuid_zero()))
+        .send()
+        .await
+        .unwrap();
     problem(response, 404, "not-found").await;
     server.shutdown().await;
 }
@@ -233,7 +309,11 @@ async fn a_second_origin_serves_operations_and_logs_credentials_presence() {
         .unwrap();
     let order: Value = response.json().await.unwrap();
     let response = client
-        .post(format!("{}/orders/{}/shipments", main.base_url(), id(&order)))
+        .post(format!(
+            "{}/orders/{}/shipments",
+            main.base_url(),
+            id(&order)
+        ))
         .header("Idempotency-Key", "k-ship")
         .header("Authorization", "Bearer secret-token")
         .send()
@@ -241,7 +321,10 @@ async fn a_second_origin_serves_operations_and_logs_credentials_presence() {
         .unwrap();
     assert_eq!(response.status(), 202);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
-    assert!(location.starts_with(&format!("{}/operations/", other.base_url())), "{location}");
+    assert!(
+        location.starts_with(&format!("{}/operations/", other.base_url())),
+        "{location}"
+    );
 
     // A well-behaved client polls the other origin without credentials.
     let (done, _) = poll_until_terminal(&client, &location).await;
@@ -252,8 +335,12 @@ async fn a_second_origin_serves_operations_and_logs_credentials_presence() {
     assert!(main_log[0].has_authorization && main_log[0].has_api_key && main_log[0].has_cookie);
     let other_log = other.requests();
     assert!(!other_log.is_empty());
-    assert!(other_log.iter().all(|r| r.route.as_deref() == Some("GET /operations/{operation_id}")));
-    assert!(other_log.iter().all(|r| !r.has_authorization && !r.has_api_key && !r.has_cookie));
+    assert!(other_log
+        .iter()
+        .all(|r| r.route.as_deref() == Some("GET /operations/{operation_id}")));
+    assert!(other_log
+        .iter()
+        .all(|r| !r.has_authorization && !r.has_api_key && !r.has_cookie));
     // The data (and so the ledger) is shared.
     assert_eq!(other.ledger().len(), 2);
 
@@ -277,9 +364,22 @@ async fn admin_views_and_reset() {
     let client = client();
     let base = server.base_url();
     let order = create_order(&client, &server, "k-order").await;
-    post(&client, format!("{base}/orders/{}/reservations", id(&order)), Some("k-r"), &json!({})).await;
+    post(
+        &client,
+        format!("{base}/orders/{}/reservations", id(&order)),
+        Some("k-r"),
+        &json!({}),
+    )
+    .await;
 
-    let ledger: Value = client.get(format!("{base}/_admin/ledger")).send().await.unwrap().json().await.unwrap();
+    let ledger: Value = client
+        .get(format!("{base}/_admin/ledger"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let entries = ledger["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0]["seq"], 1);
@@ -289,7 +389,14 @@ async fn admin_views_and_reset() {
     assert_eq!(entries[1]["kind"], "inventory_reserved");
     assert!(entries[1]["timestamp"].as_str().unwrap().ends_with('Z'));
 
-    let requests: Value = client.get(format!("{base}/_admin/requests")).send().await.unwrap().json().await.unwrap();
+    let requests: Value = client
+        .get(format!("{base}/_admin/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let first = &requests["requests"][0];
     assert_eq!(first["seq"], 1);
     assert_eq!(first["method"], "POST");
@@ -299,20 +406,42 @@ async fn admin_views_and_reset() {
     assert_eq!(first["fault"], Value::Null);
     assert_eq!(first["replayed"], false);
     assert_eq!(first["has_authorization"], false);
-    assert_eq!(requests["requests"][1]["route"], "POST /orders/{order_id}/reservations");
+    assert_eq!(
+        requests["requests"][1]["route"],
+        "POST /orders/{order_id}/reservations"
+    );
 
-    let stats: Value = client.get(format!("{base}/_admin/stats")).send().await.unwrap().json().await.unwrap();
+    let stats: Value = client
+        .get(format!("{base}/_admin/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(stats["requests"], 2);
     assert_eq!(stats["side_effects"], 2);
     assert_eq!(stats["side_effects_by_kind"]["order_created"], 1);
     assert_eq!(stats["statuses"]["201"], 2);
 
-    assert_eq!(client.post(format!("{base}/_admin/reset")).send().await.unwrap().status(), 204);
+    assert_eq!(
+        client
+            .post(format!("{base}/_admin/reset"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
     assert!(server.ledger().is_empty() && server.requests().is_empty());
     // Keys are forgotten too: the same key creates a new order.
     let again = create_order(&client, &server, "k-order").await;
     assert_ne!(again["id"], order["id"]);
-    let response = client.get(format!("{base}/orders/{}", id(&order))).send().await.unwrap();
+    let response = client
+        .get(format!("{base}/orders/{}", id(&order)))
+        .send()
+        .await
+        .unwrap();
     problem(response, 404, "not-found").await;
     server.shutdown().await;
 }

@@ -64,11 +64,7 @@ struct FaultRules {
     rules: Vec<FaultRule>,
 }
 
-async fn add_faults(
-    State(state): State<ServerState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn add_faults(State(state): State<ServerState>, headers: HeaderMap, body: Bytes) -> Response {
     let input: FaultRules = match body::json(&headers, &body) {
         Ok(input) => input,
         Err(problem) => return problem.or_instance("/_admin/faults").into_response(),

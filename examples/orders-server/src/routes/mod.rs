@@ -51,21 +51,41 @@ static ROUTES: [RouteSpec; 10] = [
     spec(Method::POST, "/orders", KeyPolicy::Required),
     spec(Method::GET, "/orders/{order_id}", KeyPolicy::Ignored),
     spec(Method::PATCH, "/orders/{order_id}", KeyPolicy::Optional),
-    spec(Method::POST, "/orders/{order_id}/cancel", KeyPolicy::Required),
-    spec(Method::POST, "/orders/{order_id}/reservations", KeyPolicy::Required),
+    spec(
+        Method::POST,
+        "/orders/{order_id}/cancel",
+        KeyPolicy::Required,
+    ),
+    spec(
+        Method::POST,
+        "/orders/{order_id}/reservations",
+        KeyPolicy::Required,
+    ),
     spec(
         Method::DELETE,
         "/orders/{order_id}/reservations/{reservation_id}",
         KeyPolicy::Optional,
     ),
-    spec(Method::POST, "/orders/{order_id}/payments", KeyPolicy::Required),
+    spec(
+        Method::POST,
+        "/orders/{order_id}/payments",
+        KeyPolicy::Required,
+    ),
     spec(
         Method::POST,
         "/orders/{order_id}/payments/{payment_id}/void",
         KeyPolicy::Required,
     ),
-    spec(Method::POST, "/orders/{order_id}/shipments", KeyPolicy::Required),
-    spec(Method::GET, "/operations/{operation_id}", KeyPolicy::Ignored),
+    spec(
+        Method::POST,
+        "/orders/{order_id}/shipments",
+        KeyPolicy::Required,
+    ),
+    spec(
+        Method::GET,
+        "/operations/{operation_id}",
+        KeyPolicy::Ignored,
+    ),
 ];
 
 /// The contract operation for a method and matched route template.
@@ -118,7 +138,8 @@ impl PathIds {
     /// The UUID in parameter `name`; anything else is `404` (no such resource).
     pub(crate) fn uuid(&self, name: &str, what: &str) -> Result<Uuid, Problem> {
         let raw = self.0.get(name).map(String::as_str).unwrap_or_default();
-        Uuid::parse_str(raw).map_err(|_| Problem::not_found(&format!("{what} {raw:?} does not exist")))
+        Uuid::parse_str(raw)
+            .map_err(|_| Problem::not_found(&format!("{what} {raw:?} does not exist")))
     }
 }
 
@@ -142,7 +163,10 @@ pub(crate) fn with_retry_after(mut response: Response, state: &ServerState) -> R
         HeaderValue::from(config.retry_after_secs),
     );
     if let Some(ms) = config.retry_after_ms {
-        headers.insert(HeaderName::from_static("retry-after-ms"), HeaderValue::from(ms));
+        headers.insert(
+            HeaderName::from_static("retry-after-ms"),
+            HeaderValue::from(ms),
+        );
     }
     response
 }

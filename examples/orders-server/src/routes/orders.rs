@@ -82,7 +82,6 @@ pub(super) async fn cancel(
     let order_id = ids.uuid("order_id", "order")?;
     let input: CancelOrder = body::optional_json(&headers, &body)?;
     input.validate()?;
-    let order =
-        lock(&state.shared().domain).cancel_order(order_id, input, ctx.key.as_deref())?;
+    let order = lock(&state.shared().domain).cancel_order(order_id, input, ctx.key.as_deref())?;
     Ok(order_response(StatusCode::OK, &order))
 }

@@ -47,7 +47,13 @@ pub async fn post(client: &Client, url: String, key: Option<&str>, body: &Value)
 
 /// Creates an order and returns its JSON.
 pub async fn create_order(client: &Client, server: &RunningServer, key: &str) -> Value {
-    let response = post(client, format!("{}/orders", server.base_url()), Some(key), &order_body()).await;
+    let response = post(
+        client,
+        format!("{}/orders", server.base_url()),
+        Some(key),
+        &order_body(),
+    )
+    .await;
     assert_eq!(response.status(), 201);
     response.json().await.expect("order json")
 }
