@@ -9,6 +9,7 @@ use super::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredO
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     records: Arc<Mutex<HashMap<String, IntentRecord>>>,
+    journal: Arc<Mutex<super::journal_memory::MemoryJournal>>,
 }
 
 impl MemoryStore {
@@ -25,6 +26,11 @@ impl MemoryStore {
     /// True when it holds no records.
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
+    }
+
+    /// The workflow journal tables (see `journal_memory.rs`).
+    pub(super) fn journal(&self) -> MutexGuard<'_, super::journal_memory::MemoryJournal> {
+        self.journal.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, IntentRecord>> {
@@ -61,6 +67,10 @@ impl Store for MemoryStore {
         let before = records.len();
         records.retain(|_, r| r.expires_ms > now_ms);
         Ok((before - records.len()) as u64)
+    }
+
+    fn as_journal(self: Arc<Self>) -> Option<Arc<dyn super::Journal>> {
+        Some(self)
     }
 }
 

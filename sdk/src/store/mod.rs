@@ -10,14 +10,31 @@
 //! key was used for a different request. [`Store::complete`] records the final
 //! answer. A crash between the two leaves the record in flight, so the next call
 //! with that intent re-sends **the same key** and the server replays.
+//!
+//! Every backend also keeps the workflow [`Journal`] (runs, steps, history and
+//! leases) next to the idempotency records; [`Store::as_journal`] reaches it
+//! and [`open`] opens a store from a path or a `postgres://` URL.
 
 mod error;
+mod journal;
+mod journal_memory;
+mod journal_sqlite;
 mod memory;
+mod open;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod record;
 mod sqlite;
 
 pub use error::StoreError;
+pub use journal::{
+    Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter, RunRecord, RunState,
+    StateCounts, StepPhase, StepRecord, StepStatus, StepUpdate,
+};
 pub use memory::MemoryStore;
+pub use open::{open, OpenedStore};
+#[cfg(feature = "postgres")]
+pub use postgres::{PgConfig, PgStore};
 pub use record::{now_millis, Begin, IntentRecord, IntentState, StoredOutcome};
 pub use sqlite::SqliteStore;
 
@@ -41,6 +58,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Deletes records whose expiry is before `now_ms` (Unix milliseconds) and
     /// returns how many were removed.
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError>;
+
+    /// The workflow journal kept in the same store, if the backend has one
+    /// (every backend in this crate does).
+    fn as_journal(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn Journal>> {
+        None
+    }
 }
 
 /// The decision shared by every backend: what `begin` answers, given the

@@ -26,6 +26,8 @@ const MIGRATIONS: &[&str] = &[
          completed_ms  INTEGER
      );
      CREATE INDEX IF NOT EXISTS oncely_intents_expires ON oncely_intents (expires_ms);",
+    // 2: workflow journal (runs, steps, history, leases); see journal_sqlite.rs.
+    super::journal_sqlite::MIGRATION_2,
 ];
 
 const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, fingerprint, state,
@@ -112,7 +114,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the connection on tokio's blocking pool.
-    async fn with_conn<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
+    pub(super) async fn with_conn<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -292,6 +294,10 @@ impl Store for SqliteStore {
             Ok(n as u64)
         })
         .await
+    }
+
+    fn as_journal(self: Arc<Self>) -> Option<Arc<dyn super::Journal>> {
+        Some(self)
     }
 }
 

@@ -1,0 +1,507 @@
+//! The workflow journal of [`SqliteStore`]: three tables next to the
+//! idempotency records, every write in an `IMMEDIATE` transaction so several
+//! processes sharing the file serialise their lease checks.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use serde_json::Value;
+
+use super::journal::{
+    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter, RunRecord,
+    RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+};
+use super::journal_memory::pickup_event;
+use super::{now_millis, SqliteStore, StoreError};
+
+/// Schema version 2: the journal tables.
+pub(super) const MIGRATION_2: &str = "
+    CREATE TABLE IF NOT EXISTS oncely_runs (
+        run_id         TEXT PRIMARY KEY NOT NULL,
+        workflow       TEXT NOT NULL,
+        fingerprint    TEXT NOT NULL,
+        steps          TEXT NOT NULL,
+        input          TEXT NOT NULL,
+        state          TEXT NOT NULL,
+        error          TEXT,
+        generation     INTEGER NOT NULL DEFAULT 0,
+        lease_owner    TEXT,
+        lease_until_ms INTEGER NOT NULL DEFAULT 0,
+        created_ms     INTEGER NOT NULL,
+        updated_ms     INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS oncely_runs_state ON oncely_runs (state);
+    CREATE TABLE IF NOT EXISTS oncely_steps (
+        run_id       TEXT NOT NULL,
+        idx          INTEGER NOT NULL,
+        phase        TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        attempts     INTEGER NOT NULL,
+        output       TEXT,
+        error        TEXT,
+        resume_token TEXT,
+        started_ms   INTEGER NOT NULL,
+        finished_ms  INTEGER,
+        PRIMARY KEY (run_id, idx, phase)
+    );
+    CREATE TABLE IF NOT EXISTS oncely_run_events (
+        run_id  TEXT NOT NULL,
+        seq     INTEGER NOT NULL,
+        at_ms   INTEGER NOT NULL,
+        kind    TEXT NOT NULL,
+        step    TEXT,
+        phase   TEXT,
+        attempt INTEGER,
+        detail  TEXT,
+        PRIMARY KEY (run_id, seq)
+    );";
+
+const RUN_COLUMNS: &str = "run_id, workflow, fingerprint, steps, input, state, error, generation,
+    lease_owner, lease_until_ms, created_ms, updated_ms";
+
+/// Inserts or updates a step row (`?1`..`?10`); shared in spirit with PostgreSQL.
+const UPSERT_STEP: &str = "
+    INSERT INTO oncely_steps (run_id, idx, phase, name, key, status, attempts, output, error, resume_token,
+                              started_ms, finished_ms)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 = 'started' THEN 1 ELSE 0 END, ?7, ?8, ?9, ?10,
+            CASE WHEN ?6 = 'started' THEN NULL ELSE ?10 END)
+    ON CONFLICT (run_id, idx, phase) DO UPDATE SET
+        name = excluded.name,
+        key = excluded.key,
+        status = excluded.status,
+        attempts = attempts + CASE WHEN excluded.status = 'started' THEN 1 ELSE 0 END,
+        output = COALESCE(excluded.output, output),
+        error = COALESCE(excluded.error, error),
+        resume_token = COALESCE(excluded.resume_token, resume_token),
+        started_ms = CASE WHEN excluded.status = 'started' THEN excluded.started_ms ELSE started_ms END,
+        finished_ms = CASE WHEN excluded.status = 'started' THEN NULL ELSE excluded.started_ms END";
+
+fn backend(operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Backend { operation, reason: e.to_string() }
+}
+
+fn to_json(value: &Value) -> String {
+    value.to_string()
+}
+
+fn parse_json(key: &str, what: &str, text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::BadRecord {
+        key: key.to_string(),
+        reason: format!("{what} is not valid JSON: {e}"),
+    })
+}
+
+fn bad(key: &str, reason: String) -> StoreError {
+    StoreError::BadRecord { key: key.to_string(), reason }
+}
+
+type RawRun = (String, String, String, String, String, String, Option<String>, i64, Option<String>, i64, i64, i64);
+
+fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+    ))
+}
+
+/// Decodes a run row, naming the run in any error.
+pub(super) fn decode_run(raw: RawRun) -> Result<RunRecord, StoreError> {
+    let (run_id, workflow, fingerprint, steps, input, state, error, generation, lease_owner, lease_until_ms, created_ms, updated_ms) =
+        raw;
+    let steps: Vec<String> = serde_json::from_str(&steps).map_err(|e| bad(&run_id, format!("step list is not valid JSON: {e}")))?;
+    let input = parse_json(&run_id, "input", &input)?;
+    let state = RunState::parse(&state).ok_or_else(|| bad(&run_id, format!("unknown run state {state:?}")))?;
+    let error = error.map(|e| parse_json(&run_id, "error", &e)).transpose()?;
+    Ok(RunRecord {
+        run_id,
+        workflow,
+        fingerprint,
+        steps,
+        input,
+        state,
+        error,
+        generation: u32::try_from(generation).unwrap_or(0),
+        lease_owner,
+        lease_until_ms,
+        created_ms,
+        updated_ms,
+    })
+}
+
+fn read_run(conn: &Connection, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM oncely_runs WHERE run_id = ?1");
+    let raw = conn.query_row(&sql, [run_id], raw_run).optional().map_err(backend("read run"))?;
+    raw.map(decode_run).transpose()
+}
+
+fn holds(conn: &Connection, run_id: &str, owner: &str, now: i64) -> Result<bool, StoreError> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM oncely_runs WHERE run_id = ?1 AND lease_owner = ?2 AND lease_until_ms > ?3",
+            params![run_id, owner, now],
+            |r| r.get(0),
+        )
+        .map_err(backend("check lease"))?;
+    Ok(n > 0)
+}
+
+fn append_event(conn: &Connection, run_id: &str, event: &NewEvent, now: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO oncely_run_events (run_id, seq, at_ms, kind, step, phase, attempt, detail)
+         SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 FROM oncely_run_events WHERE run_id = ?1",
+        params![
+            run_id,
+            now,
+            event.kind,
+            event.step,
+            event.phase.map(StepPhase::as_str),
+            event.attempt,
+            event.detail.as_ref().map(to_json)
+        ],
+    )
+    .map_err(backend("append event"))?;
+    Ok(())
+}
+
+fn set_lease(conn: &Connection, run_id: &str, owner: Option<&str>, until: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE oncely_runs SET lease_owner = ?2, lease_until_ms = ?3 WHERE run_id = ?1",
+        params![run_id, owner, until],
+    )
+    .map_err(backend("lease"))?;
+    Ok(())
+}
+
+#[async_trait]
+impl Journal for SqliteStore {
+    async fn create_run(&self, run: &NewRun) -> Result<CreateRun, StoreError> {
+        let run = run.clone();
+        self.with_conn("create run", move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("create run"))?;
+            if let Some(existing) = read_run(&tx, &run.run_id)? {
+                return Ok(CreateRun::Exists(existing));
+            }
+            let now = now_millis();
+            let steps = serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
+            tx.execute(
+                "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                params![run.run_id, run.workflow, run.fingerprint, steps, to_json(&run.input), RunState::Pending.as_str(), now],
+            )
+            .map_err(backend("create run"))?;
+            let created = read_run(&tx, &run.run_id)?.ok_or_else(|| bad(&run.run_id, "vanished after insert".into()))?;
+            tx.commit().map_err(backend("create run"))?;
+            Ok(CreateRun::Created(created))
+        })
+        .await
+    }
+
+    async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        let run_id = run_id.to_string();
+        self.with_conn("read run", move |conn| read_run(conn, &run_id)).await
+    }
+
+    async fn steps(&self, run_id: &str) -> Result<Vec<StepRecord>, StoreError> {
+        let run_id = run_id.to_string();
+        self.with_conn("read steps", move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT idx, phase, name, key, status, attempts, output, error, resume_token, started_ms, finished_ms
+                       FROM oncely_steps WHERE run_id = ?1 ORDER BY idx, phase",
+                )
+                .map_err(backend("read steps"))?;
+            type Raw = (u32, String, String, String, String, u32, Option<String>, Option<String>, Option<String>, i64, Option<i64>);
+            let rows = stmt
+                .query_map([&run_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?))
+                })
+                .map_err(backend("read steps"))?
+                .collect::<Result<Vec<Raw>, _>>()
+                .map_err(backend("read steps"))?;
+            rows.into_iter()
+                .map(|(index, phase, name, key, status, attempts, output, error, resume_token, started_ms, finished_ms)| {
+                    Ok(StepRecord {
+                        run_id: run_id.clone(),
+                        index,
+                        phase: StepPhase::parse(&phase).ok_or_else(|| bad(&run_id, format!("unknown step phase {phase:?}")))?,
+                        status: StepStatus::parse(&status).ok_or_else(|| bad(&run_id, format!("unknown step status {status:?}")))?,
+                        output: output.map(|o| parse_json(&run_id, "step output", &o)).transpose()?,
+                        error: error.map(|e| parse_json(&run_id, "step error", &e)).transpose()?,
+                        name,
+                        key,
+                        attempts,
+                        resume_token,
+                        started_ms,
+                        finished_ms,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn events(&self, run_id: &str) -> Result<Vec<EventRecord>, StoreError> {
+        let run_id = run_id.to_string();
+        self.with_conn("read events", move |conn| {
+            let mut stmt = conn
+                .prepare("SELECT seq, at_ms, kind, step, phase, attempt, detail FROM oncely_run_events WHERE run_id = ?1 ORDER BY seq")
+                .map_err(backend("read events"))?;
+            type Raw = (u64, i64, String, Option<String>, Option<String>, Option<u32>, Option<String>);
+            let rows = stmt
+                .query_map([&run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+                .map_err(backend("read events"))?
+                .collect::<Result<Vec<Raw>, _>>()
+                .map_err(backend("read events"))?;
+            rows.into_iter()
+                .map(|(seq, at_ms, kind, step, phase, attempt, detail)| {
+                    Ok(EventRecord {
+                        run_id: run_id.clone(),
+                        seq,
+                        at_ms,
+                        kind,
+                        step,
+                        phase: phase.as_deref().and_then(StepPhase::parse),
+                        attempt,
+                        detail: detail.map(|d| parse_json(&run_id, "event detail", &d)).transpose()?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
+        let states: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
+        let states = serde_json::to_string(&states).unwrap_or_else(|_| "[]".into());
+        let workflow = filter.workflow.clone();
+        let limit = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)).unwrap_or(-1);
+        self.with_conn("list runs", move |conn| {
+            let sql = format!(
+                "SELECT {RUN_COLUMNS} FROM oncely_runs
+                  WHERE (?1 = '[]' OR state IN (SELECT value FROM json_each(?1)))
+                    AND (?2 IS NULL OR workflow = ?2)
+                  ORDER BY created_ms DESC, rowid DESC LIMIT ?3"
+            );
+            let mut stmt = conn.prepare(&sql).map_err(backend("list runs"))?;
+            let raws = stmt
+                .query_map(params![states, workflow, limit], raw_run)
+                .map_err(backend("list runs"))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend("list runs"))?;
+            raws.into_iter().map(decode_run).collect()
+        })
+        .await
+    }
+
+    async fn count_runs(&self) -> Result<StateCounts, StoreError> {
+        self.with_conn("count runs", move |conn| {
+            let mut stmt = conn.prepare("SELECT state, COUNT(*) FROM oncely_runs GROUP BY state").map_err(backend("count runs"))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(backend("count runs"))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend("count runs"))?;
+            let mut counts = StateCounts::new();
+            for (state, n) in rows {
+                let state = RunState::parse(&state).ok_or_else(|| bad("oncely_runs", format!("unknown run state {state:?}")))?;
+                counts.insert(state, u64::try_from(n).unwrap_or(0));
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn acquire(&self, run_id: &str, owner: &str, lease: Duration) -> Result<Acquire, StoreError> {
+        let (run_id, owner) = (run_id.to_string(), owner.to_string());
+        self.with_conn("acquire", move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("acquire"))?;
+            let now = now_millis();
+            let Some(mut run) = read_run(&tx, &run_id)? else { return Ok(Acquire::Missing) };
+            let free = run.lease_owner.is_none() || run.lease_until_ms <= now || run.lease_owner.as_deref() == Some(owner.as_str());
+            if !free {
+                return Ok(Acquire::Held(run));
+            }
+            run.lease_owner = Some(owner.clone());
+            run.lease_until_ms = now.saturating_add(lease_ms(lease));
+            set_lease(&tx, &run_id, Some(&owner), run.lease_until_ms)?;
+            tx.commit().map_err(backend("acquire"))?;
+            Ok(Acquire::Acquired(run))
+        })
+        .await
+    }
+
+    async fn claim(&self, owner: &str, lease: Duration, workflows: &[String]) -> Result<Option<RunRecord>, StoreError> {
+        let owner = owner.to_string();
+        let workflows = serde_json::to_string(workflows).unwrap_or_else(|_| "[]".into());
+        self.with_conn("claim", move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("claim"))?;
+            let now = now_millis();
+            let run_id: Option<String> = tx
+                .query_row(
+                    "SELECT run_id FROM oncely_runs
+                      WHERE state IN ('pending', 'running', 'compensating')
+                        AND workflow IN (SELECT value FROM json_each(?1))
+                        AND (lease_owner IS NULL OR lease_until_ms <= ?2)
+                      ORDER BY rowid LIMIT 1",
+                    params![workflows, now],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend("claim"))?;
+            let Some(run_id) = run_id else { return Ok(None) };
+            set_lease(&tx, &run_id, Some(&owner), now.saturating_add(lease_ms(lease)))?;
+            let run = read_run(&tx, &run_id)?;
+            tx.commit().map_err(backend("claim"))?;
+            Ok(run)
+        })
+        .await
+    }
+
+    async fn renew(&self, run_id: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
+        let (run_id, owner) = (run_id.to_string(), owner.to_string());
+        self.with_conn("renew", move |conn| {
+            let now = now_millis();
+            let n = conn
+                .execute(
+                    "UPDATE oncely_runs SET lease_until_ms = ?3 WHERE run_id = ?1 AND lease_owner = ?2 AND lease_until_ms > ?4",
+                    params![run_id, owner, now.saturating_add(lease_ms(lease)), now],
+                )
+                .map_err(backend("renew"))?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn release(&self, run_id: &str, owner: &str) -> Result<(), StoreError> {
+        let (run_id, owner) = (run_id.to_string(), owner.to_string());
+        self.with_conn("release", move |conn| {
+            conn.execute(
+                "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE run_id = ?1 AND lease_owner = ?2",
+                params![run_id, owner],
+            )
+            .map_err(backend("release"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn release_all(&self, owner: &str) -> Result<u64, StoreError> {
+        let owner = owner.to_string();
+        self.with_conn("release all", move |conn| {
+            let n = conn
+                .execute("UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?1", [owner])
+                .map_err(backend("release all"))?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn write(&self, run_id: &str, owner: &str, lease: Duration, write: &JournalWrite) -> Result<bool, StoreError> {
+        let (run_id, owner, write) = (run_id.to_string(), owner.to_string(), write.clone());
+        self.with_conn("journal write", move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("journal write"))?;
+            let now = now_millis();
+            if !holds(&tx, &run_id, &owner, now)? {
+                return Ok(false);
+            }
+            if let Some(s) = &write.step {
+                tx.execute(
+                    UPSERT_STEP,
+                    params![
+                        run_id,
+                        s.index,
+                        s.phase.as_str(),
+                        s.name,
+                        s.key,
+                        s.status.as_str(),
+                        s.output.as_ref().map(to_json),
+                        s.error.as_ref().map(to_json),
+                        s.resume_token,
+                        now
+                    ],
+                )
+                .map_err(backend("journal write"))?;
+            }
+            tx.execute(
+                "UPDATE oncely_runs SET state = COALESCE(?2, state), error = COALESCE(?3, error), updated_ms = ?4,
+                        lease_until_ms = ?5
+                  WHERE run_id = ?1",
+                params![
+                    run_id,
+                    write.state.map(RunState::as_str),
+                    write.error.as_ref().map(to_json),
+                    now,
+                    now.saturating_add(lease_ms(lease))
+                ],
+            )
+            .map_err(backend("journal write"))?;
+            append_event(&tx, &run_id, &write.event, now)?;
+            tx.commit().map_err(backend("journal write"))?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn request_pickup(&self, run_id: &str, retry_parked: bool) -> Result<Option<RunRecord>, StoreError> {
+        let run_id = run_id.to_string();
+        self.with_conn("request pickup", move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("request pickup"))?;
+            let Some(before) = read_run(&tx, &run_id)? else { return Ok(None) };
+            let now = now_millis();
+            let retry = retry_parked && before.state == RunState::NeedsAttention;
+            tx.execute(
+                "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0, updated_ms = ?2,
+                        state = CASE WHEN ?3 THEN 'compensating' ELSE state END,
+                        generation = generation + CASE WHEN ?3 THEN 1 ELSE 0 END
+                  WHERE run_id = ?1",
+                params![run_id, now, retry],
+            )
+            .map_err(backend("request pickup"))?;
+            let after = read_run(&tx, &run_id)?.ok_or_else(|| bad(&run_id, "vanished during update".into()))?;
+            append_event(&tx, &run_id, &pickup_event(before.state, &after, retry_parked), now)?;
+            tx.commit().map_err(backend("request pickup"))?;
+            Ok(Some(after))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::journal::contract;
+    use super::*;
+
+    #[tokio::test]
+    async fn journal_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |name: &str| SqliteStore::open(dir.path().join(name)).unwrap();
+        contract::lifecycle(&open("a.db")).await;
+        contract::leases_expire_and_claims_are_exclusive(&open("b.db")).await;
+        contract::concurrent_claims_take_each_run_once(Arc::new(open("c.db"))).await;
+    }
+
+    #[tokio::test]
+    async fn two_handles_on_one_file_share_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SqliteStore::open(dir.path().join("j.db")).unwrap();
+        let b = SqliteStore::open(dir.path().join("j.db")).unwrap();
+        a.create_run(&contract::new_run("x")).await.unwrap();
+        assert!(matches!(a.acquire("x", "w1", Duration::from_secs(30)).await.unwrap(), Acquire::Acquired(_)));
+        assert!(matches!(b.acquire("x", "w2", Duration::from_secs(30)).await.unwrap(), Acquire::Held(_)));
+    }
+}
