@@ -88,7 +88,7 @@ async fn serve(
     let limit = state.config().max_body_bytes;
     let bytes = match read_body(&parts.headers, body, limit).await {
         Ok(bytes) => bytes,
-        Err(problem) => return (finalize(problem.into_response(), &path), false),
+        Err(problem) => return reject(problem, &path, delay).await,
     };
 
     let policy = spec.map_or(KeyPolicy::Ignored, |spec| spec.key);
@@ -96,12 +96,11 @@ async fn serve(
         KeyPolicy::Ignored => None,
         KeyPolicy::Optional | KeyPolicy::Required => match idempotency::parse_key(&parts.headers) {
             Ok(key) => key,
-            Err(problem) => return (finalize(problem.into_response(), &path), false),
+            Err(problem) => return reject(problem, &path, delay).await,
         },
     };
     if policy == KeyPolicy::Required && key.is_none() {
-        let problem = Problem::idempotency_key_missing();
-        return (finalize(problem.into_response(), &path), false);
+        return reject(Problem::idempotency_key_missing(), &path, delay).await;
     }
     parts.extensions.insert(RequestCtx { key: key.clone() });
     let method = parts.method.to_string();
@@ -128,14 +127,8 @@ async fn serve(
             sleep(delay).await;
             (stored.replay(), true)
         }
-        Begin::InFlight => {
-            let problem = Problem::idempotency_key_in_flight();
-            (finalize(problem.into_response(), &path), false)
-        }
-        Begin::Mismatch => {
-            let problem = Problem::idempotency_key_reused();
-            (finalize(problem.into_response(), &path), false)
-        }
+        Begin::InFlight => reject(Problem::idempotency_key_in_flight(), &path, delay).await,
+        Begin::Mismatch => reject(Problem::idempotency_key_reused(), &path, delay).await,
         Begin::Proceed(token) => {
             let mut guard = KeyGuard {
                 state: state.clone(),
@@ -156,6 +149,12 @@ async fn serve(
             (Response::from_parts(parts, Body::from(body)), false)
         }
     }
+}
+
+/// Answers with a problem (after the fault's delay, if any).
+async fn reject(problem: Problem, path: &str, delay: Option<Duration>) -> (Response, bool) {
+    sleep(delay).await;
+    (finalize(problem.into_response(), path), false)
 }
 
 fn record_of(req: &Request, spec: Option<&RouteSpec>) -> RequestRecord {

@@ -95,6 +95,8 @@ async fn key_in_flight_is_a_409_problem() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
+    // Logged comes just before the key is reserved: give it a moment.
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     let response = post(&client, url.clone(), Some("k-flight"), &order_body()).await;
     problem(response, 409, "idempotency-key-in-flight").await;
     assert_eq!(slow.await.unwrap(), 201);
