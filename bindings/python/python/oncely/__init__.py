@@ -1,0 +1,90 @@
+"""oncely — calls to remote APIs that happen once.
+
+A Python face on the oncely Rust core: idempotency keys that are reused on
+every retry and persisted across restarts, retries with backoff that honour
+the server, ``202 Accepted`` operations polled to their end, RFC 9457 problem
+details as exceptions, and durable workflows (sagas).
+
+>>> import oncely
+>>> client = oncely.Client("https://api.example.com", bearer="sk_test", store="sqlite:oncely.db")
+>>> order = client.post("/orders", json={"sku": "A-1"}, intent_id="cart-8812").json()  # doctest: +SKIP
+
+Everything is decided by the Rust core; this package only translates values
+and errors. Rust ``tracing`` events are records of the ``oncely`` logger.
+"""
+
+from __future__ import annotations
+
+import logging as _logging
+
+from oncely._native import (
+    AsyncClient,
+    AsyncOperation,
+    CircuitBreaker,
+    CircuitOpenError,
+    Client,
+    DecodeError,
+    Done,
+    Error,
+    IdempotencyConflictError,
+    InternalError,
+    InvalidInputError,
+    InvalidResumeTokenError,
+    Operation,
+    OperationFailedError,
+    PreconditionFailedError,
+    ProblemError,
+    Progress,
+    ProtocolError,
+    Response,
+    RetryAfterTooLongError,
+    RetryBudget,
+    RetryExhaustedError,
+    RetryPolicy,
+    StatusError,
+    Store,
+    StoreError,
+    TimeoutError,  # noqa: A004 - oncely.TimeoutError also derives from the built-in
+    TransportError,
+    WorkflowError,
+    __version__,
+    refresh_logging,
+)
+
+# A library adds no handler of its own: records go wherever the application
+# sends them (and nowhere, silently, when it configures nothing).
+_logging.getLogger("oncely").addHandler(_logging.NullHandler())
+
+__all__ = [
+    "AsyncClient",
+    "AsyncOperation",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "Client",
+    "DecodeError",
+    "Done",
+    "Error",
+    "IdempotencyConflictError",
+    "InternalError",
+    "InvalidInputError",
+    "InvalidResumeTokenError",
+    "Operation",
+    "OperationFailedError",
+    "PreconditionFailedError",
+    "ProblemError",
+    "Progress",
+    "ProtocolError",
+    "Response",
+    "RetryAfterTooLongError",
+    "RetryBudget",
+    "RetryExhaustedError",
+    "RetryPolicy",
+    "StatusError",
+    "Store",
+    "StoreError",
+    "TimeoutError",
+    "TransportError",
+    "WorkflowError",
+    "__version__",
+    "refresh_logging",
+]

@@ -1,0 +1,627 @@
+"""Type stubs of the native module ``oncely._native`` (the Rust core)."""
+
+import builtins
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from os import PathLike
+from typing import Any, Generic, TypeVar, overload
+
+from typing_extensions import Self, TypeAlias
+
+__version__: str
+
+T = TypeVar("T")
+
+#: A JSON value as Python sees it.
+JSON: TypeAlias = Any
+#: A value of a path or query parameter.
+Scalar: TypeAlias = str | int | float | bool
+#: Query parameters: a mapping (a list value repeats the name) or (name, value) pairs.
+Params: TypeAlias = Mapping[str, Scalar | Sequence[Scalar] | None] | Sequence[tuple[str, Scalar | None]]
+
+def refresh_logging() -> None:
+    """Apply a changed level of the ``oncely`` logger at once (it is re-read
+    at most once a second otherwise)."""
+
+def _panic_for_test(where_: str) -> Any: ...
+
+# ---------------------------------------------------------------- exceptions
+
+class Error(Exception):
+    """Base class of every error oncely raises."""
+
+    #: The HTTP status behind the error, when there was an answer.
+    status: int | None
+    #: True when the same call may succeed later.
+    retryable: bool
+    #: The problem document (as a dict) when the server sent one.
+    problem: dict[str, JSON] | None
+
+class InvalidInputError(Error, ValueError):
+    what: str
+    why: str
+
+class TransportError(Error):
+    method: str
+    url: str
+    #: ``"connect"`` (nothing was sent), ``"request"`` or ``"body"``.
+    kind: str
+
+class TimeoutError(Error, builtins.TimeoutError):  # noqa: A001
+    method: str
+    path: str
+    #: ``"attempt"``, ``"deadline"`` or ``"operation"``.
+    kind: str
+    #: Seconds elapsed when the limit was hit.
+    elapsed: float
+
+class ProblemError(Error):
+    """An RFC 9457 problem document."""
+
+    type: str | None
+    title: str | None
+    status: int | None
+    detail: str | None
+    instance: str | None
+    extensions: dict[str, JSON]
+    headers: dict[str, str]
+    response: Response
+
+class StatusError(Error):
+    headers: dict[str, str]
+    content: bytes
+    response: Response
+
+class PreconditionFailedError(Error):
+    type: str | None
+    title: str | None
+    detail: str | None
+    instance: str | None
+    extensions: dict[str, JSON]
+    content: bytes
+
+class DecodeError(Error):
+    what: str
+    path: str
+    message: str
+    snippet: str
+
+class IdempotencyConflictError(Error):
+    key: str
+    detail: str
+    type: str | None
+    title: str | None
+    instance: str | None
+    extensions: dict[str, JSON]
+
+class RetryExhaustedError(Error):
+    attempts: int
+    last_error: Error
+
+class RetryAfterTooLongError(Error):
+    requested: float
+    limit: float
+    last_error: Error
+
+class CircuitOpenError(Error):
+    host: str
+    retry_in: float
+
+class OperationFailedError(Error):
+    operation_status: str
+    type: str | None
+    title: str | None
+    detail: str | None
+    instance: str | None
+    extensions: dict[str, JSON]
+    content: bytes
+
+class ProtocolError(Error):
+    what: str
+    why: str
+
+class InvalidResumeTokenError(Error, ValueError):
+    why: str
+
+class StoreError(Error): ...
+class WorkflowError(Error): ...
+class InternalError(Error): ...
+
+# ---------------------------------------------------------------- configuration
+
+class RetryPolicy:
+    """Attempts and full-jitter exponential backoff (the server's
+    ``Retry-After`` wins). Omitted values keep the core's defaults
+    (5 attempts, 0.1 s base, 20 s cap, server delays up to 60 s)."""
+
+    def __init__(
+        self,
+        *,
+        max_attempts: int | None = None,
+        base_delay: float | None = None,
+        max_delay: float | None = None,
+        max_server_delay: float | None = None,
+    ) -> None: ...
+    @staticmethod
+    def none() -> RetryPolicy:
+        """One attempt, no retries."""
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def base_delay(self) -> float: ...
+    @property
+    def max_delay(self) -> float: ...
+    @property
+    def max_server_delay(self) -> float: ...
+
+class RetryBudget:
+    """A token bucket shared by a client's calls: once spent, retries add at
+    most ``deposit_per_success`` of the successes' traffic."""
+
+    def __init__(self, *, capacity: float | None = None, deposit_per_success: float | None = None) -> None: ...
+    @property
+    def capacity(self) -> float: ...
+    @property
+    def deposit_per_success(self) -> float: ...
+
+class CircuitBreaker:
+    """Per host: open after ``failure_threshold`` consecutive failures, probe
+    again after ``open_for`` seconds."""
+
+    def __init__(self, *, failure_threshold: int | None = None, open_for: float | None = None) -> None: ...
+    @property
+    def failure_threshold(self) -> int: ...
+    @property
+    def open_for(self) -> float: ...
+
+class Store:
+    """Where idempotency records and workflow journals live."""
+
+    @staticmethod
+    def memory() -> Store: ...
+    @staticmethod
+    def sqlite(path: str | PathLike[str]) -> Store: ...
+    @staticmethod
+    def open(spec: str) -> Store:
+        """``"memory"``, ``"sqlite:PATH"`` or ``"postgres://..."``."""
+
+# ---------------------------------------------------------------- responses and operations
+
+class Response:
+    """A complete answer. Header names are lower case."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+    def header(self, name: str, default: str | None = None) -> str | None: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def text(self) -> str: ...
+    def json(self) -> JSON: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def etag(self) -> str | None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def from_store(self) -> bool: ...
+    @property
+    def replayed(self) -> bool: ...
+    @property
+    def idempotency_key(self) -> str | None: ...
+    @property
+    def is_success(self) -> bool: ...
+
+class Progress:
+    """An operation still running."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def percent(self) -> float | None: ...
+    @property
+    def polls(self) -> int: ...
+    @property
+    def done(self) -> bool: ...
+
+class Done(Generic[T]):
+    """An operation that ended with ``result``."""
+
+    @property
+    def result(self) -> T: ...
+    @property
+    def done(self) -> bool: ...
+
+class Operation(Generic[T]):
+    """A long-running operation (``202 Accepted``)."""
+
+    def wait(self, progress: Callable[[Progress], object] | None = None) -> T: ...
+    def poll_once(self) -> Progress | Done[T]: ...
+    def resume_token(self) -> str: ...
+    @property
+    def done(self) -> bool: ...
+
+class AsyncOperation(Generic[T]):
+    """A long-running operation, awaited."""
+
+    async def wait(self, progress: Callable[[Progress], object] | None = None) -> T: ...
+    async def poll_once(self) -> Progress | Done[T]: ...
+    def resume_token(self) -> str: ...
+    @property
+    def done(self) -> bool: ...
+
+# ---------------------------------------------------------------- clients
+
+class Client:
+    """A client for one API. Calls block (with the GIL released) and go
+    through the core: keys, retries, store, problems. Options left out (or
+    ``None``) keep the core's defaults; ``math.inf`` removes a limit."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        api_key_header: str | None = None,
+        bearer: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+        retry_budget: RetryBudget | bool | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
+        store: Store | str | None = None,
+        idempotency_header: str | None = None,
+        key_ttl: float | None = None,
+        user_agent: str | None = None,
+        trusted_origins: Sequence[str] | None = None,
+        poll_interval: float | None = None,
+        poll_max_interval: float | None = None,
+        poll_timeout: float | None = None,
+    ) -> None: ...
+    @property
+    def base_url(self) -> str: ...
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def get(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def post(
+        self,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def put(
+        self,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def patch(
+        self,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def delete(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    @overload
+    def request_operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        decoder: Callable[[JSON], T],
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Operation[T]: ...
+    @overload
+    def request_operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        decoder: None = None,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Operation[JSON]: ...
+    @overload
+    def resume_operation(self, token: str, *, decoder: Callable[[JSON], T]) -> Operation[T]: ...
+    @overload
+    def resume_operation(self, token: str, *, decoder: None = None) -> Operation[JSON]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *args: object) -> bool: ...
+
+class AsyncClient:
+    """Like ``Client``, with coroutine methods (asyncio)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        api_key_header: str | None = None,
+        bearer: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+        retry_budget: RetryBudget | bool | None = None,
+        circuit_breaker: CircuitBreaker | None = None,
+        store: Store | str | None = None,
+        idempotency_header: str | None = None,
+        key_ttl: float | None = None,
+        user_agent: str | None = None,
+        trusted_origins: Sequence[str] | None = None,
+        poll_interval: float | None = None,
+        poll_max_interval: float | None = None,
+        poll_timeout: float | None = None,
+    ) -> None: ...
+    @property
+    def base_url(self) -> str: ...
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    async def get(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    async def post(
+        self,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    async def put(
+        self,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    async def patch(
+        self,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    async def delete(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    @overload
+    async def request_operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        decoder: Callable[[JSON], T],
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> AsyncOperation[T]: ...
+    @overload
+    async def request_operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        decoder: None = None,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> AsyncOperation[JSON]: ...
+    @overload
+    def resume_operation(self, token: str, *, decoder: Callable[[JSON], T]) -> AsyncOperation[T]: ...
+    @overload
+    def resume_operation(self, token: str, *, decoder: None = None) -> AsyncOperation[JSON]: ...
+    def aclose(self) -> Awaitable[None]: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *args: object) -> bool: ...

@@ -1,0 +1,237 @@
+//! `oncely.Client` (blocking, GIL released during I/O) and
+//! `oncely.AsyncClient` (asyncio): thin handles on one core `oncely::Client`.
+//! Every call goes through the core pipeline — keys, retries, store,
+//! problems — the binding only translates arguments and results.
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::errors::{core_error, Failure};
+use crate::logging;
+use crate::operation::{self, PyAsyncOperation, PyOperation};
+use crate::options::build_client;
+use crate::request::CallSpec;
+use crate::response::PyResponse;
+use crate::runtime::{self, shield};
+
+/// Sends one call through the core and returns the response.
+async fn send(client: oncely::Client, spec: CallSpec) -> Result<PyResponse, Failure> {
+    let response = spec.into_builder(&client).send().await?;
+    Ok(PyResponse::new(response))
+}
+
+/// Sends a call that may answer `202 Accepted`.
+async fn start(client: oncely::Client, spec: CallSpec) -> Result<oncely::Operation<serde_json::Value>, Failure> {
+    Ok(spec.into_builder(&client).send_operation().await?)
+}
+
+/// A client for one API (blocking calls; safe to share between threads).
+#[pyclass(module = "oncely", name = "Client", frozen)]
+pub struct PyClient {
+    pub inner: oncely::Client,
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (base_url, **options))]
+    fn new(py: Python<'_>, base_url: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        shield(py, || Ok(PyClient { inner: build_client(py, base_url, options)? }))
+    }
+
+    /// Sends a request; returns the 2xx `Response` or raises an `oncely.Error`.
+    #[pyo3(signature = (method, path, **kwargs))]
+    fn request(&self, py: Python<'_>, method: &str, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+        logging::refresh(py);
+        let spec = CallSpec::parse(method, path, kwargs)?;
+        runtime::block_on(py, send(self.inner.clone(), spec))
+    }
+
+    /// `GET path`.
+    #[pyo3(signature = (path, **kwargs))]
+    fn get(&self, py: Python<'_>, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+        self.request(py, "GET", path, kwargs)
+    }
+
+    /// `POST path` (sent with an idempotency key).
+    #[pyo3(signature = (path, **kwargs))]
+    fn post(&self, py: Python<'_>, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+        self.request(py, "POST", path, kwargs)
+    }
+
+    /// `PUT path`.
+    #[pyo3(signature = (path, **kwargs))]
+    fn put(&self, py: Python<'_>, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+        self.request(py, "PUT", path, kwargs)
+    }
+
+    /// `PATCH path` (sent with an idempotency key).
+    #[pyo3(signature = (path, **kwargs))]
+    fn patch(&self, py: Python<'_>, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+        self.request(py, "PATCH", path, kwargs)
+    }
+
+    /// `DELETE path`.
+    #[pyo3(signature = (path, **kwargs))]
+    fn delete(&self, py: Python<'_>, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+        self.request(py, "DELETE", path, kwargs)
+    }
+
+    /// Sends a request that may answer `202 Accepted` and returns the
+    /// `Operation` to wait on (already done for a `200`/`201`). `decoder`
+    /// turns the JSON result into the caller's type.
+    #[pyo3(signature = (method, path, *, decoder=None, **kwargs))]
+    fn request_operation(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: String,
+        decoder: Option<Py<PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyOperation> {
+        logging::refresh(py);
+        let spec = CallSpec::parse(method, path, kwargs)?;
+        let client = self.inner.clone();
+        let op = runtime::block_on(py, start(client.clone(), spec))?;
+        Ok(PyOperation::new(client, op, decoder))
+    }
+
+    /// Continues an operation from `Operation.resume_token()`.
+    #[pyo3(signature = (token, *, decoder=None))]
+    fn resume_operation(&self, py: Python<'_>, token: &str, decoder: Option<Py<PyAny>>) -> PyResult<PyOperation> {
+        let op = operation::resume(&self.inner, token).map_err(|e| core_error(py, e))?;
+        Ok(PyOperation::new(self.inner.clone(), op, decoder))
+    }
+
+    /// The base URL every relative path is resolved against.
+    #[getter]
+    fn base_url(&self) -> String {
+        self.inner.base_url().to_string()
+    }
+
+    /// Nothing to release (connections close when the last handle goes);
+    /// present so `Client` works as a context manager.
+    fn close(&self) {}
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<oncely.Client {}>", self.inner.base_url())
+    }
+}
+
+/// A client for one API whose calls are coroutines (asyncio).
+#[pyclass(module = "oncely", name = "AsyncClient", frozen)]
+pub struct PyAsyncClient {
+    pub inner: oncely::Client,
+}
+
+#[pymethods]
+impl PyAsyncClient {
+    #[new]
+    #[pyo3(signature = (base_url, **options))]
+    fn new(py: Python<'_>, base_url: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        shield(py, || Ok(PyAsyncClient { inner: build_client(py, base_url, options)? }))
+    }
+
+    /// Sends a request; the coroutine returns the 2xx `Response` or raises.
+    #[pyo3(signature = (method, path, **kwargs))]
+    fn request<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        path: String,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        logging::refresh(py);
+        let spec = CallSpec::parse(method, path, kwargs)?;
+        runtime::into_awaitable(py, send(self.inner.clone(), spec))
+    }
+
+    /// `GET path`.
+    #[pyo3(signature = (path, **kwargs))]
+    fn get<'py>(&self, py: Python<'py>, path: String, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+        self.request(py, "GET", path, kwargs)
+    }
+
+    /// `POST path` (sent with an idempotency key).
+    #[pyo3(signature = (path, **kwargs))]
+    fn post<'py>(&self, py: Python<'py>, path: String, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+        self.request(py, "POST", path, kwargs)
+    }
+
+    /// `PUT path`.
+    #[pyo3(signature = (path, **kwargs))]
+    fn put<'py>(&self, py: Python<'py>, path: String, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+        self.request(py, "PUT", path, kwargs)
+    }
+
+    /// `PATCH path` (sent with an idempotency key).
+    #[pyo3(signature = (path, **kwargs))]
+    fn patch<'py>(&self, py: Python<'py>, path: String, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+        self.request(py, "PATCH", path, kwargs)
+    }
+
+    /// `DELETE path`.
+    #[pyo3(signature = (path, **kwargs))]
+    fn delete<'py>(&self, py: Python<'py>, path: String, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+        self.request(py, "DELETE", path, kwargs)
+    }
+
+    /// Like `Client.request_operation`; the coroutine returns an `AsyncOperation`.
+    #[pyo3(signature = (method, path, *, decoder=None, **kwargs))]
+    fn request_operation<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        path: String,
+        decoder: Option<Py<PyAny>>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        logging::refresh(py);
+        let spec = CallSpec::parse(method, path, kwargs)?;
+        let client = self.inner.clone();
+        runtime::into_awaitable(py, async move {
+            let op = start(client.clone(), spec).await?;
+            Ok(PyAsyncOperation::new(client, op, decoder))
+        })
+    }
+
+    /// Continues an operation from a resume token (no I/O; not a coroutine).
+    #[pyo3(signature = (token, *, decoder=None))]
+    fn resume_operation(&self, py: Python<'_>, token: &str, decoder: Option<Py<PyAny>>) -> PyResult<PyAsyncOperation> {
+        let op = operation::resume(&self.inner, token).map_err(|e| core_error(py, e))?;
+        Ok(PyAsyncOperation::new(self.inner.clone(), op, decoder))
+    }
+
+    /// The base URL every relative path is resolved against.
+    #[getter]
+    fn base_url(&self) -> String {
+        self.inner.base_url().to_string()
+    }
+
+    /// Nothing to release; a coroutine so `await client.aclose()` works.
+    fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        runtime::into_awaitable(py, async { Ok::<(), Failure>(()) })
+    }
+
+    fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        runtime::into_awaitable(py, async move { Ok::<Py<Self>, Failure>(slf) })
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        runtime::into_awaitable(py, async { Ok::<bool, Failure>(false) })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<oncely.AsyncClient {}>", self.inner.base_url())
+    }
+}

@@ -1,0 +1,351 @@
+//! The exception hierarchy of `oncely` and the translation of every
+//! [`oncely::Error`] into it.
+//!
+//! The classes are created when the module loads (with `type(...)`, so that a
+//! class can also derive from a built-in: `oncely.TimeoutError` is a
+//! `TimeoutError`, `oncely.InvalidInputError` a `ValueError`). Every exception
+//! carries the fields of its Rust variant as attributes, plus `status`,
+//! `retryable` and `problem` on all of them.
+
+use std::any::Any;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::IntoPyObjectExt;
+use pyo3::types::{PyDict, PyTuple, PyType};
+
+use crate::convert::{headers_to_py, json_to_py};
+use crate::response::PyResponse;
+
+/// One exception class of the hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Error,
+    InvalidInput,
+    Transport,
+    Timeout,
+    Problem,
+    Status,
+    PreconditionFailed,
+    Decode,
+    IdempotencyConflict,
+    RetryExhausted,
+    RetryAfterTooLong,
+    CircuitOpen,
+    OperationFailed,
+    Protocol,
+    InvalidResumeToken,
+    Store,
+    Workflow,
+    Internal,
+}
+
+/// Name, parent, extra built-in base and docstring of each class, parents first.
+const CLASSES: &[(Kind, &str, Option<Kind>, Option<&str>, &str)] = &[
+    (Kind::Error, "Error", None, Some("Exception"), "Base class of every error oncely raises."),
+    (Kind::InvalidInput, "InvalidInputError", Some(Kind::Error), Some("ValueError"),
+     "A client or request setting that cannot work (bad URL, header, timeout, ...); nothing was sent."),
+    (Kind::Transport, "TransportError", Some(Kind::Error), None,
+     "The request could not be sent or its answer not read (`kind`: connect, request or body)."),
+    (Kind::Timeout, "TimeoutError", Some(Kind::Error), Some("TimeoutError"),
+     "An attempt, the whole call or an operation ran out of time (`kind`: attempt, deadline, operation)."),
+    (Kind::Problem, "ProblemError", Some(Kind::Error), None,
+     "The server answered with an RFC 9457 problem document (type, title, status, detail, instance, extensions)."),
+    (Kind::Status, "StatusError", Some(Kind::Error), None,
+     "The server answered with an unexpected status and a body that is not a problem document (kept in `content`)."),
+    (Kind::PreconditionFailed, "PreconditionFailedError", Some(Kind::Error), None,
+     "A conditional request (If-Match) failed with 412: the resource changed. Never retried."),
+    (Kind::Decode, "DecodeError", Some(Kind::Error), None,
+     "A body could not be decoded (`what`, `path`, `message`, `snippet`)."),
+    (Kind::IdempotencyConflict, "IdempotencyConflictError", Some(Kind::Error), None,
+     "An idempotency key (or intent id) was reused for a different request."),
+    (Kind::RetryExhausted, "RetryExhaustedError", Some(Kind::Error), None,
+     "Every allowed attempt failed with a retryable error (`attempts`, `last_error`)."),
+    (Kind::RetryAfterTooLong, "RetryAfterTooLongError", Some(Kind::Error), None,
+     "The server asked to wait longer than the client honours (`requested`, `limit`, `last_error`)."),
+    (Kind::CircuitOpen, "CircuitOpenError", Some(Kind::Error), None,
+     "The circuit breaker for the host is open (`host`, `retry_in`)."),
+    (Kind::OperationFailed, "OperationFailedError", Some(Kind::Error), None,
+     "A long-running operation ended failed or canceled (`operation_status`, problem fields)."),
+    (Kind::Protocol, "ProtocolError", Some(Kind::Error), None,
+     "The server's answer broke the protocol the call relies on (`what`, `why`)."),
+    (Kind::InvalidResumeToken, "InvalidResumeTokenError", Some(Kind::Error), Some("ValueError"),
+     "An operation resume token could not be used."),
+    (Kind::Store, "StoreError", Some(Kind::Error), None,
+     "The idempotency store (or workflow journal) failed."),
+    (Kind::Workflow, "WorkflowError", Some(Kind::Error), None,
+     "A workflow run failed, was compensated, or cannot be resumed."),
+    (Kind::Internal, "InternalError", Some(Kind::Error), None,
+     "A bug inside oncely (a Rust panic), turned into an exception instead of crashing."),
+];
+
+static TYPES: PyOnceLock<Vec<(Kind, Py<PyType>)>> = PyOnceLock::new();
+
+/// Creates the exception classes and adds them to `module`.
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    let types = TYPES.get_or_try_init(py, || create_classes(py))?;
+    for (kind, class) in types {
+        module.add(name_of(*kind), class.clone_ref(py))?;
+    }
+    Ok(())
+}
+
+fn create_classes(py: Python<'_>) -> PyResult<Vec<(Kind, Py<PyType>)>> {
+    let builtins = py.import("builtins")?;
+    let type_ = builtins.getattr("type")?;
+    let mut made: Vec<(Kind, Py<PyType>)> = Vec::new();
+    for (kind, name, parent, builtin, doc) in CLASSES {
+        let mut bases: Vec<Bound<'_, PyAny>> = Vec::new();
+        if let Some(parent) = parent {
+            let class = made
+                .iter()
+                .find(|(k, _)| k == parent)
+                .map(|(_, c)| c.bind(py).clone().into_any())
+                .ok_or_else(|| PyRuntimeError::new_err("exception parents must come first"))?;
+            bases.push(class);
+        }
+        if let Some(builtin) = builtin {
+            bases.push(builtins.getattr(*builtin)?);
+        }
+        let namespace = PyDict::new(py);
+        namespace.set_item("__module__", "oncely")?;
+        namespace.set_item("__doc__", *doc)?;
+        let class = type_.call1((*name, PyTuple::new(py, bases)?, namespace))?;
+        made.push((*kind, class.cast_into::<PyType>()?.unbind()));
+    }
+    Ok(made)
+}
+
+fn name_of(kind: Kind) -> &'static str {
+    CLASSES.iter().find(|(k, ..)| *k == kind).map(|(_, n, ..)| *n).unwrap_or("Error")
+}
+
+/// The class for `kind` (module initialisation created them all).
+pub fn class(py: Python<'_>, kind: Kind) -> PyResult<Bound<'_, PyType>> {
+    let types = TYPES.get_or_try_init(py, || create_classes(py))?;
+    types
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, c)| c.bind(py).clone())
+        .ok_or_else(|| PyRuntimeError::new_err("oncely exception classes are missing"))
+}
+
+/// A new exception of class `kind` with `message` and attributes.
+pub fn new_error(py: Python<'_>, kind: Kind, message: &str, attrs: &[(&str, Py<PyAny>)]) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let exc = class(py, kind)?.call1((message,))?;
+        for (name, value) in attrs {
+            exc.setattr(*name, value.bind(py))?;
+        }
+        Ok(PyErr::from_value(exc))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+/// Why a call into the core failed, before it is turned into an exception
+/// (which needs the interpreter).
+#[derive(Debug)]
+pub enum Failure {
+    /// The core returned an error.
+    Core(oncely::Error),
+    /// Python code (a callback, a step) raised.
+    Python(PyErr),
+    /// Rust panicked; the message.
+    Panic(String),
+}
+
+impl From<oncely::Error> for Failure {
+    fn from(e: oncely::Error) -> Self {
+        Failure::Core(e)
+    }
+}
+
+impl From<PyErr> for Failure {
+    fn from(e: PyErr) -> Self {
+        Failure::Python(e)
+    }
+}
+
+impl Failure {
+    /// The exception for this failure.
+    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        match self {
+            Failure::Core(e) => core_error(py, e),
+            Failure::Python(e) => e,
+            Failure::Panic(message) => panic_error(py, &message),
+        }
+    }
+
+    /// A failure from a caught panic payload.
+    pub fn from_panic(payload: Box<dyn Any + Send>) -> Self {
+        Failure::Panic(panic_message(payload.as_ref()))
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// `oncely.InternalError` for a Rust panic.
+pub fn panic_error(py: Python<'_>, message: &str) -> PyErr {
+    new_error(
+        py,
+        Kind::Internal,
+        &format!("internal error in oncely (a bug, please report it): {message}"),
+        &[],
+    )
+}
+
+/// `oncely.InvalidInputError` (a `ValueError`) for a bad argument.
+pub fn invalid(py: Python<'_>, what: &str, why: &str) -> PyErr {
+    new_error(
+        py,
+        Kind::InvalidInput,
+        &format!("invalid {what}: {why}"),
+        &[("what", obj(py, what)), ("why", obj(py, why))],
+    )
+}
+
+fn obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: T) -> Py<PyAny> {
+    value.into_py_any(py).unwrap_or_else(|_| py.None())
+}
+
+fn problem_attrs(py: Python<'_>, problem: Option<&oncely::Problem>, attrs: &mut Vec<(&'static str, Py<PyAny>)>) {
+    let field = |v: Option<&String>| v.map(|s| obj(py, s.as_str())).unwrap_or_else(|| py.None());
+    attrs.push(("type", field(problem.and_then(|p| p.type_.as_ref()))));
+    attrs.push(("title", field(problem.and_then(|p| p.title.as_ref()))));
+    attrs.push(("instance", field(problem.and_then(|p| p.instance.as_ref()))));
+    let extensions = problem
+        .map(|p| json_to_py(py, &serde_json::Value::Object(p.extensions.clone())))
+        .unwrap_or_else(|| Ok(PyDict::new(py).into_any().unbind()));
+    attrs.push(("extensions", extensions.unwrap_or_else(|_| py.None())));
+}
+
+fn problem_json(problem: &oncely::Problem) -> serde_json::Value {
+    serde_json::to_value(problem).unwrap_or(serde_json::Value::Null)
+}
+
+/// Translates a core error into its exception, with every field as an attribute.
+pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
+    use oncely::Error as E;
+    let message = error.to_string();
+    let mut attrs: Vec<(&'static str, Py<PyAny>)> = vec![
+        ("status", obj(py, error.status())),
+        ("retryable", obj(py, error.is_retryable())),
+        (
+            "problem",
+            error
+                .problem()
+                .map(|p| json_to_py(py, &problem_json(p)).unwrap_or_else(|_| py.None()))
+                .unwrap_or_else(|| py.None()),
+        ),
+    ];
+    let mut cause: Option<PyErr> = None;
+    let kind = match error {
+        E::InvalidInput { what, why } => {
+            attrs.push(("what", obj(py, what)));
+            attrs.push(("why", obj(py, why)));
+            Kind::InvalidInput
+        }
+        E::Transport { method, url, kind, .. } => {
+            attrs.push(("method", obj(py, method)));
+            attrs.push(("url", obj(py, url)));
+            attrs.push(("kind", obj(py, kind.to_string())));
+            Kind::Transport
+        }
+        E::Timeout { method, path, kind, elapsed } => {
+            attrs.push(("method", obj(py, method)));
+            attrs.push(("path", obj(py, path)));
+            attrs.push(("kind", obj(py, kind.to_string())));
+            attrs.push(("elapsed", obj(py, elapsed.as_secs_f64())));
+            Kind::Timeout
+        }
+        E::Problem { status, problem, headers } => {
+            problem_attrs(py, Some(&problem), &mut attrs);
+            attrs.push(("detail", obj(py, problem.detail.clone())));
+            attrs.push(("headers", headers_to_py(py, &headers)));
+            let body = serde_json::to_vec(&*problem).unwrap_or_default();
+            let response = PyResponse::from_parts(status, *headers, body.into(), None);
+            attrs.push(("response", Py::new(py, response).map(Py::into_any).unwrap_or_else(|_| py.None())));
+            Kind::Problem
+        }
+        E::Status { status, headers, body } => {
+            attrs.push(("headers", headers_to_py(py, &headers)));
+            attrs.push(("content", obj(py, &body[..])));
+            let response = PyResponse::from_parts(status, *headers, body, None);
+            attrs.push(("response", Py::new(py, response).map(Py::into_any).unwrap_or_else(|_| py.None())));
+            Kind::Status
+        }
+        E::PreconditionFailed { problem, body } => {
+            problem_attrs(py, problem.as_deref(), &mut attrs);
+            attrs.push(("detail", obj(py, problem.as_ref().and_then(|p| p.detail.clone()))));
+            attrs.push(("content", obj(py, &body[..])));
+            Kind::PreconditionFailed
+        }
+        E::Decode { what, path, message, snippet } => {
+            attrs.push(("what", obj(py, what)));
+            attrs.push(("path", obj(py, path)));
+            attrs.push(("message", obj(py, message)));
+            attrs.push(("snippet", obj(py, snippet)));
+            Kind::Decode
+        }
+        E::IdempotencyConflict { key, detail, problem } => {
+            problem_attrs(py, problem.as_deref(), &mut attrs);
+            attrs.push(("key", obj(py, key)));
+            attrs.push(("detail", obj(py, detail)));
+            Kind::IdempotencyConflict
+        }
+        E::RetryExhausted { attempts, last } => {
+            let last = core_error(py, *last);
+            attrs.push(("attempts", obj(py, attempts)));
+            attrs.push(("last_error", last.value(py).clone().into_any().unbind()));
+            cause = Some(last);
+            Kind::RetryExhausted
+        }
+        E::RetryAfterTooLong { requested, limit, last } => {
+            let last = core_error(py, *last);
+            attrs.push(("requested", obj(py, requested.as_secs_f64())));
+            attrs.push(("limit", obj(py, limit.as_secs_f64())));
+            attrs.push(("last_error", last.value(py).clone().into_any().unbind()));
+            cause = Some(last);
+            Kind::RetryAfterTooLong
+        }
+        E::CircuitOpen { host, retry_in } => {
+            attrs.push(("host", obj(py, host)));
+            attrs.push(("retry_in", obj(py, retry_in.as_secs_f64())));
+            Kind::CircuitOpen
+        }
+        E::OperationFailed { status, problem, body } => {
+            problem_attrs(py, problem.as_deref(), &mut attrs);
+            attrs.push(("detail", obj(py, problem.as_ref().and_then(|p| p.detail.clone()))));
+            attrs.push(("operation_status", obj(py, status)));
+            attrs.push(("content", obj(py, &body[..])));
+            Kind::OperationFailed
+        }
+        E::Protocol { what, why } => {
+            attrs.push(("what", obj(py, what)));
+            attrs.push(("why", obj(py, why)));
+            Kind::Protocol
+        }
+        E::InvalidResumeToken { why } => {
+            attrs.push(("why", obj(py, why)));
+            Kind::InvalidResumeToken
+        }
+        E::Store(_) => Kind::Store,
+        _ => Kind::Error,
+    };
+    let err = new_error(py, kind, &message, &attrs);
+    if cause.is_some() {
+        err.set_cause(py, cause);
+    }
+    err
+}

@@ -1,0 +1,78 @@
+//! `oncely._native`: the Python binding of the oncely Rust core.
+//!
+//! The Python package `oncely` (bindings/python/python/oncely) re-exports
+//! this module. The binding decides nothing itself: retries, idempotency keys,
+//! stores, polling and problem parsing all happen in the core; the modules
+//! here translate arguments, results and errors.
+//!
+//! - [`client`] — `Client` / `AsyncClient`
+//! - [`request`] — one call's keyword arguments
+//! - [`response`] — `Response`
+//! - [`operation`] — `Operation` / `AsyncOperation` (202 polling)
+//! - `workflow` — `Workflow` (sagas on the core's journal)
+//! - [`options`] — `RetryPolicy`, `RetryBudget`, `CircuitBreaker`, client options
+//! - [`store`] — `Store`
+//! - [`errors`] — the exception hierarchy
+//! - [`convert`] — JSON, headers, parameters, durations
+//! - [`runtime`] — the shared tokio runtime, GIL release, panic shield
+//! - [`logging`] — `tracing` events into Python `logging`
+
+use pyo3::prelude::*;
+
+mod client;
+mod convert;
+mod errors;
+mod logging;
+mod operation;
+mod options;
+mod request;
+mod response;
+mod runtime;
+mod store;
+
+/// Panics on purpose, to test that a Rust panic becomes `oncely.InternalError`
+/// and never crashes the interpreter. `where_`: `"sync"` (in a plain call),
+/// `"blocking"` (inside a blocking core call) or `"async"` (inside a coroutine).
+#[pyfunction]
+#[pyo3(name = "_panic_for_test")]
+fn panic_for_test<'py>(py: Python<'py>, where_: &str) -> PyResult<Bound<'py, PyAny>> {
+    match where_ {
+        "sync" => runtime::shield(py, || -> PyResult<Bound<'py, PyAny>> { panic!("test panic (sync)") }),
+        "blocking" => runtime::block_on(py, async {
+            if where_ == "blocking" {
+                panic!("test panic (blocking)");
+            }
+            Ok::<(), errors::Failure>(())
+        })
+        .map(|()| py.None().into_bound(py)),
+        _ => runtime::into_awaitable(py, async {
+            panic!("test panic (async)");
+            #[allow(unreachable_code)]
+            Ok::<(), errors::Failure>(())
+        }),
+    }
+}
+
+/// The native module.
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    errors::register(m)?;
+    logging::install(py)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<client::PyClient>()?;
+    m.add_class::<client::PyAsyncClient>()?;
+    m.add_class::<response::PyResponse>()?;
+    m.add_class::<operation::PyOperation>()?;
+    m.add_class::<operation::PyAsyncOperation>()?;
+    m.add_class::<operation::PyProgress>()?;
+    m.add_class::<operation::PyDone>()?;
+    m.add_class::<options::PyRetryPolicy>()?;
+    m.add_class::<options::PyRetryBudget>()?;
+    m.add_class::<options::PyCircuitBreaker>()?;
+    m.add_class::<store::PyStore>()?;
+    m.add_function(wrap_pyfunction!(logging::refresh_logging, m)?)?;
+    m.add_function(wrap_pyfunction!(panic_for_test, m)?)?;
+    Ok(())
+}
