@@ -1,0 +1,80 @@
+//! Emitters: IR → source files of one language.
+
+pub mod rust;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::error::CodegenError;
+
+/// A target language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// Rust (a crate on the `oncely` core).
+    Rust,
+    /// Python (planned).
+    Python,
+    /// TypeScript (planned).
+    TypeScript,
+}
+
+impl FromStr for Language {
+    type Err = CodegenError;
+
+    fn from_str(s: &str) -> Result<Language, CodegenError> {
+        match s.to_ascii_lowercase().as_str() {
+            "rust" | "rs" => Ok(Language::Rust),
+            "python" | "py" => Ok(Language::Python),
+            "typescript" | "ts" => Ok(Language::TypeScript),
+            _ => Err(CodegenError::UnsupportedLanguage {
+                lang: s.to_string(),
+            }),
+        }
+    }
+}
+
+/// One generated file, with a path relative to the output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// Relative path (`src/models.rs`).
+    pub path: PathBuf,
+    /// Contents.
+    pub contents: String,
+}
+
+/// The files of a generated client.
+#[derive(Debug, Clone, Default)]
+pub struct Generated {
+    /// The files, in a fixed order.
+    pub files: Vec<GeneratedFile>,
+}
+
+impl Generated {
+    /// The contents of the file at `path`, if generated.
+    pub fn file(&self, path: &str) -> Option<&str> {
+        self.files
+            .iter()
+            .find(|f| f.path == Path::new(path))
+            .map(|f| f.contents.as_str())
+    }
+
+    /// Writes every file under `dir` (creating directories). A file whose
+    /// contents are unchanged is not rewritten, so builds stay incremental.
+    pub fn write_to(&self, dir: &Path) -> Result<(), CodegenError> {
+        for f in &self.files {
+            let path = dir.join(&f.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| CodegenError::Write {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            if std::fs::read(&path).ok().as_deref() == Some(f.contents.as_bytes()) {
+                continue;
+            }
+            std::fs::write(&path, &f.contents)
+                .map_err(|source| CodegenError::Write { path, source })?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,557 @@
+//! `src/operations.rs`: one async method per operation on the client, and a
+//! `…Params` struct for operations with many optional parameters.
+
+use std::fmt::Write;
+
+use super::ctx::{primitive, Ctx};
+use super::text::{code, lit, write_doc};
+use crate::ir::{
+    BodyKind, Method, Operation, Param, ParamLocation, ParamStyle, Primitive, RequestBody, Success,
+    Type,
+};
+use crate::naming::{ident, rust, Case, Scope};
+
+const MODELS: &str = "crate::models::";
+
+/// More optional parameters than this go into a `…Params` struct.
+const MAX_POSITIONAL_OPTIONAL: usize = 2;
+
+/// Names the generated method bodies use for themselves.
+const RESERVED_ARGS: &[&str] = &[
+    "self",
+    "body",
+    "intent_id",
+    "if_match",
+    "params",
+    "rb",
+    "content_type",
+    "form",
+    "v",
+];
+
+/// How a parameter value is passed.
+#[derive(Clone)]
+enum Pass {
+    /// `&str` / `String`.
+    Str,
+    /// A `Copy` scalar (`i64`, `f64`, `bool`).
+    Copy(&'static str),
+    /// `&[T]` / `Vec<T>`.
+    Slice(String),
+    /// `&T` / `T`.
+    Ref(String),
+}
+
+fn pass(ctx: &Ctx<'_>, t: &Type) -> Pass {
+    match t.non_null() {
+        Type::Primitive(p) => match p {
+            Primitive::I32 | Primitive::I64 | Primitive::Number | Primitive::Boolean => {
+                Pass::Copy(primitive(*p))
+            }
+            _ => Pass::Str,
+        },
+        Type::Array(inner) => Pass::Slice(ctx.ty(inner, MODELS)),
+        t => Pass::Ref(ctx.ty(t, MODELS)),
+    }
+}
+
+impl Pass {
+    fn borrowed(&self) -> String {
+        match self {
+            Pass::Str => "&str".into(),
+            Pass::Copy(t) => (*t).into(),
+            Pass::Slice(t) => format!("&[{t}]"),
+            Pass::Ref(t) => format!("&{t}"),
+        }
+    }
+
+    fn owned(&self) -> String {
+        match self {
+            Pass::Str => "::std::string::String".into(),
+            Pass::Copy(t) => (*t).into(),
+            Pass::Slice(t) => format!("::std::vec::Vec<{t}>"),
+            Pass::Ref(t) => t.clone(),
+        }
+    }
+
+    /// Converts `&Owned` (bound as `v`) to the borrowed form.
+    fn from_owned_ref(&self) -> &'static str {
+        match self {
+            Pass::Str => "v.as_str()",
+            Pass::Copy(_) => "*v",
+            Pass::Slice(_) => "v.as_slice()",
+            Pass::Ref(_) => "v",
+        }
+    }
+
+    fn is_scalar(&self) -> bool {
+        matches!(self, Pass::Str | Pass::Copy(_))
+    }
+}
+
+/// The expression that adds parameter `p` with value `v` (borrowed form) to `rb`.
+fn apply(p: &Param, pass: &Pass, v: &str) -> String {
+    let name = lit(&p.name);
+    let scalar = pass.is_scalar() && p.style != ParamStyle::Json;
+    let text = if p.style == ParamStyle::Json {
+        format!("crate::support::json_text({v})")
+    } else {
+        format!("crate::support::simple({v})")
+    };
+    match p.location {
+        ParamLocation::Path if scalar => format!("rb.path_param({name}, {v})"),
+        ParamLocation::Path => format!("rb.path_param({name}, {text})"),
+        ParamLocation::Header if scalar => format!("rb.header({name}, {v})"),
+        ParamLocation::Header => format!("rb.header({name}, {text})"),
+        ParamLocation::Cookie if scalar => format!("rb.cookie({name}, {v})"),
+        ParamLocation::Cookie => format!("rb.cookie({name}, {text})"),
+        ParamLocation::Query => {
+            let style = match p.style {
+                ParamStyle::SpaceDelimited => "SpaceDelimited",
+                ParamStyle::PipeDelimited => "PipeDelimited",
+                ParamStyle::DeepObject => "DeepObject",
+                ParamStyle::Json => "Json",
+                _ => "Form",
+            };
+            if scalar && p.style != ParamStyle::DeepObject {
+                format!("rb.query({name}, {v})")
+            } else {
+                format!(
+                    "crate::support::query(rb, {name}, {v}, crate::support::Style::{style}, {})",
+                    p.explode
+                )
+            }
+        }
+    }
+}
+
+struct Arg {
+    name: String,
+    ty: String,
+    doc: Option<String>,
+}
+
+/// The parts of a method that depend on its body.
+struct BodyPlan {
+    arg: Vec<Arg>,
+    stmt: String,
+}
+
+fn body_plan(ctx: &Ctx<'_>, body: &RequestBody, raw: bool) -> Option<BodyPlan> {
+    let first = body.contents.first()?;
+    let desc = body.docs.description.clone();
+    let media: Vec<String> = body.contents.iter().map(|c| code(&c.media_type)).collect();
+    if raw {
+        return Some(BodyPlan {
+            arg: vec![
+                Arg {
+                    name: "body".into(),
+                    ty: "impl ::std::convert::Into<::oncely::Bytes>".into(),
+                    doc: Some(format!("The encoded body ({}).", media.join(", "))),
+                },
+                Arg {
+                    name: "content_type".into(),
+                    ty: "&str".into(),
+                    doc: Some("Its media type.".into()),
+                },
+            ],
+            stmt: "let rb = rb.body(body, content_type);".into(),
+        });
+    }
+    let (ty, call) = match first.kind {
+        BodyKind::Json => (ctx.ty(&first.ty, MODELS), "json"),
+        BodyKind::Form => (ctx.ty(&first.ty, MODELS), "form"),
+        BodyKind::Multipart => {
+            let (ty, stmt) = if body.required {
+                (
+                    "::oncely::Multipart".to_string(),
+                    "let rb = rb.multipart(form);".to_string(),
+                )
+            } else {
+                (
+                    "::std::option::Option<::oncely::Multipart>".to_string(),
+                    "let rb = match form {\n            Some(v) => rb.multipart(v),\n            None => rb,\n        };".to_string(),
+                )
+            };
+            return Some(BodyPlan {
+                arg: vec![Arg {
+                    name: "form".into(),
+                    ty,
+                    doc: Some(format!("The form ({}).", code(&first.media_type))),
+                }],
+                stmt,
+            });
+        }
+        BodyKind::Binary | BodyKind::Text => {
+            let wildcard = first.media_type.contains('*');
+            let mut args = vec![Arg {
+                name: "body".into(),
+                ty: if body.required {
+                    "impl ::std::convert::Into<::oncely::Bytes>".into()
+                } else {
+                    "::std::option::Option<::oncely::Bytes>".into()
+                },
+                doc: desc
+                    .clone()
+                    .or_else(|| Some(format!("The body ({}).", code(&first.media_type)))),
+            }];
+            let ct = if wildcard {
+                args.push(Arg {
+                    name: "content_type".into(),
+                    ty: "&str".into(),
+                    doc: Some(format!(
+                        "The body's media type ({}).",
+                        code(&first.media_type)
+                    )),
+                });
+                "content_type".to_string()
+            } else {
+                lit(&first.media_type)
+            };
+            let stmt = if body.required {
+                format!("let rb = rb.body(body, {ct});")
+            } else {
+                format!(
+                    "let rb = match body {{\n            Some(v) => rb.body(v, {ct}),\n            None => rb,\n        }};"
+                )
+            };
+            return Some(BodyPlan { arg: args, stmt });
+        }
+    };
+    let (aty, stmt) = if body.required {
+        (format!("&{ty}"), format!("let rb = rb.{call}(body);"))
+    } else {
+        (
+            format!("::std::option::Option<&{ty}>"),
+            format!(
+                "let rb = match body {{\n            Some(v) => rb.{call}(v),\n            None => rb,\n        }};"
+            ),
+        )
+    };
+    Some(BodyPlan {
+        arg: vec![Arg {
+            name: "body".into(),
+            ty: aty,
+            doc: desc,
+        }],
+        stmt,
+    })
+}
+
+/// Return type and final expression of a method.
+fn result(ctx: &Ctx<'_>, success: &Success) -> (String, String) {
+    match success {
+        Success::Empty => ("()".into(), "rb.send_empty().await".into()),
+        Success::Json { ty, optional } => {
+            let t = match (optional, ty) {
+                (true, Type::Any { .. } | Type::Nullable(_)) | (false, _) => ctx.ty(ty, MODELS),
+                (true, t) => format!("::std::option::Option<{}>", ctx.ty(t, MODELS)),
+            };
+            (t.clone(), format!("rb.send_json::<{t}>().await"))
+        }
+        Success::Text => (
+            "::std::string::String".into(),
+            "let response = rb.send().await?;\n        response.text()".into(),
+        ),
+        Success::Bytes => (
+            "::oncely::Bytes".into(),
+            "let response = rb.send().await?;\n        ::std::result::Result::Ok(response.bytes().clone())".into(),
+        ),
+        Success::Operation { ty } => {
+            let t = ctx.ty(ty, MODELS);
+            (
+                format!("::oncely::Operation<{t}>"),
+                format!("rb.send_operation::<{t}>().await"),
+            )
+        }
+    }
+}
+
+fn method_const(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Put => "PUT",
+        Method::Post => "POST",
+        Method::Delete => "DELETE",
+        Method::Options => "OPTIONS",
+        Method::Head => "HEAD",
+        Method::Patch => "PATCH",
+        Method::Trace => "TRACE",
+    }
+}
+
+pub(crate) fn emit(ctx: &Ctx<'_>, client: &str) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    let mut structs = String::new();
+    out.push_str("//! The operations of the API, as methods of the client.\n\n");
+    let mut methods = Scope::with_reserved(["new", "inner"]);
+    let mut struct_scope = Scope::with_reserved([client]);
+    let _ = writeln!(out, "impl crate::{client} {{");
+    let mut first = true;
+    for op in &ctx.api.operations {
+        let name = rust::snake_in(&mut methods, &op.name, "operation");
+        if !first {
+            out.push('\n');
+        }
+        first = false;
+        let raw_variant = op.body.as_ref().filter(|b| b.contents.len() > 1).map(|_| {
+            rust::snake_in(
+                &mut methods,
+                &format!("{} with body", rust::unraw(&name)),
+                "operation_with_body",
+            )
+        });
+        let params_struct = {
+            let optional = op.params.iter().filter(|p| !p.required).count();
+            if optional > MAX_POSITIONAL_OPTIONAL {
+                let base = ident(rust::unraw(&name), Case::UpperCamel, "Operation", "Op");
+                Some(struct_scope.unique(&format!("{base}Params"), ""))
+            } else {
+                None
+            }
+        };
+        method(
+            ctx,
+            &mut out,
+            &mut structs,
+            op,
+            &name,
+            params_struct.as_deref(),
+            false,
+        );
+        if let Some(raw) = raw_variant {
+            out.push('\n');
+            method(
+                ctx,
+                &mut out,
+                &mut structs,
+                op,
+                &raw,
+                params_struct.as_deref(),
+                true,
+            );
+        }
+    }
+    out.push_str("}\n");
+    if !structs.is_empty() {
+        out.push('\n');
+        out.push_str(&structs);
+    }
+    out
+}
+
+fn method(
+    ctx: &Ctx<'_>,
+    out: &mut String,
+    structs: &mut String,
+    op: &Operation,
+    name: &str,
+    params_struct: Option<&str>,
+    raw_body: bool,
+) {
+    let mut scope = Scope::with_reserved(RESERVED_ARGS.iter().copied());
+    let mut args: Vec<Arg> = Vec::new();
+    let mut stmts: Vec<String> = Vec::new();
+
+    // Required parameters, positional.
+    for p in op.params.iter().filter(|p| p.required) {
+        let pa = pass(ctx, &p.ty);
+        let arg = rust::snake_in(&mut scope, &p.name, "param");
+        stmts.push(format!("let rb = {};", apply(p, &pa, &arg)));
+        args.push(Arg {
+            name: arg,
+            ty: pa.borrowed(),
+            doc: param_doc(p),
+        });
+    }
+    // The body.
+    if let Some(plan) = op.body.as_ref().and_then(|b| body_plan(ctx, b, raw_body)) {
+        args.extend(plan.arg);
+        stmts.push(plan.stmt);
+    }
+    // Optional parameters: positional, or a struct.
+    let optional: Vec<&Param> = op.params.iter().filter(|p| !p.required).collect();
+    match params_struct {
+        Some(sname) if !optional.is_empty() => {
+            let mut fscope = Scope::new();
+            let mut fields = String::new();
+            for p in &optional {
+                let pa = pass(ctx, &p.ty);
+                let f = rust::snake_in(&mut fscope, &p.name, "param");
+                let mut paras = Vec::new();
+                if let Some(d) = param_doc(p) {
+                    paras.push(d);
+                }
+                paras.push(format!(
+                    "{} parameter {}.",
+                    location_word(p.location),
+                    code(&p.name)
+                ));
+                write_doc(&mut fields, "    ", &paras);
+                let _ = writeln!(
+                    fields,
+                    "    pub {f}: ::std::option::Option<{}>,",
+                    pa.owned()
+                );
+                stmts.push(format!(
+                    "let rb = match &params.{f} {{\n            Some(v) => {},\n            None => rb,\n        }};",
+                    apply(p, &pa, pa.from_owned_ref())
+                ));
+            }
+            if !raw_body {
+                let _ = writeln!(
+                    structs,
+                    "/// Optional parameters of {}.\n\
+                     #[derive(Debug, Clone, Default)]\n\
+                     pub struct {sname} {{\n{fields}}}\n",
+                    code(rust::unraw(name)),
+                );
+            }
+            args.push(Arg {
+                name: "params".into(),
+                ty: format!("&{sname}"),
+                doc: Some(format!(
+                    "Optional parameters (`{sname}::default()` for none)."
+                )),
+            });
+        }
+        _ => {
+            for p in &optional {
+                let pa = pass(ctx, &p.ty);
+                let arg = rust::snake_in(&mut scope, &p.name, "param");
+                stmts.push(format!(
+                    "let rb = match {arg} {{\n            Some(v) => {},\n            None => rb,\n        }};",
+                    apply(p, &pa, "v")
+                ));
+                args.push(Arg {
+                    name: arg,
+                    ty: format!("::std::option::Option<{}>", pa.borrowed()),
+                    doc: param_doc(p),
+                });
+            }
+        }
+    }
+    if let Some(c) = &op.conditional {
+        args.push(Arg {
+            name: "if_match".into(),
+            ty: "::std::option::Option<&str>".into(),
+            doc: Some(format!(
+                "Precondition: the entity tag the resource must still have (sent as {}).",
+                code(&c.header)
+            )),
+        });
+        stmts.push(format!(
+            "let rb = match if_match {{\n            Some(v) => rb.header({}, v),\n            None => rb,\n        }};",
+            lit(&c.header)
+        ));
+    }
+    if op.idempotency.is_some() {
+        args.push(Arg {
+            name: "intent_id".into(),
+            ty: "::std::option::Option<&str>".into(),
+            doc: Some("Stable id of this intent: calls with the same id use the same idempotency key, across retries and restarts.".into()),
+        });
+        stmts.push("let rb = rb.idempotent(true);".into());
+        stmts.push(
+            "let rb = match intent_id {\n            Some(v) => rb.intent_id(v),\n            None => rb,\n        };"
+                .into(),
+        );
+    }
+
+    let (ret, tail) = result(ctx, &op.success);
+
+    // Docs.
+    let mut paras: Vec<String> = Vec::new();
+    if raw_body {
+        paras.push(format!(
+            "{} with a body of any media type the operation accepts.",
+            code(&format!(
+                "{}",
+                rust::unraw(name).trim_end_matches("_with_body")
+            ))
+        ));
+    } else {
+        if let Some(s) = &op.docs.summary {
+            paras.push(s.clone());
+        }
+        if let Some(d) = &op.docs.description {
+            paras.push(d.clone());
+        }
+    }
+    let mut facts = format!("{}", code(&format!("{} {}", op.method.as_str(), op.path)));
+    if let Some(id) = &op.operation_id {
+        let _ = write!(facts, " (operation {})", code(id));
+    }
+    facts.push('.');
+    paras.push(facts);
+    if op.docs.deprecated {
+        paras.push("Deprecated.".into());
+    }
+    if let Some(i) = &op.idempotency {
+        paras.push(format!(
+            "Idempotent: the core sends {} on every attempt, derived from `intent_id` when given.",
+            code(&i.header)
+        ));
+    }
+    if let Some(l) = &op.long_running {
+        paras.push(format!(
+            "Long-running ({}): returns an `oncely::Operation`; `wait()` polls it to the end.",
+            l.reason
+        ));
+    }
+    if !op.problems.is_empty() {
+        paras.push(format!(
+            "Errors {} come as problem details (`oncely::Error::Problem`).",
+            op.problems
+                .iter()
+                .map(|s| code(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let documented: Vec<String> = args
+        .iter()
+        .filter_map(|a| {
+            a.doc
+                .as_ref()
+                .map(|d| format!("- `{}`: {}", rust::unraw(&a.name), d.replace('\n', " ")))
+        })
+        .collect();
+    if !documented.is_empty() {
+        paras.push(format!("Arguments:\n\n{}", documented.join("\n")));
+    }
+    write_doc(out, "    ", &paras);
+
+    // Signature.
+    let _ = write!(out, "    pub async fn {name}(\n        &self,\n");
+    for a in &args {
+        let _ = writeln!(out, "        {}: {},", a.name, a.ty);
+    }
+    let _ = writeln!(
+        out,
+        "    ) -> ::std::result::Result<{ret}, ::oncely::Error> {{"
+    );
+    let _ = writeln!(
+        out,
+        "        let rb = self.inner.request(::oncely::Method::{}, {});",
+        method_const(op.method),
+        lit(&op.path)
+    );
+    for s in &stmts {
+        let _ = writeln!(out, "        {s}");
+    }
+    let _ = writeln!(out, "        {tail}\n    }}");
+}
+
+fn location_word(l: ParamLocation) -> &'static str {
+    match l {
+        ParamLocation::Path => "Path",
+        ParamLocation::Query => "Query",
+        ParamLocation::Header => "Header",
+        ParamLocation::Cookie => "Cookie",
+    }
+}
+
+fn param_doc(p: &Param) -> Option<String> {
+    p.docs.description.clone()
+}

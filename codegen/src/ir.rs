@@ -1,0 +1,563 @@
+//! The intermediate representation: what an API is, independent of any
+//! target language.
+//!
+//! Names in the IR are the raw names of the document (`orderId`,
+//! `Order shipping_address` for an inline schema): each emitter turns them
+//! into identifiers of its own language with [`crate::naming`]. Object,
+//! enum and union schemas are always *declarations* ([`TypeDecl`]) referred to
+//! by [`TypeId`] — inline ones are hoisted with a derived name — because all
+//! three target languages need a name for them; [`Type`] covers the rest
+//! (primitives, arrays, maps, nullability, untyped values).
+
+use serde::Serialize;
+
+use crate::error::Diagnostic;
+
+/// A whole API.
+#[derive(Debug, Clone, Serialize)]
+pub struct Api {
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// `info.description`.
+    pub description: Option<String>,
+    /// The `openapi` field.
+    pub openapi: String,
+    /// Server URLs, as written.
+    pub servers: Vec<String>,
+    /// Every named type; `types[i].id == TypeId(i)`.
+    pub types: Vec<TypeDecl>,
+    /// Every operation, in document order of paths (sorted) and methods.
+    pub operations: Vec<Operation>,
+    /// How many operations the document declares (for the "none dropped" check).
+    pub input_operations: usize,
+    /// Everything that was degraded, ignored or recognised, with JSON pointers.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Api {
+    /// The declaration of a type id.
+    pub fn decl(&self, id: TypeId) -> &TypeDecl {
+        &self.types[id.0]
+    }
+
+    /// Follows aliases (`Alias(Ref(..))` chains) to the declaration that
+    /// defines the type. Stops on cycles.
+    pub fn resolve_alias(&self, id: TypeId) -> TypeId {
+        let mut cur = id;
+        for _ in 0..self.types.len() {
+            match &self.types[cur.0].def {
+                TypeDef::Alias(Type::Ref(next)) => cur = *next,
+                _ => return cur,
+            }
+        }
+        cur
+    }
+}
+
+/// Index of a [`TypeDecl`] in [`Api::types`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct TypeId(pub usize);
+
+/// Where a declaration comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// `#/components/schemas/<name>`.
+    Component,
+    /// An inline schema (or another place a `$ref` pointed to), named after its parent.
+    Inline,
+}
+
+/// Documentation text, raw (Markdown/HTML as written).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Docs {
+    /// `summary` or `title`.
+    pub summary: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `deprecated: true`.
+    pub deprecated: bool,
+}
+
+impl Docs {
+    /// True when there is nothing to say.
+    pub fn is_empty(&self) -> bool {
+        self.summary.is_none() && self.description.is_none() && !self.deprecated
+    }
+}
+
+/// A named type.
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeDecl {
+    /// Its id.
+    pub id: TypeId,
+    /// Raw name: the component name, or words derived from the parent
+    /// (`"Order shipping_address"`), to be cased per language.
+    pub name: String,
+    /// Component or inline.
+    pub origin: Origin,
+    /// JSON pointer of the schema.
+    pub pointer: String,
+    /// Documentation.
+    pub docs: Docs,
+    /// What it is.
+    pub def: TypeDef,
+}
+
+/// The definition of a named type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum TypeDef {
+    /// A record with named fields.
+    Object(ObjectDef),
+    /// A closed set of string or integer values (plus an "unknown" case for
+    /// values added later).
+    Enum(EnumDef),
+    /// One of several types.
+    Union(UnionDef),
+    /// Another name for a type.
+    Alias(Type),
+}
+
+/// A record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObjectDef {
+    /// Fields, sorted by wire name.
+    pub fields: Vec<Field>,
+    /// Type of properties not listed in `fields`, when the schema allows and
+    /// types them (`additionalProperties`).
+    pub additional: Option<Type>,
+}
+
+/// A field of a record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Field {
+    /// Wire name.
+    pub name: String,
+    /// Type (without the optionality, which is `required`).
+    pub ty: Type,
+    /// Listed in `required` (and not read-only/write-only).
+    pub required: bool,
+    /// Documentation.
+    pub docs: Docs,
+}
+
+/// An enumeration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnumDef {
+    /// Strings or integers.
+    pub repr: EnumRepr,
+    /// Distinct values in document order.
+    pub values: Vec<EnumValue>,
+}
+
+/// What an enum's values are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EnumRepr {
+    /// JSON strings.
+    String,
+    /// JSON integers.
+    Integer,
+}
+
+/// One value of an enum.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnumValue {
+    /// The value on the wire.
+    pub value: EnumLiteral,
+    /// A name given by the document (`x-enum-varnames`, `x-enumNames`).
+    pub name: Option<String>,
+    /// A description given by the document (`x-enum-descriptions`).
+    pub description: Option<String>,
+}
+
+/// A wire value of an enum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum EnumLiteral {
+    /// A string.
+    String(String),
+    /// An integer.
+    Integer(i64),
+}
+
+/// A union (`oneOf` / `anyOf`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnionDef {
+    /// The alternatives, most specific first.
+    pub variants: Vec<Variant>,
+    /// Set when a discriminator property selects the variant and every
+    /// variant is an object with a known tag value.
+    pub discriminator: Option<String>,
+}
+
+/// One alternative of a union.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Variant {
+    /// Raw name hint (the referenced schema's name, a title, or the kind).
+    pub name: String,
+    /// Its type.
+    pub ty: Type,
+    /// Discriminator values selecting this variant (empty when untagged).
+    pub tags: Vec<String>,
+}
+
+/// A type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "of", rename_all = "lowercase")]
+pub enum Type {
+    /// A scalar.
+    Primitive(Primitive),
+    /// A list.
+    Array(Box<Type>),
+    /// A map from strings.
+    Map(Box<Type>),
+    /// A named type.
+    Ref(TypeId),
+    /// The value may be `null`.
+    Nullable(Box<Type>),
+    /// Any JSON value. `reason` is `None` when the schema allows anything on
+    /// purpose, `Some` when the generator could not type it (a diagnostic
+    /// says where).
+    Any {
+        /// Why it is untyped.
+        reason: Option<String>,
+    },
+}
+
+impl Type {
+    /// Any value, on purpose.
+    pub fn any() -> Type {
+        Type::Any { reason: None }
+    }
+
+    /// Any value, because the generator could not type it.
+    pub fn untyped(reason: impl Into<String>) -> Type {
+        Type::Any {
+            reason: Some(reason.into()),
+        }
+    }
+
+    /// Wraps in [`Type::Nullable`] unless already nullable (or `Any`, which
+    /// includes `null`).
+    pub fn nullable(self) -> Type {
+        match self {
+            t @ (Type::Nullable(_) | Type::Any { .. }) => t,
+            t => Type::Nullable(Box::new(t)),
+        }
+    }
+
+    /// Wraps in [`Type::Nullable`] when `yes`.
+    pub fn nullable_if(self, yes: bool) -> Type {
+        if yes {
+            self.nullable()
+        } else {
+            self
+        }
+    }
+
+    /// The type without a [`Type::Nullable`] wrapper.
+    pub fn non_null(&self) -> &Type {
+        match self {
+            Type::Nullable(t) => t.non_null(),
+            t => t,
+        }
+    }
+}
+
+/// Scalars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Primitive {
+    /// Text.
+    String,
+    /// 32-bit integer (`format: int32`).
+    I32,
+    /// 64-bit integer (no format or `int64`).
+    I64,
+    /// Floating point.
+    Number,
+    /// `true`/`false`.
+    Boolean,
+    /// Base64 text (`format: byte`).
+    Bytes,
+    /// Raw octets (`format: binary`); text in JSON.
+    Binary,
+    /// RFC 3339 date-time, as text.
+    DateTime,
+    /// RFC 3339 full-date, as text.
+    Date,
+    /// UUID, as text.
+    Uuid,
+}
+
+/// An HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    /// GET
+    Get,
+    /// PUT
+    Put,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+    /// OPTIONS
+    Options,
+    /// HEAD
+    Head,
+    /// PATCH
+    Patch,
+    /// TRACE
+    Trace,
+}
+
+impl Method {
+    /// All methods, in the order operations are read from a path item.
+    pub const ALL: [Method; 8] = [
+        Method::Get,
+        Method::Put,
+        Method::Post,
+        Method::Delete,
+        Method::Options,
+        Method::Head,
+        Method::Patch,
+        Method::Trace,
+    ];
+
+    /// The path item key (`get`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Put => "put",
+            Method::Post => "post",
+            Method::Delete => "delete",
+            Method::Options => "options",
+            Method::Head => "head",
+            Method::Patch => "patch",
+            Method::Trace => "trace",
+        }
+    }
+
+    /// The HTTP token (`GET`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Head => "HEAD",
+            Method::Patch => "PATCH",
+            Method::Trace => "TRACE",
+        }
+    }
+}
+
+/// An operation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Operation {
+    /// Raw name: the `operationId`, or `"<method> <path>"` when there is none.
+    pub name: String,
+    /// The `operationId` as written.
+    pub operation_id: Option<String>,
+    /// Method.
+    pub method: Method,
+    /// Path template (`/orders/{order_id}`).
+    pub path: String,
+    /// JSON pointer of the operation object.
+    pub pointer: String,
+    /// Documentation.
+    pub docs: Docs,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Parameters the caller provides (path, query, header, cookie), without
+    /// the ones the core handles (`Idempotency-Key`, `If-Match`).
+    pub params: Vec<Param>,
+    /// The request body.
+    pub body: Option<RequestBody>,
+    /// Responses by status (`200`, `2XX`, `default`).
+    pub responses: Vec<Response>,
+    /// What a successful call returns.
+    pub success: Success,
+    /// Set when the operation takes an idempotency key.
+    pub idempotency: Option<Idempotency>,
+    /// Set when the operation is long-running (202 + status monitor).
+    pub long_running: Option<LongRunning>,
+    /// Set when the operation takes a precondition (`If-Match`).
+    pub conditional: Option<Conditional>,
+    /// Statuses answered with `application/problem+json`.
+    pub problems: Vec<String>,
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamLocation {
+    /// In the path template.
+    Path,
+    /// In the query string.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+/// How a parameter value is serialised (OpenAPI `style`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ParamStyle {
+    /// `simple` (path, header).
+    Simple,
+    /// `form` (query, cookie).
+    Form,
+    /// `spaceDelimited`.
+    SpaceDelimited,
+    /// `pipeDelimited`.
+    PipeDelimited,
+    /// `deepObject`: `name[key]=value`, `name[]=item`.
+    DeepObject,
+    /// `label` (`.value`).
+    Label,
+    /// `matrix` (`;name=value`).
+    Matrix,
+    /// Given with `content` instead of `schema`: the value is JSON text.
+    Json,
+}
+
+/// A parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Param {
+    /// Wire name.
+    pub name: String,
+    /// Where it goes.
+    pub location: ParamLocation,
+    /// Must be given.
+    pub required: bool,
+    /// Its type.
+    pub ty: Type,
+    /// Serialisation style.
+    pub style: ParamStyle,
+    /// `explode`.
+    pub explode: bool,
+    /// Documentation.
+    pub docs: Docs,
+    /// JSON pointer of the parameter.
+    pub pointer: String,
+}
+
+/// What a body (request or response) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyKind {
+    /// JSON (`application/json`, `*/*+json`).
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/*`.
+    Multipart,
+    /// `text/*`.
+    Text,
+    /// Anything else: raw bytes.
+    Binary,
+}
+
+/// One media type of a body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Content {
+    /// The media type as written.
+    pub media_type: String,
+    /// What it is.
+    pub kind: BodyKind,
+    /// Its type (typed for JSON and form bodies; `Any` otherwise).
+    pub ty: Type,
+}
+
+/// A request body.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestBody {
+    /// Must be sent.
+    pub required: bool,
+    /// Media types, the preferred one first (JSON, then form, multipart, raw).
+    pub contents: Vec<Content>,
+    /// Documentation.
+    pub docs: Docs,
+}
+
+/// A response.
+#[derive(Debug, Clone, Serialize)]
+pub struct Response {
+    /// `200`, `2XX` or `default`.
+    pub status: String,
+    /// `description`.
+    pub description: Option<String>,
+    /// Media types.
+    pub contents: Vec<Content>,
+    /// Header names.
+    pub headers: Vec<String>,
+    /// Answered with `application/problem+json`.
+    pub problem: bool,
+}
+
+impl Response {
+    /// A 2xx status (or `2XX`).
+    pub fn is_success(&self) -> bool {
+        self.status.starts_with('2')
+    }
+}
+
+/// What a successful call returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Success {
+    /// Nothing (204 and friends).
+    Empty,
+    /// A JSON body.
+    Json {
+        /// The body's type.
+        ty: Type,
+        /// Some 2xx answers have no body (the value may be absent).
+        optional: bool,
+    },
+    /// Text.
+    Text,
+    /// Raw bytes.
+    Bytes,
+    /// A long-running operation handle whose final result has type `ty`.
+    Operation {
+        /// The final result's type.
+        ty: Type,
+    },
+}
+
+/// The operation takes an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Idempotency {
+    /// The header as named in the document.
+    pub header: String,
+    /// The document requires it.
+    pub required: bool,
+}
+
+/// The operation is long-running.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LongRunning {
+    /// Why it is recognised as such (`202 + Operation-Location`, …).
+    pub reason: String,
+    /// Type of the final result.
+    pub result: Type,
+}
+
+/// The operation takes a precondition header.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conditional {
+    /// The header (`If-Match`).
+    pub header: String,
+    /// Why it is recognised.
+    pub reason: String,
+}
