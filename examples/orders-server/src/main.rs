@@ -42,6 +42,11 @@ struct Args {
     /// JSON file `{"rules": [...]}` of scripted fault rules to install.
     #[arg(long)]
     faults: Option<PathBuf>,
+    /// Also serve the same data on a second origin (another free port), and
+    /// point 202 `Location` headers at it; prints `secondary origin on URL`
+    /// after the `listening on` line. For cross-origin client tests.
+    #[arg(long)]
+    secondary_origin: bool,
 }
 
 #[derive(Deserialize)]
@@ -124,7 +129,21 @@ async fn main() -> anyhow::Result<()> {
         Some(path) => load_faults(path)?,
         None => Vec::new(),
     };
-    let state = ServerState::new(config);
+    let (state, secondary) = if args.secondary_origin {
+        let secondary = spawn_at(
+            ServerState::new(config.clone()),
+            SocketAddr::new(args.host, 0),
+        )
+        .await
+        .with_context(|| format!("cannot listen on {}:0", args.host))?;
+        let primary = secondary.state().sibling(ServerConfig {
+            operation_location_base: Some(secondary.base_url()),
+            ..config
+        });
+        (primary, Some(secondary))
+    } else {
+        (ServerState::new(config), None)
+    };
     for rule in rules {
         state.add_fault(rule);
     }
@@ -133,8 +152,14 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {}", server.base_url())?;
+    if let Some(secondary) = &secondary {
+        writeln!(stdout, "secondary origin on {}", secondary.base_url())?;
+    }
     stdout.flush()?;
     shutdown_signal().await;
     server.shutdown().await;
+    if let Some(secondary) = secondary {
+        secondary.shutdown().await;
+    }
     Ok(())
 }
