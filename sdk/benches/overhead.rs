@@ -1,0 +1,80 @@
+//! Per-call overhead of oncely against raw `reqwest`, in the same run, against
+//! a minimal axum echo server on loopback (so server work does not hide client
+//! cost). `make bench` prints the ratios from criterion's estimates.
+//!
+//! Cases: GET; POST with an idempotency key and the memory store; POST with a
+//! key and the SQLite store. The raw baselines send the same requests (the POST
+//! baseline with a fresh UUID key header, as a careful hand-written client would).
+
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use criterion::{criterion_group, criterion_main, Criterion};
+use oncely::{Client, MemoryStore, SqliteStore};
+use serde_json::{json, Value};
+
+fn payload() -> Value {
+    json!({"customer_id": "cus_bench", "currency": "EUR",
+           "items": [{"sku": "sku-1", "quantity": 2}, {"sku": "sku-2", "quantity": 1}],
+           "note": "x".repeat(120)})
+}
+
+async fn echo_server() -> String {
+    let app = Router::new()
+        .route("/orders/{id}", get(|| async { Json(json!({"id": "o_1", "status": "created"})) }))
+        .route("/orders", post(|Json(body): Json<Value>| async move { (axum::http::StatusCode::CREATED, Json(body)) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    format!("http://{addr}")
+}
+
+fn overhead(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let base = rt.block_on(echo_server());
+    let raw = reqwest::Client::builder().tcp_nodelay(true).build().expect("reqwest");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let memory = Client::builder(&base).store(MemoryStore::new()).build().expect("client");
+    let sqlite = Client::builder(&base)
+        .store(SqliteStore::open(dir.path().join("bench.db")).expect("sqlite"))
+        .build()
+        .expect("client");
+    let body = payload();
+
+    let mut group = c.benchmark_group("call");
+    group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    group.bench_function("get/reqwest", |b| {
+        b.to_async(&rt).iter(|| async {
+            let r = raw.get(format!("{base}/orders/o_1")).send().await.expect("send");
+            r.json::<Value>().await.expect("json")
+        })
+    });
+    group.bench_function("get/oncely", |b| {
+        b.to_async(&rt).iter(|| async {
+            memory.get("/orders/{id}").path_param("id", "o_1").send_json::<Value>().await.expect("oncely")
+        })
+    });
+    group.bench_function("post/reqwest", |b| {
+        b.to_async(&rt).iter(|| async {
+            let r = raw
+                .post(format!("{base}/orders"))
+                .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            r.json::<Value>().await.expect("json")
+        })
+    });
+    group.bench_function("post/oncely-memory", |b| {
+        b.to_async(&rt).iter(|| async { memory.post("/orders").json(&body).send_json::<Value>().await.expect("oncely") })
+    });
+    group.bench_function("post/oncely-sqlite", |b| {
+        b.to_async(&rt).iter(|| async { sqlite.post("/orders").json(&body).send_json::<Value>().await.expect("oncely") })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, overhead);
+criterion_main!(benches);
