@@ -138,8 +138,11 @@ const BODY_LINKS: &[&str] = &[
 ];
 
 impl<T: DeserializeOwned> Operation<T> {
-    /// Builds the operation from the answer to the request that started it.
-    pub(crate) fn from_response(client: Client, response: Response) -> Result<Self, Error> {
+    /// Builds the operation from the answer to the request that started it: a
+    /// `202` gives an operation to poll, any other success one that is already
+    /// complete. [`RequestBuilder::send_operation`](crate::RequestBuilder::send_operation)
+    /// does this for you; use it directly when you also want the first answer.
+    pub fn from_response(client: Client, response: Response) -> Result<Self, Error> {
         let request_url = response.url().to_string();
         if response.status() != 202 {
             return Ok(Self::new(
