@@ -54,6 +54,7 @@ pub mod operation;
 pub mod problem;
 pub mod retry;
 pub mod store;
+pub mod workflow;
 
 pub use bytes::Bytes;
 pub use client::{Client, ClientBuilder, Multipart, RequestBuilder, Response};
@@ -63,3 +64,6 @@ pub use operation::{Operation, Poll, PollConfig, Progress};
 pub use problem::Problem;
 pub use retry::{BreakerConfig, BudgetConfig, CircuitBreaker, RetryBudget, RetryPolicy};
 pub use store::{MemoryStore, SqliteStore, Store};
+#[cfg(feature = "postgres")]
+pub use store::PgStore;
+pub use workflow::{Engine, RunOutcome, StepContext, StepError, Workflow, WorkflowError};

@@ -257,8 +257,11 @@ pub struct StepUpdate {
     pub name: String,
     /// The idempotency key.
     pub key: String,
-    /// The new status. `Started` counts an attempt and records the start time.
+    /// The new status.
     pub status: StepStatus,
+    /// True when this update begins a new attempt: the attempt counter goes up
+    /// and the start time is reset.
+    pub new_attempt: bool,
     /// The output, when it succeeded.
     pub output: Option<Value>,
     /// The error, when it failed (kept on later updates unless replaced).
@@ -411,6 +414,7 @@ pub(crate) mod contract {
                 name: name.into(),
                 key: format!("key-{name}"),
                 status: StepStatus::Started,
+                new_attempt: true,
                 output: None,
                 error: None,
                 resume_token: None,
@@ -443,6 +447,7 @@ pub(crate) mod contract {
         let mut done = started(0, "a");
         if let Some(s) = done.step.as_mut() {
             s.status = StepStatus::Succeeded;
+            s.new_attempt = false;
             s.output = Some(json!({"id": "o1"}));
             s.resume_token = Some("tok".into());
         }

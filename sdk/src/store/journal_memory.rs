@@ -214,13 +214,11 @@ impl Journal for MemoryStore {
             row.name = update.name.clone();
             row.key = update.key.clone();
             row.status = update.status;
-            if update.status == StepStatus::Started {
+            if update.new_attempt {
                 row.attempts += 1;
                 row.started_ms = now;
-                row.finished_ms = None;
-            } else {
-                row.finished_ms = Some(now);
             }
+            row.finished_ms = if update.status == StepStatus::Started { None } else { Some(now) };
             if update.output.is_some() {
                 row.output = update.output.clone();
             }

@@ -66,17 +66,17 @@ const RUN_COLUMNS: &str = "run_id, workflow, fingerprint, steps, input, state, e
 const UPSERT_STEP: &str = "
     INSERT INTO oncely_steps (run_id, idx, phase, name, key, status, attempts, output, error, resume_token,
                               started_ms, finished_ms)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 = 'started' THEN 1 ELSE 0 END, ?7, ?8, ?9, ?10,
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?11 THEN 1 ELSE 0 END, ?7, ?8, ?9, ?10,
             CASE WHEN ?6 = 'started' THEN NULL ELSE ?10 END)
     ON CONFLICT (run_id, idx, phase) DO UPDATE SET
         name = excluded.name,
         key = excluded.key,
         status = excluded.status,
-        attempts = attempts + CASE WHEN excluded.status = 'started' THEN 1 ELSE 0 END,
+        attempts = attempts + CASE WHEN ?11 THEN 1 ELSE 0 END,
         output = COALESCE(excluded.output, output),
         error = COALESCE(excluded.error, error),
         resume_token = COALESCE(excluded.resume_token, resume_token),
-        started_ms = CASE WHEN excluded.status = 'started' THEN excluded.started_ms ELSE started_ms END,
+        started_ms = CASE WHEN ?11 THEN excluded.started_ms ELSE started_ms END,
         finished_ms = CASE WHEN excluded.status = 'started' THEN NULL ELSE excluded.started_ms END";
 
 fn backend(operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
@@ -430,7 +430,8 @@ impl Journal for SqliteStore {
                         s.output.as_ref().map(to_json),
                         s.error.as_ref().map(to_json),
                         s.resume_token,
-                        now
+                        now,
+                        s.new_attempt
                     ],
                 )
                 .map_err(backend("journal write"))?;

@@ -753,20 +753,20 @@ impl Journal for PgStore {
                     &format!(
                         "INSERT INTO oncely_steps (run_id, idx, phase, name, key, status, attempts, output, error, resume_token,
                                                    started_ms, finished_ms)
-                         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 = 'started' THEN 1 ELSE 0 END, $7, $8, $9, {NOW_MS},
+                         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $10 THEN 1 ELSE 0 END, $7, $8, $9, {NOW_MS},
                                  CASE WHEN $6 = 'started' THEN NULL ELSE {NOW_MS} END)
                          ON CONFLICT (run_id, idx, phase) DO UPDATE SET
                              name = excluded.name,
                              key = excluded.key,
                              status = excluded.status,
-                             attempts = oncely_steps.attempts + CASE WHEN excluded.status = 'started' THEN 1 ELSE 0 END,
+                             attempts = oncely_steps.attempts + CASE WHEN $10 THEN 1 ELSE 0 END,
                              output = COALESCE(excluded.output, oncely_steps.output),
                              error = COALESCE(excluded.error, oncely_steps.error),
                              resume_token = COALESCE(excluded.resume_token, oncely_steps.resume_token),
-                             started_ms = CASE WHEN excluded.status = 'started' THEN excluded.started_ms ELSE oncely_steps.started_ms END,
+                             started_ms = CASE WHEN $10 THEN excluded.started_ms ELSE oncely_steps.started_ms END,
                              finished_ms = CASE WHEN excluded.status = 'started' THEN NULL ELSE excluded.started_ms END"
                     ),
-                    &[&run_id, &to_i32(s.index), &s.phase.as_str(), &s.name, &s.key, &s.status.as_str(), &output, &error, &s.resume_token],
+                    &[&run_id, &to_i32(s.index), &s.phase.as_str(), &s.name, &s.key, &s.status.as_str(), &output, &error, &s.resume_token, &s.new_attempt],
                 )
                 .await?;
             }

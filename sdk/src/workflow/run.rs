@@ -1,0 +1,622 @@
+//! The engine: starts runs, drives them forward through the journal, resumes
+//! them after a crash, and hands failing runs to compensation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::Instrument;
+
+use super::context::{step_key, StepContext};
+use super::definition::{Action, Workflow};
+use super::error::{StepError, StepErrorKind, WorkflowError};
+use crate::client::Client;
+use crate::store::{
+    Acquire, CreateRun, Journal, JournalWrite, NewEvent, NewRun, RunRecord, RunState, StepPhase, StepRecord,
+    StepStatus, StepUpdate, StoreError,
+};
+
+/// Where a run ended up after the engine drove it as far as it could.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// The run id.
+    pub run_id: String,
+    /// The workflow.
+    pub workflow: String,
+    /// `completed`, `compensated` or `needs_attention`.
+    pub state: RunState,
+    /// The outputs of the steps that succeeded, by step name.
+    pub outputs: BTreeMap<String, Value>,
+    /// The failure that made the run compensate (and, when parked, the
+    /// compensation failure with it as `cause`).
+    pub error: Option<Value>,
+}
+
+impl RunOutcome {
+    /// True when every step succeeded.
+    pub fn is_completed(&self) -> bool {
+        self.state == RunState::Completed
+    }
+
+    /// A step's output, decoded.
+    pub fn output<T: DeserializeOwned>(&self, step: &str) -> Result<T, WorkflowError> {
+        let value = self.outputs.get(step).ok_or_else(|| WorkflowError::InvalidInput {
+            what: format!("step {step:?} of run {:?}", self.run_id),
+            why: "it has no output".into(),
+        })?;
+        T::deserialize(value).map_err(|e| WorkflowError::InvalidInput {
+            what: format!("output of step {step:?}"),
+            why: e.to_string(),
+        })
+    }
+}
+
+/// Drives workflow runs through a journal. Cheap to clone.
+///
+/// ```no_run
+/// use oncely::workflow::{Engine, StepContext, Workflow};
+/// use serde_json::{json, Value};
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = oncely::Client::builder("https://api.example.com")
+///     .store(oncely::SqliteStore::open("oncely.db")?)
+///     .build()?;
+/// let saga = Workflow::builder("checkout")
+///     .step("create_order", |ctx: StepContext| async move {
+///         Ok(ctx.post("/orders").json(&ctx.input::<Value>()?).send_json::<Value>().await?)
+///     })
+///     .build()?;
+/// let engine = Engine::for_client(client)?.register(saga.clone());
+/// // The order number is the run id: starting it twice runs it once.
+/// let outcome = engine.start(&saga, Some("order-8812"), &json!({"customer_id": "c_1"})).await?;
+/// println!("{}: {}", outcome.run_id, outcome.state);
+/// // After a crash, any process with the same store continues it:
+/// let outcome = engine.resume("order-8812").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) client: Client,
+    pub(crate) journal: Arc<dyn Journal>,
+    pub(crate) owner: Arc<str>,
+    pub(crate) lease: Duration,
+    pub(crate) workflows: Arc<HashMap<String, Workflow>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("owner", &self.owner)
+            .field("lease", &self.lease)
+            .field("workflows", &self.workflows.keys().collect::<Vec<_>>())
+            .field("journal", &self.journal)
+            .finish()
+    }
+}
+
+/// Journal writes that fail for a moment (a busy database) are tried this often.
+const WRITE_ATTEMPTS: u32 = 4;
+
+impl Engine {
+    /// An engine running steps with `client` and journaling into `journal`.
+    /// The owner id (for leases) is random; the lease is 30 s.
+    pub fn new(client: Client, journal: Arc<dyn Journal>) -> Self {
+        let owner = format!("worker-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        Engine { client, journal, owner: owner.into(), lease: Duration::from_secs(30), workflows: Arc::new(HashMap::new()) }
+    }
+
+    /// An engine journaling into the client's own store (the idempotency
+    /// records and the journal then live in one file or database).
+    pub fn for_client(client: Client) -> Result<Self, WorkflowError> {
+        let journal = client
+            .store()
+            .clone()
+            .as_journal()
+            .ok_or_else(|| WorkflowError::NoJournal { store: format!("{:?}", client.store()) })?;
+        Ok(Self::new(client, journal))
+    }
+
+    /// Sets this worker's id, used for leases. Ids must be unique among live
+    /// workers; a worker restarting under the same id may call
+    /// [`release_own_leases`](Self::release_own_leases) to pick its runs up at once.
+    pub fn owner(mut self, owner: impl Into<String>) -> Self {
+        self.owner = owner.into().into();
+        self
+    }
+
+    /// How long a run's lease lasts without renewal (default 30 s). It is
+    /// renewed every third of that while the run executes, so a live worker
+    /// keeps its runs and a dead worker's runs are free after at most this long.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Makes `workflow` known by name, for [`resume`](Self::resume) and workers.
+    pub fn register(mut self, workflow: Workflow) -> Self {
+        Arc::make_mut(&mut self.workflows).insert(workflow.name().to_string(), workflow);
+        self
+    }
+
+    /// The client steps run with.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Arc<dyn Journal> {
+        &self.journal
+    }
+
+    /// This worker's id.
+    pub fn owner_id(&self) -> &str {
+        &self.owner
+    }
+
+    /// The registered workflows' names.
+    pub fn workflow_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.workflows.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Records a new run as pending without executing it (a worker picks it
+    /// up). `run_id`: a business key such as an order number, or `None` for a
+    /// random UUID. Enqueuing the same run id again with the same workflow and
+    /// input returns the existing run.
+    pub async fn enqueue<I: Serialize + ?Sized>(&self, workflow: &Workflow, run_id: Option<&str>, input: &I) -> Result<RunRecord, WorkflowError> {
+        let run_id = match run_id {
+            Some(id) => {
+                check_run_id(id)?;
+                id.to_string()
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let input = serde_json::to_value(input).map_err(|e| WorkflowError::InvalidInput { what: "run input".into(), why: e.to_string() })?;
+        let new = NewRun {
+            run_id: run_id.clone(),
+            workflow: workflow.name().to_string(),
+            fingerprint: workflow.fingerprint().to_string(),
+            steps: workflow.step_names().into_iter().map(str::to_string).collect(),
+            input: input.clone(),
+        };
+        match self.journal.create_run(&new).await? {
+            CreateRun::Created(run) => Ok(run),
+            CreateRun::Exists(run) if run.workflow != new.workflow => Err(WorkflowError::RunIdTaken {
+                run_id,
+                detail: format!("a run of workflow {:?}", run.workflow),
+            }),
+            CreateRun::Exists(run) if run.input != input => Err(WorkflowError::RunIdTaken {
+                run_id,
+                detail: "a run of the same workflow with a different input".into(),
+            }),
+            CreateRun::Exists(run) => Ok(run),
+        }
+    }
+
+    /// Starts a run of `workflow` and drives it to its end (see
+    /// [`enqueue`](Self::enqueue) for `run_id`). Starting an existing run id
+    /// with the same input continues that run instead: it executes once.
+    pub async fn start<I: Serialize + ?Sized>(&self, workflow: &Workflow, run_id: Option<&str>, input: &I) -> Result<RunOutcome, WorkflowError> {
+        let run = self.enqueue(workflow, run_id, input).await?;
+        self.execute(workflow, &run.run_id).await
+    }
+
+    /// Continues a run after a crash with its registered workflow: finished
+    /// steps are not called again (their journaled outputs are used), the step
+    /// that was in flight is sent again with the same key, a waiting operation
+    /// is polled from its journaled token. A finished or parked run just
+    /// reports its outcome.
+    pub async fn resume(&self, run_id: &str) -> Result<RunOutcome, WorkflowError> {
+        let run = self.journal.run(run_id).await?.ok_or_else(|| WorkflowError::UnknownRun { run_id: run_id.to_string() })?;
+        let workflow = self
+            .workflows
+            .get(&run.workflow)
+            .ok_or_else(|| WorkflowError::UnknownWorkflow { run_id: run_id.to_string(), workflow: run.workflow.clone() })?
+            .clone();
+        self.execute(&workflow, run_id).await
+    }
+
+    /// Like [`resume`](Self::resume) with an explicit definition.
+    pub async fn resume_with(&self, workflow: &Workflow, run_id: &str) -> Result<RunOutcome, WorkflowError> {
+        self.execute(workflow, run_id).await
+    }
+
+    /// Gives up every lease held under this engine's owner id (a worker that
+    /// restarts with a stable id calls it before working). Returns how many.
+    pub async fn release_own_leases(&self) -> Result<u64, WorkflowError> {
+        Ok(self.journal.release_all(&self.owner).await?)
+    }
+
+    /// Takes one active run of a registered workflow whose lease is free (new,
+    /// or left by a crashed worker) and drives it. `None` when there is none.
+    ///
+    /// A run whose journaled step list differs from the registered definition
+    /// gives [`WorkflowError::DefinitionChanged`]; its lease is kept until it
+    /// expires, so the worker moves on to other runs meanwhile.
+    pub async fn work_once(&self) -> Result<Option<RunOutcome>, WorkflowError> {
+        let names = self.workflow_names();
+        let Some(run) = self.journal.claim(&self.owner, self.lease, &names).await? else {
+            return Ok(None);
+        };
+        let Some(workflow) = self.workflows.get(&run.workflow).cloned() else {
+            self.journal.release(&run.run_id, &self.owner).await?;
+            return Err(WorkflowError::UnknownWorkflow { run_id: run.run_id, workflow: run.workflow });
+        };
+        check_fingerprint(&workflow, &run)?;
+        self.drive_leased(&workflow, run).await.map(Some)
+    }
+
+    /// Acquires the run's lease, checks the definition and drives it.
+    async fn execute(&self, workflow: &Workflow, run_id: &str) -> Result<RunOutcome, WorkflowError> {
+        let run = match self.journal.acquire(run_id, &self.owner, self.lease).await? {
+            Acquire::Acquired(run) => run,
+            Acquire::Held(run) => {
+                return Err(WorkflowError::Leased {
+                    run_id: run_id.to_string(),
+                    owner: run.lease_owner.unwrap_or_default(),
+                    remaining_ms: run.lease_until_ms - crate::store::now_millis(),
+                })
+            }
+            Acquire::Missing => return Err(WorkflowError::UnknownRun { run_id: run_id.to_string() }),
+        };
+        if run.workflow != workflow.name() {
+            self.journal.release(run_id, &self.owner).await?;
+            return Err(WorkflowError::RunIdTaken { run_id: run_id.to_string(), detail: format!("a run of workflow {:?}", run.workflow) });
+        }
+        if let Err(e) = check_fingerprint(workflow, &run) {
+            self.journal.release(run_id, &self.owner).await?;
+            return Err(e);
+        }
+        self.drive_leased(workflow, run).await
+    }
+
+    /// Drives a run whose lease this engine holds, renewing the lease meanwhile
+    /// and giving it up at the end.
+    async fn drive_leased(&self, workflow: &Workflow, run: RunRecord) -> Result<RunOutcome, WorkflowError> {
+        let heartbeat = self.heartbeat(&run.run_id);
+        let span = tracing::info_span!("oncely.workflow.run", run_id = %run.run_id, workflow = %run.workflow, owner = %self.owner);
+        let result = Runner { engine: self, workflow, run: &run }.drive().instrument(span).await;
+        heartbeat.abort();
+        if !matches!(result, Err(WorkflowError::LeaseLost { .. })) {
+            if let Err(e) = self.journal.release(&run.run_id, &self.owner).await {
+                tracing::warn!(run_id = %run.run_id, error = %e, "could not release the lease; it will expire");
+            }
+        }
+        result
+    }
+
+    /// Renews the lease every third of its length until aborted.
+    fn heartbeat(&self, run_id: &str) -> tokio::task::JoinHandle<()> {
+        let (journal, owner, lease, run_id) = (self.journal.clone(), self.owner.clone(), self.lease, run_id.to_string());
+        tokio::spawn(async move {
+            let every = (lease / 3).max(Duration::from_millis(1));
+            loop {
+                tokio::time::sleep(every).await;
+                match journal.renew(&run_id, &owner, lease).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(run_id, owner = %owner, "lease lost");
+                        return;
+                    }
+                    Err(e) => tracing::warn!(run_id, error = %e, "lease renewal failed; trying again"),
+                }
+            }
+        })
+    }
+
+    /// One journal transaction, retried briefly on backend errors; a lost
+    /// lease ends the run's execution here.
+    pub(crate) async fn write(&self, run_id: &str, write: JournalWrite) -> Result<(), WorkflowError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.journal.write(run_id, &self.owner, self.lease, &write).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => return Err(WorkflowError::LeaseLost { run_id: run_id.to_string(), owner: self.owner.to_string() }),
+                Err(StoreError::Backend { operation, reason }) if attempt < WRITE_ATTEMPTS => {
+                    tracing::warn!(run_id, operation, reason = %reason, attempt, "journal write failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    pub(crate) fn context(&self, run: &RunRecord, step: &str, phase: StepPhase, key: String, attempt: u32, outputs: &Arc<BTreeMap<String, Value>>) -> StepContext {
+        StepContext {
+            client: self.client.clone(),
+            run_id: run.run_id.as_str().into(),
+            workflow: run.workflow.as_str().into(),
+            step: step.into(),
+            phase,
+            key: key.into(),
+            attempt,
+            input: Arc::new(run.input.clone()),
+            outputs: outputs.clone(),
+            calls: Arc::new(AtomicU32::new(0)),
+        }
+    }
+}
+
+fn check_run_id(id: &str) -> Result<(), WorkflowError> {
+    let invalid = |why: &str| WorkflowError::InvalidInput { what: format!("run id {id:?}"), why: why.into() };
+    if id.trim().is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if id.len() > 200 {
+        return Err(invalid("it is longer than 200 bytes"));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(invalid("it contains control characters"));
+    }
+    Ok(())
+}
+
+fn check_fingerprint(workflow: &Workflow, run: &RunRecord) -> Result<(), WorkflowError> {
+    if run.fingerprint == workflow.fingerprint() {
+        return Ok(());
+    }
+    Err(WorkflowError::DefinitionChanged {
+        run_id: run.run_id.clone(),
+        workflow: run.workflow.clone(),
+        journaled: run.steps.clone(),
+        current: workflow.step_names().into_iter().map(str::to_string).collect(),
+    })
+}
+
+/// One run being driven.
+pub(crate) struct Runner<'a> {
+    pub engine: &'a Engine,
+    pub workflow: &'a Workflow,
+    pub run: &'a RunRecord,
+}
+
+/// A journal event.
+pub(crate) fn event(kind: &str, step: Option<&str>, phase: Option<StepPhase>, attempt: Option<u32>, detail: Option<Value>) -> NewEvent {
+    NewEvent { kind: kind.into(), step: step.map(str::to_string), phase, attempt, detail }
+}
+
+impl Runner<'_> {
+    async fn drive(&self) -> Result<RunOutcome, WorkflowError> {
+        let steps = self.engine.journal.steps(&self.run.run_id).await?;
+        match self.run.state {
+            RunState::Pending | RunState::Running => self.forward(&steps).await,
+            RunState::Compensating => {
+                let outputs = succeeded_outputs(&steps);
+                self.compensate(&steps, outputs).await
+            }
+            RunState::Completed | RunState::Compensated | RunState::NeedsAttention => Ok(self.outcome(self.run.state, succeeded_outputs(&steps), self.run.error.clone())),
+        }
+    }
+
+    pub(crate) fn outcome(&self, state: RunState, outputs: BTreeMap<String, Value>, error: Option<Value>) -> RunOutcome {
+        RunOutcome { run_id: self.run.run_id.clone(), workflow: self.run.workflow.clone(), state, outputs, error }
+    }
+
+    async fn forward(&self, journaled: &[StepRecord]) -> Result<RunOutcome, WorkflowError> {
+        let mut outputs = BTreeMap::new();
+        for (index, step) in self.workflow.steps().iter().enumerate() {
+            let index = u32::try_from(index).unwrap_or(u32::MAX);
+            let record = find(journaled, index, StepPhase::Action);
+            match record.map(|r| r.status) {
+                Some(StepStatus::Succeeded) => {
+                    tracing::debug!(step = %step.name, "already succeeded: using the journaled output");
+                    outputs.insert(step.name.clone(), record.and_then(|r| r.output.clone()).unwrap_or(Value::Null));
+                    continue;
+                }
+                Some(StepStatus::Failed) => {
+                    // The failure was journaled but the run did not move on: compensate now.
+                    let error = record.and_then(|r| r.error.clone());
+                    self.engine
+                        .write(&self.run.run_id, JournalWrite {
+                            step: None,
+                            state: Some(RunState::Compensating),
+                            error: Some(serde_json::json!({"step": step.name, "phase": "action", "error": error})),
+                            event: event("compensating", Some(&step.name), Some(StepPhase::Action), None, None),
+                        })
+                        .await?;
+                    return self.compensate(journaled, outputs).await;
+                }
+                Some(StepStatus::Started) | None => {}
+            }
+            let shared = Arc::new(outputs.clone());
+            match self.run_action(index, step, record, &shared).await? {
+                Ok(output) => {
+                    self.engine
+                        .write(&self.run.run_id, JournalWrite {
+                            step: Some(StepUpdate {
+                                index,
+                                phase: StepPhase::Action,
+                                name: step.name.clone(),
+                                key: step_key(&self.run.run_id, &step.name),
+                                status: StepStatus::Succeeded,
+                                new_attempt: false,
+                                output: Some(output.clone()),
+                                error: None,
+                                resume_token: None,
+                            }),
+                            state: None,
+                            error: None,
+                            event: event("step_succeeded", Some(&step.name), Some(StepPhase::Action), None, None),
+                        })
+                        .await?;
+                    outputs.insert(step.name.clone(), output);
+                }
+                Err(error) if error.kind() == StepErrorKind::Store => {
+                    return Err(WorkflowError::Interrupted { run_id: self.run.run_id.clone(), step: step.name.clone(), error });
+                }
+                Err(error) => {
+                    tracing::warn!(step = %step.name, error = %error, "step failed for good; compensating");
+                    let failure = error.to_json();
+                    self.engine
+                        .write(&self.run.run_id, JournalWrite {
+                            step: Some(StepUpdate {
+                                index,
+                                phase: StepPhase::Action,
+                                name: step.name.clone(),
+                                key: step_key(&self.run.run_id, &step.name),
+                                status: StepStatus::Failed,
+                                new_attempt: false,
+                                output: None,
+                                error: Some(failure.clone()),
+                                resume_token: None,
+                            }),
+                            state: Some(RunState::Compensating),
+                            error: Some(serde_json::json!({"step": step.name, "phase": "action", "error": failure})),
+                            event: event("step_failed", Some(&step.name), Some(StepPhase::Action), None, Some(failure)),
+                        })
+                        .await?;
+                    let steps = self.engine.journal.steps(&self.run.run_id).await?;
+                    return self.compensate(&steps, outputs).await;
+                }
+            }
+        }
+        self.engine
+            .write(&self.run.run_id, JournalWrite {
+                step: None,
+                state: Some(RunState::Completed),
+                error: None,
+                event: event("completed", None, None, None, None),
+            })
+            .await?;
+        Ok(self.outcome(RunState::Completed, outputs, None))
+    }
+
+    /// Runs one step's action with its retries. The outer `Result` is the
+    /// engine's (journal), the inner one the step's.
+    async fn run_action(
+        &self,
+        index: u32,
+        step: &super::definition::Step,
+        record: Option<&StepRecord>,
+        outputs: &Arc<BTreeMap<String, Value>>,
+    ) -> Result<Result<Value, StepError>, WorkflowError> {
+        let policy = self.workflow.action_retry();
+        let key = step_key(&self.run.run_id, &step.name);
+        let mut attempt = record.map(|r| r.attempts).unwrap_or(0);
+        let mut token = record.and_then(|r| r.resume_token.clone());
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            attempt += 1;
+            self.engine
+                .write(&self.run.run_id, JournalWrite {
+                    step: Some(StepUpdate {
+                        index,
+                        phase: StepPhase::Action,
+                        name: step.name.clone(),
+                        key: key.clone(),
+                        status: StepStatus::Started,
+                        new_attempt: true,
+                        output: None,
+                        error: None,
+                        resume_token: None,
+                    }),
+                    state: Some(RunState::Running),
+                    error: None,
+                    event: event("step_started", Some(&step.name), Some(StepPhase::Action), Some(attempt), None),
+                })
+                .await?;
+            let ctx = self.engine.context(self.run, &step.name, StepPhase::Action, key.clone(), attempt, outputs);
+            let span = tracing::info_span!("oncely.workflow.step", step = %step.name, phase = "action", key = %key, attempt);
+            let result = async {
+                match &step.action {
+                    Action::Call(action) => Ok::<_, WorkflowError>(action(ctx).await),
+                    Action::Operation { submit, wait } => {
+                        let current = match token.clone() {
+                            Some(t) => {
+                                tracing::info!("continuing the journaled operation instead of submitting again");
+                                t
+                            }
+                            None => match submit(ctx).await {
+                                Ok(t) => {
+                                    self.engine
+                                        .write(&self.run.run_id, JournalWrite {
+                                            step: Some(StepUpdate {
+                                                index,
+                                                phase: StepPhase::Action,
+                                                name: step.name.clone(),
+                                                key: key.clone(),
+                                                status: StepStatus::Started,
+                                                new_attempt: false,
+                                                output: None,
+                                                error: None,
+                                                resume_token: Some(t.clone()),
+                                            }),
+                                            state: None,
+                                            error: None,
+                                            event: event("operation_submitted", Some(&step.name), Some(StepPhase::Action), Some(attempt), None),
+                                        })
+                                        .await?;
+                                    token = Some(t.clone());
+                                    t
+                                }
+                                Err(e) => return Ok(Err(e)),
+                            },
+                        };
+                        Ok(wait(self.engine.client.clone(), current).await)
+                    }
+                }
+            }
+            .instrument(span)
+            .await?;
+            match result {
+                Ok(value) => return Ok(Ok(value)),
+                Err(e) if e.kind() == StepErrorKind::Retryable && tries < policy.attempts() => {
+                    let delay = policy.backoff(tries - 1);
+                    tracing::info!(step = %step.name, error = %e, delay_ms = delay.as_millis() as u64, "step failed; retrying with the same key");
+                    self.engine
+                        .write(&self.run.run_id, JournalWrite {
+                            step: Some(StepUpdate {
+                                index,
+                                phase: StepPhase::Action,
+                                name: step.name.clone(),
+                                key: key.clone(),
+                                status: StepStatus::Started,
+                                new_attempt: false,
+                                output: None,
+                                error: Some(e.to_json()),
+                                resume_token: None,
+                            }),
+                            state: None,
+                            error: None,
+                            event: event("step_attempt_failed", Some(&step.name), Some(StepPhase::Action), Some(attempt), Some(e.to_json())),
+                        })
+                        .await?;
+                    tokio::time::sleep(delay).await;
+                }
+                Err(e) => return Ok(Err(e.into_permanent())),
+            }
+        }
+    }
+}
+
+/// The journaled outputs of succeeded actions, by step name.
+pub(crate) fn succeeded_outputs(steps: &[StepRecord]) -> BTreeMap<String, Value> {
+    steps
+        .iter()
+        .filter(|s| s.phase == StepPhase::Action && s.status == StepStatus::Succeeded)
+        .map(|s| (s.name.clone(), s.output.clone().unwrap_or(Value::Null)))
+        .collect()
+}
+
+pub(crate) fn find(steps: &[StepRecord], index: u32, phase: StepPhase) -> Option<&StepRecord> {
+    steps.iter().find(|s| s.index == index && s.phase == phase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_are_checked() {
+        assert!(check_run_id("order-42").is_ok());
+        for bad in ["", "  ", "a\nb", &"x".repeat(201)] {
+            assert!(matches!(check_run_id(bad), Err(WorkflowError::InvalidInput { .. })), "{bad:?}");
+        }
+    }
+}
