@@ -1,0 +1,37 @@
+'use strict';
+/**
+ * oncely — calls to remote APIs that happen once.
+ *
+ * The public API: `Client`, `Store`, `Response`, `Operation`, `Workflow` and
+ * the error classes. Everything is decided by the Rust core (loaded from the
+ * native addon); this layer translates values and errors.
+ */
+const errors = require('./lib/errors.js');
+const { Client, Store, Response } = require('./lib/client.js');
+const { Operation } = require('./lib/operation.js');
+const native = require('./native.cjs');
+
+module.exports = {
+  Client,
+  Store,
+  Response,
+  Operation,
+  OncelyError: errors.OncelyError,
+  ProblemError: errors.ProblemError,
+  StatusError: errors.StatusError,
+  RetryExhaustedError: errors.RetryExhaustedError,
+  RetryAfterTooLongError: errors.RetryAfterTooLongError,
+  IdempotencyConflictError: errors.IdempotencyConflictError,
+  TimeoutError: errors.TimeoutError,
+  CircuitOpenError: errors.CircuitOpenError,
+  PreconditionFailedError: errors.PreconditionFailedError,
+  DecodeError: errors.DecodeError,
+  TransportError: errors.TransportError,
+  OperationFailedError: errors.OperationFailedError,
+  ProtocolError: errors.ProtocolError,
+  InvalidResumeTokenError: errors.InvalidResumeTokenError,
+  StoreError: errors.StoreError,
+  WorkflowError: errors.WorkflowError,
+  /** The version of the native core. */
+  nativeVersion: native.nativeVersion(),
+};

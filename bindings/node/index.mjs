@@ -1,0 +1,31 @@
+// ESM entry point: the same classes as the CommonJS entry (one module instance,
+// so `instanceof` works whichever way the package is loaded).
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const oncely = require('./index.js');
+
+export const {
+  Client,
+  Store,
+  Response,
+  Operation,
+  OncelyError,
+  ProblemError,
+  StatusError,
+  RetryExhaustedError,
+  RetryAfterTooLongError,
+  IdempotencyConflictError,
+  TimeoutError,
+  CircuitOpenError,
+  PreconditionFailedError,
+  DecodeError,
+  TransportError,
+  OperationFailedError,
+  ProtocolError,
+  InvalidResumeTokenError,
+  StoreError,
+  WorkflowError,
+  nativeVersion,
+} = oncely;
+export default oncely;

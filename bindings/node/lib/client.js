@@ -1,0 +1,358 @@
+'use strict';
+/** The client, its store and its responses. */
+const native = require('../native.cjs');
+const args = require('./args.js');
+const { callNative, fromPayload, invalidArgument, DecodeError } = require('./errors.js');
+const { Operation } = require('./operation.js');
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Where idempotency records (and workflow journals) live. Share one store
+ * between clients (and workflows) by passing the same `Store` object.
+ */
+class Store {
+  /** @internal */
+  constructor(nativeStore) {
+    if (!(nativeStore instanceof native.NativeStore)) {
+      throw new TypeError('use Store.memory() or Store.open(spec) to create a store');
+    }
+    /** @internal */
+    this.native = nativeStore;
+  }
+
+  /** An in-memory store (tests, short-lived processes). */
+  static memory() {
+    return new Store(callNative(() => native.NativeStore.open('memory')));
+  }
+
+  /**
+   * Opens a store: `memory`, `sqlite:PATH` (survives restarts) or `postgres://…`.
+   * @param {string} spec
+   */
+  static open(spec) {
+    args.string('store', spec, false);
+    return new Store(callNative(() => native.NativeStore.open(spec)));
+  }
+
+  /** What the store is (`memory`, `sqlite:PATH`, `postgres`), never with secrets. */
+  get description() {
+    return this.native.description;
+  }
+}
+
+function storeOf(value) {
+  if (value === undefined) return Store.memory();
+  if (value instanceof Store) return value;
+  if (typeof value === 'string') return Store.open(value);
+  throw invalidArgument(`store must be 'memory', 'sqlite:PATH', 'postgres://…' or a Store, got ${args.typeName(value)}`);
+}
+
+/** A successful (2xx) answer, read completely. */
+class Response {
+  #raw;
+  #headers;
+  #text;
+
+  /** @internal */
+  constructor(raw) {
+    this.#raw = raw;
+    /** The HTTP status. */
+    this.status = raw.status;
+    /** How many attempts the call took (0 when answered from the store). */
+    this.attempts = raw.attempts;
+    /** True when the local store held the answer and nothing was sent. */
+    this.fromStore = raw.fromStore;
+    /** The idempotency key the call was sent with, if any. */
+    this.idempotencyKey = raw.idempotencyKey ?? undefined;
+    /** The URL of the request. */
+    this.url = raw.url;
+  }
+
+  /** Always true: failures reject instead. */
+  get ok() {
+    return true;
+  }
+
+  /** Response headers, names lower-case (repeated headers joined with `, `). */
+  get headers() {
+    if (this.#headers === undefined) {
+      const flat = this.#raw.headers;
+      const headers = {};
+      for (let i = 0; i < flat.length; i += 2) {
+        const name = flat[i];
+        headers[name] = name in headers ? `${headers[name]}, ${flat[i + 1]}` : flat[i + 1];
+      }
+      this.#headers = headers;
+    }
+    return this.#headers;
+  }
+
+  /** True when the server replayed a stored answer (`Idempotent-Replayed: true`). */
+  get replayed() {
+    return String(this.headers['idempotent-replayed']).toLowerCase() === 'true';
+  }
+
+  /** The `ETag`, for a later conditional update (`If-Match`). */
+  get etag() {
+    return this.headers.etag;
+  }
+
+  /** The raw body. */
+  bytes() {
+    return this.#raw.body;
+  }
+
+  /** The body as text; a body that is not UTF-8 is a `DecodeError`. */
+  text() {
+    if (this.#text === undefined) {
+      try {
+        this.#text = utf8.decode(this.#raw.body);
+      } catch (error) {
+        throw new DecodeError({
+          kind: 'decode',
+          message: `cannot decode response body of ${this.url}: not UTF-8 text`,
+          what: `response body of ${this.url}`,
+          path: '.',
+          reason: String(error.message),
+          snippet: this.#raw.body.subarray(0, 200).toString('latin1'),
+        });
+      }
+    }
+    return this.#text;
+  }
+
+  /**
+   * The body as JSON (an empty body is `null`). A body the core would not
+   * accept as JSON (wrong `Content-Type`, invalid JSON) is a `DecodeError`.
+   * @returns {any}
+   */
+  json() {
+    if (this.#raw.jsonError) throw fromPayload(JSON.parse(this.#raw.jsonError));
+    const text = this.text();
+    return text.trim() === '' ? null : JSON.parse(text);
+  }
+}
+
+const REQUEST_KEYS = new Set([
+  'method', 'path', 'json', 'body', 'contentType', 'form', 'query', 'headers', 'pathParams', 'intentId',
+  'idempotencyKey', 'idempotent', 'retry', 'timeoutMs', 'deadlineMs', 'signal',
+]);
+
+/** Translates request options into the native call's arguments. */
+function nativeCall(options, defaults) {
+  args.object('request options', options, false);
+  for (const key of Object.keys(options)) {
+    if (!REQUEST_KEYS.has(key)) throw invalidArgument(`unknown request option ${JSON.stringify(key)}`);
+  }
+  const method = args.string('method', options.method ?? defaults?.method ?? 'GET', false);
+  const path = args.string('path', options.path ?? defaults?.path, false);
+  let body;
+  let contentType = args.string('contentType', options.contentType);
+  const given = ['json', 'body', 'form'].filter((k) => options[k] !== undefined);
+  if (given.length > 1) throw invalidArgument(`give only one of json, body and form (got ${given.join(', ')})`);
+  let formJson;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    if (body === undefined) throw invalidArgument('json must be JSON-serialisable');
+  } else if (options.body !== undefined) {
+    const b = options.body;
+    if (typeof b === 'string') {
+      body = b;
+      contentType ??= 'text/plain; charset=utf-8';
+    } else if (b instanceof Uint8Array || b instanceof ArrayBuffer) {
+      body = Buffer.isBuffer(b) ? b : Buffer.from(b instanceof ArrayBuffer ? b : b.buffer, b.byteOffset ?? 0, b.byteLength);
+      contentType ??= 'application/octet-stream';
+    } else {
+      throw invalidArgument(`body must be a string, Buffer, Uint8Array or ArrayBuffer, got ${args.typeName(b)}`);
+    }
+  } else if (options.form !== undefined) {
+    args.object('form', options.form, false);
+    formJson = JSON.stringify(options.form);
+  }
+  const headers = args.pairs('headers', options.headers);
+  const query = args.pairs('query', options.query);
+  const signal = args.signal('signal', options.signal);
+  let extra;
+  const o = options;
+  if (
+    o.intentId !== undefined || o.idempotencyKey !== undefined || o.idempotent !== undefined || o.retry !== undefined ||
+    o.timeoutMs !== undefined || o.deadlineMs !== undefined || o.pathParams !== undefined || formJson !== undefined
+  ) {
+    extra = {
+      intentId: args.string('intentId', o.intentId),
+      idempotencyKey: args.string('idempotencyKey', o.idempotencyKey),
+      idempotent: args.boolean('idempotent', o.idempotent),
+      retry: o.retry === false ? undefined : args.retry('retry', o.retry),
+      noRetry: o.retry === false ? true : undefined,
+      timeoutMs: args.millis('timeoutMs', o.timeoutMs),
+      deadlineMs: o.deadlineMs === null ? undefined : args.millis('deadlineMs', o.deadlineMs),
+      noDeadline: o.deadlineMs === null ? true : undefined,
+      pathParams: args.pairs('pathParams', o.pathParams),
+      formJson,
+    };
+  }
+  return { method, path, body, contentType, headers, query, extra, signal };
+}
+
+const CLIENT_KEYS = new Set([
+  'baseUrl', 'apiKey', 'bearer', 'headers', 'userAgent', 'timeoutMs', 'connectTimeoutMs', 'deadlineMs', 'retry', 'budget',
+  'breaker', 'store', 'keyTtlMs', 'idempotencyHeader', 'trustOrigins', 'poll',
+]);
+
+function nativeOptions(options) {
+  args.object('client options', options, false);
+  for (const key of Object.keys(options)) {
+    if (!CLIENT_KEYS.has(key)) throw invalidArgument(`unknown client option ${JSON.stringify(key)}`);
+  }
+  const o = options;
+  const out = { baseUrl: args.string('baseUrl', o.baseUrl, false) };
+  out.bearer = args.string('bearer', o.bearer);
+  if (o.apiKey !== undefined) {
+    if (typeof o.apiKey === 'string') out.apiKey = o.apiKey;
+    else if (args.isPlainObject(o.apiKey)) {
+      out.apiKey = args.string('apiKey.value', o.apiKey.value, false);
+      out.apiKeyHeader = args.string('apiKey.header', o.apiKey.header, false);
+    } else throw invalidArgument(`apiKey must be a string or { header, value }, got ${args.typeName(o.apiKey)}`);
+  }
+  out.headers = args.pairs('headers', o.headers);
+  out.userAgent = args.string('userAgent', o.userAgent);
+  out.timeoutMs = args.millis('timeoutMs', o.timeoutMs);
+  out.connectTimeoutMs = args.millis('connectTimeoutMs', o.connectTimeoutMs);
+  if (o.deadlineMs === null) out.noDeadline = true;
+  else out.deadlineMs = args.millis('deadlineMs', o.deadlineMs);
+  if (o.retry === false) out.noRetry = true;
+  else out.retry = args.retry('retry', o.retry);
+  if (o.budget === false || o.budget === null) out.noBudget = true;
+  else if (o.budget !== undefined) {
+    args.object('budget', o.budget);
+    out.budget = { capacity: args.millis('budget.capacity', o.budget.capacity) ?? 100, deposit: args.millis('budget.deposit', o.budget.deposit) ?? 0.1 };
+  }
+  if (o.breaker !== undefined) {
+    args.object('breaker', o.breaker);
+    out.breaker = { threshold: args.integer('breaker.threshold', o.breaker.threshold, 1), openMs: args.millis('breaker.openMs', o.breaker.openMs) };
+  }
+  out.keyTtlMs = args.millis('keyTtlMs', o.keyTtlMs);
+  out.idempotencyHeader = args.string('idempotencyHeader', o.idempotencyHeader);
+  if (o.trustOrigins !== undefined) {
+    if (!Array.isArray(o.trustOrigins)) throw invalidArgument('trustOrigins must be an array of origins');
+    out.trustOrigins = o.trustOrigins.map((origin, i) => args.string(`trustOrigins[${i}]`, origin, false));
+  }
+  if (o.poll !== undefined) {
+    args.object('poll', o.poll);
+    out.poll = {
+      intervalMs: args.millis('poll.intervalMs', o.poll.intervalMs),
+      maxIntervalMs: args.millis('poll.maxIntervalMs', o.poll.maxIntervalMs),
+      timeoutMs: o.poll.timeoutMs === null ? undefined : args.millis('poll.timeoutMs', o.poll.timeoutMs),
+      noTimeout: o.poll.timeoutMs === null ? true : undefined,
+    };
+  }
+  return out;
+}
+
+/**
+ * A client for one API. Every call returns a Promise; all I/O runs on the
+ * native runtime. Calls get idempotency keys, retries, deadlines, problem
+ * details and 202 polling from the Rust core.
+ */
+class Client {
+  #native;
+  #store;
+
+  /** @param {import('../index').ClientOptions} options */
+  constructor(options) {
+    const nativeOpts = nativeOptions(options);
+    this.#store = storeOf(options.store);
+    this.#native = callNative(() => new native.NativeClient(nativeOpts, this.#store.native));
+  }
+
+  /** The base URL every relative path is resolved against. */
+  get baseUrl() {
+    return this.#native.baseUrl;
+  }
+
+  /** The idempotency store. */
+  get store() {
+    return this.#store;
+  }
+
+  /**
+   * Sends one call. Resolves with the 2xx answer; rejects with an oncely error.
+   * @returns {Promise<Response>}
+   */
+  request(options) {
+    let c;
+    try {
+      c = nativeCall(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const n = this.#native;
+    return args
+      .run(c.signal, (token) => n.request(c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token))
+      .then(toResponse);
+  }
+
+  /** `GET path`. */
+  get(path, options = {}) {
+    return this.request({ ...options, method: 'GET', path });
+  }
+
+  /** `POST path` (sent with an idempotency key). */
+  post(path, options = {}) {
+    return this.request({ ...options, method: 'POST', path });
+  }
+
+  /** `PUT path`. */
+  put(path, options = {}) {
+    return this.request({ ...options, method: 'PUT', path });
+  }
+
+  /** `PATCH path` (sent with an idempotency key). */
+  patch(path, options = {}) {
+    return this.request({ ...options, method: 'PATCH', path });
+  }
+
+  /** `DELETE path`. */
+  delete(path, options = {}) {
+    return this.request({ ...options, method: 'DELETE', path });
+  }
+
+  /**
+   * Sends a call that may answer `202 Accepted`; resolves with the `Operation`
+   * to wait on (already done when the answer was 200/201).
+   * @returns {Promise<Operation<any>>}
+   */
+  sendOperation(options) {
+    let c;
+    try {
+      c = nativeCall(options, { method: 'POST' });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const n = this.#native;
+    return args
+      .run(c.signal, (token) => n.sendOperation(c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token))
+      .then((op) => new Operation(op));
+  }
+
+  /**
+   * Continues an operation from `operation.resumeToken()` (no network call).
+   * @param {string} token
+   */
+  resumeOperation(token) {
+    args.string('token', token, false);
+    return new Operation(callNative(() => this.#native.resumeOperation(token)));
+  }
+
+  /** @internal the native client, for workflows */
+  get native() {
+    return this.#native;
+  }
+}
+
+function toResponse(raw) {
+  return new Response(raw);
+}
+
+module.exports = { Client, Store, Response };

@@ -1,0 +1,49 @@
+'use strict';
+/**
+ * `npm install` step: builds the native addon with `napi build` when this
+ * folder holds the crate (a checkout of the oncely repository), or checks
+ * that a prebuilt addon is present (an installed copy of the package).
+ *
+ * ONCELY_SKIP_BUILD=1 skips the build; ONCELY_DEBUG_BUILD=1 builds without
+ * optimisations.
+ */
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const hasCrate = fs.existsSync(path.join(root, 'Cargo.toml')) && fs.existsSync(path.join(root, '..', '..', 'sdk', 'Cargo.toml'));
+const built = fs.readdirSync(root).filter((f) => /^oncely\..+\.node$/.test(f));
+
+if (process.env.ONCELY_SKIP_BUILD === '1') {
+  console.log('oncely: ONCELY_SKIP_BUILD=1, not building the native addon');
+  process.exit(0);
+}
+
+if (!hasCrate) {
+  if (built.length > 0) process.exit(0);
+  console.error(
+    'oncely: this copy of the package has no prebuilt native addon and no Rust sources to build one.\n' +
+      'Build it in the repository first (`npm install && npm run build` in bindings/node), then install\n' +
+      'from that folder (`npm install ./bindings/node` or `npm install --install-links ./bindings/node`).',
+  );
+  process.exit(1);
+}
+
+let cli;
+try {
+  cli = require.resolve('@napi-rs/cli/package.json', { paths: [root] });
+} catch {
+  console.error('oncely: @napi-rs/cli is not installed; run `npm install` in bindings/node first.');
+  process.exit(1);
+}
+const pkg = JSON.parse(fs.readFileSync(cli, 'utf8'));
+const bin = path.join(path.dirname(cli), typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.napi);
+const args = [bin, 'build', '--platform', '--no-js', '--dts', 'native.d.ts'];
+if (process.env.ONCELY_DEBUG_BUILD !== '1') args.push('--release');
+console.log(`oncely: building the native addon (${process.env.ONCELY_DEBUG_BUILD === '1' ? 'debug' : 'release'}); this needs a Rust toolchain`);
+const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+if (result.status !== 0) {
+  console.error('oncely: building the native addon failed (is cargo installed? https://rustup.rs)');
+  process.exit(result.status ?? 1);
+}
