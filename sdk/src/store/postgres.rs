@@ -285,7 +285,7 @@ impl PgStore {
     /// The schema version found in the database (0 before the first migration).
     pub async fn schema_version(&self) -> Result<i32, StoreError> {
         self.op("schema version", |c| async move {
-            let row = c.query_one("SELECT COALESCE(MAX(version), 0) FROM oncely_schema", &[]).await?;
+            let row = pg_query_one(&c, "SELECT COALESCE(MAX(version), 0) FROM oncely_schema", &[]).await?;
             Ok(row.get::<_, i32>(0))
         })
         .await
@@ -294,7 +294,7 @@ impl PgStore {
     async fn migrate(&self, mut client: Object) -> Result<(), StoreError> {
         let corrupt = |e: tokio_postgres::Error| StoreError::Corrupt { path: PathBuf::from(&self.location), reason: e.to_string() };
         let tx = client.transaction().await.map_err(corrupt)?;
-        tx.execute("SELECT pg_advisory_xact_lock(hashtext('oncely-migrate:' || $1::text))", &[&self.schema])
+        pg_execute(&tx, "SELECT pg_advisory_xact_lock(hashtext('oncely-migrate:' || $1::text))", &[&self.schema])
             .await
             .map_err(corrupt)?;
         tx.batch_execute(&format!(
@@ -319,7 +319,7 @@ impl PgStore {
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
             tx.batch_execute(sql).await.map_err(corrupt)?;
             let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
-            tx.execute(&format!("INSERT INTO oncely_schema (version, applied_ms) VALUES ($1, {NOW_MS})"), &[&version])
+            pg_execute(&tx, &format!("INSERT INTO oncely_schema (version, applied_ms) VALUES ($1, {NOW_MS})"), &[&version])
                 .await
                 .map_err(corrupt)?;
         }
@@ -359,6 +359,30 @@ impl PgStore {
             }
         }
     }
+}
+
+type PgParams<'a> = &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)];
+
+/// Executes `sql` through the connection's statement cache (one round trip
+/// instead of two once the statement is known).
+async fn pg_execute<C: deadpool_postgres::GenericClient + Sync>(c: &C, sql: &str, params: PgParams<'_>) -> Result<u64, tokio_postgres::Error> {
+    let statement = c.prepare_cached(sql).await?;
+    c.execute(&statement, params).await
+}
+
+async fn pg_query<C: deadpool_postgres::GenericClient + Sync>(c: &C, sql: &str, params: PgParams<'_>) -> Result<Vec<Row>, tokio_postgres::Error> {
+    let statement = c.prepare_cached(sql).await?;
+    c.query(&statement, params).await
+}
+
+async fn pg_query_one<C: deadpool_postgres::GenericClient + Sync>(c: &C, sql: &str, params: PgParams<'_>) -> Result<Row, tokio_postgres::Error> {
+    let statement = c.prepare_cached(sql).await?;
+    c.query_one(&statement, params).await
+}
+
+async fn pg_query_opt<C: deadpool_postgres::GenericClient + Sync>(c: &C, sql: &str, params: PgParams<'_>) -> Result<Option<Row>, tokio_postgres::Error> {
+    let statement = c.prepare_cached(sql).await?;
+    c.query_opt(&statement, params).await
 }
 
 fn decode_intent(row: &Row) -> Result<IntentRecord, StoreError> {
@@ -419,7 +443,7 @@ fn decode_run(row: &Row) -> Result<RunRecord, StoreError> {
 
 async fn read_run(c: &(impl deadpool_postgres::GenericClient + Sync), run_id: &str, lock: bool) -> Result<Option<RunRecord>, OpError> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM oncely_runs WHERE run_id = $1{}", if lock { " FOR UPDATE" } else { "" });
-    let row = c.query_opt(&sql, &[&run_id]).await?;
+    let row = pg_query_opt(c, &sql, &[&run_id]).await?;
     Ok(row.as_ref().map(decode_run).transpose()?)
 }
 
@@ -431,7 +455,7 @@ async fn append_event(c: &(impl deadpool_postgres::GenericClient + Sync), run_id
     let phase = event.phase.map(StepPhase::as_str);
     let attempt = event.attempt.map(to_i32);
     let detail = event.detail.as_ref().map(Value::to_string);
-    c.execute(&sql, &[&run_id, &event.kind, &event.step, &phase, &attempt, &detail]).await?;
+    pg_execute(c, &sql, &[&run_id, &event.kind, &event.step, &phase, &attempt, &detail]).await?;
     Ok(())
 }
 
@@ -467,7 +491,7 @@ impl Store for PgStore {
             let decision = decide(Some(&existing), record);
             if decision == Begin::Started {
                 // The old record expired: replace it.
-                tx.execute(
+                pg_execute(&tx, 
                     "UPDATE oncely_intents SET intent_id = $2, method = $3, path_template = $4, fingerprint = $5, state = $6,
                             created_ms = $7, expires_ms = $8, status = NULL, headers = NULL, body = NULL, completed_ms = NULL
                       WHERE key = $1",
@@ -494,7 +518,7 @@ impl Store for PgStore {
         let headers = serde_json::to_string(&outcome.headers).map_err(|e| StoreError::Backend { operation: "complete", reason: e.to_string() })?;
         let headers = &headers;
         self.op("complete", |c| async move {
-            c.execute(
+            pg_execute(&c, 
                 "UPDATE oncely_intents SET state = $2, status = $3, headers = $4, body = $5, completed_ms = $6 WHERE key = $1",
                 &[&key, &IntentState::Completed.as_str(), &i32::from(outcome.status), headers, &outcome.body, &outcome.completed_ms],
             )
@@ -506,14 +530,14 @@ impl Store for PgStore {
 
     async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError> {
         self.op("get", |c| async move {
-            let row = c.query_opt(&format!("SELECT {INTENT_COLUMNS} FROM oncely_intents WHERE key = $1"), &[&key]).await?;
+            let row = pg_query_opt(&c, &format!("SELECT {INTENT_COLUMNS} FROM oncely_intents WHERE key = $1"), &[&key]).await?;
             Ok(row.as_ref().map(decode_intent).transpose()?)
         })
         .await
     }
 
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
-        self.op("purge", |c| async move { Ok(c.execute("DELETE FROM oncely_intents WHERE expires_ms <= $1", &[&now_ms]).await?) })
+        self.op("purge", |c| async move { Ok(pg_execute(&c, "DELETE FROM oncely_intents WHERE expires_ms <= $1", &[&now_ms]).await?) })
             .await
     }
 
@@ -623,7 +647,7 @@ impl Journal for PgStore {
                     AND ($2::text IS NULL OR workflow = $2::text)
                   ORDER BY seq DESC LIMIT $3::bigint"
             );
-            let rows = c.query(&sql, &[states, &filter.workflow, limit]).await?;
+            let rows = pg_query(&c, &sql, &[states, &filter.workflow, limit]).await?;
             Ok(rows.iter().map(decode_run).collect::<Result<Vec<_>, _>>()?)
         })
         .await
@@ -631,7 +655,7 @@ impl Journal for PgStore {
 
     async fn count_runs(&self) -> Result<StateCounts, StoreError> {
         self.op("count runs", |c| async move {
-            let rows = c.query("SELECT state, COUNT(*) FROM oncely_runs GROUP BY state", &[]).await?;
+            let rows = pg_query(&c, "SELECT state, COUNT(*) FROM oncely_runs GROUP BY state", &[]).await?;
             let mut counts = StateCounts::new();
             for r in rows {
                 let state: String = r.get(0);
@@ -648,12 +672,12 @@ impl Journal for PgStore {
         self.op("acquire", |mut c| async move {
             let tx = c.transaction().await?;
             let Some(run) = read_run(&tx, run_id, true).await? else { return Ok(Acquire::Missing) };
-            let now: i64 = tx.query_one(&format!("SELECT {NOW_MS}"), &[]).await?.get(0);
+            let now: i64 = pg_query_one(&tx, &format!("SELECT {NOW_MS}"), &[]).await?.get(0);
             let free = run.lease_owner.is_none() || run.lease_until_ms <= now || run.lease_owner.as_deref() == Some(owner);
             if !free {
                 return Ok(Acquire::Held(run));
             }
-            tx.execute(
+            pg_execute(&tx, 
                 "UPDATE oncely_runs SET lease_owner = $2, lease_until_ms = $3 WHERE run_id = $1",
                 &[&run_id, &owner, &now.saturating_add(lease)],
             )
@@ -683,7 +707,7 @@ impl Journal for PgStore {
                 .await?;
             let Some(row) = row else { return Ok(None) };
             let run_id: String = row.get(0);
-            tx.execute(
+            pg_execute(&tx, 
                 &format!("UPDATE oncely_runs SET lease_owner = $2, lease_until_ms = {NOW_MS} + $3 WHERE run_id = $1"),
                 &[&run_id, &owner, &lease],
             )
@@ -714,7 +738,7 @@ impl Journal for PgStore {
 
     async fn release(&self, run_id: &str, owner: &str) -> Result<(), StoreError> {
         self.op("release", |c| async move {
-            c.execute(
+            pg_execute(&c, 
                 "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE run_id = $1 AND lease_owner = $2",
                 &[&run_id, &owner],
             )
@@ -726,7 +750,7 @@ impl Journal for PgStore {
 
     async fn release_all(&self, owner: &str) -> Result<u64, StoreError> {
         self.op("release all", |c| async move {
-            Ok(c.execute("UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = $1", &[&owner]).await?)
+            Ok(pg_execute(&c, "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = $1", &[&owner]).await?)
         })
         .await
     }
@@ -749,7 +773,7 @@ impl Journal for PgStore {
             if let Some(s) = &write.step {
                 let output = s.output.as_ref().map(Value::to_string);
                 let error = s.error.as_ref().map(Value::to_string);
-                tx.execute(
+                pg_execute(&tx, 
                     &format!(
                         "INSERT INTO oncely_steps (run_id, idx, phase, name, key, status, attempts, output, error, resume_token,
                                                    started_ms, finished_ms)
@@ -772,7 +796,7 @@ impl Journal for PgStore {
             }
             let state = write.state.map(RunState::as_str);
             let error = write.error.as_ref().map(Value::to_string);
-            tx.execute(
+            pg_execute(&tx, 
                 &format!(
                     "UPDATE oncely_runs SET state = COALESCE($2, state), error = COALESCE($3, error), updated_ms = {NOW_MS},
                             lease_until_ms = {NOW_MS} + $4
@@ -793,7 +817,7 @@ impl Journal for PgStore {
             let tx = c.transaction().await?;
             let Some(before) = read_run(&tx, run_id, true).await? else { return Ok(None) };
             let retry = retry_parked && before.state == RunState::NeedsAttention;
-            tx.execute(
+            pg_execute(&tx, 
                 &format!(
                     "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0, updated_ms = {NOW_MS},
                             state = CASE WHEN $2 THEN 'compensating' ELSE state END,
@@ -889,7 +913,7 @@ mod tests {
         let schema = store.schema().to_string();
         store
             .op("bump", |c| async move {
-                c.execute("INSERT INTO oncely_schema (version, applied_ms) VALUES (99, 0)", &[]).await?;
+                pg_execute(&c, "INSERT INTO oncely_schema (version, applied_ms) VALUES (99, 0)", &[]).await?;
                 Ok(())
             })
             .await

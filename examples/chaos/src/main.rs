@@ -1,0 +1,65 @@
+//! `chaos run …` (the supervisor) and `chaos worker …` (started by it).
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "chaos", about = "Chaos campaign for oncely workflows: SIGKILLed workers, seeded server faults, a ledger that must show everything exactly once")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a campaign and print its report; exits 1 if a must-be-0 number is not 0.
+    Run(chaos::supervisor::CampaignArgs),
+    /// A worker process (the supervisor starts these).
+    Worker(chaos::worker::WorkerArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("chaos: cannot start the runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Cmd::Worker(args) => match runtime.block_on(chaos::worker::run(args)) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("chaos worker: {e:#}");
+                std::process::ExitCode::from(2)
+            }
+        },
+        Cmd::Run(args) => {
+            let json = args.json.clone();
+            match runtime.block_on(chaos::supervisor::run(args)) {
+                Ok(report) => {
+                    print!("{}", report.render());
+                    if let Some(path) = json {
+                        if let Err(e) = std::fs::write(&path, serde_json::to_vec_pretty(&report).unwrap_or_default()) {
+                            eprintln!("chaos: cannot write {}: {e}", path.display());
+                            return std::process::ExitCode::from(2);
+                        }
+                    }
+                    if report.failures().is_empty() {
+                        std::process::ExitCode::SUCCESS
+                    } else {
+                        std::process::ExitCode::from(1)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("chaos: {e:#}");
+                    std::process::ExitCode::from(2)
+                }
+            }
+        }
+    }
+}
