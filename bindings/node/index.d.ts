@@ -1,0 +1,334 @@
+// Type definitions for the npm package `oncely`.
+//
+// Calls to remote APIs that happen once: idempotency keys, retries with
+// backoff, 202 polling, RFC 9457 problem details and sagas — decided by the
+// Rust core; every call returns a Promise.
+
+/// <reference types="node" />
+
+/** A JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Name/value pairs: a record, a `Headers`/`URLSearchParams`/`Map`, or `[name, value]` pairs. */
+export type Pairs =
+  | Record<string, string | number | boolean | ReadonlyArray<string | number | boolean> | null | undefined>
+  | ReadonlyArray<readonly [string, string | number | boolean]>
+  | { forEach(callback: (value: string, name: string) => void): void; get(name: string): unknown };
+
+/** A retry policy: full-jitter exponential backoff, honouring `Retry-After`. */
+export interface RetryOptions {
+  /** Total attempts including the first (default 5). */
+  maxAttempts?: number;
+  /** Base of the backoff (default 100 ms). */
+  baseDelayMs?: number;
+  /** Cap of the backoff (default 20 000 ms). */
+  maxDelayMs?: number;
+  /** The longest server-requested wait honoured (default 60 000 ms); longer is a `RetryAfterTooLongError`. */
+  maxServerDelayMs?: number;
+}
+
+/** The store behind idempotency keys and workflow journals. */
+export type StoreSpec = 'memory' | `sqlite:${string}` | `postgres://${string}` | `postgresql://${string}`;
+
+/** Options of `new Client(…)`. */
+export interface ClientOptions {
+  /** `https://host[/prefix]`; relative paths resolve against it. */
+  baseUrl: string;
+  /** An API key, sent as `X-Api-Key` (or `{ header, value }` for another header). Never logged, never sent to another origin. */
+  apiKey?: string | { header: string; value: string };
+  /** Sends `Authorization: Bearer <token>`. Never logged, never sent to another origin. */
+  bearer?: string;
+  /** Headers sent on every request to the API's origin. */
+  headers?: Pairs;
+  /** The `User-Agent` header. */
+  userAgent?: string;
+  /** Per-attempt timeout (default 30 000 ms). */
+  timeoutMs?: number;
+  /** Connect timeout (default 10 000 ms). */
+  connectTimeoutMs?: number;
+  /** Overall deadline of a call, all attempts and waits included (default 120 000 ms; `null`: none). */
+  deadlineMs?: number | null;
+  /** The retry policy (`false`: one attempt only). */
+  retry?: RetryOptions | false;
+  /** The retry budget shared by all calls (`false`: unlimited). */
+  budget?: { capacity?: number; deposit?: number } | false;
+  /** The per-host circuit breaker. */
+  breaker?: { threshold?: number; openMs?: number };
+  /** Where idempotency records live (default `memory`); a `Store` to share one between clients. */
+  store?: StoreSpec | Store;
+  /** Lifetime of idempotency records (default 24 h). */
+  keyTtlMs?: number;
+  /** The header carrying idempotency keys (default `Idempotency-Key`). */
+  idempotencyHeader?: string;
+  /** Other origins (`https://host[:port]`) allowed to receive credentials, e.g. an operation status host. */
+  trustOrigins?: string[];
+  /** How long-running operations are polled. */
+  poll?: { intervalMs?: number; maxIntervalMs?: number; timeoutMs?: number | null };
+}
+
+/** Options of one call. */
+export interface RequestOptions {
+  /** HTTP method (default `GET`; `POST` for `sendOperation`). */
+  method?: string;
+  /** A path template relative to the base URL (`/orders/{id}`, see `pathParams`) or an absolute URL. */
+  path: string;
+  /** A JSON body. */
+  json?: unknown;
+  /** A raw body (with `contentType`). */
+  body?: string | Uint8Array | ArrayBuffer;
+  /** The body's media type (`application/json` for `json`). */
+  contentType?: string;
+  /** An `application/x-www-form-urlencoded` body (nested members in bracket notation). */
+  form?: Record<string, unknown>;
+  /** Query parameters; an array value repeats the name. */
+  query?: Pairs;
+  /** Request headers. */
+  headers?: Pairs;
+  /** Values for `{name}` in the path template (percent-encoded as one segment). */
+  pathParams?: Pairs;
+  /** Names the caller's intent: the same intent always sends the same key, and a finished one is answered from the store. */
+  intentId?: string;
+  /** Use this idempotency key verbatim. */
+  idempotencyKey?: string;
+  /** Force the idempotency key on or off (default: on for POST and PATCH). */
+  idempotent?: boolean;
+  /** Retry policy for this call (`false`: one attempt). */
+  retry?: RetryOptions | false;
+  /** Per-attempt timeout for this call. */
+  timeoutMs?: number;
+  /** Overall deadline for this call (`null`: none). */
+  deadlineMs?: number | null;
+  /** Aborts the call (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** The same options, for the method helpers (`client.get(path, options)`). */
+export type CallOptions = Omit<RequestOptions, 'method' | 'path'>;
+
+/** Where idempotency records (and workflow journals) live; share one between clients. */
+export declare class Store {
+  private constructor();
+  /** An in-memory store. */
+  static memory(): Store;
+  /** `memory`, `sqlite:PATH` (survives restarts) or `postgres://…` (a fleet of workers). */
+  static open(spec: StoreSpec | string): Store;
+  /** What the store is, without secrets. */
+  readonly description: string;
+}
+
+/** A successful (2xx) answer, read completely. */
+export declare class Response {
+  private constructor();
+  /** The HTTP status. */
+  readonly status: number;
+  /** Always true: failures reject instead. */
+  readonly ok: true;
+  /** Response headers, names lower-case. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** How many attempts the call took (0 when answered from the store). */
+  readonly attempts: number;
+  /** True when the local store held the answer and nothing was sent. */
+  readonly fromStore: boolean;
+  /** True when the server replayed a stored answer (`Idempotent-Replayed: true`). */
+  readonly replayed: boolean;
+  /** The idempotency key the call was sent with, if any. */
+  readonly idempotencyKey: string | undefined;
+  /** The `ETag`, for a later conditional update. */
+  readonly etag: string | undefined;
+  /** The request URL. */
+  readonly url: string;
+  /** The body as JSON (`null` when empty); a body that is not JSON throws `DecodeError`. */
+  json<T = any>(): T;
+  /** The body as UTF-8 text. */
+  text(): string;
+  /** The raw body. */
+  bytes(): Buffer;
+}
+
+/** The progress of a running operation. */
+export interface Progress {
+  /** `running`, `notStarted`, …; `accepted` when unknown. */
+  status: string;
+  /** Percent complete (0–100), when the server reports it. */
+  percent?: number;
+  /** Polls made so far. */
+  polls: number;
+}
+
+/** A long-running operation started by a `202 Accepted` answer. */
+export declare class Operation<T = unknown> {
+  private constructor();
+  /** True once the result is known. */
+  readonly isDone: boolean;
+  /** A token to continue in another process: `client.resumeOperation(token)`. Holds no credentials. */
+  resumeToken(): string;
+  /** Polls once. */
+  pollOnce(options?: { signal?: AbortSignal }): Promise<{ done: true; result: T } | { done: false; progress: Progress }>;
+  /** Polls at the server's pace until the end; rejects with `OperationFailedError` when the operation fails. */
+  wait(options?: { onProgress?: (progress: Progress) => void; signal?: AbortSignal }): Promise<T>;
+}
+
+/** A client for one API. */
+export declare class Client {
+  constructor(options: ClientOptions);
+  /** The base URL. */
+  readonly baseUrl: string;
+  /** The idempotency store. */
+  readonly store: Store;
+  /** Sends one call; resolves with the 2xx answer, rejects with an `OncelyError` (or `TypeError` for bad arguments). */
+  request(options: RequestOptions): Promise<Response>;
+  get(path: string, options?: CallOptions): Promise<Response>;
+  post(path: string, options?: CallOptions): Promise<Response>;
+  put(path: string, options?: CallOptions): Promise<Response>;
+  patch(path: string, options?: CallOptions): Promise<Response>;
+  delete(path: string, options?: CallOptions): Promise<Response>;
+  /** Sends a call that may answer `202 Accepted` (method defaults to POST). */
+  sendOperation<T = unknown>(options: Omit<RequestOptions, 'method'> & { method?: string }): Promise<Operation<T>>;
+  /** Continues an operation from its resume token (no network call). */
+  resumeOperation<T = unknown>(token: string): Operation<T>;
+}
+
+/** An RFC 9457 problem document. */
+export interface Problem {
+  type?: string | null;
+  title?: string | null;
+  status?: number | null;
+  detail?: string | null;
+  instance?: string | null;
+  extensions: Record<string, unknown>;
+}
+
+/** The error kinds, as the conformance scenarios name them. */
+export type ErrorKind =
+  | 'problem'
+  | 'status'
+  | 'retry_exhausted'
+  | 'retry_after_too_long'
+  | 'idempotency_conflict'
+  | 'precondition_failed'
+  | 'timeout'
+  | 'circuit_open'
+  | 'operation_failed'
+  | 'decode'
+  | 'transport'
+  | 'protocol'
+  | 'invalid_resume_token'
+  | 'store'
+  | 'workflow'
+  | 'panic'
+  | 'other';
+
+/** The base class of every oncely error. */
+export declare class OncelyError extends Error {
+  /** The kind of failure. */
+  readonly kind: ErrorKind;
+  /** True when the same call may succeed later. */
+  readonly retryable: boolean;
+  /** The HTTP status behind the error, when there was an answer. */
+  readonly status: number | undefined;
+  /** The problem document behind the error, when the server sent one. */
+  readonly problem: Problem | undefined;
+}
+
+/** The server answered with an RFC 9457 problem document. */
+export declare class ProblemError extends OncelyError {
+  readonly type: string;
+  readonly title: string | undefined;
+  readonly status: number;
+  readonly detail: string | undefined;
+  readonly instance: string | undefined;
+  readonly extensions: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+}
+
+/** A non-2xx answer that is not a problem document; the body is kept. */
+export declare class StatusError extends OncelyError {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** Every allowed attempt failed; `last` (= `cause`) is the last attempt's error. */
+export declare class RetryExhaustedError extends OncelyError {
+  readonly attempts: number;
+  readonly last: OncelyError;
+}
+
+/** The server asked to wait longer than the client honours. */
+export declare class RetryAfterTooLongError extends OncelyError {
+  readonly requestedDelayMs: number;
+  readonly limitMs: number;
+  readonly last: OncelyError;
+}
+
+/** An idempotency key was reused for a different request. */
+export declare class IdempotencyConflictError extends OncelyError {
+  readonly key: string;
+  readonly detail: string;
+}
+
+/** An attempt, the deadline or an operation's wait ran out of time. */
+export declare class TimeoutError extends OncelyError {
+  readonly timeoutKind: 'attempt' | 'deadline' | 'operation';
+  readonly elapsedMs: number;
+  readonly method: string;
+  readonly path: string;
+}
+
+/** The host's circuit is open; nothing was sent. */
+export declare class CircuitOpenError extends OncelyError {
+  readonly host: string;
+  readonly retryInMs: number;
+}
+
+/** `If-Match` failed (412): the resource changed. Never retried. */
+export declare class PreconditionFailedError extends OncelyError {
+  readonly body: string;
+}
+
+/** A body could not be decoded. */
+export declare class DecodeError extends OncelyError {
+  readonly what: string;
+  readonly path: string;
+  readonly reason: string;
+  readonly snippet: string;
+}
+
+/** The request could not be sent or its answer not read. */
+export declare class TransportError extends OncelyError {
+  readonly method: string;
+  readonly url: string;
+  readonly transportKind: 'connect' | 'request' | 'body';
+}
+
+/** A long-running operation ended failed or canceled. */
+export declare class OperationFailedError extends OncelyError {
+  readonly operationStatus: string;
+  readonly body: string;
+}
+
+/** The server broke the protocol a call relies on. */
+export declare class ProtocolError extends OncelyError {
+  readonly what: string;
+  readonly why: string;
+}
+
+/** An operation resume token could not be used. */
+export declare class InvalidResumeTokenError extends OncelyError {
+  readonly why: string;
+}
+
+/** The store or journal failed. */
+export declare class StoreError extends OncelyError {
+  readonly reason: string;
+}
+
+/** A workflow run failed (after compensating what it had done). */
+export declare class WorkflowError extends OncelyError {
+  readonly runId?: string;
+  readonly step?: string;
+  readonly compensated?: string[];
+}
+
+/** The version of the native core. */
+export declare const nativeVersion: string;
