@@ -1,0 +1,252 @@
+//! `oncely runs list|show|resume|retry --store PATH`: inspect and steer
+//! workflow runs in a store (a SQLite file or a `postgres://` URL).
+//!
+//! The command has no workflow definitions, so it never executes steps:
+//!
+//! - `list` and `show` read the journal.
+//! - `resume RUN` clears the lease of an unfinished run (pending, running,
+//!   compensating), so any worker that has its workflow registered picks it up
+//!   at once instead of when the lease expires. Use it when the worker that
+//!   held the run is known to be dead; a live holder is fenced out of the
+//!   journal at its next write and its calls are idempotent anyway.
+//! - `retry RUN` sends a parked (`needs_attention`) run back to compensating
+//!   with the next generation of compensation keys; a worker then retries the
+//!   compensations that failed.
+//!
+//! Both are state changes only: a worker (`Engine::work` / `Engine::work_once`
+//! in the `oncely` crate) does the execution.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Subcommand};
+use oncely::store::{RunFilter, RunState};
+use oncely::workflow::{list_runs, mark_for_resume, mark_for_retry, show_run};
+
+/// `oncely runs …`
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: RunsCommand,
+}
+
+/// The store every subcommand works on.
+#[derive(Debug, Args)]
+pub struct StoreArg {
+    /// The store: a SQLite file path or a postgres:// URL (add
+    /// `?oncely_schema=NAME` for a schema other than `oncely`).
+    #[arg(long)]
+    pub store: String,
+}
+
+/// The `runs` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// List runs, newest first.
+    List {
+        #[command(flatten)]
+        store: StoreArg,
+        /// Only runs in this state (repeatable): pending, running,
+        /// compensating, completed, compensated, needs_attention.
+        #[arg(long)]
+        state: Vec<String>,
+        /// Only runs of this workflow.
+        #[arg(long)]
+        workflow: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one run: its steps with timings, keys and errors, and its history.
+    Show {
+        /// The run id.
+        run_id: String,
+        #[command(flatten)]
+        store: StoreArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark an unfinished run for pickup now (a worker resumes it).
+    Resume {
+        /// The run id.
+        run_id: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Send a parked (needs_attention) run back to compensation (a worker retries it).
+    Retry {
+        /// The run id.
+        run_id: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+}
+
+/// Runs the command on its own runtime and maps the result to an exit code
+/// (0 ok, 1 error).
+pub fn main(args: RunsArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(location: &str) -> anyhow::Result<oncely::store::OpenedStore> {
+    let is_url = location.starts_with("postgres://") || location.starts_with("postgresql://") || location == "memory:";
+    if !is_url {
+        let path = location.strip_prefix("sqlite:").unwrap_or(location);
+        if !Path::new(path).exists() {
+            bail!("no store at {path} (give the SQLite file your workers use, or a postgres:// URL)");
+        }
+    }
+    oncely::store::open(location).await.with_context(|| format!("opening store {location}"))
+}
+
+/// Runs the command, printing to stdout.
+pub async fn run(args: RunsArgs) -> anyhow::Result<()> {
+    print!("{}", execute(args).await?);
+    Ok(())
+}
+
+/// Runs the command and returns what it prints.
+pub async fn execute(args: RunsArgs) -> anyhow::Result<String> {
+    match args.command {
+        RunsCommand::List { store, state, workflow, limit, json } => {
+            let states = state
+                .iter()
+                .map(|s| {
+                    RunState::parse(s).with_context(|| {
+                        let known: Vec<&str> = RunState::ALL.iter().map(|s| s.as_str()).collect();
+                        format!("unknown state {s:?} (one of: {})", known.join(", "))
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let opened = open(&store.store).await?;
+            let runs = list_runs(&*opened.journal, &RunFilter { states, workflow, limit: Some(limit) }).await?;
+            if json {
+                return Ok(format!("{}\n", serde_json::to_string_pretty(&runs)?));
+            }
+            let mut out = format!("{:<40} {:<20} {:<16} {:>15}  error\n", "run", "workflow", "state", "updated (ms)");
+            for r in &runs {
+                let error = r
+                    .error
+                    .as_ref()
+                    .map(|e| {
+                        let step = e.get("step").and_then(|s| s.as_str()).unwrap_or("?");
+                        let message = e.pointer("/error/message").and_then(|m| m.as_str()).unwrap_or("");
+                        format!("{step}: {message}")
+                    })
+                    .unwrap_or_default();
+                out.push_str(&format!("{:<40} {:<20} {:<16} {:>15}  {}\n", r.run_id, r.workflow, r.state.as_str(), r.updated_ms, error));
+            }
+            out.push_str(&format!("{} run(s)\n", runs.len()));
+            Ok(out)
+        }
+        RunsCommand::Show { run_id, store, json } => {
+            let opened = open(&store.store).await?;
+            let details = show_run(&*opened.journal, &run_id).await?;
+            if json {
+                return Ok(format!("{}\n", serde_json::to_string_pretty(&details)?));
+            }
+            Ok(details.render())
+        }
+        RunsCommand::Resume { run_id, store } => {
+            let opened = open(&store.store).await?;
+            let run = mark_for_resume(&*opened.journal, &run_id).await?;
+            Ok(format!(
+                "run {} ({}) is {} and marked for pickup: a worker with workflow {:?} registered resumes it\n",
+                run.run_id, run.workflow, run.state, run.workflow
+            ))
+        }
+        RunsCommand::Retry { run_id, store } => {
+            let opened = open(&store.store).await?;
+            let run = mark_for_retry(&*opened.journal, &run_id).await?;
+            Ok(format!(
+                "run {} ({}) is {} again (compensation generation {}): a worker with workflow {:?} registered retries its compensations\n",
+                run.run_id, run.workflow, run.state, run.generation, run.workflow
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use oncely::store::{Journal, JournalWrite, NewEvent, NewRun};
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: RunsCommand,
+    }
+
+    async fn exec(args: &[&str]) -> anyhow::Result<String> {
+        let cli = Cli::try_parse_from(std::iter::once("runs").chain(args.iter().copied()))?;
+        execute(RunsArgs { command: cli.command }).await
+    }
+
+    #[tokio::test]
+    async fn list_show_resume_retry_on_a_sqlite_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = oncely::SqliteStore::open(&path).unwrap();
+        let new = |id: &str| NewRun {
+            run_id: id.into(),
+            workflow: "order".into(),
+            fingerprint: "fp".into(),
+            steps: vec!["a".into()],
+            input: serde_json::json!({}),
+        };
+        store.create_run(&new("r-active")).await.unwrap();
+        store.create_run(&new("r-parked")).await.unwrap();
+        store.acquire("r-parked", "w", std::time::Duration::from_secs(60)).await.unwrap();
+        let park = JournalWrite {
+            step: None,
+            state: Some(RunState::NeedsAttention),
+            error: Some(serde_json::json!({"step": "a", "error": {"message": "void failed"}})),
+            event: NewEvent { kind: "parked".into(), step: Some("a".into()), phase: None, attempt: None, detail: None },
+        };
+        assert!(store.write("r-parked", "w", std::time::Duration::from_secs(60), &park).await.unwrap());
+        let p = path.to_str().unwrap();
+
+        let out = exec(&["list", "--store", p]).await.unwrap();
+        assert!(out.contains("r-active") && out.contains("r-parked") && out.contains("2 run(s)"), "{out}");
+        let out = exec(&["list", "--store", p, "--state", "needs_attention"]).await.unwrap();
+        assert!(out.contains("a: void failed") && !out.contains("r-active"), "{out}");
+        let out = exec(&["show", "r-parked", "--store", p]).await.unwrap();
+        assert!(out.contains("needs_attention") && out.contains("parked"), "{out}");
+        let json = exec(&["show", "r-parked", "--store", p, "--json"]).await.unwrap();
+        assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
+
+        let out = exec(&["retry", "r-parked", "--store", p]).await.unwrap();
+        assert!(out.contains("compensating") && out.contains("generation 1"), "{out}");
+        let out = exec(&["resume", "r-active", "--store", p]).await.unwrap();
+        assert!(out.contains("marked for pickup"), "{out}");
+
+        let err = exec(&["retry", "r-active", "--store", p]).await.unwrap_err().to_string();
+        assert!(err.contains("pending"), "{err}");
+        let err = exec(&["show", "nope", "--store", p]).await.unwrap_err().to_string();
+        assert!(err.contains("no workflow run \"nope\""), "{err}");
+        let err = exec(&["list", "--store", p, "--state", "bogus"]).await.unwrap_err().to_string();
+        assert!(err.contains("unknown state"), "{err}");
+        let err = exec(&["list", "--store", "/nonexistent/x.db"]).await.unwrap_err().to_string();
+        assert!(err.contains("no store at"), "{err}");
+    }
+}
