@@ -6,6 +6,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::aio;
 use crate::errors::{core_error, Failure};
 use crate::logging;
 use crate::operation::{self, PyAsyncOperation, PyOperation};
@@ -21,7 +22,10 @@ async fn send(client: oncely::Client, spec: CallSpec) -> Result<PyResponse, Fail
 }
 
 /// Sends a call that may answer `202 Accepted`.
-async fn start(client: oncely::Client, spec: CallSpec) -> Result<oncely::Operation<serde_json::Value>, Failure> {
+async fn start(
+    client: oncely::Client,
+    spec: CallSpec,
+) -> Result<oncely::Operation<serde_json::Value>, Failure> {
     Ok(spec.into_builder(&client).send_operation().await?)
 }
 
@@ -36,12 +40,22 @@ impl PyClient {
     #[new]
     #[pyo3(signature = (base_url, **options))]
     fn new(py: Python<'_>, base_url: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        shield(py, || Ok(PyClient { inner: build_client(py, base_url, options)? }))
+        shield(py, || {
+            Ok(PyClient {
+                inner: build_client(py, base_url, options)?,
+            })
+        })
     }
 
     /// Sends a request; returns the 2xx `Response` or raises an `oncely.Error`.
     #[pyo3(signature = (method, path, **kwargs))]
-    fn request(&self, py: Python<'_>, method: &str, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+    fn request(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyResponse> {
         logging::refresh(py);
         let spec = CallSpec::parse(method, path, kwargs)?;
         runtime::block_on(py, send(self.inner.clone(), spec))
@@ -49,31 +63,56 @@ impl PyClient {
 
     /// `GET path`.
     #[pyo3(signature = (path, **kwargs))]
-    fn get(&self, py: Python<'_>, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyResponse> {
         self.request(py, "GET", path, kwargs)
     }
 
     /// `POST path` (sent with an idempotency key).
     #[pyo3(signature = (path, **kwargs))]
-    fn post(&self, py: Python<'_>, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+    fn post(
+        &self,
+        py: Python<'_>,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyResponse> {
         self.request(py, "POST", path, kwargs)
     }
 
     /// `PUT path`.
     #[pyo3(signature = (path, **kwargs))]
-    fn put(&self, py: Python<'_>, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+    fn put(
+        &self,
+        py: Python<'_>,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyResponse> {
         self.request(py, "PUT", path, kwargs)
     }
 
     /// `PATCH path` (sent with an idempotency key).
     #[pyo3(signature = (path, **kwargs))]
-    fn patch(&self, py: Python<'_>, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+    fn patch(
+        &self,
+        py: Python<'_>,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyResponse> {
         self.request(py, "PATCH", path, kwargs)
     }
 
     /// `DELETE path`.
     #[pyo3(signature = (path, **kwargs))]
-    fn delete(&self, py: Python<'_>, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyResponse> {
+    fn delete(
+        &self,
+        py: Python<'_>,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyResponse> {
         self.request(py, "DELETE", path, kwargs)
     }
 
@@ -98,7 +137,12 @@ impl PyClient {
 
     /// Continues an operation from `Operation.resume_token()`.
     #[pyo3(signature = (token, *, decoder=None))]
-    fn resume_operation(&self, py: Python<'_>, token: &str, decoder: Option<Py<PyAny>>) -> PyResult<PyOperation> {
+    fn resume_operation(
+        &self,
+        py: Python<'_>,
+        token: &str,
+        decoder: Option<Py<PyAny>>,
+    ) -> PyResult<PyOperation> {
         let op = operation::resume(&self.inner, token).map_err(|e| core_error(py, e))?;
         Ok(PyOperation::new(self.inner.clone(), op, decoder))
     }
@@ -138,7 +182,11 @@ impl PyAsyncClient {
     #[new]
     #[pyo3(signature = (base_url, **options))]
     fn new(py: Python<'_>, base_url: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        shield(py, || Ok(PyAsyncClient { inner: build_client(py, base_url, options)? }))
+        shield(py, || {
+            Ok(PyAsyncClient {
+                inner: build_client(py, base_url, options)?,
+            })
+        })
     }
 
     /// Sends a request; the coroutine returns the 2xx `Response` or raises.
@@ -152,36 +200,61 @@ impl PyAsyncClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         logging::refresh(py);
         let spec = CallSpec::parse(method, path, kwargs)?;
-        runtime::into_awaitable(py, send(self.inner.clone(), spec))
+        aio::into_awaitable(py, send(self.inner.clone(), spec))
     }
 
     /// `GET path`.
     #[pyo3(signature = (path, **kwargs))]
-    fn get<'py>(&self, py: Python<'py>, path: String, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.request(py, "GET", path, kwargs)
     }
 
     /// `POST path` (sent with an idempotency key).
     #[pyo3(signature = (path, **kwargs))]
-    fn post<'py>(&self, py: Python<'py>, path: String, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    fn post<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.request(py, "POST", path, kwargs)
     }
 
     /// `PUT path`.
     #[pyo3(signature = (path, **kwargs))]
-    fn put<'py>(&self, py: Python<'py>, path: String, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    fn put<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.request(py, "PUT", path, kwargs)
     }
 
     /// `PATCH path` (sent with an idempotency key).
     #[pyo3(signature = (path, **kwargs))]
-    fn patch<'py>(&self, py: Python<'py>, path: String, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    fn patch<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.request(py, "PATCH", path, kwargs)
     }
 
     /// `DELETE path`.
     #[pyo3(signature = (path, **kwargs))]
-    fn delete<'py>(&self, py: Python<'py>, path: String, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    fn delete<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.request(py, "DELETE", path, kwargs)
     }
 
@@ -198,7 +271,7 @@ impl PyAsyncClient {
         logging::refresh(py);
         let spec = CallSpec::parse(method, path, kwargs)?;
         let client = self.inner.clone();
-        runtime::into_awaitable(py, async move {
+        aio::into_awaitable(py, async move {
             let op = start(client.clone(), spec).await?;
             Ok(PyAsyncOperation::new(client, op, decoder))
         })
@@ -206,7 +279,12 @@ impl PyAsyncClient {
 
     /// Continues an operation from a resume token (no I/O; not a coroutine).
     #[pyo3(signature = (token, *, decoder=None))]
-    fn resume_operation(&self, py: Python<'_>, token: &str, decoder: Option<Py<PyAny>>) -> PyResult<PyAsyncOperation> {
+    fn resume_operation(
+        &self,
+        py: Python<'_>,
+        token: &str,
+        decoder: Option<Py<PyAny>>,
+    ) -> PyResult<PyAsyncOperation> {
         let op = operation::resume(&self.inner, token).map_err(|e| core_error(py, e))?;
         Ok(PyAsyncOperation::new(self.inner.clone(), op, decoder))
     }
@@ -219,16 +297,20 @@ impl PyAsyncClient {
 
     /// Nothing to release; a coroutine so `await client.aclose()` works.
     fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        runtime::into_awaitable(py, async { Ok::<(), Failure>(()) })
+        aio::into_awaitable(py, async { Ok::<(), Failure>(()) })
     }
 
     fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        runtime::into_awaitable(py, async move { Ok::<Py<Self>, Failure>(slf) })
+        aio::into_awaitable(py, async move { Ok::<Py<Self>, Failure>(slf) })
     }
 
     #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(&self, py: Python<'py>, _args: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
-        runtime::into_awaitable(py, async { Ok::<bool, Failure>(false) })
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _args: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        aio::into_awaitable(py, async { Ok::<bool, Failure>(false) })
     }
 
     fn __repr__(&self) -> String {

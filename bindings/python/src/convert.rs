@@ -7,7 +7,9 @@ use std::time::Duration;
 use http::HeaderMap;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PySequence, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PySequence, PyString, PyTuple,
+};
 use serde_json::{Map, Number, Value};
 
 /// Deeper documents are refused (a cycle, or a mistake), instead of
@@ -51,7 +53,9 @@ fn to_json(value: &Bound<'_, PyAny>, path: &mut String, depth: usize) -> PyResul
     if let Ok(f) = value.cast::<PyFloat>() {
         let v = f.value();
         return Number::from_f64(v).map(Value::Number).ok_or_else(|| {
-            PyValueError::new_err(format!("{path}: {v} is not a JSON number (NaN and infinity are not allowed)"))
+            PyValueError::new_err(format!(
+                "{path}: {v} is not a JSON number (NaN and infinity are not allowed)"
+            ))
         });
     }
     if let Ok(dict) = value.cast::<PyDict>() {
@@ -109,7 +113,11 @@ pub fn json_to_py(py: Python<'_>, value: &Value) -> PyResult<Py<PyAny>> {
             } else if let Some(u) = n.as_u64() {
                 u.into_pyobject(py)?.into_any().unbind()
             } else {
-                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any().unbind()
+                n.as_f64()
+                    .unwrap_or(f64::NAN)
+                    .into_pyobject(py)?
+                    .into_any()
+                    .unbind()
             }
         }
         Value::String(s) => PyString::new(py, s).into_any().unbind(),
@@ -150,7 +158,10 @@ pub fn headers_to_py(py: Python<'_>, headers: &HeaderMap) -> Py<PyAny> {
 /// A string-to-string mapping (`headers=`), checked.
 pub fn str_pairs(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<(String, String)>> {
     let mapping = value.cast::<PyMapping>().map_err(|_| {
-        PyTypeError::new_err(format!("{what} must be a mapping of str to str, not {}", type_name(value)))
+        PyTypeError::new_err(format!(
+            "{what} must be a mapping of str to str, not {}",
+            type_name(value)
+        ))
     })?;
     let mut out = Vec::new();
     for item in mapping.items()?.iter() {
@@ -159,7 +170,10 @@ pub fn str_pairs(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<(String, 
             PyTypeError::new_err(format!("{what}: names must be str, not {}", type_name(&k)))
         })?;
         let value: String = v.extract().map_err(|_| {
-            PyTypeError::new_err(format!("{what}[{key:?}] must be str, not {}", type_name(&v)))
+            PyTypeError::new_err(format!(
+                "{what}[{key:?}] must be str, not {}",
+                type_name(&v)
+            ))
         })?;
         out.push((key, value));
     }
@@ -171,31 +185,32 @@ pub fn str_pairs(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<(String, 
 /// becomes `true` / `false`.
 pub fn query_pairs(value: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
     let mut out = Vec::new();
-    let items: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = if let Ok(mapping) = value.cast::<PyMapping>() {
-        mapping
-            .items()?
-            .iter()
-            .map(|item| item.extract())
-            .collect::<PyResult<_>>()?
-    } else if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
-        value
-            .try_iter()?
-            .map(|item| {
-                item?.extract().map_err(|_| {
-                    PyTypeError::new_err("params as a sequence must hold (name, value) pairs")
+    let items: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> =
+        if let Ok(mapping) = value.cast::<PyMapping>() {
+            mapping
+                .items()?
+                .iter()
+                .map(|item| item.extract())
+                .collect::<PyResult<_>>()?
+        } else if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+            value
+                .try_iter()?
+                .map(|item| {
+                    item?.extract().map_err(|_| {
+                        PyTypeError::new_err("params as a sequence must hold (name, value) pairs")
+                    })
                 })
-            })
-            .collect::<PyResult<_>>()?
-    } else {
-        return Err(PyTypeError::new_err(format!(
-            "params must be a mapping or a list of (name, value) pairs, not {}",
-            type_name(value)
-        )));
-    };
+                .collect::<PyResult<_>>()?
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "params must be a mapping or a list of (name, value) pairs, not {}",
+                type_name(value)
+            )));
+        };
     for (k, v) in items {
-        let name: String = k
-            .extract()
-            .map_err(|_| PyTypeError::new_err(format!("params: names must be str, not {}", type_name(&k))))?;
+        let name: String = k.extract().map_err(|_| {
+            PyTypeError::new_err(format!("params: names must be str, not {}", type_name(&k)))
+        })?;
         if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
             for item in v.try_iter()? {
                 if let Some(text) = scalar_text(&item?, &name)? {
@@ -217,7 +232,10 @@ pub fn scalar_text(value: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Stri
     if let Ok(b) = value.cast::<PyBool>() {
         return Ok(Some(if b.is_true() { "true" } else { "false" }.to_string()));
     }
-    if value.is_instance_of::<PyString>() || value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>() {
+    if value.is_instance_of::<PyString>()
+        || value.is_instance_of::<PyInt>()
+        || value.is_instance_of::<PyFloat>()
+    {
         return Ok(Some(value.str()?.to_cow()?.into_owned()));
     }
     // Enums of the generated clients carry their wire value.
@@ -227,7 +245,7 @@ pub fn scalar_text(value: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Stri
         }
     }
     Err(PyTypeError::new_err(format!(
-        "parameter {name:?} must be str, int, float, bool or None, not {}",
+        "parameter '{name}' must be str, int, float, bool or None, not {}",
         type_name(value)
     )))
 }
@@ -239,8 +257,7 @@ pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
             "{what} must be a non-negative, finite number of seconds, not {value}"
         )));
     }
-    Duration::try_from_secs_f64(value)
-        .map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
+    Duration::try_from_secs_f64(value).map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
 }
 
 /// Seconds where infinity means "no limit".

@@ -12,8 +12,8 @@ use std::any::Any;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::IntoPyObjectExt;
 use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::IntoPyObjectExt;
 
 use crate::convert::{headers_to_py, json_to_py};
 use crate::response::PyResponse;
@@ -41,43 +41,143 @@ pub enum Kind {
     Internal,
 }
 
-/// Name, parent, extra built-in base and docstring of each class, parents first.
-const CLASSES: &[(Kind, &str, Option<Kind>, Option<&str>, &str)] = &[
-    (Kind::Error, "Error", None, Some("Exception"), "Base class of every error oncely raises."),
-    (Kind::InvalidInput, "InvalidInputError", Some(Kind::Error), Some("ValueError"),
-     "A client or request setting that cannot work (bad URL, header, timeout, ...); nothing was sent."),
-    (Kind::Transport, "TransportError", Some(Kind::Error), None,
-     "The request could not be sent or its answer not read (`kind`: connect, request or body)."),
-    (Kind::Timeout, "TimeoutError", Some(Kind::Error), Some("TimeoutError"),
-     "An attempt, the whole call or an operation ran out of time (`kind`: attempt, deadline, operation)."),
-    (Kind::Problem, "ProblemError", Some(Kind::Error), None,
-     "The server answered with an RFC 9457 problem document (type, title, status, detail, instance, extensions)."),
-    (Kind::Status, "StatusError", Some(Kind::Error), None,
-     "The server answered with an unexpected status and a body that is not a problem document (kept in `content`)."),
-    (Kind::PreconditionFailed, "PreconditionFailedError", Some(Kind::Error), None,
-     "A conditional request (If-Match) failed with 412: the resource changed. Never retried."),
-    (Kind::Decode, "DecodeError", Some(Kind::Error), None,
-     "A body could not be decoded (`what`, `path`, `message`, `snippet`)."),
-    (Kind::IdempotencyConflict, "IdempotencyConflictError", Some(Kind::Error), None,
-     "An idempotency key (or intent id) was reused for a different request."),
-    (Kind::RetryExhausted, "RetryExhaustedError", Some(Kind::Error), None,
-     "Every allowed attempt failed with a retryable error (`attempts`, `last_error`)."),
-    (Kind::RetryAfterTooLong, "RetryAfterTooLongError", Some(Kind::Error), None,
-     "The server asked to wait longer than the client honours (`requested`, `limit`, `last_error`)."),
-    (Kind::CircuitOpen, "CircuitOpenError", Some(Kind::Error), None,
-     "The circuit breaker for the host is open (`host`, `retry_in`)."),
-    (Kind::OperationFailed, "OperationFailedError", Some(Kind::Error), None,
-     "A long-running operation ended failed or canceled (`operation_status`, problem fields)."),
-    (Kind::Protocol, "ProtocolError", Some(Kind::Error), None,
-     "The server's answer broke the protocol the call relies on (`what`, `why`)."),
-    (Kind::InvalidResumeToken, "InvalidResumeTokenError", Some(Kind::Error), Some("ValueError"),
-     "An operation resume token could not be used."),
-    (Kind::Store, "StoreError", Some(Kind::Error), None,
-     "The idempotency store (or workflow journal) failed."),
-    (Kind::Workflow, "WorkflowError", Some(Kind::Error), None,
-     "A workflow run failed, was compensated, or cannot be resumed."),
-    (Kind::Internal, "InternalError", Some(Kind::Error), None,
-     "A bug inside oncely (a Rust panic), turned into an exception instead of crashing."),
+/// One class of the hierarchy: its name, parent, extra built-in base and docstring.
+struct ClassSpec {
+    kind: Kind,
+    name: &'static str,
+    parent: Option<Kind>,
+    builtin: Option<&'static str>,
+    doc: &'static str,
+}
+
+/// Every class, parents first.
+const CLASSES: &[ClassSpec] = &[
+    ClassSpec {
+        kind: Kind::Error,
+        name: "Error",
+        parent: None,
+        builtin: Some("Exception"),
+        doc: "Base class of every error oncely raises.",
+    },
+    ClassSpec {
+        kind: Kind::InvalidInput,
+        name: "InvalidInputError",
+        parent: Some(Kind::Error),
+        builtin: Some("ValueError"),
+        doc: "A client or request setting that cannot work (bad URL, header, timeout, ...); nothing was sent.",
+    },
+    ClassSpec {
+        kind: Kind::Transport,
+        name: "TransportError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "The request could not be sent or its answer not read (`kind`: connect, request or body).",
+    },
+    ClassSpec {
+        kind: Kind::Timeout,
+        name: "TimeoutError",
+        parent: Some(Kind::Error),
+        builtin: Some("TimeoutError"),
+        doc: "An attempt, the whole call or an operation ran out of time (`kind`: attempt, deadline, operation).",
+    },
+    ClassSpec {
+        kind: Kind::Problem,
+        name: "ProblemError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "The server answered with an RFC 9457 problem document (type, title, status, detail, instance, extensions).",
+    },
+    ClassSpec {
+        kind: Kind::Status,
+        name: "StatusError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "The server answered with an unexpected status and a body that is not a problem document (kept in `content`).",
+    },
+    ClassSpec {
+        kind: Kind::PreconditionFailed,
+        name: "PreconditionFailedError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "A conditional request (If-Match) failed with 412: the resource changed. Never retried.",
+    },
+    ClassSpec {
+        kind: Kind::Decode,
+        name: "DecodeError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "A body could not be decoded (`what`, `path`, `message`, `snippet`).",
+    },
+    ClassSpec {
+        kind: Kind::IdempotencyConflict,
+        name: "IdempotencyConflictError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "An idempotency key (or intent id) was reused for a different request.",
+    },
+    ClassSpec {
+        kind: Kind::RetryExhausted,
+        name: "RetryExhaustedError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "Every allowed attempt failed with a retryable error (`attempts`, `last_error`).",
+    },
+    ClassSpec {
+        kind: Kind::RetryAfterTooLong,
+        name: "RetryAfterTooLongError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "The server asked to wait longer than the client honours (`requested`, `limit`, `last_error`).",
+    },
+    ClassSpec {
+        kind: Kind::CircuitOpen,
+        name: "CircuitOpenError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "The circuit breaker for the host is open (`host`, `retry_in`).",
+    },
+    ClassSpec {
+        kind: Kind::OperationFailed,
+        name: "OperationFailedError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "A long-running operation ended failed or canceled (`operation_status`, problem fields).",
+    },
+    ClassSpec {
+        kind: Kind::Protocol,
+        name: "ProtocolError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "The server's answer broke the protocol the call relies on (`what`, `why`).",
+    },
+    ClassSpec {
+        kind: Kind::InvalidResumeToken,
+        name: "InvalidResumeTokenError",
+        parent: Some(Kind::Error),
+        builtin: Some("ValueError"),
+        doc: "An operation resume token could not be used.",
+    },
+    ClassSpec {
+        kind: Kind::Store,
+        name: "StoreError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "The idempotency store (or workflow journal) failed.",
+    },
+    ClassSpec {
+        kind: Kind::Workflow,
+        name: "WorkflowError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "A workflow run failed, was compensated, or cannot be resumed.",
+    },
+    ClassSpec {
+        kind: Kind::Internal,
+        name: "InternalError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "A bug inside oncely (a Rust panic), turned into an exception instead of crashing.",
+    },
 ];
 
 static TYPES: PyOnceLock<Vec<(Kind, Py<PyType>)>> = PyOnceLock::new();
@@ -96,7 +196,14 @@ fn create_classes(py: Python<'_>) -> PyResult<Vec<(Kind, Py<PyType>)>> {
     let builtins = py.import("builtins")?;
     let type_ = builtins.getattr("type")?;
     let mut made: Vec<(Kind, Py<PyType>)> = Vec::new();
-    for (kind, name, parent, builtin, doc) in CLASSES {
+    for ClassSpec {
+        kind,
+        name,
+        parent,
+        builtin,
+        doc,
+    } in CLASSES
+    {
         let mut bases: Vec<Bound<'_, PyAny>> = Vec::new();
         if let Some(parent) = parent {
             let class = made
@@ -119,7 +226,11 @@ fn create_classes(py: Python<'_>) -> PyResult<Vec<(Kind, Py<PyType>)>> {
 }
 
 fn name_of(kind: Kind) -> &'static str {
-    CLASSES.iter().find(|(k, ..)| *k == kind).map(|(_, n, ..)| *n).unwrap_or("Error")
+    CLASSES
+        .iter()
+        .find(|c| c.kind == kind)
+        .map(|c| c.name)
+        .unwrap_or("Error")
 }
 
 /// The class for `kind` (module initialisation created them all).
@@ -219,7 +330,11 @@ fn obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, value: T) -> Py<PyAny> {
     value.into_py_any(py).unwrap_or_else(|_| py.None())
 }
 
-fn problem_attrs(py: Python<'_>, problem: Option<&oncely::Problem>, attrs: &mut Vec<(&'static str, Py<PyAny>)>) {
+fn problem_attrs(
+    py: Python<'_>,
+    problem: Option<&oncely::Problem>,
+    attrs: &mut Vec<(&'static str, Py<PyAny>)>,
+) {
     let field = |v: Option<&String>| v.map(|s| obj(py, s.as_str())).unwrap_or_else(|| py.None());
     attrs.push(("type", field(problem.and_then(|p| p.type_.as_ref()))));
     attrs.push(("title", field(problem.and_then(|p| p.title.as_ref()))));
@@ -256,49 +371,86 @@ pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
             attrs.push(("why", obj(py, why)));
             Kind::InvalidInput
         }
-        E::Transport { method, url, kind, .. } => {
+        E::Transport {
+            method, url, kind, ..
+        } => {
             attrs.push(("method", obj(py, method)));
             attrs.push(("url", obj(py, url)));
             attrs.push(("kind", obj(py, kind.to_string())));
             Kind::Transport
         }
-        E::Timeout { method, path, kind, elapsed } => {
+        E::Timeout {
+            method,
+            path,
+            kind,
+            elapsed,
+        } => {
             attrs.push(("method", obj(py, method)));
             attrs.push(("path", obj(py, path)));
             attrs.push(("kind", obj(py, kind.to_string())));
             attrs.push(("elapsed", obj(py, elapsed.as_secs_f64())));
             Kind::Timeout
         }
-        E::Problem { status, problem, headers } => {
+        E::Problem {
+            status,
+            problem,
+            headers,
+        } => {
             problem_attrs(py, Some(&problem), &mut attrs);
             attrs.push(("detail", obj(py, problem.detail.clone())));
             attrs.push(("headers", headers_to_py(py, &headers)));
             let body = serde_json::to_vec(&*problem).unwrap_or_default();
             let response = PyResponse::from_parts(status, *headers, body.into(), None);
-            attrs.push(("response", Py::new(py, response).map(Py::into_any).unwrap_or_else(|_| py.None())));
+            attrs.push((
+                "response",
+                Py::new(py, response)
+                    .map(Py::into_any)
+                    .unwrap_or_else(|_| py.None()),
+            ));
             Kind::Problem
         }
-        E::Status { status, headers, body } => {
+        E::Status {
+            status,
+            headers,
+            body,
+        } => {
             attrs.push(("headers", headers_to_py(py, &headers)));
             attrs.push(("content", obj(py, &body[..])));
             let response = PyResponse::from_parts(status, *headers, body, None);
-            attrs.push(("response", Py::new(py, response).map(Py::into_any).unwrap_or_else(|_| py.None())));
+            attrs.push((
+                "response",
+                Py::new(py, response)
+                    .map(Py::into_any)
+                    .unwrap_or_else(|_| py.None()),
+            ));
             Kind::Status
         }
         E::PreconditionFailed { problem, body } => {
             problem_attrs(py, problem.as_deref(), &mut attrs);
-            attrs.push(("detail", obj(py, problem.as_ref().and_then(|p| p.detail.clone()))));
+            attrs.push((
+                "detail",
+                obj(py, problem.as_ref().and_then(|p| p.detail.clone())),
+            ));
             attrs.push(("content", obj(py, &body[..])));
             Kind::PreconditionFailed
         }
-        E::Decode { what, path, message, snippet } => {
+        E::Decode {
+            what,
+            path,
+            message,
+            snippet,
+        } => {
             attrs.push(("what", obj(py, what)));
             attrs.push(("path", obj(py, path)));
             attrs.push(("message", obj(py, message)));
             attrs.push(("snippet", obj(py, snippet)));
             Kind::Decode
         }
-        E::IdempotencyConflict { key, detail, problem } => {
+        E::IdempotencyConflict {
+            key,
+            detail,
+            problem,
+        } => {
             problem_attrs(py, problem.as_deref(), &mut attrs);
             attrs.push(("key", obj(py, key)));
             attrs.push(("detail", obj(py, detail)));
@@ -311,7 +463,11 @@ pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
             cause = Some(last);
             Kind::RetryExhausted
         }
-        E::RetryAfterTooLong { requested, limit, last } => {
+        E::RetryAfterTooLong {
+            requested,
+            limit,
+            last,
+        } => {
             let last = core_error(py, *last);
             attrs.push(("requested", obj(py, requested.as_secs_f64())));
             attrs.push(("limit", obj(py, limit.as_secs_f64())));
@@ -324,9 +480,16 @@ pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
             attrs.push(("retry_in", obj(py, retry_in.as_secs_f64())));
             Kind::CircuitOpen
         }
-        E::OperationFailed { status, problem, body } => {
+        E::OperationFailed {
+            status,
+            problem,
+            body,
+        } => {
             problem_attrs(py, problem.as_deref(), &mut attrs);
-            attrs.push(("detail", obj(py, problem.as_ref().and_then(|p| p.detail.clone()))));
+            attrs.push((
+                "detail",
+                obj(py, problem.as_ref().and_then(|p| p.detail.clone())),
+            ));
             attrs.push(("operation_status", obj(py, status)));
             attrs.push(("content", obj(py, &body[..])));
             Kind::OperationFailed

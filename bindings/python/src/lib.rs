@@ -14,11 +14,13 @@
 //! - [`store`] — `Store`
 //! - [`errors`] — the exception hierarchy
 //! - [`convert`] — JSON, headers, parameters, durations
-//! - [`runtime`] — the shared tokio runtime, GIL release, panic shield
+//! - [`runtime`] — the shared tokio runtime, GIL release, panic shield, shutdown
+//! - [`aio`] — Rust futures as asyncio awaitables
 //! - [`logging`] — `tracing` events into Python `logging`
 
 use pyo3::prelude::*;
 
+mod aio;
 mod client;
 mod convert;
 mod errors;
@@ -37,7 +39,9 @@ mod store;
 #[pyo3(name = "_panic_for_test")]
 fn panic_for_test<'py>(py: Python<'py>, where_: &str) -> PyResult<Bound<'py, PyAny>> {
     match where_ {
-        "sync" => runtime::shield(py, || -> PyResult<Bound<'py, PyAny>> { panic!("test panic (sync)") }),
+        "sync" => runtime::shield(py, || -> PyResult<Bound<'py, PyAny>> {
+            panic!("test panic (sync)")
+        }),
         "blocking" => runtime::block_on(py, async {
             if where_ == "blocking" {
                 panic!("test panic (blocking)");
@@ -45,7 +49,7 @@ fn panic_for_test<'py>(py: Python<'py>, where_: &str) -> PyResult<Bound<'py, PyA
             Ok::<(), errors::Failure>(())
         })
         .map(|()| py.None().into_bound(py)),
-        _ => runtime::into_awaitable(py, async {
+        _ => aio::into_awaitable(py, async {
             panic!("test panic (async)");
             #[allow(unreachable_code)]
             Ok::<(), errors::Failure>(())
@@ -74,5 +78,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<store::PyStore>()?;
     m.add_function(wrap_pyfunction!(logging::refresh_logging, m)?)?;
     m.add_function(wrap_pyfunction!(panic_for_test, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;
+    runtime::register_shutdown(m)?;
     Ok(())
 }

@@ -78,8 +78,15 @@ pub fn refresh_now(py: Python<'_>) {
     let level = LOGGING
         .get(py)
         .and_then(|logging| {
-            let logger = logging.bind(py).call_method1("getLogger", ("oncely",)).ok()?;
-            logger.call_method0("getEffectiveLevel").ok()?.extract::<u32>().ok()
+            let logger = logging
+                .bind(py)
+                .call_method1("getLogger", ("oncely",))
+                .ok()?;
+            logger
+                .call_method0("getEffectiveLevel")
+                .ok()?
+                .extract::<u32>()
+                .ok()
         })
         .unwrap_or(NOTSET_OFF);
     // NOTSET (0) on the root means "everything".
@@ -111,9 +118,19 @@ fn logger_name(target: &str) -> String {
 
 fn is_secret(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["authorization", "cookie", "token", "secret", "password", "api_key", "apikey", "api-key", "credential"]
-        .iter()
-        .any(|s| n.contains(s))
+    [
+        "authorization",
+        "cookie",
+        "token",
+        "secret",
+        "password",
+        "api_key",
+        "apikey",
+        "api-key",
+        "credential",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
 }
 
 /// The fields of a span or an event, as `name=value` text and as pairs.
@@ -139,7 +156,8 @@ impl Fields {
         if field.name() == "message" {
             self.message = Some(text);
         } else if is_secret(field.name()) {
-            self.pairs.push((field.name().to_string(), "<redacted>".into()));
+            self.pairs
+                .push((field.name().to_string(), "<redacted>".into()));
         } else {
             self.pairs.push((field.name().to_string(), text));
         }
@@ -206,7 +224,7 @@ where
         }
         let level = python_level(meta.level());
         let name = logger_name(meta.target());
-        Python::attach(|py| {
+        crate::runtime::with_gil(|py| {
             if let Err(e) = emit(py, &name, level, meta, text.trim_start(), &context) {
                 // A failing handler must not break the call that logged.
                 e.print(py);
@@ -223,7 +241,9 @@ fn emit(
     message: &str,
     fields: &[(String, String)],
 ) -> PyResult<()> {
-    let Some(logging) = LOGGING.get(py) else { return Ok(()) };
+    let Some(logging) = LOGGING.get(py) else {
+        return Ok(());
+    };
     let logger = logging.bind(py).call_method1("getLogger", (name,))?;
     if !logger.call_method1("isEnabledFor", (level,))?.is_truthy()? {
         return Ok(());

@@ -13,7 +13,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::convert::json_to_py;
 use crate::errors::Failure;
-use crate::runtime;
+use crate::{aio, runtime};
 
 /// How an operation is still running, as the status resource reports it.
 #[pyclass(module = "oncely", name = "Progress", frozen, get_all)]
@@ -29,7 +29,11 @@ pub struct PyProgress {
 
 impl From<&Progress> for PyProgress {
     fn from(p: &Progress) -> Self {
-        PyProgress { status: p.status.clone(), percent: p.percent, polls: p.polls }
+        PyProgress {
+            status: p.status.clone(),
+            percent: p.percent,
+            polls: p.polls,
+        }
     }
 }
 
@@ -43,8 +47,14 @@ impl PyProgress {
 
     fn __repr__(&self) -> String {
         match self.percent {
-            Some(p) => format!("<oncely.Progress {} {p}% after {} polls>", self.status, self.polls),
-            None => format!("<oncely.Progress {} after {} polls>", self.status, self.polls),
+            Some(p) => format!(
+                "<oncely.Progress {} {p}% after {} polls>",
+                self.status, self.polls
+            ),
+            None => format!(
+                "<oncely.Progress {} after {} polls>",
+                self.status, self.polls
+            ),
         }
     }
 }
@@ -65,7 +75,12 @@ impl PyDone {
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
-        let result = self.result.bind(py).repr().map(|r| r.to_string()).unwrap_or_default();
+        let result = self
+            .result
+            .bind(py)
+            .repr()
+            .map(|r| r.to_string())
+            .unwrap_or_default();
         format!("<oncely.Done {result}>")
     }
 }
@@ -146,8 +161,9 @@ impl State {
         let stop = Notify::new();
         let on_progress = |p: &Progress| {
             let Some(callback) = &progress else { return };
-            let outcome = Python::attach(|py| callback.call1(py, (PyProgress::from(p),)).map(drop));
-            if let Err(e) = outcome {
+            let outcome =
+                runtime::with_gil(|py| callback.call1(py, (PyProgress::from(p),)).map(drop));
+            if let Some(Err(e)) = outcome {
                 if let Ok(mut slot) = callback_error.lock() {
                     slot.get_or_insert(e);
                 }
@@ -187,10 +203,56 @@ fn decode(py: Python<'_>, decoder: &Option<Py<PyAny>>, value: &Value) -> PyResul
     }
 }
 
-fn polled_to_py(py: Python<'_>, decoder: &Option<Py<PyAny>>, polled: Polled) -> PyResult<Py<PyAny>> {
+fn polled_to_py(
+    py: Python<'_>,
+    decoder: &Option<Py<PyAny>>,
+    polled: Polled,
+) -> PyResult<Py<PyAny>> {
     match polled {
         Polled::Pending(p) => Ok(Py::new(py, p)?.into_any()),
-        Polled::Done(v) => Ok(Py::new(py, PyDone { result: decode(py, decoder, &v)? })?.into_any()),
+        Polled::Done(v) => Ok(Py::new(
+            py,
+            PyDone {
+                result: decode(py, decoder, &v)?,
+            },
+        )?
+        .into_any()),
+    }
+}
+
+/// A result to convert on the event loop thread: a poll outcome and the
+/// decoder to apply (a finished `wait` is a `Done` converted to its result).
+struct Decoded(Polled, Option<Py<PyAny>>);
+
+/// A poll outcome converted as `Progress` / `Done`.
+struct DecodedPoll(Decoded);
+
+impl Decoded {
+    fn polled(self) -> DecodedPoll {
+        DecodedPoll(self)
+    }
+}
+
+impl<'py> IntoPyObject<'py> for Decoded {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self.0 {
+            Polled::Done(value) => Ok(decode(py, &self.1, &value)?.into_bound(py)),
+            pending => Ok(polled_to_py(py, &self.1, pending)?.into_bound(py)),
+        }
+    }
+}
+
+impl<'py> IntoPyObject<'py> for DecodedPoll {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(polled_to_py(py, &self.0 .1, self.0 .0)?.into_bound(py))
     }
 }
 
@@ -208,7 +270,10 @@ pub struct PyOperation {
 
 impl PyOperation {
     pub fn new(client: oncely::Client, op: Operation<Value>, decoder: Option<Py<PyAny>>) -> Self {
-        PyOperation { state: State::new(client, op), decoder }
+        PyOperation {
+            state: State::new(client, op),
+            decoder,
+        }
     }
 }
 
@@ -245,7 +310,10 @@ impl PyOperation {
     }
 
     fn __repr__(&self) -> String {
-        format!("<oncely.Operation done={}>", if self.done() { "True" } else { "False" })
+        format!(
+            "<oncely.Operation done={}>",
+            if self.done() { "True" } else { "False" }
+        )
     }
 }
 
@@ -258,7 +326,10 @@ pub struct PyAsyncOperation {
 
 impl PyAsyncOperation {
     pub fn new(client: oncely::Client, op: Operation<Value>, decoder: Option<Py<PyAny>>) -> Self {
-        PyAsyncOperation { state: State::new(client, op), decoder }
+        PyAsyncOperation {
+            state: State::new(client, op),
+            decoder,
+        }
     }
 }
 
@@ -267,12 +338,16 @@ impl PyAsyncOperation {
     /// Like `Operation.wait`, as a coroutine. `progress` is called from a
     /// worker thread (with the GIL held): keep it short and thread-safe.
     #[pyo3(signature = (progress=None))]
-    fn wait<'py>(&self, py: Python<'py>, progress: Option<Py<PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    fn wait<'py>(
+        &self,
+        py: Python<'py>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let state = self.state.clone();
         let decoder = self.decoder.as_ref().map(|d| d.clone_ref(py));
-        runtime::into_awaitable(py, async move {
+        aio::into_awaitable(py, async move {
             let value = state.wait(progress).await?;
-            Python::attach(|py| decode(py, &decoder, &value)).map_err(Failure::from)
+            Ok(Decoded(Polled::Done(value), decoder))
         })
     }
 
@@ -280,9 +355,9 @@ impl PyAsyncOperation {
     fn poll_once<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let state = self.state.clone();
         let decoder = self.decoder.as_ref().map(|d| d.clone_ref(py));
-        runtime::into_awaitable(py, async move {
+        aio::into_awaitable(py, async move {
             let polled = state.poll_once().await?;
-            Python::attach(|py| polled_to_py(py, &decoder, polled)).map_err(Failure::from)
+            Ok(Decoded(polled, decoder).polled())
         })
     }
 
@@ -298,6 +373,9 @@ impl PyAsyncOperation {
     }
 
     fn __repr__(&self) -> String {
-        format!("<oncely.AsyncOperation done={}>", if self.done() { "True" } else { "False" })
+        format!(
+            "<oncely.AsyncOperation done={}>",
+            if self.done() { "True" } else { "False" }
+        )
     }
 }

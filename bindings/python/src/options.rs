@@ -54,7 +54,11 @@ impl PyRetryPolicy {
         if let Some(s) = max_server_delay {
             inner = inner.max_server_delay(seconds(s, "max_server_delay")?);
         }
-        Ok(PyRetryPolicy { inner, base_delay: base.as_secs_f64(), max_delay: cap.as_secs_f64() })
+        Ok(PyRetryPolicy {
+            inner,
+            base_delay: base.as_secs_f64(),
+            max_delay: cap.as_secs_f64(),
+        })
     }
 
     /// A policy that makes exactly one attempt.
@@ -118,13 +122,17 @@ impl PyRetryBudget {
         let mut inner = oncely::BudgetConfig::default();
         if let Some(c) = capacity {
             if c.is_nan() || c < 0.0 {
-                return Err(PyValueError::new_err("capacity must be a non-negative number"));
+                return Err(PyValueError::new_err(
+                    "capacity must be a non-negative number",
+                ));
             }
             inner.capacity = c;
         }
         if let Some(d) = deposit_per_success {
             if d.is_nan() || d < 0.0 {
-                return Err(PyValueError::new_err("deposit_per_success must be a non-negative number"));
+                return Err(PyValueError::new_err(
+                    "deposit_per_success must be a non-negative number",
+                ));
             }
             inner.deposit_per_success = d;
         }
@@ -164,7 +172,9 @@ impl PyCircuitBreaker {
         let mut inner = oncely::BreakerConfig::default();
         if let Some(n) = failure_threshold {
             if n == 0 {
-                return Err(PyValueError::new_err("failure_threshold must be at least 1"));
+                return Err(PyValueError::new_err(
+                    "failure_threshold must be at least 1",
+                ));
             }
             inner.failure_threshold = n;
         }
@@ -216,7 +226,11 @@ const CLIENT_OPTIONS: &[&str] = &[
 ];
 
 /// Builds a core client from `Client(base_url, **options)`.
-pub fn build_client(py: Python<'_>, base_url: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<oncely::Client> {
+pub fn build_client(
+    py: Python<'_>,
+    base_url: &str,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<oncely::Client> {
     let mut builder = oncely::Client::builder(base_url)
         .user_agent(format!("oncely-python/{}", env!("CARGO_PKG_VERSION")));
     let mut poll = oncely::PollConfig::default();
@@ -244,7 +258,9 @@ pub fn build_client(py: Python<'_>, base_url: &str, options: Option<&Bound<'_, P
                 }
             }
             "timeout" => builder = builder.attempt_timeout(positive(&value, "timeout")?),
-            "connect_timeout" => builder = builder.connect_timeout(positive(&value, "connect_timeout")?),
+            "connect_timeout" => {
+                builder = builder.connect_timeout(positive(&value, "connect_timeout")?)
+            }
             "deadline" => builder = builder.deadline(limit(&value, "deadline")?),
             "retry" => builder = builder.retry_policy(retry_arg(&value)?),
             "retry_budget" => {
@@ -272,12 +288,16 @@ pub fn build_client(py: Python<'_>, base_url: &str, options: Option<&Bound<'_, P
                 builder = builder.circuit_breaker(breaker.get().inner);
             }
             "store" => builder = builder.shared_store(store::from_arg(&value)?.inner),
-            "idempotency_header" => builder = builder.idempotency_header(extract_str(&value, "idempotency_header")?),
+            "idempotency_header" => {
+                builder = builder.idempotency_header(extract_str(&value, "idempotency_header")?)
+            }
             "key_ttl" => builder = builder.key_ttl(positive(&value, "key_ttl")?),
             "user_agent" => builder = builder.user_agent(extract_str(&value, "user_agent")?),
             "trusted_origins" => {
                 let origins: Vec<String> = value.extract().map_err(|_| {
-                    PyTypeError::new_err("trusted_origins must be a list of str (\"https://host[:port]\")")
+                    PyTypeError::new_err(
+                        "trusted_origins must be a list of str (\"https://host[:port]\")",
+                    )
                 })?;
                 for origin in origins {
                     builder = builder.trust_origin(origin);
@@ -292,13 +312,16 @@ pub fn build_client(py: Python<'_>, base_url: &str, options: Option<&Bound<'_, P
     if let Some(key) = api_key {
         builder = builder.api_key(api_key_header, key);
     }
-    builder.poll_config(poll).build().map_err(|e| core_error(py, e))
+    builder
+        .poll_config(poll)
+        .build()
+        .map_err(|e| core_error(py, e))
 }
 
 /// `TypeError` for a keyword argument that does not exist.
 pub fn unknown_option(owner: &str, name: &str, known: &[&str]) -> PyErr {
     PyTypeError::new_err(format!(
-        "{owner}() got an unexpected keyword argument {name:?} (accepted: {})",
+        "{owner}() got an unexpected keyword argument '{name}' (accepted: {})",
         known.join(", ")
     ))
 }
@@ -312,18 +335,25 @@ pub fn extract_str(value: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
 
 fn number(value: &Bound<'_, PyAny>, what: &str) -> PyResult<f64> {
     if value.is_instance_of::<PyBool>() {
-        return Err(PyTypeError::new_err(format!("{what} must be a number of seconds, not bool")));
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be a number of seconds, not bool"
+        )));
     }
-    value
-        .extract::<f64>()
-        .map_err(|_| PyTypeError::new_err(format!("{what} must be a number of seconds, not {}", type_name(value))))
+    value.extract::<f64>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{what} must be a number of seconds, not {}",
+            type_name(value)
+        ))
+    })
 }
 
 /// A positive number of seconds.
 pub fn positive(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Duration> {
     let d = seconds(number(value, what)?, what)?;
     if d.is_zero() {
-        return Err(PyValueError::new_err(format!("{what} must be more than 0 seconds")));
+        return Err(PyValueError::new_err(format!(
+            "{what} must be more than 0 seconds"
+        )));
     }
     Ok(d)
 }
@@ -341,7 +371,9 @@ pub fn retry_arg(value: &Bound<'_, PyAny>) -> PyResult<oncely::RetryPolicy> {
     if !value.is_instance_of::<PyBool>() {
         if let Ok(attempts) = value.extract::<u32>() {
             if attempts == 0 {
-                return Err(PyValueError::new_err("retry as a number of attempts must be at least 1"));
+                return Err(PyValueError::new_err(
+                    "retry as a number of attempts must be at least 1",
+                ));
             }
             return Ok(oncely::RetryPolicy::default().max_attempts(attempts));
         }

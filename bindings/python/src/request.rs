@@ -62,7 +62,11 @@ pub fn method(name: &str) -> PyResult<Method> {
 
 impl CallSpec {
     /// Reads `method`, `path` and the keyword arguments.
-    pub fn parse(method_name: &str, path: String, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    pub fn parse(
+        method_name: &str,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
         let mut spec = CallSpec {
             method: method(method_name)?,
             path,
@@ -78,7 +82,9 @@ impl CallSpec {
             deadline: None,
             retry: None,
         };
-        let Some(kwargs) = kwargs else { return Ok(spec) };
+        let Some(kwargs) = kwargs else {
+            return Ok(spec);
+        };
         let mut content_type: Option<String> = None;
         let mut content: Option<Vec<u8>> = None;
         for (key, value) in kwargs.iter() {
@@ -94,7 +100,10 @@ impl CallSpec {
                 "data" => spec.set_body(Body::Form(py_to_json(&value, "data")?))?,
                 "content" => {
                     let bytes = value.cast::<PyBytes>().map_err(|_| {
-                        PyTypeError::new_err(format!("content must be bytes, not {}", type_name(&value)))
+                        PyTypeError::new_err(format!(
+                            "content must be bytes, not {}",
+                            type_name(&value)
+                        ))
                     })?;
                     content = Some(bytes.as_bytes().to_vec());
                 }
@@ -103,10 +112,15 @@ impl CallSpec {
                 "headers" => spec.headers = str_pairs(&value, "headers")?,
                 "path_params" => spec.path_params = path_params(&value)?,
                 "intent_id" => spec.intent_id = Some(extract_str(&value, "intent_id")?),
-                "idempotency_key" => spec.idempotency_key = Some(extract_str(&value, "idempotency_key")?),
+                "idempotency_key" => {
+                    spec.idempotency_key = Some(extract_str(&value, "idempotency_key")?)
+                }
                 "idempotent" => {
                     let flag = value.cast::<PyBool>().map_err(|_| {
-                        PyTypeError::new_err(format!("idempotent must be bool, not {}", type_name(&value)))
+                        PyTypeError::new_err(format!(
+                            "idempotent must be bool, not {}",
+                            type_name(&value)
+                        ))
                     })?;
                     spec.idempotent = Some(flag.is_true());
                 }
@@ -124,7 +138,9 @@ impl CallSpec {
             }
             (None, Some(ct)) => {
                 if spec.body.is_none() {
-                    return Err(PyValueError::new_err("content_type= needs content= (the raw body)"));
+                    return Err(PyValueError::new_err(
+                        "content_type= needs content= (the raw body)",
+                    ));
                 }
                 spec.headers.push(("content-type".into(), ct));
             }
@@ -135,7 +151,9 @@ impl CallSpec {
 
     fn set_body(&mut self, body: Body) -> PyResult<()> {
         if self.body.is_some() {
-            return Err(PyValueError::new_err("give only one of json=, data= and content="));
+            return Err(PyValueError::new_err(
+                "give only one of json=, data= and content=",
+            ));
         }
         self.body = Some(body);
         Ok(())
@@ -186,13 +204,19 @@ impl CallSpec {
 
 fn path_params(value: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
     let mapping = value.cast::<PyMapping>().map_err(|_| {
-        PyTypeError::new_err(format!("path_params must be a mapping, not {}", type_name(value)))
+        PyTypeError::new_err(format!(
+            "path_params must be a mapping, not {}",
+            type_name(value)
+        ))
     })?;
     let mut out = Vec::new();
     for item in mapping.items()?.iter() {
         let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
         let name: String = k.extract().map_err(|_| {
-            PyTypeError::new_err(format!("path_params: names must be str, not {}", type_name(&k)))
+            PyTypeError::new_err(format!(
+                "path_params: names must be str, not {}",
+                type_name(&k)
+            ))
         })?;
         let text = scalar_text(&v, &name)?
             .ok_or_else(|| PyValueError::new_err(format!("path parameter {name:?} is None")))?;

@@ -31,12 +31,21 @@ pub struct PyResponse {
 impl PyResponse {
     /// Wraps a successful answer of the core.
     pub fn new(response: oncely::Response) -> Self {
-        PyResponse { source: Source::Core(response) }
+        PyResponse {
+            source: Source::Core(response),
+        }
     }
 
     /// A response made of parts (error answers).
     pub fn from_parts(status: u16, headers: HeaderMap, body: Bytes, url: Option<String>) -> Self {
-        PyResponse { source: Source::Parts { status, headers, body, url } }
+        PyResponse {
+            source: Source::Parts {
+                status,
+                headers,
+                body,
+                url,
+            },
+        }
     }
 
     fn headers_map(&self) -> &HeaderMap {
@@ -145,8 +154,8 @@ impl PyResponse {
     }
 
     /// True when the local store held the answer and nothing was sent.
-    #[getter]
-    fn from_store(&self) -> bool {
+    #[getter(from_store)]
+    fn is_from_store(&self) -> bool {
         matches!(&self.source, Source::Core(r) if r.from_store())
     }
 

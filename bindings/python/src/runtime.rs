@@ -1,10 +1,14 @@
-//! The one tokio runtime every client shares (created on first use), and the
-//! two ways Python waits for Rust futures on it:
+//! The one tokio runtime every client shares (created on first use by
+//! pyo3-async-runtimes), and how Rust code meets the interpreter:
 //!
 //! - [`block_on`] for the synchronous API: the GIL is released while the
 //!   future runs, Ctrl-C still interrupts (signals are checked every 100 ms),
-//!   and a panic becomes `oncely.InternalError`.
-//! - [`into_awaitable`] for the asyncio API (pyo3-async-runtimes).
+//!   and a panic becomes `oncely.InternalError`. The asyncio API is in
+//!   [`crate::aio`].
+//! - [`with_gil`] for the rare Python calls made from worker threads (log
+//!   records, progress callbacks): they stop when the interpreter begins to
+//!   shut down, and the shutdown waits for the ones under way, so no worker
+//!   thread is inside Python while the interpreter is torn down.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -12,8 +16,9 @@ use std::sync::Once;
 use std::time::Duration;
 
 use futures::FutureExt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::PyModule;
 use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 
@@ -54,7 +59,7 @@ where
                         return out.unwrap_or_else(|panic| Err(Failure::from_panic(panic)));
                     }
                     _ = tokio::time::sleep(SIGNAL_CHECK) => {
-                        Python::attach(|py| py.check_signals())?;
+                        with_gil(|py| py.check_signals()).unwrap_or(Ok(()))?;
                     }
                 }
             }
@@ -69,47 +74,50 @@ where
     outcome.map_err(|failure| failure.into_pyerr(py))
 }
 
-/// Turns `future` into an asyncio awaitable on the running event loop.
-/// Cancelling the awaitable drops (cancels) the future.
-pub fn into_awaitable<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = Result<T, Failure>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    // Make sure our runtime configuration is the one pyo3-async-runtimes uses.
-    let _ = runtime();
-    let awaitable = pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        let out = AssertUnwindSafe(future)
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| Err(Failure::from_panic(panic)));
-        out.map_err(|failure| Python::attach(|py| failure.into_pyerr(py)))
-    })?;
-    // An asyncio.Future is awaitable but not a coroutine; wrap it so that
-    // `asyncio.create_task(client.get(...))` and task groups work too.
-    coroutine_wrapper(py)?.call1((awaitable,))
-}
-
-static WRAPPER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-/// `async def _await(future): return await future`, compiled once.
-fn coroutine_wrapper(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    WRAPPER
-        .get_or_try_init(py, || {
-            let module = PyModule::from_code(
-                py,
-                c"async def _await(future):\n    return await future\n",
-                c"oncely/_runtime.py",
-                c"oncely._runtime",
-            )?;
-            Ok::<_, PyErr>(module.getattr("_await")?.unbind())
-        })
-        .map(|f| f.bind(py))
-}
-
 /// Runs `f` and turns a panic into `oncely.InternalError`: the guard every
 /// synchronous entry point that does real work goes through.
 pub fn shield<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     std::panic::catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|panic| Err(Failure::from_panic(panic).into_pyerr(py)))
+}
+
+/// Set when the interpreter starts shutting down (`atexit`).
+static SHUTTING_DOWN: AtomicBool = AtomicBool::new(false);
+/// How many threads are inside [`with_gil`] right now.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `f` with the GIL, unless the interpreter is shutting down (then
+/// `None`). Use it for every Python call made from a thread Python does not
+/// know about.
+pub fn with_gil<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
+    ACTIVE.fetch_add(1, Ordering::SeqCst);
+    let out = if SHUTTING_DOWN.load(Ordering::SeqCst) {
+        None
+    } else {
+        Some(Python::attach(f))
+    };
+    ACTIVE.fetch_sub(1, Ordering::SeqCst);
+    out
+}
+
+/// Registered with `atexit`: stops worker threads from entering Python and
+/// waits (at most 2 s, with the GIL released) for those inside it.
+#[pyfunction]
+#[pyo3(name = "_shutdown")]
+pub fn shutdown(py: Python<'_>) {
+    SHUTTING_DOWN.store(true, Ordering::SeqCst);
+    py.detach(|| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while ACTIVE.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+}
+
+/// Registers [`shutdown`] with `atexit`.
+pub fn register_shutdown(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    let hook = module.getattr("_shutdown")?;
+    py.import("atexit")?.call_method1("register", (hook,))?;
+    Ok(())
 }

@@ -24,7 +24,10 @@ impl PyStore {
     /// An in-memory store: fast, lost when the process ends.
     #[staticmethod]
     fn memory() -> Self {
-        PyStore { inner: Arc::new(oncely::MemoryStore::new()), description: "memory".into() }
+        PyStore {
+            inner: Arc::new(oncely::MemoryStore::new()),
+            description: "memory".into(),
+        }
     }
 
     /// A SQLite file (created if missing): survives restarts; shared safely by
@@ -35,7 +38,10 @@ impl PyStore {
         let store = runtime::block_on(py, async move {
             oncely::SqliteStore::open(&path).map_err(|e| Failure::Core(e.into()))
         })?;
-        Ok(PyStore { inner: Arc::new(store), description })
+        Ok(PyStore {
+            inner: Arc::new(store),
+            description,
+        })
     }
 
     /// Opens a store from a URL-like string: `"memory"`, `"sqlite:PATH"` or
@@ -72,7 +78,11 @@ fn open_spec(py: Python<'_>, spec: &str) -> PyResult<PyStore> {
     if let Some(path) = trimmed.strip_prefix("sqlite:") {
         let path = path.strip_prefix("//").unwrap_or(path);
         if path.is_empty() {
-            return Err(errors::invalid(py, &format!("store {spec:?}"), "sqlite: needs a file path, e.g. sqlite:oncely.db"));
+            return Err(errors::invalid(
+                py,
+                &format!("store {spec:?}"),
+                "sqlite: needs a file path, e.g. sqlite:oncely.db",
+            ));
         }
         return PyStore::sqlite(py, path.into());
     }

@@ -40,7 +40,7 @@ ERROR_KINDS: list[tuple[type[BaseException], str]] = [
 PROBLEM_MEMBERS = ("type", "title", "status", "detail", "instance")
 
 
-class ScenarioFailed(AssertionError):
+class ScenarioFailedError(AssertionError):
     pass
 
 
@@ -51,7 +51,7 @@ def scenario_paths() -> list[Path]:
 def load(path: Path) -> dict[str, Any]:
     spec = yaml.safe_load(path.read_text())
     if spec.get("name") != path.stem:
-        raise ScenarioFailed(f"name {spec.get('name')!r} does not match the file name")
+        raise ScenarioFailedError(f"name {spec.get('name')!r} does not match the file name")
     return dict(spec)
 
 
@@ -83,21 +83,21 @@ def substitute(value: Any, saved: dict[str, Saved]) -> Any:
             step, _, rest = reference.partition(".")
             section, _, tail = rest.partition(".")
             if step not in saved:
-                raise ScenarioFailed(f"no step named {step!r}")
+                raise ScenarioFailedError(f"no step named {step!r}")
             entry = saved[step]
             if section == "body":
                 v = entry.body
                 for part in tail.split(".") if tail else []:
                     v = v.get(part) if isinstance(v, dict) else None
                 if v is None:
-                    raise ScenarioFailed(f"{reference} is null")
+                    raise ScenarioFailedError(f"{reference} is null")
                 return v if isinstance(v, str) else str(v)
             if section == "header":
                 try:
                     return entry.headers[tail.lower()]
                 except KeyError:
-                    raise ScenarioFailed(f"{reference}: no such header") from None
-            raise ScenarioFailed(f"unknown section {section!r} in {reference}")
+                    raise ScenarioFailedError(f"{reference}: no such header") from None
+            raise ScenarioFailedError(f"unknown section {section!r} in {reference}")
 
         return REFERENCE.sub(one, value)
     if isinstance(value, list):
@@ -206,9 +206,7 @@ class Runner:
             attempts=response.attempts,
         )
 
-    async def perform_async(
-        self, client: oncely.AsyncClient, base: str, request: dict[str, Any]
-    ) -> Outcome:
+    async def perform_async(self, client: oncely.AsyncClient, base: str, request: dict[str, Any]) -> Outcome:
         kwargs = self.request_kwargs(request)
         method, path = request.get("method", "GET"), request["path"]
         if request.get("operation"):
@@ -242,51 +240,55 @@ class Runner:
     @staticmethod
     def check_expect(expect: dict[str, Any], outcome: Outcome, saved: dict[str, Saved]) -> None:
         if "min_elapsed_ms" in expect and outcome.elapsed * 1000 < expect["min_elapsed_ms"]:
-            raise ScenarioFailed(
+            raise ScenarioFailedError(
                 f"took {outcome.elapsed * 1000:.0f} ms, expected at least {expect['min_elapsed_ms']} ms"
             )
         kind = expect.get("error")
         error = outcome.error
         if error is None:
             if kind:
-                raise ScenarioFailed(f"expected error {kind}, got {outcome.status} {outcome.body}")
-            if "status" in expect and outcome.status != expect["status"]:
-                if not ("body" in expect and outcome.status == 200 and expect["status"] == 200):
-                    raise ScenarioFailed(f"status {outcome.status}, expected {expect['status']}")
+                raise ScenarioFailedError(f"expected error {kind}, got {outcome.status} {outcome.body}")
+            status_ok = outcome.status == expect.get("status", outcome.status) or (
+                "body" in expect and outcome.status == 200 and expect["status"] == 200
+            )
+            if not status_ok:
+                raise ScenarioFailedError(f"status {outcome.status}, expected {expect['status']}")
             if "body" in expect:
                 want = substitute(expect["body"], saved)
                 if not subset(want, outcome.body):
-                    raise ScenarioFailed(f"body {outcome.body} does not contain {want}")
+                    raise ScenarioFailedError(f"body {outcome.body} does not contain {want}")
             if "from_store" in expect and outcome.from_store != expect["from_store"]:
-                raise ScenarioFailed(f"from_store {outcome.from_store}, expected {expect['from_store']}")
+                raise ScenarioFailedError(f"from_store {outcome.from_store}, expected {expect['from_store']}")
             if "attempts" in expect and outcome.attempts != expect["attempts"]:
-                raise ScenarioFailed(f"{outcome.attempts} attempts, expected {expect['attempts']}")
+                raise ScenarioFailedError(f"{outcome.attempts} attempts, expected {expect['attempts']}")
             return
         if not kind:
-            raise ScenarioFailed(f"expected success, got {type(error).__name__}: {error}")
+            raise ScenarioFailedError(f"expected success, got {type(error).__name__}: {error}")
         actual_kind = next((k for cls, k in ERROR_KINDS if isinstance(error, cls)), "other")
         if actual_kind != kind:
-            raise ScenarioFailed(f"expected error {kind}, got {actual_kind}: {error}")
+            raise ScenarioFailedError(f"expected error {kind}, got {actual_kind}: {error}")
         if "error_status" in expect and getattr(error, "status", None) != expect["error_status"]:
-            raise ScenarioFailed(
+            raise ScenarioFailedError(
                 f"error status {getattr(error, 'status', None)}, expected {expect['error_status']}: {error}"
             )
         if "error_attempts" in expect and getattr(error, "attempts", None) != expect["error_attempts"]:
-            raise ScenarioFailed(
+            raise ScenarioFailedError(
                 f"error attempts {getattr(error, 'attempts', None)}, expected {expect['error_attempts']}"
             )
         if "requested_delay_ms" in expect:
             requested = getattr(error, "requested", None)
             if requested is None or round(requested * 1000) != expect["requested_delay_ms"]:
-                raise ScenarioFailed(f"expected requested delay {expect['requested_delay_ms']} ms: {error}")
+                raise ScenarioFailedError(
+                    f"expected requested delay {expect['requested_delay_ms']} ms: {error}"
+                )
         if "problem" in expect:
             problem = getattr(error, "problem", None)
             if problem is None:
-                raise ScenarioFailed(f"no problem in {error}")
+                raise ScenarioFailedError(f"no problem in {error}")
             actual = {k: problem.get(k) for k in PROBLEM_MEMBERS}
             actual["extensions"] = {k: v for k, v in problem.items() if k not in PROBLEM_MEMBERS}
             if not subset(expect["problem"], actual):
-                raise ScenarioFailed(f"problem {actual} does not contain {expect['problem']}")
+                raise ScenarioFailedError(f"problem {actual} does not contain {expect['problem']}")
 
     def check_wire(self, server: OrdersServer) -> None:
         wire = self.spec.get("wire") or {}
@@ -306,26 +308,26 @@ class Runner:
             ]
             seen = f"requests {rule}: saw {matching}"
             if "count" in rule and len(matching) != rule["count"]:
-                raise ScenarioFailed(f"expected {rule['count']}; {seen}")
+                raise ScenarioFailedError(f"expected {rule['count']}; {seen}")
             if "min" in rule and len(matching) < rule["min"]:
-                raise ScenarioFailed(f"expected at least {rule['min']}; {seen}")
+                raise ScenarioFailedError(f"expected at least {rule['min']}; {seen}")
             if rule.get("same_key"):
                 first = matching[0].get("idempotency_key") if matching else None
                 if first is None or any(r.get("idempotency_key") != first for r in matching):
-                    raise ScenarioFailed(f"keys differ or are missing; {seen}")
+                    raise ScenarioFailedError(f"keys differ or are missing; {seen}")
             if "key" in rule and any(r.get("idempotency_key") != rule["key"] for r in matching):
-                raise ScenarioFailed(f"expected key {rule['key']}; {seen}")
+                raise ScenarioFailedError(f"expected key {rule['key']}; {seen}")
             if rule.get("no_key") and any(r.get("idempotency_key") for r in matching):
-                raise ScenarioFailed(f"expected no key; {seen}")
+                raise ScenarioFailedError(f"expected no key; {seen}")
             if "authorization" in rule and any(
                 r.get("has_authorization") != rule["authorization"] for r in matching
             ):
-                raise ScenarioFailed(f"expected authorization present = {rule['authorization']}; {seen}")
+                raise ScenarioFailedError(f"expected authorization present = {rule['authorization']}; {seen}")
         ledger = server.ledger()
         for rule in wire.get("ledger") or []:
             n = sum(1 for e in ledger if e.get("kind") == rule["kind"])
             if n != rule.get("count", 0):
-                raise ScenarioFailed(f"ledger has {n} x {rule['kind']}, expected {rule.get('count', 0)}")
+                raise ScenarioFailedError(f"ledger has {n} x {rule['kind']}, expected {rule.get('count', 0)}")
 
     # ------------------------------------------------------------------ run
 
@@ -361,12 +363,12 @@ class Runner:
                     self.check_expect(step.get("expect") or {}, outcome, saved)
                     if step.get("name") and outcome.error is None:
                         saved[step["name"]] = Saved(outcome.body, outcome.headers)
-                except ScenarioFailed as e:
-                    raise ScenarioFailed(f"step {i}: {e}") from None
+                except ScenarioFailedError as e:
+                    raise ScenarioFailedError(f"step {i}: {e}") from None
             try:
                 self.check_wire(server)
-            except ScenarioFailed as e:
-                raise ScenarioFailed(f"wire: {e}") from None
+            except ScenarioFailedError as e:
+                raise ScenarioFailedError(f"wire: {e}") from None
 
 
 def run_scenario(path: Path, mode: str) -> None:

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from server import OrdersServer  # noqa: E402
+from server import OrdersServer
 
-ORDER = {"customer_id": "cus_1", "currency": "EUR", "items": [{"sku": "sku-1", "quantity": 2}]}
+ORDER: dict[str, Any] = {
+    "customer_id": "cus_1",
+    "currency": "EUR",
+    "items": [{"sku": "sku-1", "quantity": 2}],
+}
 
 
 @pytest.fixture(scope="session")
@@ -29,5 +35,5 @@ def fresh(server: OrdersServer) -> OrdersServer:
 
 
 @pytest.fixture()
-def order() -> dict[str, object]:
-    return {**ORDER, "items": [dict(i) for i in ORDER["items"]]}  # type: ignore[attr-defined]
+def order() -> dict[str, Any]:
+    return copy.deepcopy(ORDER)

@@ -44,7 +44,7 @@ from oncely._native import (
     StatusError,
     Store,
     StoreError,
-    TimeoutError,  # noqa: A004 - oncely.TimeoutError also derives from the built-in
+    TimeoutError,
     TransportError,
     WorkflowError,
     __version__,

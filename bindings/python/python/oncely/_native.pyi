@@ -46,7 +46,7 @@ class TransportError(Error):
     #: ``"connect"`` (nothing was sent), ``"request"`` or ``"body"``.
     kind: str
 
-class TimeoutError(Error, builtins.TimeoutError):  # noqa: A001
+class TimeoutError(Error, builtins.TimeoutError):
     method: str
     path: str
     #: ``"attempt"``, ``"deadline"`` or ``"operation"``.
@@ -157,7 +157,9 @@ class RetryBudget:
     """A token bucket shared by a client's calls: once spent, retries add at
     most ``deposit_per_success`` of the successes' traffic."""
 
-    def __init__(self, *, capacity: float | None = None, deposit_per_success: float | None = None) -> None: ...
+    def __init__(
+        self, *, capacity: float | None = None, deposit_per_success: float | None = None
+    ) -> None: ...
     @property
     def capacity(self) -> float: ...
     @property
