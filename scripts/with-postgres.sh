@@ -1,20 +1,16 @@
 #!/usr/bin/env bash
-# Runs a command with ONCELY_TEST_DATABASE_URL set: the given server when it is
-# already set, otherwise a throwaway one (scripts/pg-test-server.sh) started
-# before and stopped after, whatever the command's outcome.
+# Runs a command with ONCELY_TEST_DATABASE_URL pointing at a PostgreSQL server:
+# the one already given, or a throwaway cluster started for the command and
+# stopped after it (see pg-test-server.sh).
 #
 #   scripts/with-postgres.sh cargo test --workspace
 set -euo pipefail
-
-if [[ $# -eq 0 ]]; then
-    echo "usage: $0 COMMAND [ARGS...]" >&2
-    exit 2
-fi
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+here="$(cd "$(dirname "$0")" && pwd)"
 if [[ -n "${ONCELY_TEST_DATABASE_URL:-}" ]]; then
     exec "$@"
 fi
-export ONCELY_PG_STATE="${ONCELY_PG_STATE:-$(mktemp -u /tmp/oncely-pg-state.XXXXXX)}"
+ONCELY_PG_STATE="$(mktemp -u /tmp/oncely-pg-state.XXXXXX)"
+export ONCELY_PG_STATE
 eval "$("$here/pg-test-server.sh" start)"
 trap '"$here/pg-test-server.sh" stop' EXIT
 "$@"

@@ -63,7 +63,12 @@ pub use http::Method;
 pub use operation::{Operation, Poll, PollConfig, Progress};
 pub use problem::Problem;
 pub use retry::{BreakerConfig, BudgetConfig, CircuitBreaker, RetryBudget, RetryPolicy};
-pub use store::{MemoryStore, SqliteStore, Store};
 #[cfg(feature = "postgres")]
 pub use store::PgStore;
+pub use store::{MemoryStore, SqliteStore, Store};
 pub use workflow::{Engine, RunOutcome, StepContext, StepError, Workflow, WorkflowError};
+
+/// The README's Rust quick start, compiled as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
