@@ -1,4 +1,4 @@
-//! Command-line interface: `oncely generate` and `oncely check`.
+//! Command-line interface: `oncely generate`, `oncely check` and `oncely runs`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +26,8 @@ enum Command {
     Generate(GenerateArgs),
     /// Report what the generator understands of a document.
     Check(CheckArgs),
+    /// Inspect and steer workflow runs in a store.
+    Runs(crate::runs::RunsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +106,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => generate(args, cli.verbose),
         Command::Check(args) => check(args, cli.verbose),
+        Command::Runs(args) => return crate::runs::main(args),
     };
     match result {
         Ok(code) => code,
