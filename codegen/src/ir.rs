@@ -533,6 +533,34 @@ pub enum Success {
         /// The final result's type.
         ty: Type,
     },
+    /// Success statuses with different bodies: the status selects the type.
+    ByStatus {
+        /// One case per success status, in status order.
+        cases: Vec<StatusCase>,
+    },
+}
+
+/// One success status of [`Success::ByStatus`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusCase {
+    /// `200`, `2XX` or `default`.
+    pub status: String,
+    /// Its body.
+    pub body: CaseBody,
+}
+
+/// The body of one success status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "type", rename_all = "lowercase")]
+pub enum CaseBody {
+    /// No body.
+    Empty,
+    /// JSON of this type.
+    Json(Type),
+    /// Text.
+    Text,
+    /// Raw bytes.
+    Bytes,
 }
 
 /// The operation takes an `Idempotency-Key`.

@@ -91,7 +91,10 @@ pub enum RunsCommand {
 /// Runs the command on its own runtime and maps the result to an exit code
 /// (0 ok, 1 error).
 pub fn main(args: RunsArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -108,14 +111,20 @@ pub fn main(args: RunsArgs) -> ExitCode {
 }
 
 async fn open(location: &str) -> anyhow::Result<oncely::store::OpenedStore> {
-    let is_url = location.starts_with("postgres://") || location.starts_with("postgresql://") || location == "memory:";
+    let is_url = location.starts_with("postgres://")
+        || location.starts_with("postgresql://")
+        || location == "memory:";
     if !is_url {
         let path = location.strip_prefix("sqlite:").unwrap_or(location);
         if !Path::new(path).exists() {
-            bail!("no store at {path} (give the SQLite file your workers use, or a postgres:// URL)");
+            bail!(
+                "no store at {path} (give the SQLite file your workers use, or a postgres:// URL)"
+            );
         }
     }
-    oncely::store::open(location).await.with_context(|| format!("opening store {location}"))
+    oncely::store::open(location)
+        .await
+        .with_context(|| format!("opening store {location}"))
 }
 
 /// Runs the command, printing to stdout.
@@ -127,7 +136,13 @@ pub async fn run(args: RunsArgs) -> anyhow::Result<()> {
 /// Runs the command and returns what it prints.
 pub async fn execute(args: RunsArgs) -> anyhow::Result<String> {
     match args.command {
-        RunsCommand::List { store, state, workflow, limit, json } => {
+        RunsCommand::List {
+            store,
+            state,
+            workflow,
+            limit,
+            json,
+        } => {
             let states = state
                 .iter()
                 .map(|s| {
@@ -138,27 +153,52 @@ pub async fn execute(args: RunsArgs) -> anyhow::Result<String> {
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let opened = open(&store.store).await?;
-            let runs = list_runs(&*opened.journal, &RunFilter { states, workflow, limit: Some(limit) }).await?;
+            let runs = list_runs(
+                &*opened.journal,
+                &RunFilter {
+                    states,
+                    workflow,
+                    limit: Some(limit),
+                },
+            )
+            .await?;
             if json {
                 return Ok(format!("{}\n", serde_json::to_string_pretty(&runs)?));
             }
-            let mut out = format!("{:<40} {:<20} {:<16} {:>15}  error\n", "run", "workflow", "state", "updated (ms)");
+            let mut out = format!(
+                "{:<40} {:<20} {:<16} {:>15}  error\n",
+                "run", "workflow", "state", "updated (ms)"
+            );
             for r in &runs {
                 let error = r
                     .error
                     .as_ref()
                     .map(|e| {
                         let step = e.get("step").and_then(|s| s.as_str()).unwrap_or("?");
-                        let message = e.pointer("/error/message").and_then(|m| m.as_str()).unwrap_or("");
+                        let message = e
+                            .pointer("/error/message")
+                            .and_then(|m| m.as_str())
+                            .unwrap_or("");
                         format!("{step}: {message}")
                     })
                     .unwrap_or_default();
-                out.push_str(&format!("{:<40} {:<20} {:<16} {:>15}  {}\n", r.run_id, r.workflow, r.state.as_str(), r.updated_ms, error));
+                out.push_str(&format!(
+                    "{:<40} {:<20} {:<16} {:>15}  {}\n",
+                    r.run_id,
+                    r.workflow,
+                    r.state.as_str(),
+                    r.updated_ms,
+                    error
+                ));
             }
             out.push_str(&format!("{} run(s)\n", runs.len()));
             Ok(out)
         }
-        RunsCommand::Show { run_id, store, json } => {
+        RunsCommand::Show {
+            run_id,
+            store,
+            json,
+        } => {
             let opened = open(&store.store).await?;
             let details = show_run(&*opened.journal, &run_id).await?;
             if json {
@@ -199,7 +239,10 @@ mod tests {
 
     async fn exec(args: &[&str]) -> anyhow::Result<String> {
         let cli = Cli::try_parse_from(std::iter::once("runs").chain(args.iter().copied()))?;
-        execute(RunsArgs { command: cli.command }).await
+        execute(RunsArgs {
+            command: cli.command,
+        })
+        .await
     }
 
     #[tokio::test]
@@ -216,37 +259,77 @@ mod tests {
         };
         store.create_run(&new("r-active")).await.unwrap();
         store.create_run(&new("r-parked")).await.unwrap();
-        store.acquire("r-parked", "w", std::time::Duration::from_secs(60)).await.unwrap();
+        store
+            .acquire("r-parked", "w", std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
         let park = JournalWrite {
             step: None,
             state: Some(RunState::NeedsAttention),
             error: Some(serde_json::json!({"step": "a", "error": {"message": "void failed"}})),
-            event: NewEvent { kind: "parked".into(), step: Some("a".into()), phase: None, attempt: None, detail: None },
+            event: NewEvent {
+                kind: "parked".into(),
+                step: Some("a".into()),
+                phase: None,
+                attempt: None,
+                detail: None,
+            },
         };
-        assert!(store.write("r-parked", "w", std::time::Duration::from_secs(60), &park).await.unwrap());
+        assert!(store
+            .write("r-parked", "w", std::time::Duration::from_secs(60), &park)
+            .await
+            .unwrap());
         let p = path.to_str().unwrap();
 
         let out = exec(&["list", "--store", p]).await.unwrap();
-        assert!(out.contains("r-active") && out.contains("r-parked") && out.contains("2 run(s)"), "{out}");
-        let out = exec(&["list", "--store", p, "--state", "needs_attention"]).await.unwrap();
-        assert!(out.contains("a: void failed") && !out.contains("r-active"), "{out}");
+        assert!(
+            out.contains("r-active") && out.contains("r-parked") && out.contains("2 run(s)"),
+            "{out}"
+        );
+        let out = exec(&["list", "--store", p, "--state", "needs_attention"])
+            .await
+            .unwrap();
+        assert!(
+            out.contains("a: void failed") && !out.contains("r-active"),
+            "{out}"
+        );
         let out = exec(&["show", "r-parked", "--store", p]).await.unwrap();
-        assert!(out.contains("needs_attention") && out.contains("parked"), "{out}");
-        let json = exec(&["show", "r-parked", "--store", p, "--json"]).await.unwrap();
+        assert!(
+            out.contains("needs_attention") && out.contains("parked"),
+            "{out}"
+        );
+        let json = exec(&["show", "r-parked", "--store", p, "--json"])
+            .await
+            .unwrap();
         assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
 
         let out = exec(&["retry", "r-parked", "--store", p]).await.unwrap();
-        assert!(out.contains("compensating") && out.contains("generation 1"), "{out}");
+        assert!(
+            out.contains("compensating") && out.contains("generation 1"),
+            "{out}"
+        );
         let out = exec(&["resume", "r-active", "--store", p]).await.unwrap();
         assert!(out.contains("marked for pickup"), "{out}");
 
-        let err = exec(&["retry", "r-active", "--store", p]).await.unwrap_err().to_string();
+        let err = exec(&["retry", "r-active", "--store", p])
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("pending"), "{err}");
-        let err = exec(&["show", "nope", "--store", p]).await.unwrap_err().to_string();
+        let err = exec(&["show", "nope", "--store", p])
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no workflow run \"nope\""), "{err}");
-        let err = exec(&["list", "--store", p, "--state", "bogus"]).await.unwrap_err().to_string();
+        let err = exec(&["list", "--store", p, "--state", "bogus"])
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown state"), "{err}");
-        let err = exec(&["list", "--store", "/nonexistent/x.db"]).await.unwrap_err().to_string();
+        let err = exec(&["list", "--store", "/nonexistent/x.db"])
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no store at"), "{err}");
     }
 }

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use super::{esc, scalar_text, Lowerer};
 use crate::error::{DiagnosticKind, Severity};
 use crate::ir::{
-    BodyKind, Conditional, Content, Docs, Idempotency, LongRunning, Method, Operation, Param,
-    ParamLocation, ParamStyle, Primitive, RequestBody, Response, Success, Type,
+    BodyKind, CaseBody, Conditional, Content, Docs, Idempotency, LongRunning, Method, Operation,
+    Param, ParamLocation, ParamStyle, Primitive, RequestBody, Response, StatusCase, Success, Type,
 };
 use crate::load::kind_of;
 
@@ -689,6 +689,24 @@ impl<'a> Lowerer<'a> {
         out
     }
 
+    fn by_status(ok: &[&Response]) -> Success {
+        let cases = ok
+            .iter()
+            .map(|r| StatusCase {
+                status: r.status.clone(),
+                body: match r.contents.first() {
+                    None => CaseBody::Empty,
+                    Some(c) => match c.kind {
+                        BodyKind::Json => CaseBody::Json(c.ty.clone()),
+                        BodyKind::Text => CaseBody::Text,
+                        _ => CaseBody::Bytes,
+                    },
+                },
+            })
+            .collect();
+        Success::ByStatus { cases }
+    }
+
     fn success(&mut self, method: Method, responses: &[Response], ptr: &str) -> Success {
         if method == Method::Head {
             return Success::Empty;
@@ -727,27 +745,23 @@ impl<'a> Lowerer<'a> {
             }
         }
         match types.len() {
+            0 if bytes && text => Self::by_status(&ok),
             0 if bytes => Success::Bytes,
             0 if text => Success::Text,
             0 => Success::Empty,
-            1 => Success::Json {
+            1 if !text && !bytes => Success::Json {
                 ty: types[0].clone(),
-                optional: without_body || text || bytes,
+                optional: without_body,
             },
             _ => {
                 let statuses: BTreeSet<&str> = ok.iter().map(|r| r.status.as_str()).collect();
                 self.diag(
-                    Severity::Warning,
-                    DiagnosticKind::Untyped,
+                    Severity::Note,
+                    DiagnosticKind::Invalid,
                     &format!("{ptr}/responses"),
-                    format!(
-                        "success responses {statuses:?} have different body types; the result is typed as any JSON value"
-                    ),
+                    format!("success responses {statuses:?} have different bodies; the result is chosen by status"),
                 );
-                Success::Json {
-                    ty: Type::untyped("success responses with different types"),
-                    optional: false,
-                }
+                Self::by_status(&ok)
             }
         }
     }

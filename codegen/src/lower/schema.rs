@@ -469,6 +469,19 @@ impl<'a> Lowerer<'a> {
             return (Shape::Type(Type::Primitive(Primitive::Boolean)), nullable);
         } else if all(Value::is_number) {
             return (Shape::Type(Type::Primitive(Primitive::Number)), nullable);
+        } else if declared.is_some() {
+            // The values cannot all be typed; the declared type still can.
+            let mut rest = o.clone();
+            rest.remove("enum");
+            rest.remove("const");
+            self.diag(
+                Severity::Note,
+                DiagnosticKind::Ignored,
+                ptr,
+                "`enum` mixes values of different types; typed by `type` alone",
+            );
+            let (s, n) = self.shape(&Value::Object(rest), ptr, hint, 1);
+            return (s, nullable || n);
         } else {
             let t = self.untyped(ptr, "`enum` mixes values of different types");
             return (Shape::Type(t), nullable);
@@ -492,7 +505,6 @@ impl<'a> Lowerer<'a> {
                 description: descs.as_ref().and_then(|d| d.get(i).cloned()),
             });
         }
-        let _ = hint;
         (
             Shape::Def(TypeDef::Enum(EnumDef { repr, values: out })),
             nullable,
@@ -518,6 +530,22 @@ impl<'a> Lowerer<'a> {
             let mut rest = o.clone();
             rest.remove("oneOf");
             rest.remove("anyOf");
+            // Alternatives that are objects refine the common properties: add
+            // their properties as optional fields.
+            if let Some(extra) = self.member_properties(members, ptr, key, depth) {
+                if let Some(Value::Object(props)) = rest.get_mut("properties") {
+                    for (k, v) in extra {
+                        props.entry(k).or_insert(v);
+                    }
+                }
+                self.diag(
+                    Severity::Note,
+                    DiagnosticKind::Ignored,
+                    &format!("{ptr}/{key}"),
+                    format!("`{key}` beside `properties`: the alternatives' properties are typed as optional fields"),
+                );
+                return Some(self.shape(&Value::Object(rest), ptr, hint, depth + 1));
+            }
             rest.insert("additionalProperties".into(), Value::Bool(true));
             self.diag(
                 Severity::Warning,
@@ -645,6 +673,36 @@ impl<'a> Lowerer<'a> {
         }
         let disc = if tagged_ok { disc } else { None };
         Some((finish_union(variants, disc), nullable))
+    }
+
+    /// The properties of every member of a union, when every member is an
+    /// object (or only adds constraints); `None` otherwise.
+    fn member_properties(
+        &mut self,
+        members: &[Value],
+        ptr: &str,
+        key: &str,
+        depth: usize,
+    ) -> Option<Map<String, Value>> {
+        let mut out = Map::new();
+        for (i, m) in members.iter().enumerate() {
+            let mut parts = Parts::default();
+            let mut visited = HashSet::new();
+            self.collect(
+                m,
+                format!("{ptr}/{key}/{i}"),
+                &mut parts,
+                &mut visited,
+                depth + 1,
+            );
+            if parts.lossy || !parts.scalars.is_empty() || parts.additional.is_some() {
+                return None;
+            }
+            for (name, (v, _)) in parts.props {
+                out.entry(name).or_insert_with(|| v.clone());
+            }
+        }
+        Some(out)
     }
 
     /// A short name for a union variant of type `t`.
@@ -847,11 +905,26 @@ impl<'a> Lowerer<'a> {
         if t == Some("object") || o.contains_key("additionalProperties") {
             parts.object_seen = true;
         }
-        let union = ["oneOf", "anyOf"]
-            .iter()
-            .any(|k| matches!(o.get(*k), Some(Value::Array(a)) if a.iter().any(is_structural)));
-        if union {
-            parts.lossy = true;
+        for key in ["oneOf", "anyOf"] {
+            let Some(Value::Array(members)) = o.get(key) else {
+                continue;
+            };
+            if !members.iter().any(is_structural) {
+                continue;
+            }
+            // Alternatives that are all objects add their properties as
+            // optional fields; anything else cannot be merged.
+            for (i, m) in members.iter().enumerate() {
+                let mut sub = Parts::default();
+                self.collect(m, format!("{mptr}/{key}/{i}"), &mut sub, visited, depth + 1);
+                if sub.lossy || !sub.scalars.is_empty() {
+                    parts.lossy = true;
+                }
+                parts.object_seen |= sub.object_seen;
+                for (name, v) in sub.props {
+                    parts.props.entry(name).or_insert(v);
+                }
+            }
         }
         let scalar = matches!(t, Some(t) if t != "object")
             || (o.contains_key("enum") && !o.contains_key("properties"))

@@ -3,11 +3,11 @@
 
 use std::fmt::Write;
 
-use super::ctx::{primitive, Ctx};
+use super::ctx::{primitive, variant_in, Ctx};
 use super::text::{code, lit, write_doc};
 use crate::ir::{
-    BodyKind, Method, Operation, Param, ParamLocation, ParamStyle, Primitive, RequestBody, Success,
-    Type,
+    BodyKind, CaseBody, Method, Operation, Param, ParamLocation, ParamStyle, Primitive,
+    RequestBody, StatusCase, Success, Type,
 };
 use crate::naming::{ident, rust, Case, Scope};
 
@@ -238,9 +238,87 @@ fn body_plan(ctx: &Ctx<'_>, body: &RequestBody, raw: bool) -> Option<BodyPlan> {
     })
 }
 
+/// The enum of an operation whose success statuses have different bodies
+/// (written to `structs`), and the expression that decodes the answer into it.
+fn by_status(
+    ctx: &Ctx<'_>,
+    structs: &mut String,
+    name: &str,
+    method: &str,
+    cases: &[StatusCase],
+) -> String {
+    let mut scope = Scope::with_reserved(["Other"]);
+    let mut variants = String::new();
+    let mut exact = String::new();
+    let mut ranges = String::new();
+    let mut default = String::new();
+    for c in cases {
+        let vname = variant_in(&mut scope, &format!("status {}", c.status), "Status");
+        let (payload, decode) = match &c.body {
+            CaseBody::Empty => (None, format!("::std::result::Result::Ok({name}::{vname})")),
+            CaseBody::Json(t) => (
+                Some(ctx.ty(t, MODELS)),
+                format!("response.json().map({name}::{vname})"),
+            ),
+            CaseBody::Text => (
+                Some("::std::string::String".to_string()),
+                format!("response.text().map({name}::{vname})"),
+            ),
+            CaseBody::Bytes => (
+                Some("::oncely::Bytes".to_string()),
+                format!("::std::result::Result::Ok({name}::{vname}(response.bytes().clone()))"),
+            ),
+        };
+        let _ = writeln!(variants, "    /// Status {}.", code(&c.status));
+        match payload {
+            Some(p) => {
+                let _ = writeln!(variants, "    {vname}({p}),");
+            }
+            None => {
+                let _ = writeln!(variants, "    {vname},");
+            }
+        }
+        match c.status.as_bytes() {
+            [d, b'X' | b'x', b'X' | b'x'] if d.is_ascii_digit() => {
+                let base = u16::from(d - b'0') * 100;
+                let _ = writeln!(ranges, "            {}..={} => {decode},", base, base + 99);
+            }
+            _ if c.status.eq_ignore_ascii_case("default") => {
+                let _ = writeln!(default, "            _ => {decode},");
+            }
+            _ => {
+                let _ = writeln!(exact, "            {} => {decode},", c.status);
+            }
+        }
+    }
+    let _ = writeln!(
+        structs,
+        "/// What {} answers, by success status.\n\
+         #[derive(Debug, Clone, PartialEq)]\n\
+         pub enum {name} {{\n{variants}\
+         \x20   /// A success status the document does not list.\n\
+         \x20   Other {{\n\
+         \x20       /// The status.\n\
+         \x20       status: u16,\n\
+         \x20       /// The body.\n\
+         \x20       body: ::oncely::Bytes,\n\
+         \x20   }},\n}}\n",
+        code(method)
+    );
+    if default.is_empty() {
+        default = format!(
+            "            status => ::std::result::Result::Ok({name}::Other {{\n                status,\n                body: response.bytes().clone(),\n            }}),\n"
+        );
+    }
+    format!(
+        "let response = rb.send().await?;\n        match response.status() {{\n{exact}{ranges}{default}        }}"
+    )
+}
+
 /// Return type and final expression of a method.
 fn result(ctx: &Ctx<'_>, success: &Success) -> (String, String) {
     match success {
+        Success::ByStatus { .. } => ("()".into(), "rb.send_empty().await".into()),
         Success::Empty => ("()".into(), "rb.send_empty().await".into()),
         Success::Json { ty, optional } => {
             let t = match (optional, ty) {
@@ -310,26 +388,25 @@ pub(crate) fn emit(ctx: &Ctx<'_>, client: &str) -> String {
                 None
             }
         };
-        method(
-            ctx,
-            &mut out,
-            &mut structs,
-            op,
-            &name,
-            params_struct.as_deref(),
-            false,
-        );
+        let response_enum = match &op.success {
+            Success::ByStatus { cases } => {
+                let base = ident(rust::unraw(&name), Case::UpperCamel, "Operation", "Op");
+                let ename = struct_scope.unique(&format!("{base}Response"), "");
+                let expr = by_status(ctx, &mut structs, &ename, rust::unraw(&name), cases);
+                Some((ename, expr))
+            }
+            _ => None,
+        };
+        let plan = Plan {
+            name: &name,
+            params_struct: params_struct.as_deref(),
+            response: response_enum.as_ref(),
+        };
+        method(ctx, &mut out, &mut structs, op, &plan, false);
         if let Some(raw) = raw_variant {
             out.push('\n');
-            method(
-                ctx,
-                &mut out,
-                &mut structs,
-                op,
-                &raw,
-                params_struct.as_deref(),
-                true,
-            );
+            let plan = Plan { name: &raw, ..plan };
+            method(ctx, &mut out, &mut structs, op, &plan, true);
         }
     }
     out.push_str("}\n");
@@ -340,15 +417,25 @@ pub(crate) fn emit(ctx: &Ctx<'_>, client: &str) -> String {
     out
 }
 
+/// Names decided for one method.
+#[derive(Clone, Copy)]
+struct Plan<'p> {
+    name: &'p str,
+    params_struct: Option<&'p str>,
+    /// The by-status response enum and its decoding expression.
+    response: Option<&'p (String, String)>,
+}
+
 fn method(
     ctx: &Ctx<'_>,
     out: &mut String,
     structs: &mut String,
     op: &Operation,
-    name: &str,
-    params_struct: Option<&str>,
+    plan: &Plan<'_>,
     raw_body: bool,
 ) {
+    let name = plan.name;
+    let params_struct = plan.params_struct;
     let mut scope = Scope::with_reserved(RESERVED_ARGS.iter().copied());
     let mut args: Vec<Arg> = Vec::new();
     let mut stmts: Vec<String> = Vec::new();
@@ -458,7 +545,10 @@ fn method(
         );
     }
 
-    let (ret, tail) = result(ctx, &op.success);
+    let (ret, tail) = match plan.response {
+        Some((ename, expr)) => (ename.clone(), expr.clone()),
+        None => result(ctx, &op.success),
+    };
 
     // Docs.
     let mut paras: Vec<String> = Vec::new();
