@@ -161,10 +161,12 @@ impl<T: DeserializeOwned> Operation<T> {
             why: "no Operation-Location, Azure-AsyncOperation, Location or status link to poll"
                 .into(),
         })?;
-        let monitor = response.url().join(&link).map_err(|e| Error::Protocol {
-            what: format!("202 answer from {}", response.url().path()),
-            why: format!("status link {link:?} is not a URL: {e}"),
-        })?;
+        let monitor = link_url(
+            response.url(),
+            &link,
+            || format!("202 answer from {}", response.url().path()),
+            "status link",
+        )?;
         let mut op = Self::new(
             client,
             State {
@@ -216,7 +218,11 @@ impl<T: DeserializeOwned> Operation<T> {
             .iter()
             .chain(std::iter::once(&state.request_url))
         {
-            Url::parse(url).map_err(|e| bad(format!("URL {url:?} is invalid: {e}")))?;
+            let parsed =
+                Url::parse(url).map_err(|e| bad(format!("URL {url:?} is invalid: {e}")))?;
+            if !is_http(&parsed) {
+                return Err(bad(format!("URL {url:?} is not http or https")));
+            }
         }
         if state.monitor.is_none() && state.done.is_none() {
             return Err(bad("it has neither a status URL nor a result".into()));
@@ -238,10 +244,13 @@ impl<T: DeserializeOwned> Operation<T> {
             return decode(&body, "operation result").map(Poll::Done);
         }
         let monitor = self.state.monitor.clone().unwrap_or_default();
+        let monitor_url = Url::parse(&monitor).map_err(|e| Error::InvalidResumeToken {
+            why: format!("status URL {monitor:?} is invalid: {e}"),
+        })?;
         self.polls += 1;
         let answer = self
             .client
-            .request(Method::GET, monitor.clone())
+            .request_url(Method::GET, monitor_url.clone())
             .send()
             .await;
         let response = match answer {
@@ -259,13 +268,13 @@ impl<T: DeserializeOwned> Operation<T> {
                         what: format!("303 answer from {monitor}"),
                         why: "no Location header".into(),
                     })?;
-                let url = Url::parse(&monitor)
-                    .and_then(|m| m.join(target))
-                    .map_err(|e| Error::Protocol {
-                        what: format!("303 answer from {monitor}"),
-                        why: format!("Location {target:?} is not a URL: {e}"),
-                    })?;
-                return self.fetch_result(url.as_str()).await;
+                let url = link_url(
+                    &monitor_url,
+                    target,
+                    || format!("303 answer from {}", monitor_url.path()),
+                    "Location",
+                )?;
+                return self.fetch_result(url).await;
             }
             Err(e) => return Err(e),
         };
@@ -320,7 +329,7 @@ impl<T: DeserializeOwned> Operation<T> {
                 .unwrap_or(poll.default_interval)
                 .min(poll.max_interval);
             if let Some(limit) = poll.timeout {
-                if started.elapsed() + delay > limit {
+                if started.elapsed().saturating_add(delay) > limit {
                     return Err(Error::Timeout {
                         method: "GET".into(),
                         path: self.state.monitor.clone().unwrap_or_default(),
@@ -364,30 +373,49 @@ impl<T: DeserializeOwned> Operation<T> {
             .iter()
             .find_map(|k| resource.get(*k)?.as_str().map(str::to_string));
         if let Some(location) = location {
-            let base = self.state.monitor.clone().unwrap_or_default();
-            let url = Url::parse(&base)
-                .and_then(|b| b.join(&location))
-                .map_err(|e| Error::Protocol {
-                    what: "operation status resource".into(),
-                    why: format!("resourceLocation {location:?} is not a URL: {e}"),
-                })?;
-            return self.fetch_result(url.as_str()).await;
+            let base = self.state.monitor.as_deref().unwrap_or_default();
+            let base = Url::parse(base).map_err(|e| Error::InvalidResumeToken {
+                why: format!("status URL {base:?} is invalid: {e}"),
+            })?;
+            let url = link_url(
+                &base,
+                &location,
+                || "operation status resource".into(),
+                "resourceLocation",
+            )?;
+            return self.fetch_result(url).await;
         }
         let decoded = decode(&body, "operation result")?;
         self.state.done = Some(URL_SAFE_NO_PAD.encode(&body));
         Ok(Poll::Done(decoded))
     }
 
-    async fn fetch_result(&mut self, url: &str) -> Result<Poll<T>, Error> {
-        let response = self
-            .client
-            .request(Method::GET, url.to_string())
-            .send()
-            .await?;
+    async fn fetch_result(&mut self, url: Url) -> Result<Poll<T>, Error> {
+        let response = self.client.request_url(Method::GET, url).send().await?;
         let result = response.json()?;
         self.state.done = Some(URL_SAFE_NO_PAD.encode(response.bytes()));
         Ok(Poll::Done(result))
     }
+}
+
+/// Resolves a link the server gave against `base`. Only `http(s)` links are
+/// followed: anything else is a protocol error, never a request.
+fn link_url(base: &Url, link: &str, what: impl Fn() -> String, name: &str) -> Result<Url, Error> {
+    let url = base.join(link).map_err(|e| Error::Protocol {
+        what: what(),
+        why: format!("{name} {link:?} is not a URL: {e}"),
+    })?;
+    if !is_http(&url) {
+        return Err(Error::Protocol {
+            what: what(),
+            why: format!("{name} {link:?} is not an http or https URL"),
+        });
+    }
+    Ok(url)
+}
+
+fn is_http(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https") && url.has_host()
 }
 
 fn find_monitor(response: &Response) -> Option<(MonitorKind, String)> {

@@ -20,7 +20,9 @@ fn fast_config() -> ServerConfig {
 }
 
 fn fast_retries() -> RetryPolicy {
-    RetryPolicy::default().base_delay(Duration::from_millis(1)).max_delay(Duration::from_millis(20))
+    RetryPolicy::default()
+        .base_delay(Duration::from_millis(1))
+        .max_delay(Duration::from_millis(20))
 }
 
 #[tokio::test]
@@ -29,17 +31,38 @@ async fn concurrent_calls_with_one_intent_make_one_side_effect() {
     // The first request is slow, so the second arrives while it is in flight
     // and gets 409 until the first has finished; then a replay.
     server.add_fault(FaultRule::new("POST /orders", Fault::delay_ms(150)));
-    let client = Client::builder(server.base_url()).retry_policy(fast_retries().max_attempts(20)).build().unwrap();
-    let call = || client.post("/orders").json(&order()).intent_id("cart-1").send_json::<Value>();
+    let client = Client::builder(server.base_url())
+        .retry_policy(fast_retries().max_attempts(20))
+        .build()
+        .unwrap();
+    let call = || {
+        client
+            .post("/orders")
+            .json(&order())
+            .intent_id("cart-1")
+            .send_json::<Value>()
+    };
     let (a, b) = tokio::join!(call(), call());
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a["id"], b["id"]);
     let ledger = server.ledger();
-    assert_eq!(ledger.iter().filter(|e| e.kind == SideEffect::OrderCreated).count(), 1);
+    assert_eq!(
+        ledger
+            .iter()
+            .filter(|e| e.kind == SideEffect::OrderCreated)
+            .count(),
+        1
+    );
     let requests = server.requests();
-    let keys: std::collections::HashSet<_> = requests.iter().map(|r| r.idempotency_key.clone()).collect();
+    let keys: std::collections::HashSet<_> =
+        requests.iter().map(|r| r.idempotency_key.clone()).collect();
     assert_eq!(keys.len(), 1, "one key for one intent: {requests:?}");
-    assert!(requests.iter().any(|r| r.status == orders_server::Outcome::Status(409)), "{requests:?}");
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.status == orders_server::Outcome::Status(409)),
+        "{requests:?}"
+    );
 }
 
 #[tokio::test]
@@ -51,12 +74,20 @@ async fn a_stored_202_resumes_polling_after_a_restart_without_resubmitting() {
         Client::builder(server.base_url())
             .store(SqliteStore::open(db).unwrap())
             .retry_policy(fast_retries())
-            .poll_config(oncely::PollConfig { default_interval: Duration::from_millis(5), ..Default::default() })
+            .poll_config(oncely::PollConfig {
+                default_interval: Duration::from_millis(5),
+                ..Default::default()
+            })
             .build()
             .unwrap()
     };
     let first = client(&db);
-    let order: Value = first.post("/orders").json(&order()).send_json().await.unwrap();
+    let order: Value = first
+        .post("/orders")
+        .json(&order())
+        .send_json()
+        .await
+        .unwrap();
     let ship = |c: &Client| {
         c.post("/orders/{id}/shipments")
             .path_param("id", order["id"].as_str().unwrap())
@@ -70,18 +101,44 @@ async fn a_stored_202_resumes_polling_after_a_restart_without_resubmitting() {
     let second = client(&db);
     let shipment = ship(&second).await.unwrap().wait().await.unwrap();
     assert_eq!(shipment["carrier"], "dhl");
-    let shipments = server.requests().iter().filter(|r| r.route.as_deref() == Some("POST /orders/{order_id}/shipments")).count();
+    let shipments = server
+        .requests()
+        .iter()
+        .filter(|r| r.route.as_deref() == Some("POST /orders/{order_id}/shipments"))
+        .count();
     assert_eq!(shipments, 1, "the shipment was submitted once");
 }
 
 #[tokio::test]
 async fn connect_errors_are_retried_and_typed() {
     // A port nobody listens on: bind, read the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let client = Client::builder(format!("http://127.0.0.1:{port}")).retry_policy(fast_retries().max_attempts(3)).build().unwrap();
-    match client.post("/orders").json(&order()).send().await.unwrap_err() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder(format!("http://127.0.0.1:{port}"))
+        .retry_policy(fast_retries().max_attempts(3))
+        .build()
+        .unwrap();
+    match client
+        .post("/orders")
+        .json(&order())
+        .send()
+        .await
+        .unwrap_err()
+    {
         Error::RetryExhausted { attempts: 3, last } => {
-            assert!(matches!(*last, Error::Transport { kind: oncely::TransportKind::Connect, .. }), "{last}")
+            assert!(
+                matches!(
+                    *last,
+                    Error::Transport {
+                        kind: oncely::TransportKind::Connect,
+                        ..
+                    }
+                ),
+                "{last}"
+            )
         }
         other => panic!("{other}"),
     }
@@ -102,12 +159,233 @@ async fn non_json_answer_to_a_json_call_names_the_media_type() {
         },
     ));
     let client = Client::builder(server.base_url()).build().unwrap();
-    let err = client.get("/orders/{id}").path_param("id", "x").send_json::<Value>().await.unwrap_err();
+    let err = client
+        .get("/orders/{id}")
+        .path_param("id", "x")
+        .send_json::<Value>()
+        .await
+        .unwrap_err();
     match err {
-        Error::Decode { message, snippet, .. } => {
+        Error::Decode {
+            message, snippet, ..
+        } => {
             assert!(message.contains("text/html"), "{message}");
             assert!(snippet.contains("maintenance"));
         }
         other => panic!("{other}"),
     }
+}
+
+/// A one-route server for answers the reference server never gives (hostile or
+/// unusual headers). Returns its base URL.
+async fn tiny_server(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn caller_keys_that_cannot_be_sent_are_refused_before_sending() {
+    let server = spawn(fast_config()).await.unwrap();
+    let client = Client::builder(server.base_url())
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap();
+    for key in ["line\nbreak", ""] {
+        let err = client
+            .post("/orders")
+            .json(&order())
+            .idempotency_key(key)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{key:?}: {err}");
+    }
+    assert!(
+        server.requests().is_empty(),
+        "nothing may be sent without the caller's key: {:?}",
+        server.requests()
+    );
+}
+
+#[tokio::test]
+async fn a_deadline_too_far_to_represent_means_no_deadline() {
+    let server = spawn(fast_config()).await.unwrap();
+    let client = Client::builder(server.base_url())
+        .deadline(Some(Duration::MAX))
+        .build()
+        .unwrap();
+    let order: Value = client
+        .post("/orders")
+        .json(&order())
+        .send_json()
+        .await
+        .unwrap();
+    let again = client
+        .get("/orders/{id}")
+        .path_param("id", order["id"].as_str().unwrap())
+        .deadline(Some(Duration::MAX))
+        .send();
+    assert_eq!(again.await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn an_absurd_retry_after_is_a_typed_error_not_a_panic() {
+    let server = spawn(fast_config()).await.unwrap();
+    server.add_fault(FaultRule::new(
+        "POST /orders",
+        Fault::Status {
+            code: 503,
+            retry_after: Some("1e300".into()),
+            retry_after_ms: None,
+            should_retry: None,
+            body: None,
+            content_type: None,
+        },
+    ));
+    let client = Client::builder(server.base_url())
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap();
+    match client
+        .post("/orders")
+        .json(&order())
+        .send()
+        .await
+        .unwrap_err()
+    {
+        Error::RetryAfterTooLong {
+            requested, last, ..
+        } => {
+            assert!(requested > Duration::from_secs(3600));
+            assert_eq!(last.status(), Some(503));
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_call_that_runs_out_of_time_does_not_take_the_half_open_probe() {
+    let server = spawn(fast_config()).await.unwrap();
+    server.add_fault(FaultRule::new(
+        "GET /orders/{order_id}",
+        Fault::internal_error(),
+    ));
+    let client = Client::builder(server.base_url())
+        .retry_policy(RetryPolicy::none())
+        .circuit_breaker(oncely::BreakerConfig {
+            failure_threshold: 1,
+            open_for: Duration::from_millis(100),
+        })
+        .build()
+        .unwrap();
+    let get = || client.get("/orders/{id}").path_param("id", "o_1");
+    assert_eq!(get().send().await.unwrap_err().status(), Some(500));
+    assert!(matches!(
+        get().send().await.unwrap_err(),
+        Error::CircuitOpen { .. }
+    ));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // This call has no time left: it sends nothing, so it must not use up the
+    // single probe the half-open circuit allows.
+    let late = get()
+        .deadline(Some(Duration::ZERO))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(late, Error::Timeout { .. }), "{late}");
+    let probe = get().send().await.unwrap_err();
+    assert_eq!(
+        probe.status(),
+        Some(404),
+        "the probe reached the server: {probe}"
+    );
+}
+
+#[tokio::test]
+async fn a_circuit_opened_by_the_call_itself_keeps_its_last_error() {
+    let server = spawn(fast_config()).await.unwrap();
+    server.add_fault(FaultRule::new("GET /orders/{order_id}", Fault::internal_error()).every());
+    let client = Client::builder(server.base_url())
+        .retry_policy(fast_retries().max_attempts(5))
+        .circuit_breaker(oncely::BreakerConfig {
+            failure_threshold: 2,
+            open_for: Duration::from_secs(60),
+        })
+        .build()
+        .unwrap();
+    match client
+        .get("/orders/{id}")
+        .path_param("id", "o_1")
+        .send()
+        .await
+        .unwrap_err()
+    {
+        Error::RetryExhausted { attempts, last } => {
+            assert_eq!(attempts, 2);
+            assert_eq!(last.status(), Some(500), "{last}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn status_urls_are_polled_verbatim_even_with_braces() {
+    use axum::http::{header, StatusCode};
+    use axum::routing::{get, post};
+    let app = axum::Router::new()
+        .route(
+            "/jobs",
+            post(|| async {
+                (
+                    StatusCode::ACCEPTED,
+                    [(header::LOCATION, "/ops/1?filter={all}")],
+                    "",
+                )
+            }),
+        )
+        .route(
+            "/ops/1",
+            get(|uri: axum::http::Uri| async move {
+                assert_eq!(uri.query(), Some("filter={all}"));
+                axum::Json(json!({"status": "succeeded", "result": {"ok": true}}))
+            }),
+        );
+    let base = tiny_server(app).await;
+    let client = Client::builder(base).build().unwrap();
+    let result: Value = client
+        .post("/jobs")
+        .send_operation()
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(result, json!({"ok": true}));
+}
+
+#[tokio::test]
+async fn a_status_link_that_is_not_http_is_a_protocol_error() {
+    use axum::http::{header, StatusCode};
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/jobs",
+        post(|| async {
+            (
+                StatusCode::ACCEPTED,
+                [(header::LOCATION, "file:///etc/passwd")],
+                "",
+            )
+        }),
+    );
+    let base = tiny_server(app).await;
+    let client = Client::builder(base).build().unwrap();
+    let err = client
+        .post("/jobs")
+        .send_operation::<Value>()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Protocol { .. }), "{err}");
 }

@@ -100,6 +100,11 @@ impl Client {
         RequestBuilder::new(self.clone(), method, path.into())
     }
 
+    /// A request to an absolute URL taken verbatim (no template rendering).
+    pub(crate) fn request_url(&self, method: Method, url: Url) -> RequestBuilder {
+        RequestBuilder::to_url(self.clone(), method, url)
+    }
+
     /// A `GET` request.
     pub fn get(&self, path: impl Into<String>) -> RequestBuilder {
         self.request(Method::GET, path)

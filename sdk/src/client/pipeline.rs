@@ -107,23 +107,27 @@ pub(crate) async fn execute(client: &Client, call: Call) -> Result<Response, Err
 
 /// Decides the idempotency key of a call, if it gets one.
 fn resolve_key(inner: &ClientInner, call: &Call) -> Result<Option<IdempotencyKey>, Error> {
-    if let Some(value) = call.headers.get(&inner.key_header) {
-        let value = value.to_str().map_err(|_| {
-            Error::invalid(
-                format!("{} header", inner.key_header),
-                "it is not visible ASCII",
-            )
-        })?;
-        return Ok(Some(IdempotencyKey {
-            value: value.to_string(),
+    // A caller's key is sent verbatim or not at all: one that cannot travel as a
+    // header must fail the call, never let it go out (and be retried) keyless.
+    let caller_key = |value: &[u8]| {
+        let what = || format!("{} value", inner.key_header);
+        let text = std::str::from_utf8(value)
+            .ok()
+            .filter(|v| HeaderValue::from_str(v).is_ok_and(|h| h.to_str().is_ok()))
+            .ok_or_else(|| Error::invalid(what(), "it is not visible ASCII"))?;
+        if text.trim().is_empty() {
+            return Err(Error::invalid(what(), "it is empty"));
+        }
+        Ok(Some(IdempotencyKey {
+            value: text.to_string(),
             source: KeySource::Caller,
-        }));
+        }))
+    };
+    if let Some(value) = call.headers.get(&inner.key_header) {
+        return caller_key(value.as_bytes());
     }
     if let Some(key) = &call.key {
-        return Ok(Some(IdempotencyKey {
-            value: key.clone(),
-            source: KeySource::Caller,
-        }));
+        return caller_key(key.as_bytes());
     }
     if let Some(intent) = &call.intent_id {
         let value = key_for_intent(call.method.as_str(), &call.template, intent);
@@ -265,10 +269,11 @@ async fn retry_loop(
 ) -> Result<(Raw, u32), Error> {
     let inner = &client.inner;
     let policy = call.retry.as_ref().unwrap_or(&inner.retry);
+    // A deadline too far away to represent is no deadline at all.
     let deadline = call
         .deadline
         .unwrap_or(inner.deadline)
-        .map(|d| Instant::now() + d);
+        .and_then(|d| Instant::now().checked_add(d));
     let started = Instant::now();
     let safe = is_idempotent_method(&call.method) || key.is_some();
     let host = format!(
@@ -285,14 +290,25 @@ async fn retry_loop(
     };
 
     let mut attempt = 0u32;
+    // The error of the previous attempt, once this call is retrying.
+    let mut previous: Option<Box<Error>> = None;
     loop {
         attempt += 1;
-        if let Err(retry_in) = inner.breaker.acquire(&host) {
-            return Err(Error::CircuitOpen { host, retry_in });
-        }
+        // Checked before the breaker: a call that sends nothing must not take the
+        // single probe a half-open circuit allows.
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if remaining.is_some_and(|r| r.is_zero()) {
             return Err(deadline_error());
+        }
+        if let Err(retry_in) = inner.breaker.acquire(&host) {
+            return Err(match previous {
+                // Another call holds the half-open probe: report what this call saw.
+                Some(last) => Error::RetryExhausted {
+                    attempts: attempt - 1,
+                    last,
+                },
+                None => Error::CircuitOpen { host, retry_in },
+            });
         }
         let attempt_limit = call.attempt_timeout.unwrap_or(inner.attempt_timeout);
         let (limit, limit_kind) = match remaining {
@@ -325,7 +341,9 @@ async fn retry_loop(
             Ok(raw) => response_error(&raw, call, key),
             Err(e) => e,
         });
-        if attempt >= policy.attempts() {
+        // Stop when attempts are spent, or when this call's failures opened the
+        // circuit: waiting would only end in `CircuitOpen` and lose `last`.
+        if attempt >= policy.attempts() || inner.breaker.is_open(&host) {
             return Err(Error::RetryExhausted {
                 attempts: attempt,
                 last,
@@ -365,6 +383,7 @@ async fn retry_loop(
         span.record("retry_delay_ms", delay.as_millis() as u64);
         tracing::info!(attempt, delay_ms = delay.as_millis() as u64, reason = %reason, "retrying");
         tokio::time::sleep(delay).await;
+        previous = Some(last);
     }
 }
 
@@ -496,7 +515,14 @@ async fn attempt_once(
             .await
             .map_err(|e| transport(TransportKind::Request, e))?;
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let mut headers = response.headers().clone();
+        // `Set-Cookie` and friends stay readable but print as `Sensitive` in every
+        // `Debug` of a response or an error that carries these headers.
+        for (name, value) in headers.iter_mut() {
+            if super::redact::is_sensitive_header(name) {
+                value.set_sensitive(true);
+            }
+        }
         let body = response
             .bytes()
             .await

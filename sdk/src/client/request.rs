@@ -42,7 +42,6 @@ const SEGMENT: &AsciiSet = &CONTROLS
 /// Mistakes made while building (an unserialisable body, an invalid header) are
 /// kept and reported by the `send*` method, so the builder chains cleanly.
 #[must_use = "a request does nothing until it is sent"]
-#[derive(Debug)]
 pub struct RequestBuilder {
     client: Client,
     method: Method,
@@ -59,6 +58,36 @@ pub struct RequestBuilder {
     retry: Option<RetryPolicy>,
     attempt_timeout: Option<Duration>,
     deadline: Option<Option<Duration>>,
+    /// A URL to use as is instead of rendering `template` (status links).
+    url: Option<Url>,
+}
+
+impl std::fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Cookie values are session secrets: only their names are shown. Header
+        // values that are secrets are marked sensitive and print as such.
+        let cookies: Vec<&str> = self
+            .cookies
+            .iter()
+            .map(|c| c.split_once('=').map_or(c.as_str(), |(name, _)| name))
+            .collect();
+        f.debug_struct("RequestBuilder")
+            .field("method", &self.method)
+            .field("template", &self.template)
+            .field("path_params", &self.path_params)
+            .field("query", &self.query)
+            .field("headers", &self.headers)
+            .field("cookies", &cookies)
+            .field(
+                "body",
+                &self.body.as_ref().map(|b| (&b.content_type, b.bytes.len())),
+            )
+            .field("error", &self.error)
+            .field("idempotent", &self.idempotent)
+            .field("intent_id", &self.intent_id)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RequestBuilder {
@@ -79,7 +108,17 @@ impl RequestBuilder {
             retry: None,
             attempt_timeout: None,
             deadline: None,
+            url: None,
         }
+    }
+
+    /// A request to a URL the server gave (a status link): used verbatim, never
+    /// read as a template, and named by its path alone in spans and errors, so a
+    /// signed query string stays out of logs.
+    pub(crate) fn to_url(client: Client, method: Method, url: Url) -> Self {
+        let mut builder = RequestBuilder::new(client, method, url.path().to_string());
+        builder.url = Some(url);
+        builder
     }
 
     fn fail(&mut self, error: Error) {
@@ -283,9 +322,24 @@ impl RequestBuilder {
         Ok((self.client, call))
     }
 
-    /// Joins the base URL and the template, filling path parameters and adding
-    /// the query string.
+    /// The URL of the call: the template rendered against the base URL (or the
+    /// verbatim URL), with the query string added.
     fn render_url(&self) -> Result<Url, Error> {
+        let mut url = match &self.url {
+            Some(url) => url.clone(),
+            None => self.render_template()?,
+        };
+        if !self.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &self.query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+
+    /// Joins the base URL and the template, filling path parameters.
+    fn render_template(&self) -> Result<Url, Error> {
         let mut path = String::with_capacity(self.template.len());
         let mut rest = self.template.as_str();
         while let Some(open) = rest.find('{') {
@@ -313,14 +367,22 @@ impl RequestBuilder {
                     "it is empty",
                 ));
             }
+            // URLs resolve `.` and `..` segments (even percent-encoded ones), so
+            // such a value would silently address another resource.
+            if value == "." || value == ".." {
+                return Err(Error::invalid(
+                    format!("path parameter `{name}`"),
+                    format!("{value:?} would change the path instead of naming a resource"),
+                ));
+            }
             path.push_str(&rest[..open]);
             path.extend(utf8_percent_encode(value, SEGMENT));
             rest = &rest[close + 1..];
         }
         path.push_str(rest);
 
-        let mut url = if path.starts_with("http://") || path.starts_with("https://") {
-            Url::parse(&path).map_err(|e| Error::invalid(format!("URL {path:?}"), e.to_string()))?
+        if path.starts_with("http://") || path.starts_with("https://") {
+            Url::parse(&path).map_err(|e| Error::invalid(format!("URL {path:?}"), e.to_string()))
         } else {
             let base = self.client.base_url();
             let joined = format!(
@@ -328,16 +390,8 @@ impl RequestBuilder {
                 base.as_str().trim_end_matches('/'),
                 path.trim_start_matches('/')
             );
-            Url::parse(&joined)
-                .map_err(|e| Error::invalid(format!("path {path:?}"), e.to_string()))?
-        };
-        if !self.query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (k, v) in &self.query {
-                pairs.append_pair(k, v);
-            }
+            Url::parse(&joined).map_err(|e| Error::invalid(format!("path {path:?}"), e.to_string()))
         }
-        Ok(url)
     }
 }
 
@@ -380,6 +434,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("empty"), "{e}");
+    }
+
+    #[test]
+    fn dot_segments_cannot_escape_the_template() {
+        // URL parsing resolves `.` and `..` segments, so `/users/../admin` would
+        // silently become `/admin`: such values are refused, not encoded.
+        let c = client("https://api.example.com/v1");
+        for value in ["..", "."] {
+            let e = c
+                .get("/users/{id}/profile")
+                .path_param("id", value)
+                .render_url()
+                .unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { .. }), "{value}: {e}");
+        }
+        let url = c
+            .get("/users/{id}")
+            .path_param("id", "a..b")
+            .render_url()
+            .unwrap();
+        assert_eq!(url.path(), "/v1/users/a..b");
     }
 
     #[test]

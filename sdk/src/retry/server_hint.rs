@@ -32,21 +32,28 @@ fn server_delay_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
             .map(str::trim)
     };
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+        if let Some(delay) = seconds(ms / 1000.0) {
+            return Some(delay);
         }
     }
     let value = text("retry-after")?;
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    if let Ok(secs) = value.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(secs));
-        }
+    if let Some(delay) = value.parse::<f64>().ok().and_then(seconds) {
+        return Some(delay);
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A non-negative number of seconds as a `Duration`; values too large for one
+/// (a hostile `retry-after-ms: 1e300`) saturate instead of panicking.
+fn seconds(secs: f64) -> Option<Duration> {
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
 }
 
 /// Reads `x-should-retry: true|false`.
@@ -102,6 +109,23 @@ mod tests {
         assert_eq!(server_delay_at(&h, now), Some(Duration::from_secs(10)));
         let past = headers(&[("retry-after", "Sun, 06 Nov 1994 08:00:00 GMT")]);
         assert_eq!(server_delay_at(&past, now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn absurd_delays_are_huge_not_a_panic() {
+        // A hostile or broken server must not crash the client: values too large
+        // for a `Duration` saturate (and then exceed every configured limit).
+        for (name, value) in [
+            ("retry-after-ms", "1e300"),
+            ("retry-after", "1e30"),
+            ("retry-after", "18446744073709551616"),
+        ] {
+            let delay = server_delay(&headers(&[(name, value)])).unwrap();
+            assert!(
+                delay > Duration::from_secs(365 * 24 * 3600),
+                "{name}: {value}"
+            );
+        }
     }
 
     #[test]
