@@ -250,7 +250,7 @@ fn parse_base_url(raw: &str) -> Result<Url, Error> {
             ),
         ));
     }
-    if url.host_str().is_none_or(str::is_empty) {
+    if !url.host_str().is_some_and(|host| !host.is_empty()) {
         return Err(Error::invalid(what(), "it has no host"));
     }
     if url.query().is_some() || url.fragment().is_some() {
