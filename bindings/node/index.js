@@ -9,6 +9,7 @@
 const errors = require('./lib/errors.js');
 const { Client, Store, Response } = require('./lib/client.js');
 const { Operation } = require('./lib/operation.js');
+const { Workflow, WorkflowEngine, StepContext, StepError } = require('./lib/workflow.js');
 const native = require('./native.cjs');
 
 module.exports = {
@@ -16,6 +17,10 @@ module.exports = {
   Store,
   Response,
   Operation,
+  Workflow,
+  WorkflowEngine,
+  StepContext,
+  StepError,
   OncelyError: errors.OncelyError,
   ProblemError: errors.ProblemError,
   StatusError: errors.StatusError,

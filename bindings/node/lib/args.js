@@ -9,6 +9,7 @@ const native = require('../native.cjs');
 
 function typeName(value) {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? `${value.constructor?.name || 'an'} object` : `${typeof value} ${String(value).slice(0, 40)}`;
 }

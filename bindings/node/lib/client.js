@@ -27,12 +27,27 @@ class Store {
   }
 
   /**
-   * Opens a store: `memory`, `sqlite:PATH` (survives restarts) or `postgres://…`.
+   * Opens a local store: `memory` or `sqlite:PATH` (survives restarts).
    * @param {string} spec
    */
   static open(spec) {
     args.string('store', spec, false);
     return new Store(callNative(() => native.NativeStore.open(spec)));
+  }
+
+  /**
+   * Opens any store without blocking, PostgreSQL (`postgres://…`, shared by a
+   * fleet of workers) included.
+   * @param {string} spec
+   * @returns {Promise<Store>}
+   */
+  static connect(spec) {
+    try {
+      args.string('store', spec, false);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return args.run(undefined, () => native.NativeStore.connect(spec)).then((s) => new Store(s));
   }
 
   /** What the store is (`memory`, `sqlite:PATH`, `postgres`), never with secrets. */
@@ -41,10 +56,12 @@ class Store {
   }
 }
 
+const isPostgres = (spec) => /^postgres(ql)?:\/\//.test(spec);
+
 function storeOf(value) {
   if (value === undefined) return Store.memory();
   if (value instanceof Store) return value;
-  if (typeof value === 'string') return Store.open(value);
+  if (typeof value === 'string') return isPostgres(value) ? Store.connect(value) : Store.open(value);
   throw invalidArgument(`store must be 'memory', 'sqlite:PATH', 'postgres://…' or a Store, got ${args.typeName(value)}`);
 }
 
@@ -260,15 +277,41 @@ class Client {
   #store;
 
   /** @param {import('../index').ClientOptions} options */
+  #ready;
+  #baseUrl;
+
   constructor(options) {
     const nativeOpts = nativeOptions(options);
-    this.#store = storeOf(options.store);
-    this.#native = callNative(() => new native.NativeClient(nativeOpts, this.#store.native));
+    this.#baseUrl = nativeOpts.baseUrl;
+    const store = storeOf(options.store);
+    if (store instanceof Promise) {
+      // A PostgreSQL store connects in the background; calls wait for it.
+      this.#ready = store.then((s) => {
+        this.#store = s;
+        this.#native = callNative(() => new native.NativeClient(nativeOpts, s.native));
+      });
+      this.#ready.catch(() => {});
+    } else {
+      this.#store = store;
+      this.#native = callNative(() => new native.NativeClient(nativeOpts, store.native));
+      this.#ready = Promise.resolve();
+    }
+  }
+
+  /** Resolves once the client can send (its store is open); rejects if the store cannot be opened. */
+  get ready() {
+    return this.#ready;
+  }
+
+  /** Runs `fn` with the native client, once it exists. */
+  #with(fn) {
+    if (this.#native) return fn(this.#native);
+    return this.#ready.then(() => fn(this.#native));
   }
 
   /** The base URL every relative path is resolved against. */
   get baseUrl() {
-    return this.#native.baseUrl;
+    return this.#native ? this.#native.baseUrl : this.#baseUrl;
   }
 
   /** The idempotency store. */
@@ -287,10 +330,9 @@ class Client {
     } catch (error) {
       return Promise.reject(error);
     }
-    const n = this.#native;
-    return args
-      .run(c.signal, (token) => n.request(c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token))
-      .then(toResponse);
+    return this.#with((n) =>
+      args.run(c.signal, (token) => n.request(c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token)).then(toResponse),
+    );
   }
 
   /** `GET path`. */
@@ -330,10 +372,9 @@ class Client {
     } catch (error) {
       return Promise.reject(error);
     }
-    const n = this.#native;
-    return args
-      .run(c.signal, (token) => n.sendOperation(c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token))
-      .then((op) => new Operation(op));
+    return this.#with((n) =>
+      args.run(c.signal, (token) => n.sendOperation(c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token)).then((op) => new Operation(op)),
+    );
   }
 
   /**
@@ -342,12 +383,13 @@ class Client {
    */
   resumeOperation(token) {
     args.string('token', token, false);
+    if (!this.#native) throw new Error('the client is still connecting to its store: await client.ready first');
     return new Operation(callNative(() => this.#native.resumeOperation(token)));
   }
 
-  /** @internal the native client, for workflows */
-  get native() {
-    return this.#native;
+  /** @internal the native client once ready, for workflows */
+  nativeClient() {
+    return this.#ready.then(() => this.#native);
   }
 }
 
@@ -355,4 +397,4 @@ function toResponse(raw) {
   return new Response(raw);
 }
 
-module.exports = { Client, Store, Response };
+module.exports = { Client, Store, Response, nativeCall, toResponse };

@@ -181,6 +181,8 @@ class StoreError extends OncelyError {
 class WorkflowError extends OncelyError {
   constructor(payload) {
     super(payload);
+    /** `unknown_run`, `definition_changed`, `leased`, `interrupted`, … */
+    this.workflowErrorKind = payload.workflowErrorKind;
     Object.assign(this, payload.fields || {});
   }
 }
@@ -231,9 +233,18 @@ function fromPayload(payload) {
     }
     default: {
       const Class = CLASSES[payload.kind] || OncelyError;
-      return new Class(payload);
+      const error = new Class(payload);
+      if (typeof payload.stepErrorId === 'number') {
+        Object.defineProperty(error, 'stepErrorId', { value: payload.stepErrorId });
+      }
+      return error;
     }
   }
+}
+
+/** Registers the class for a payload kind defined in another module. */
+function registerKind(kind, Class) {
+  CLASSES[kind] = Class;
 }
 
 /** Turns an error thrown by the native addon into an oncely error (others pass through). */
@@ -282,4 +293,5 @@ module.exports = {
   fromNative,
   fromPayload,
   callNative,
+  registerKind,
 };

@@ -25,41 +25,55 @@ pub struct NativeStore {
 
 #[napi]
 impl NativeStore {
-    /// Opens a store from its description: `memory`, `sqlite:PATH` (or a path
-    /// ending in `.db`/`.sqlite`), or `postgres://…`.
+    /// Opens a store that needs no network: `memory`, or a SQLite file
+    /// (`sqlite:PATH` or a plain path). PostgreSQL needs [`connect`](Self::connect).
     #[napi(factory, catch_unwind)]
     pub fn open(spec: String) -> napi::Result<Self> {
-        let inner: Arc<dyn oncely::Store> = if spec == "memory" {
-            Arc::new(oncely::MemoryStore::new())
-        } else if let Some(path) = spec.strip_prefix("sqlite:") {
-            let path = path.strip_prefix("//").unwrap_or(path);
-            if path.is_empty() {
-                return Err(invalid_arg("store", "`sqlite:` needs a file path, e.g. sqlite:./oncely.db"));
-            }
-            Arc::new(oncely::SqliteStore::open(path).map_err(|e| to_napi(&e.into()))?)
-        } else if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        if is_postgres(&spec) {
             return Err(invalid_arg(
                 "store",
-                "PostgreSQL stores are not available in this build of oncely",
+                "a PostgreSQL store connects over the network: use `await Store.connect(url)`",
             ));
-        } else {
-            return Err(invalid_arg(
-                "store",
-                format!("{spec:?} is not `memory`, `sqlite:PATH` or `postgres://…`"),
-            ));
+        }
+        let location = if spec == "memory" { "memory:" } else { spec.as_str() };
+        if location.is_empty() || location == "sqlite:" {
+            return Err(invalid_arg("store", "expected `memory` or `sqlite:PATH`, e.g. sqlite:./oncely.db"));
+        }
+        // Opening memory and SQLite stores does not wait on anything.
+        let opened = futures::executor::block_on(oncely::store::open(location)).map_err(|e| to_napi(&e.into()))?;
+        Ok(Self::from_opened(opened, &spec))
+    }
+
+    /// Opens any store, PostgreSQL (`postgres://…`) included, without blocking.
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeStore>")]
+    pub fn connect(env: &Env, spec: String) -> napi::Result<PromiseRaw<'_, NativeStore>> {
+        if !is_postgres(&spec) {
+            let store = Self::open(spec);
+            return env.spawn_future(async move { store });
+        }
+        let call = async move {
+            let opened = oncely::store::open(&spec).await.map_err(|e| to_napi(&e.into()))?;
+            Ok(Self::from_opened(opened, &spec))
         };
-        let description = match spec.find("://") {
-            // Never echo a connection string: it may hold a password.
-            Some(_) => "postgres".to_string(),
-            None => spec,
-        };
-        Ok(NativeStore { inner, description })
+        env.spawn_future(guard(call, None))
     }
 
     /// What the store is (`memory`, `sqlite:PATH`, `postgres`), without secrets.
     #[napi(getter, catch_unwind)]
     pub fn description(&self) -> String {
         self.description.clone()
+    }
+}
+
+fn is_postgres(spec: &str) -> bool {
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+impl NativeStore {
+    fn from_opened(opened: oncely::store::OpenedStore, spec: &str) -> Self {
+        // Never echo a connection string: it may hold a password.
+        let description = if is_postgres(spec) { "postgres".to_string() } else { spec.to_string() };
+        NativeStore { inner: opened.store, description }
     }
 }
 

@@ -266,9 +266,19 @@ pub struct CallArgs {
 
 /// Builds the core request for a call.
 pub fn request(client: &oncely::Client, args: CallArgs) -> napi::Result<RequestBuilder> {
-    let method = oncely::Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| invalid_arg("method", format!("{:?} is not an HTTP method", args.method)))?;
-    let mut rb = client.request(method, args.path);
+    let method = method(&args.method)?;
+    let rb = client.request(method, args.path.clone());
+    apply(rb, args)
+}
+
+/// Parses an HTTP method.
+pub fn method(name: &str) -> napi::Result<oncely::Method> {
+    oncely::Method::from_bytes(name.to_ascii_uppercase().as_bytes())
+        .map_err(|_| invalid_arg("method", format!("{name:?} is not an HTTP method")))
+}
+
+/// Applies everything but the method and path to a request.
+pub fn apply(mut rb: RequestBuilder, args: CallArgs) -> napi::Result<RequestBuilder> {
     if let Some(headers) = &args.headers {
         for (name, value) in pairs("headers", headers)? {
             rb = rb.header(name, value);

@@ -23,6 +23,7 @@ pub mod client;
 pub mod convert;
 pub mod errors;
 pub mod operation;
+pub mod workflow;
 
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;

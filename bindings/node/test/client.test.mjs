@@ -143,7 +143,8 @@ test('bad arguments are TypeErrors with clear messages', async () => {
   assert.throws(() => new oncely.Client({ baseUrl: 'localhost:8080' }), { name: 'TypeError', message: /base URL "localhost:8080"/ });
   assert.throws(() => new oncely.Client({ baseUrl: 'http://x', timeoutMs: -1 }), { name: 'TypeError', message: /timeoutMs/ });
   assert.throws(() => new oncely.Client({ baseUrl: 'http://x', retry: { maxAttempts: 0 } }), { name: 'TypeError', message: /maxAttempts/ });
-  assert.throws(() => new oncely.Client({ baseUrl: 'http://x', store: 'redis://x' }), { name: 'TypeError', message: /store/ });
+  assert.throws(() => new oncely.Client({ baseUrl: 'http://x', store: 42 }), { name: 'TypeError', message: /store must be/ });
+  assert.throws(() => oncely.Store.open('postgres://u:secret@h/db'), (e) => e instanceof TypeError && !e.message.includes('secret'));
   assert.throws(() => new oncely.Client({ baseUrl: 'http://x', basUrl: 'typo' }), { name: 'TypeError', message: /unknown client option "basUrl"/ });
   const client = fast();
   await assert.rejects(client.request({ path: 5 }), { name: 'TypeError', message: /path must be a string/ });
