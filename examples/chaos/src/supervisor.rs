@@ -75,7 +75,13 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
     let server = orders_server::spawn(ServerConfig {
         operation_duration: Duration::from_millis(args.operation_ms),
         retry_after_ms: Some(10),
-        chaos: Some(ChaosConfig { seed: args.seed, rate: args.fault_rate, retry_after_ms: 10, slow_ms: 30, ..ChaosConfig::default() }),
+        chaos: Some(ChaosConfig {
+            seed: args.seed,
+            rate: args.fault_rate,
+            retry_after_ms: 10,
+            slow_ms: 30,
+            ..ChaosConfig::default()
+        }),
         ..ServerConfig::default()
     })
     .await
@@ -89,7 +95,10 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
                 s.clone()
             } else {
                 let sep = if s.contains('?') { '&' } else { '?' };
-                format!("{s}{sep}oncely_schema=chaos_{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+                format!(
+                    "{s}{sep}oncely_schema=chaos_{}",
+                    &uuid::Uuid::new_v4().simple().to_string()[..10]
+                )
             };
             (location, "postgres")
         }
@@ -101,28 +110,60 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
             (path.to_string_lossy().into_owned(), "sqlite")
         }
     };
-    let opened = oncely::store::open(&store_location).await.with_context(|| format!("opening store {store_location}"))?;
+    let opened = oncely::store::open(&store_location)
+        .await
+        .with_context(|| format!("opening store {store_location}"))?;
     let journal = opened.journal.clone();
     let saga = order_saga();
-    let engine = Engine::new(crate::worker::client(&base, opened.store.clone())?, journal.clone()).owner("supervisor");
-    let declined = |n: usize| args.decline_every > 0 && n % args.decline_every == args.decline_every - 1;
+    let engine = Engine::new(
+        crate::worker::client(&base, opened.store.clone())?,
+        journal.clone(),
+    )
+    .owner("supervisor");
+    let declined =
+        |n: usize| args.decline_every > 0 && n % args.decline_every == args.decline_every - 1;
     let run_id = |n: usize| format!("order-{n:05}");
     for n in 0..args.orders {
-        engine.enqueue(&saga, Some(&run_id(n)), &OrderInput::new(n, declined(n))).await?;
+        engine
+            .enqueue(&saga, Some(&run_id(n)), &OrderInput::new(n, declined(n)))
+            .await?;
     }
-    eprintln!("chaos: {} sagas enqueued in {store_location}; server {base}; starting {} workers", args.orders, args.workers);
+    eprintln!(
+        "chaos: {} sagas enqueued in {store_location}; server {base}; starting {} workers",
+        args.orders, args.workers
+    );
 
     let exe = std::env::current_exe().context("finding the chaos binary")?;
     let spawn = |owner: &str| -> anyhow::Result<Child> {
         let log = match &args.worker_log {
-            Some(path) => Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?,
+            ),
             None => Stdio::null(),
         };
         let child = Command::new(&exe)
             .arg("worker")
-            .args(["--server", &base, "--store", &store_location, "--owner", owner])
-            .args(["--concurrency", &args.concurrency.to_string(), "--lease-ms", &args.lease_ms.to_string()])
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .args([
+                "--server",
+                &base,
+                "--store",
+                &store_location,
+                "--owner",
+                owner,
+            ])
+            .args([
+                "--concurrency",
+                &args.concurrency.to_string(),
+                "--lease-ms",
+                &args.lease_ms.to_string(),
+            ])
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -134,7 +175,10 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
     let mut workers = Vec::new();
     for i in 0..args.workers.max(1) {
         let owner = format!("worker-{i}");
-        workers.push(Worker { child: spawn(&owner)?, owner });
+        workers.push(Worker {
+            child: spawn(&owner)?,
+            owner,
+        });
     }
 
     let mut rng = StdRng::seed_from_u64(args.seed ^ 0x5eed);
@@ -145,7 +189,11 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
     loop {
         tokio::time::sleep(Duration::from_millis(25)).await;
         let counts = journal.count_runs().await?;
-        let active: u64 = counts.iter().filter(|(s, _)| s.is_active()).map(|(_, n)| *n).sum();
+        let active: u64 = counts
+            .iter()
+            .filter(|(s, _)| s.is_active())
+            .map(|(_, n)| *n)
+            .sum();
         if active == 0 {
             break;
         }
@@ -153,7 +201,11 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
             bail!("timed out with {active} runs still active");
         }
         if last_progress.elapsed() > Duration::from_secs(2) {
-            let done: u64 = counts.iter().filter(|(s, _)| !s.is_active()).map(|(_, n)| *n).sum();
+            let done: u64 = counts
+                .iter()
+                .filter(|(s, _)| !s.is_active())
+                .map(|(_, n)| *n)
+                .sum();
             eprintln!("chaos: {done}/{} runs finished, {kills} kills", args.orders);
             last_progress = Instant::now();
         }
@@ -194,16 +246,42 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
     struct Requests {
         requests: Vec<RequestRecord>,
     }
-    let ledger: Ledger = http.get(format!("{base}/_admin/ledger")).send().await?.error_for_status()?.json().await?;
-    let requests: Requests = http.get(format!("{base}/_admin/requests")).send().await?.error_for_status()?.json().await?;
-    let stats: Stats = http.get(format!("{base}/_admin/stats")).send().await?.error_for_status()?.json().await?;
+    let ledger: Ledger = http
+        .get(format!("{base}/_admin/ledger"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let requests: Requests = http
+        .get(format!("{base}/_admin/requests"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let stats: Stats = http
+        .get(format!("{base}/_admin/stats"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
 
     let mut runs = Vec::with_capacity(args.orders);
     let journaled = journal.list_runs(&RunFilter::default()).await?;
-    let states: std::collections::HashMap<&str, RunState> = journaled.iter().map(|r| (r.run_id.as_str(), r.state)).collect();
+    let states: std::collections::HashMap<&str, RunState> = journaled
+        .iter()
+        .map(|r| (r.run_id.as_str(), r.state))
+        .collect();
     for n in 0..args.orders {
         let id = run_id(n);
-        runs.push(RunView { order_id: order_of(&*journal, &id).await?, state: states.get(id.as_str()).copied(), declined: declined(n), run_id: id });
+        runs.push(RunView {
+            order_id: order_of(&*journal, &id).await?,
+            state: states.get(id.as_str()).copied(),
+            declined: declined(n),
+            run_id: id,
+        });
     }
     let report = Report {
         store: backend.into(),
@@ -219,7 +297,7 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
 }
 
 /// The order id a run's `create_order` step journaled.
-async fn order_of(journal: &dyn Journal, run_id: &str) -> anyhow::Result<Option<String>> {
+pub async fn order_of(journal: &dyn Journal, run_id: &str) -> anyhow::Result<Option<String>> {
     let steps = journal.steps(run_id).await?;
     Ok(steps
         .iter()

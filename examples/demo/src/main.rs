@@ -1,23 +1,23 @@
 //! `make demo`: the reference server with seeded random faults, and a few
-//! hundred orders placed through oncely on the embedded SQLite store. At the end
-//! the server's ledger shows whether anything happened twice.
+//! hundred order sagas (create → reserve → pay → ship and wait for the 202)
+//! run as durable workflows on the embedded SQLite store. At the end the
+//! server's ledger shows whether anything happened twice.
 
 mod report;
-mod saga;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use chaos::saga::{order_saga, OrderInput};
 use clap::Parser;
 use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
+use oncely::workflow::Engine;
 use oncely::{BudgetConfig, Client, PollConfig, RetryPolicy, SqliteStore};
 use orders_server::{ChaosConfig, ServerConfig};
 
-use report::{Ledger, Report};
-use saga::{OrderOutcome, OrderSaga};
+use report::Summary;
 
 /// Places orders against the reference server under injected faults and
 /// proves from the server's ledger that no side effect happened twice.
@@ -43,8 +43,8 @@ struct Args {
     /// URL/_admin/ledger) instead of starting one in-process.
     #[arg(long)]
     server: Option<String>,
-    /// Every Nth order pays with a card that is declined, so its reservation is
-    /// released and the order cancelled (0: none).
+    /// Every Nth order pays with a card that is declined, so the saga
+    /// compensates: the reservation is released and the order cancelled (0: none).
     #[arg(long, default_value_t = 10)]
     decline_every: usize,
 }
@@ -80,19 +80,23 @@ async fn main() -> anyhow::Result<()> {
     let client = Client::builder(&base_url)
         .bearer_token("sk_demo_secret")
         .store(store)
-        .retry_policy(
-            RetryPolicy::default()
-                .max_attempts(8)
-                .base_delay(Duration::from_millis(20))
-                .max_delay(Duration::from_secs(1)),
-        )
-        // A fault rate of 20% is an outage by any production standard; the
-        // budget is sized so the demo shows retries rather than the budget.
+        .retry_policy(RetryPolicy::default().max_attempts(8).base_delay(Duration::from_millis(20)).max_delay(Duration::from_secs(1)))
+        // One request in five failing is an outage by production standards; the
+        // budget is sized so the demo shows retries at work rather than the
+        // budget refusing them (see `cargo bench --bench amplification`).
         .retry_budget(Some(BudgetConfig { capacity: 1000.0, deposit_per_success: 0.5 }))
         .poll_config(PollConfig { default_interval: Duration::from_millis(25), ..PollConfig::default() })
         .build()?;
+    let saga = order_saga();
+    let engine = Engine::for_client(client)?.register(saga.clone());
 
-    println!("oncely demo: {} orders, {:.0}% of requests faulted (seed {}), SQLite store at {}", args.orders, args.fault_rate * 100.0, args.seed, store_path.display());
+    println!(
+        "oncely demo: {} order sagas, {:.0}% of requests faulted (seed {}), SQLite store at {}",
+        args.orders,
+        args.fault_rate * 100.0,
+        args.seed,
+        store_path.display()
+    );
     println!("server: {base_url}\n");
 
     let bar = ProgressBar::new(args.orders as u64);
@@ -100,30 +104,28 @@ async fn main() -> anyhow::Result<()> {
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} orders {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let saga = Arc::new(OrderSaga::new(client.clone()));
     let started = Instant::now();
-    let outcomes: Vec<OrderOutcome> = stream::iter(0..args.orders)
+    let runs: Vec<(String, bool, Result<oncely::workflow::RunOutcome, String>)> = stream::iter(0..args.orders)
         .map(|i| {
-            let saga = saga.clone();
-            let bar = bar.clone();
+            let (engine, saga, bar) = (&engine, &saga, bar.clone());
             let declined = args.decline_every > 0 && (i + 1) % args.decline_every == 0;
+            let run_id = format!("demo-{}-order-{i}", args.seed);
             async move {
-                let outcome = saga.run(&format!("demo-{}-order-{i}", args.seed), declined).await;
+                let outcome = engine.start(saga, Some(&run_id), &OrderInput::new(i, declined)).await;
                 bar.inc(1);
-                outcome
+                (run_id, declined, outcome.map_err(|e| e.to_string()))
             }
         })
         .buffer_unordered(args.concurrency)
         .collect()
         .await;
     bar.finish_and_clear();
-    let elapsed = started.elapsed();
 
-    let ledger = Ledger::fetch(&base_url).await.context("reading the server ledger")?;
-    let report = Report::new(&outcomes, &ledger, elapsed);
-    println!("{report}");
-    if report.duplicates > 0 || report.failed > 0 {
-        bail!("{} duplicate side effects, {} orders failed", report.duplicates, report.failed);
+    let summary = Summary::collect(&base_url, engine.journal().as_ref(), &runs, started.elapsed(), args.orders).await?;
+    println!("{summary}");
+    let failures = summary.failures();
+    if !failures.is_empty() {
+        bail!("{}", failures.join("; "));
     }
     Ok(())
 }

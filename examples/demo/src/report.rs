@@ -1,20 +1,23 @@
-//! The demo's closing summary, computed from the client's outcomes and the
-//! server's own ledger and request log.
+//! The demo's closing summary: what the runs ended as, what the server saw,
+//! and the ledger checks (shared with the chaos campaign) that prove nothing
+//! happened twice.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use chaos::report::{analyse, Report, RunView};
+use oncely::store::Journal;
+use oncely::workflow::RunOutcome;
 use orders_server::{LedgerEntry, RequestRecord, Stats};
 use serde::Deserialize;
 
-use crate::saga::OrderOutcome;
-
-/// What the server recorded.
-pub struct Ledger {
-    pub entries: Vec<LedgerEntry>,
-    pub requests: Vec<RequestRecord>,
-    pub stats: Stats,
+/// Everything the demo prints.
+pub struct Summary {
+    report: Report,
+    polls: u64,
+    statuses: Vec<(String, u64)>,
+    errors: Vec<String>,
+    elapsed: Duration,
 }
 
 #[derive(Deserialize)]
@@ -27,98 +30,88 @@ struct Requests {
     requests: Vec<RequestRecord>,
 }
 
-impl Ledger {
-    /// Reads `/_admin/ledger`, `/_admin/requests` and `/_admin/stats`.
-    pub async fn fetch(base_url: &str) -> anyhow::Result<Self> {
+impl Summary {
+    /// Reads the server's ledger, request log and stats over HTTP (so it works
+    /// with `--server` too) and checks them against the runs.
+    pub async fn collect(
+        base_url: &str,
+        journal: &dyn Journal,
+        runs: &[(String, bool, Result<RunOutcome, String>)],
+        elapsed: Duration,
+        orders: usize,
+    ) -> anyhow::Result<Self> {
         let http = reqwest::Client::new();
         let get = |path: &str| http.get(format!("{base_url}{path}")).send();
-        let entries: Entries = get("/_admin/ledger").await?.error_for_status()?.json().await?;
+        let ledger: Entries = get("/_admin/ledger").await?.error_for_status()?.json().await?;
         let requests: Requests = get("/_admin/requests").await?.error_for_status()?.json().await?;
         let stats: Stats = get("/_admin/stats").await?.error_for_status()?.json().await?;
-        Ok(Ledger { entries: entries.entries, requests: requests.requests, stats })
+
+        let mut views = Vec::with_capacity(runs.len());
+        let mut errors = Vec::new();
+        for (run_id, declined, outcome) in runs {
+            let state = match outcome {
+                Ok(o) => Some(o.state),
+                Err(e) => {
+                    errors.push(format!("{run_id}: {e}"));
+                    None
+                }
+            };
+            let order_id = chaos::supervisor::order_of(journal, run_id).await?;
+            views.push(RunView { run_id: run_id.clone(), state, declined: *declined, order_id });
+        }
+        let base = Report { store: "sqlite".into(), orders, workers: 1, seconds: elapsed.as_secs_f64(), ..Report::default() };
+        let report = analyse(base, &views, &ledger.entries, &requests.requests, &stats);
+        let polls = requests.requests.iter().filter(|r| r.route.as_deref() == Some("GET /operations/{operation_id}")).count() as u64;
+        let statuses = stats.statuses.iter().filter(|(s, _)| !s.starts_with('2')).map(|(s, n)| (s.clone(), *n)).collect();
+        Ok(Summary { report, polls, statuses, errors, elapsed })
+    }
+
+    /// The checks that must all be 0, named, when they are not.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out = self.report.failures();
+        if !self.errors.is_empty() {
+            out.push(format!("{} runs ended in an error", self.errors.len()));
+        }
+        out
     }
 }
 
-/// The numbers the demo prints.
-pub struct Report {
-    pub orders: usize,
-    pub completed: usize,
-    pub compensated: usize,
-    pub failed: usize,
-    pub calls: u64,
-    pub attempts: u64,
-    pub server_requests: u64,
-    pub replays: u64,
-    pub polls: u64,
-    pub faults: BTreeMap<String, u64>,
-    pub problems: BTreeMap<String, u64>,
-    pub side_effects: u64,
-    pub duplicates: u64,
-    pub errors: Vec<String>,
-    pub elapsed: Duration,
-}
-
-impl Report {
-    pub fn new(outcomes: &[OrderOutcome], ledger: &Ledger, elapsed: Duration) -> Self {
-        let mut problems = BTreeMap::new();
-        for p in outcomes.iter().flat_map(|o| &o.problems) {
-            *problems.entry(p.clone()).or_insert(0) += 1;
-        }
-        // Each order has at most one side effect of each kind: a second one of
-        // the same kind for the same order is a duplicate.
-        let mut per_order: BTreeMap<(String, String), u64> = BTreeMap::new();
-        for e in &ledger.entries {
-            *per_order.entry((e.order_id.to_string(), e.kind.as_str().to_string())).or_insert(0) += 1;
-        }
-        let duplicates = per_order.values().map(|n| n.saturating_sub(1)).sum();
-        Report {
-            orders: outcomes.len(),
-            completed: outcomes.iter().filter(|o| o.completed).count(),
-            compensated: outcomes.iter().filter(|o| o.compensated).count(),
-            failed: outcomes.iter().filter(|o| o.error.is_some()).count(),
-            calls: outcomes.iter().map(|o| u64::from(o.calls)).sum(),
-            attempts: outcomes.iter().map(|o| u64::from(o.attempts)).sum(),
-            server_requests: ledger.stats.requests,
-            replays: ledger.stats.replays,
-            polls: ledger.requests.iter().filter(|r| r.route.as_deref() == Some("GET /operations/{operation_id}")).count() as u64,
-            faults: ledger.stats.faults.clone(),
-            problems,
-            side_effects: ledger.entries.len() as u64,
-            duplicates,
-            errors: outcomes.iter().filter_map(|o| o.error.clone()).take(5).collect(),
-            elapsed,
-        }
-    }
-}
-
-impl fmt::Display for Report {
+impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let row = |f: &mut fmt::Formatter<'_>, k: &str, v: String| writeln!(f, "  {k:<34} {v:>10}");
-        writeln!(f, "orders")?;
-        row(f, "placed", self.orders.to_string())?;
-        row(f, "shipped", self.completed.to_string())?;
-        row(f, "compensated (payment declined)", self.compensated.to_string())?;
-        row(f, "failed", self.failed.to_string())?;
-        writeln!(f, "client")?;
-        row(f, "calls", self.calls.to_string())?;
-        row(f, "attempts (requests sent)", self.attempts.to_string())?;
-        row(f, "retries", self.attempts.saturating_sub(self.calls).to_string())?;
-        writeln!(f, "server")?;
-        row(f, "requests received (incl. polls)", self.server_requests.to_string())?;
-        row(f, "replays served (Idempotent-Replayed)", self.replays.to_string())?;
+        let r = &self.report;
+        let row = |f: &mut fmt::Formatter<'_>, k: &str, v: String| writeln!(f, "  {k:<40} {v:>8}");
+        writeln!(f, "order sagas (workflows on the SQLite journal)")?;
+        row(f, "started", r.orders.to_string())?;
+        row(f, "completed (shipped)", r.completed.to_string())?;
+        row(f, "compensated (payment declined)", r.compensated.to_string())?;
+        row(f, "parked (needs_attention)", r.parked.to_string())?;
+        writeln!(f, "on the wire")?;
+        row(f, "requests received (incl. polls)", r.requests.to_string())?;
+        row(f, "retries (re-sends with the same key)", r.resends.to_string())?;
+        row(f, "replays served (Idempotent-Replayed)", r.replays.to_string())?;
         row(f, "202 status polls", self.polls.to_string())?;
-        for (fault, n) in &self.faults {
+        for (fault, n) in &r.faults {
             row(f, &format!("faults injected: {fault}"), n.to_string())?;
         }
-        for (problem, n) in &self.problems {
-            let short = problem.rsplit('/').next().unwrap_or(problem);
-            row(f, &format!("problems: {short}"), n.to_string())?;
+        for (status, n) in &self.statuses {
+            let what = match status.as_str() {
+                "402" => "problems: 402 payment declined",
+                "409" => "problems: 409 key in flight",
+                "429" => "problems: 429 too many requests",
+                "500" => "problems: 500 internal error",
+                "503" => "problems: 503 unavailable",
+                "dropped" => "connections dropped after commit",
+                other => other,
+            };
+            row(f, what, n.to_string())?;
         }
         writeln!(f, "ledger")?;
-        row(f, "side effects", self.side_effects.to_string())?;
-        row(f, "duplicate side effects", self.duplicates.to_string())?;
+        row(f, "side effects", r.side_effects.to_string())?;
+        row(f, "duplicate side effects", r.duplicate_side_effects.to_string())?;
+        row(f, "lost runs", r.lost_runs.to_string())?;
+        row(f, "compensations that left side effects", r.compensations_left_side_effects.to_string())?;
         row(f, "time", format!("{:.1?}", self.elapsed))?;
-        for e in &self.errors {
+        for e in self.errors.iter().take(5) {
             writeln!(f, "  error: {e}")?;
         }
         Ok(())
