@@ -110,8 +110,10 @@ export declare class Store {
   private constructor();
   /** An in-memory store. */
   static memory(): Store;
-  /** `memory`, `sqlite:PATH` (survives restarts) or `postgres://…` (a fleet of workers). */
+  /** A local store: `memory` or `sqlite:PATH` (survives restarts). */
   static open(spec: StoreSpec | string): Store;
+  /** Any store without blocking, PostgreSQL (`postgres://…`, shared by a fleet of workers) included. */
+  static connect(spec: StoreSpec | string): Promise<Store>;
   /** What the store is, without secrets. */
   readonly description: string;
 }
@@ -173,8 +175,10 @@ export declare class Client {
   constructor(options: ClientOptions);
   /** The base URL. */
   readonly baseUrl: string;
-  /** The idempotency store. */
+  /** The idempotency store (undefined until `ready` when it is PostgreSQL). */
   readonly store: Store;
+  /** Resolves once the client's store is open (at once, unless it is PostgreSQL). */
+  readonly ready: Promise<void>;
   /** Sends one call; resolves with the 2xx answer, rejects with an `OncelyError` (or `TypeError` for bad arguments). */
   request(options: RequestOptions): Promise<Response>;
   get(path: string, options?: CallOptions): Promise<Response>;
@@ -215,6 +219,7 @@ export type ErrorKind =
   | 'invalid_resume_token'
   | 'store'
   | 'workflow'
+  | 'step'
   | 'panic'
   | 'other';
 
@@ -323,11 +328,152 @@ export declare class StoreError extends OncelyError {
   readonly reason: string;
 }
 
-/** A workflow run failed (after compensating what it had done). */
+/** The engine could not start, resume or inspect a run (business outcomes are not errors: see `RunOutcome`). */
 export declare class WorkflowError extends OncelyError {
+  readonly workflowErrorKind:
+    | 'invalid_definition'
+    | 'unknown_run'
+    | 'unknown_workflow'
+    | 'run_id_taken'
+    | 'definition_changed'
+    | 'leased'
+    | 'lease_lost'
+    | 'wrong_state'
+    | 'interrupted'
+    | 'no_journal'
+    | 'other';
   readonly runId?: string;
+  readonly workflow?: string;
   readonly step?: string;
-  readonly compensated?: string[];
+}
+
+/** What a step or compensation gets. Calls made through it carry the step's idempotency key. */
+export declare class StepContext {
+  private constructor();
+  readonly runId: string;
+  readonly workflow: string;
+  readonly step: string;
+  readonly isCompensation: boolean;
+  /** 1 for the first attempt (counted across processes). */
+  readonly attempt: number;
+  /** The step's idempotency key, UUIDv5(run id, step name). */
+  readonly key: string;
+  readonly idempotencyKey: string;
+  /** The run's input. */
+  readonly input: any;
+  /** The journaled output of an earlier, finished step. */
+  output<T = any>(step: string): T;
+  /** In a compensation: the output of the step being compensated. */
+  ownOutput<T = any>(): T;
+  /** A key derived from the step's key and `label`. */
+  keyFor(label: string): string;
+  request(options: RequestOptions): Promise<Response>;
+  get(path: string, options?: CallOptions): Promise<Response>;
+  post(path: string, options?: CallOptions): Promise<Response>;
+  put(path: string, options?: CallOptions): Promise<Response>;
+  patch(path: string, options?: CallOptions): Promise<Response>;
+  delete(path: string, options?: CallOptions): Promise<Response>;
+  sendOperation<T = unknown>(options: Omit<RequestOptions, 'method'> & { method?: string }): Promise<Operation<T>>;
+}
+
+/** A step failure: `retryable: true` asks for another attempt; otherwise the run compensates. */
+export declare class StepError extends OncelyError {
+  constructor(message: string, options?: { retryable?: boolean });
+  readonly stepErrorKind: 'retryable' | 'permanent' | 'store';
+}
+
+/** Where a run stands. */
+export type RunState = 'pending' | 'running' | 'compensating' | 'completed' | 'compensated' | 'needs_attention';
+
+/** Where a run ended up. */
+export interface RunOutcome {
+  runId: string;
+  workflow: string;
+  /** `completed`, `compensated` or `needs_attention`. */
+  state: RunState;
+  /** Outputs of the steps that succeeded, by step name. */
+  outputs: Record<string, any>;
+  /** The failure that made the run compensate (`{ step, phase, error: { kind, message, status, problem } }`). */
+  error: any;
+}
+
+/** A run as the journal knows it. */
+export interface RunRecord {
+  runId: string;
+  workflow: string;
+  fingerprint: string;
+  steps: string[];
+  input: any;
+  state: RunState;
+  error: any;
+  generation: number;
+  leaseOwner: string | null;
+  leaseUntilMs: number;
+  createdMs: number;
+  updatedMs: number;
+}
+
+/** One step or compensation as the journal knows it. */
+export interface StepRecord {
+  runId: string;
+  index: number;
+  phase: 'action' | 'compensation';
+  name: string;
+  key: string;
+  status: 'started' | 'succeeded' | 'failed';
+  attempts: number;
+  output: any;
+  error: any;
+  resumeToken: string | null;
+  startedMs: number;
+  finishedMs: number | null;
+}
+
+/** One run with its steps and history. */
+export interface RunDetails {
+  run: RunRecord;
+  steps: StepRecord[];
+  events: Array<{ runId: string; seq: number; atMs: number; kind: string; step: string | null; phase: string | null; attempt: number | null; detail: any }>;
+}
+
+/** A step function. */
+export type StepFunction<T = any> = (ctx: StepContext) => Promise<T> | T;
+
+/** A workflow (saga): ordered steps, each an async action and an optional compensation. */
+export declare class Workflow {
+  constructor(name: string, options?: { actionRetry?: RetryOptions; compensationRetry?: RetryOptions });
+  readonly name: string;
+  readonly stepNames: string[];
+  /** The fingerprint of the step list (names and order). */
+  readonly fingerprint: string;
+  /** Appends a step whose output is journaled. */
+  step(name: string, action: StepFunction, options?: { compensate?: StepFunction<void> }): this;
+  /** Appends a step that starts a 202 operation (resolve with `ctx.sendOperation(…)`); its result is the output. */
+  operationStep(name: string, submit: StepFunction<Operation<any>>, options?: { compensate?: StepFunction<void> }): this;
+  /** Sets the compensation of the step added last. */
+  compensate(fn: StepFunction<void>): this;
+  /** Runs the workflow on the client's store (a known run id continues that run). */
+  run(client: Client, options?: { runId?: string; input?: unknown }): Promise<RunOutcome>;
+  /** Continues a run after a crash. */
+  resume(client: Client, runId: string): Promise<RunOutcome>;
+  /** One run with its steps and history. */
+  static inspect(client: Client, runId: string): Promise<RunDetails>;
+  /** Runs, newest first. */
+  static list(client: Client, filter?: { states?: RunState | RunState[]; workflow?: string; limit?: number }): Promise<RunRecord[]>;
+}
+
+/** Drives runs of registered workflows through the journal of a client's store. */
+export declare class WorkflowEngine {
+  constructor(client: Client, options?: { owner?: string; leaseMs?: number; workflows?: Workflow[] });
+  register(workflow: Workflow): this;
+  start(workflow: Workflow, options?: { runId?: string; input?: unknown }): Promise<RunOutcome>;
+  resume(runId: string): Promise<RunOutcome>;
+  /** Sends a parked (`needs_attention`) run back and drives it again. */
+  retry(runId: string): Promise<RunOutcome>;
+  show(runId: string): Promise<RunDetails>;
+  list(filter?: { states?: RunState | RunState[]; workflow?: string; limit?: number }): Promise<RunRecord[]>;
+  /** Works through pending runs (until idle by default). */
+  work(options?: { concurrency?: number; idlePollMs?: number; stopWhenIdle?: boolean }): Promise<{ completed: number; compensated: number; parked: number; errors: number }>;
 }
 
 /** The version of the native core. */

@@ -1,0 +1,32 @@
+// Type-level checks of index.d.ts (compiled with `tsc --strict --noEmit`, never run).
+import { Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome } from '../index.js';
+
+async function usage(): Promise<void> {
+  const client = new Client({ baseUrl: 'https://api.example.com', bearer: 'sk', retry: { maxAttempts: 3 }, store: 'sqlite:./o.db' });
+  const shared = new Client({ baseUrl: 'https://api.example.com', store: Store.memory(), deadlineMs: null, retry: false });
+  const res = await client.post('/orders', { json: { a: 1 }, intentId: 'cart-1', signal: AbortSignal.timeout(1000) });
+  const status: number = res.status;
+  const order = res.json<{ id: string }>();
+  const id: string = order.id;
+  const op: Operation<{ carrier: string }> = await shared.sendOperation<{ carrier: string }>({ path: `/orders/${id}/shipments`, json: {} });
+  const shipment = await op.wait({ onProgress: (p) => console.log(p.status, p.percent ?? 0) });
+  const carrier: string = shipment.carrier;
+  const poll = await op.pollOnce();
+  if (poll.done) console.log(poll.result.carrier);
+  else console.log(poll.progress.polls);
+  try {
+    await client.get('/x');
+  } catch (e) {
+    if (e instanceof ProblemError) console.log(e.type, e.title, e.status, e.detail, e.instance, e.extensions);
+    if (e instanceof RetryExhaustedError) console.log(e.attempts, e.last.kind);
+    if (e instanceof OncelyError) console.log(e.kind, e.retryable);
+  }
+  const wf = new Workflow('checkout').step('a', async (ctx) => (await ctx.post('/orders', { json: ctx.input })).json(), {
+    compensate: async (ctx) => {
+      await ctx.post(`/orders/${ctx.ownOutput<{ id: string }>().id}/cancel`);
+    },
+  });
+  const outcome: RunOutcome = await wf.run(client, { runId: 'r1', input: {} });
+  console.log(status, carrier, outcome.state);
+}
+void usage;
