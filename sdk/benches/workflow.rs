@@ -33,7 +33,13 @@ fn next_id(prefix: &str) -> String {
 async fn raw_saga(client: &Client, run_id: &str, input: &OrderInput) {
     let key = |step: &str| step_key(run_id, step);
     let body = json!({"customer_id": input.customer_id, "items": [{"sku": input.sku, "quantity": input.quantity}], "currency": "EUR"});
-    let order: Resource = client.post("/orders").idempotency_key(key("create_order")).json(&body).send_json().await.expect("order");
+    let order: Resource = client
+        .post("/orders")
+        .idempotency_key(key("create_order"))
+        .json(&body)
+        .send_json()
+        .await
+        .expect("order");
     let _: Resource = client
         .post("/orders/{order_id}/reservations")
         .path_param("order_id", &order.id)
@@ -42,7 +48,8 @@ async fn raw_saga(client: &Client, run_id: &str, input: &OrderInput) {
         .send_json()
         .await
         .expect("reservation");
-    let pay = json!({"amount": input.amount, "currency": "EUR", "payment_method": input.payment_method});
+    let pay =
+        json!({"amount": input.amount, "currency": "EUR", "payment_method": input.payment_method});
     let _: Resource = client
         .post("/orders/{order_id}/payments")
         .path_param("order_id", &order.id)
@@ -77,9 +84,14 @@ impl Variant {
                 tokio::spawn(async move {
                     let input = OrderInput::new(n, false);
                     match me {
-                        Variant::Baseline(client) => raw_saga(&client, &next_id("raw"), &input).await,
+                        Variant::Baseline(client) => {
+                            raw_saga(&client, &next_id("raw"), &input).await
+                        }
                         Variant::Journaled(engine) => {
-                            let outcome = engine.start(&order_saga(), Some(&next_id("run")), &input).await.expect("run");
+                            let outcome = engine
+                                .start(&order_saga(), Some(&next_id("run")), &input)
+                                .await
+                                .expect("run");
                             assert!(outcome.is_completed(), "{outcome:?}");
                         }
                     }
@@ -108,10 +120,17 @@ async fn setup() -> Setup {
     .expect("server");
     let base = server.base_url();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut variants = vec![("baseline (no journal)", Variant::Baseline(client(&base, Arc::new(MemoryStore::new()))))];
-    let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("bench.db")).expect("sqlite"));
+    let mut variants = vec![(
+        "baseline (no journal)",
+        Variant::Baseline(client(&base, Arc::new(MemoryStore::new()))),
+    )];
+    let sqlite: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path().join("bench.db")).expect("sqlite"));
     // For reference: the same raw calls with keys persisted in SQLite, still no journal.
-    variants.push(("calls + SQLite keys", Variant::Baseline(client(&base, sqlite.clone()))));
+    variants.push((
+        "calls + SQLite keys",
+        Variant::Baseline(client(&base, sqlite.clone())),
+    ));
     variants.push(("journal: SQLite", Variant::Journaled(engine(&base, sqlite))));
     match std::env::var("ONCELY_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
@@ -120,16 +139,26 @@ async fn setup() -> Setup {
         }
         _ => eprintln!("ONCELY_TEST_DATABASE_URL is not set: the PostgreSQL variant is skipped"),
     }
-    Setup { _server: server, _dir: dir, variants }
+    Setup {
+        _server: server,
+        _dir: dir,
+        variants,
+    }
 }
 
 fn engine(base: &str, store: Arc<dyn Store>) -> Engine {
     let journal = store.clone().as_journal().expect("journal");
-    Engine::new(client(base, store), journal).owner("bench").register(order_saga())
+    Engine::new(client(base, store), journal)
+        .owner("bench")
+        .register(order_saga())
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 fn bench_workflows(c: &mut Criterion) {
@@ -137,7 +166,10 @@ fn bench_workflows(c: &mut Criterion) {
     let setup = rt.block_on(setup());
     let mut group = c.benchmark_group("workflow_runs");
     group.throughput(Throughput::Elements(BATCH as u64));
-    group.sample_size(20).measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1));
     for (name, variant) in &setup.variants {
         group.bench_function(*name, |b| b.to_async(&rt).iter(|| variant.batch()));
     }
@@ -151,7 +183,10 @@ fn summary() {
     let setup = rt.block_on(setup());
     let batches = 25;
     let mut baseline = None;
-    println!("\nworkflow throughput, {} runs each ({BATCH} concurrent), same server, same run:", batches * BATCH);
+    println!(
+        "\nworkflow throughput, {} runs each ({BATCH} concurrent), same server, same run:",
+        batches * BATCH
+    );
     for (name, variant) in &setup.variants {
         rt.block_on(variant.batch()); // warm up
         let started = Instant::now();
@@ -160,7 +195,10 @@ fn summary() {
         }
         let per_second = (batches * BATCH) as f64 / started.elapsed().as_secs_f64();
         let base = *baseline.get_or_insert(per_second);
-        println!("  {name:<24} {per_second:>8.1} runs/s   ratio to baseline {:.2}", per_second / base);
+        println!(
+            "  {name:<24} {per_second:>8.1} runs/s   ratio to baseline {:.2}",
+            per_second / base
+        );
     }
 }
 

@@ -15,19 +15,38 @@ use workflow_common::*;
 
 #[tokio::test]
 async fn sagas_complete_and_compensate_on_postgres() {
-    let Some(url) = pg_url("sagas_on_postgres") else { return };
+    let Some(url) = pg_url("sagas_on_postgres") else {
+        return;
+    };
     let server = server().await;
-    let engine = engine(&server.base_url(), pg_store(&url, &pg_schema("sagas")).await, "w1");
+    let engine = engine(
+        &server.base_url(),
+        pg_store(&url, &pg_schema("sagas")).await,
+        "w1",
+    );
     let saga = order_saga();
-    let ok = engine.start(&saga, Some("pg-1"), &OrderInput::new(1, false)).await.unwrap();
+    let ok = engine
+        .start(&saga, Some("pg-1"), &OrderInput::new(1, false))
+        .await
+        .unwrap();
     assert_eq!(ok.state, RunState::Completed, "{ok:?}");
-    let declined = engine.start(&saga, Some("pg-2"), &OrderInput::new(2, true)).await.unwrap();
+    let declined = engine
+        .start(&saga, Some("pg-2"), &OrderInput::new(2, true))
+        .await
+        .unwrap();
     assert_eq!(declined.state, RunState::Compensated, "{declined:?}");
     let order: Resource = declined.output("create_order").unwrap();
     assert_eq!(count(&server, SideEffect::OrderCancelled, &order.id), 1);
-    assert_eq!(count(&server, SideEffect::ReservationReleased, &order.id), 1);
+    assert_eq!(
+        count(&server, SideEffect::ReservationReleased, &order.id),
+        1
+    );
     let details = engine.show_run("pg-2").await.unwrap();
-    assert!(details.events.iter().any(|e| e.kind == "compensated"), "{}", details.render());
+    assert!(
+        details.events.iter().any(|e| e.kind == "compensated"),
+        "{}",
+        details.render()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,13 +57,29 @@ async fn a_fleet_of_workers_on_one_ledger_executes_each_run_once() {
     let saga = order_saga();
     let first = engine(&server.base_url(), pg_store(&url, &schema).await, "w0");
     for n in 0..16 {
-        first.enqueue(&saga, Some(&format!("fleet-{n}")), &OrderInput::new(n, n % 5 == 0)).await.unwrap();
+        first
+            .enqueue(
+                &saga,
+                Some(&format!("fleet-{n}")),
+                &OrderInput::new(n, n % 5 == 0),
+            )
+            .await
+            .unwrap();
     }
     // Four workers, each with its own pool (as separate processes would have).
     let mut workers = Vec::new();
     for w in 0..4 {
-        let engine = engine(&server.base_url(), pg_store(&url, &schema).await, &format!("w{w}"));
-        workers.push(tokio::spawn(async move { engine.work(3, Duration::from_millis(5), true).await.unwrap() }));
+        let engine = engine(
+            &server.base_url(),
+            pg_store(&url, &schema).await,
+            &format!("w{w}"),
+        );
+        workers.push(tokio::spawn(async move {
+            engine
+                .work(3, Duration::from_millis(5), true)
+                .await
+                .unwrap()
+        }));
     }
     let (mut completed, mut compensated) = (0, 0);
     for w in workers {
@@ -54,20 +89,39 @@ async fn a_fleet_of_workers_on_one_ledger_executes_each_run_once() {
     }
     assert_eq!((completed, compensated), (12, 4));
     let ledger = server.ledger();
-    assert_eq!(ledger.iter().filter(|e| e.kind == SideEffect::OrderCreated).count(), 16);
+    assert_eq!(
+        ledger
+            .iter()
+            .filter(|e| e.kind == SideEffect::OrderCreated)
+            .count(),
+        16
+    );
     let mut seen = HashSet::new();
     for e in &ledger {
-        assert!(seen.insert((e.kind, e.order_id)), "duplicate side effect {e:?}");
+        assert!(
+            seen.insert((e.kind, e.order_id)),
+            "duplicate side effect {e:?}"
+        );
     }
     for run in first.list_runs(&Default::default()).await.unwrap() {
         let details = first.show_run(&run.run_id).await.unwrap();
-        assert!(details.steps.iter().filter(|s| s.status == StepStatus::Succeeded).all(|s| s.attempts == 1), "{}", details.render());
+        assert!(
+            details
+                .steps
+                .iter()
+                .filter(|s| s.status == StepStatus::Succeeded)
+                .all(|s| s.attempts == 1),
+            "{}",
+            details.render()
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_killed_mid_step_is_retried_without_a_duplicate() {
-    let Some(url) = pg_url("killed_connection") else { return };
+    let Some(url) = pg_url("killed_connection") else {
+        return;
+    };
     let server = server().await;
     let schema = pg_schema("killed");
     let store = pg_store(&url, &schema).await;
@@ -86,7 +140,11 @@ async fn a_connection_killed_mid_step_is_retried_without_a_duplicate() {
         })
         .build()
         .unwrap();
-    let engine = Engine::new(client(&server.base_url(), store.clone()), store.clone().as_journal().unwrap()).owner("w1");
+    let engine = Engine::new(
+        client(&server.base_url(), store.clone()),
+        store.clone().as_journal().unwrap(),
+    )
+    .owner("w1");
     let outcome = engine.start(&wf, Some("killed-1"), &()).await.unwrap();
     assert_eq!(outcome.state, RunState::Completed, "{outcome:?}");
     assert_eq!(server.ledger().len(), 1, "one order, no duplicate");
@@ -97,7 +155,9 @@ async fn a_connection_killed_mid_step_is_retried_without_a_duplicate() {
 
 /// Terminates the backends whose application name is `app`.
 async fn terminate(url: &str, app: &str) -> i64 {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     let task = tokio::spawn(conn);
     let row = client
         .query_one("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", &[&app])
@@ -114,24 +174,49 @@ async fn a_journal_written_by_a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("newer.db");
     rusqlite_bump(&path);
-    let err = oncely::store::open(path.to_str().unwrap()).await.unwrap_err();
-    assert!(matches!(err, StoreError::SchemaTooNew { found: 99, .. }), "{err}");
+    let err = oncely::store::open(path.to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found: 99, .. }),
+        "{err}"
+    );
 
-    let Some(url) = pg_url("newer_schema") else { return };
+    let Some(url) = pg_url("newer_schema") else {
+        return;
+    };
     let schema = pg_schema("newer");
-    let store = PgStore::connect(PgConfig::new(&url).schema(&schema)).await.unwrap();
+    let store = PgStore::connect(PgConfig::new(&url).schema(&schema))
+        .await
+        .unwrap();
     drop(store);
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     let task = tokio::spawn(conn);
-    client.execute(&format!("INSERT INTO {schema}.oncely_schema (version, applied_ms) VALUES (42, 0)"), &[]).await.unwrap();
+    client
+        .execute(
+            &format!("INSERT INTO {schema}.oncely_schema (version, applied_ms) VALUES (42, 0)"),
+            &[],
+        )
+        .await
+        .unwrap();
     drop(client);
     let _ = task.await;
-    let err = oncely::store::open(&format!("{url}?oncely_schema={schema}")).await.unwrap_err();
-    assert!(matches!(err, StoreError::SchemaTooNew { found: 42, .. }), "{err}");
+    let err = oncely::store::open(&format!("{url}?oncely_schema={schema}"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found: 42, .. }),
+        "{err}"
+    );
 }
 
 fn rusqlite_bump(path: &std::path::Path) {
     // A file an oncely with schema 99 wrote: a current store, version raised.
     drop(oncely::SqliteStore::open(path).unwrap());
-    rusqlite::Connection::open(path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
 }

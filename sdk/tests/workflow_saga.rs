@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oncely::store::{RunFilter, RunState, StepPhase, StepStatus};
-use oncely::workflow::{compensation_key, mark_for_resume, mark_for_retry, show_run, step_key, Engine, StepContext, Workflow, WorkflowError};
+use oncely::workflow::{
+    compensation_key, mark_for_resume, mark_for_retry, show_run, step_key, Engine, StepContext,
+    Workflow, WorkflowError,
+};
 use oncely::{MemoryStore, SqliteStore, Store};
 use orders_server::{Fault, FaultRule, SideEffect};
 use workflow_common::*;
@@ -24,37 +27,72 @@ async fn a_saga_completes_with_one_side_effect_per_step_and_step_keys_on_the_wir
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(&server.base_url(), sqlite(&dir), "w1");
     let saga = order_saga();
-    let outcome = engine.start(&saga, Some("order-1"), &OrderInput::new(1, false)).await.unwrap();
+    let outcome = engine
+        .start(&saga, Some("order-1"), &OrderInput::new(1, false))
+        .await
+        .unwrap();
     assert_eq!(outcome.state, RunState::Completed, "{outcome:?}");
     let order: Resource = outcome.output("create_order").unwrap();
-    for kind in [SideEffect::OrderCreated, SideEffect::InventoryReserved, SideEffect::PaymentAuthorized, SideEffect::ShipmentRequested] {
+    for kind in [
+        SideEffect::OrderCreated,
+        SideEffect::InventoryReserved,
+        SideEffect::PaymentAuthorized,
+        SideEffect::ShipmentRequested,
+    ] {
         assert_eq!(count(&server, kind, &order.id), 1, "{kind:?}");
     }
     assert_eq!(server.ledger().len(), 4, "nothing else happened");
     // Each step's request carried UUIDv5(run id, step name).
     let create = requests_to(&server, "POST", "/orders");
     assert_eq!(create.len(), 1);
-    assert_eq!(create[0].idempotency_key.as_deref(), Some(step_key("order-1", "create_order").as_str()));
+    assert_eq!(
+        create[0].idempotency_key.as_deref(),
+        Some(step_key("order-1", "create_order").as_str())
+    );
     let pay = requests_to(&server, "POST", &format!("/orders/{}/payments", order.id));
-    assert_eq!(pay[0].idempotency_key.as_deref(), Some(step_key("order-1", "authorize_payment").as_str()));
+    assert_eq!(
+        pay[0].idempotency_key.as_deref(),
+        Some(step_key("order-1", "authorize_payment").as_str())
+    );
     // The journal shows every step succeeded once, with the shipment's result.
     let details = engine.show_run("order-1").await.unwrap();
-    assert!(details.steps.iter().all(|s| s.status == StepStatus::Succeeded && s.attempts == 1), "{}", details.render());
-    let shipment = details.steps.iter().find(|s| s.name == "request_shipment").unwrap();
+    assert!(
+        details
+            .steps
+            .iter()
+            .all(|s| s.status == StepStatus::Succeeded && s.attempts == 1),
+        "{}",
+        details.render()
+    );
+    let shipment = details
+        .steps
+        .iter()
+        .find(|s| s.name == "request_shipment")
+        .unwrap();
     assert!(shipment.resume_token.is_some());
     assert_eq!(shipment.output.as_ref().unwrap()["status"], "dispatched");
     // Starting the same run id again runs nothing.
     let before = server.requests().len();
-    let again = engine.start(&saga, Some("order-1"), &OrderInput::new(1, false)).await.unwrap();
+    let again = engine
+        .start(&saga, Some("order-1"), &OrderInput::new(1, false))
+        .await
+        .unwrap();
     assert_eq!(again.state, RunState::Completed);
-    assert_eq!(server.requests().len(), before, "a finished run sends nothing");
+    assert_eq!(
+        server.requests().len(),
+        before,
+        "a finished run sends nothing"
+    );
 }
 
 #[tokio::test]
 async fn a_declined_payment_compensates_in_reverse_with_their_own_keys() {
     let server = server().await;
     let engine = engine(&server.base_url(), Arc::new(MemoryStore::new()), "w1");
-    let outcome = engine.start(&order_saga(), Some("order-2"), &OrderInput::new(2, true)).await.unwrap();
+    let outcome = engine
+        .start(&order_saga(), Some("order-2"), &OrderInput::new(2, true))
+        .await
+        .unwrap();
     assert_eq!(outcome.state, RunState::Compensated, "{outcome:?}");
     let error = outcome.error.clone().unwrap();
     assert_eq!(error["step"], "authorize_payment");
@@ -62,15 +100,32 @@ async fn a_declined_payment_compensates_in_reverse_with_their_own_keys() {
     assert_eq!(error["error"]["kind"], "permanent");
     let order: Resource = outcome.output("create_order").unwrap();
     assert_eq!(count(&server, SideEffect::PaymentAuthorized, &order.id), 0);
-    assert_eq!(count(&server, SideEffect::ReservationReleased, &order.id), 1);
+    assert_eq!(
+        count(&server, SideEffect::ReservationReleased, &order.id),
+        1
+    );
     assert_eq!(count(&server, SideEffect::OrderCancelled, &order.id), 1);
     // Reverse order: release before cancel.
     let kinds: Vec<_> = server.ledger().iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, [SideEffect::OrderCreated, SideEffect::InventoryReserved, SideEffect::ReservationReleased, SideEffect::OrderCancelled]);
+    assert_eq!(
+        kinds,
+        [
+            SideEffect::OrderCreated,
+            SideEffect::InventoryReserved,
+            SideEffect::ReservationReleased,
+            SideEffect::OrderCancelled
+        ]
+    );
     let cancel = requests_to(&server, "POST", &format!("/orders/{}/cancel", order.id));
-    assert_eq!(cancel[0].idempotency_key.as_deref(), Some(compensation_key("order-2", "create_order", 0).as_str()));
+    assert_eq!(
+        cancel[0].idempotency_key.as_deref(),
+        Some(compensation_key("order-2", "create_order", 0).as_str())
+    );
     // 402 is final: the payment was sent once, not retried.
-    assert_eq!(requests_to(&server, "POST", &format!("/orders/{}/payments", order.id)).len(), 1);
+    assert_eq!(
+        requests_to(&server, "POST", &format!("/orders/{}/payments", order.id)).len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -78,14 +133,27 @@ async fn a_crash_mid_step_resumes_without_repeating_finished_steps_and_resends_t
     let server = server().await;
     let dir = tempfile::tempdir().unwrap();
     // The reservation is slow: the process "crashes" while it is in flight.
-    server.add_fault(FaultRule::new("POST /orders/{order_id}/reservations", Fault::delay_ms(300)));
+    server.add_fault(FaultRule::new(
+        "POST /orders/{order_id}/reservations",
+        Fault::delay_ms(300),
+    ));
     let crashing = engine(&server.base_url(), sqlite(&dir), "w1");
     let saga = order_saga();
     let task = tokio::spawn({
         let saga = saga.clone();
-        async move { crashing.start(&saga, Some("order-3"), &OrderInput::new(3, false)).await }
+        async move {
+            crashing
+                .start(&saga, Some("order-3"), &OrderInput::new(3, false))
+                .await
+        }
     });
-    wait_until(|| server.requests().iter().any(|r| r.path.ends_with("/reservations"))).await;
+    wait_until(|| {
+        server
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/reservations"))
+    })
+    .await;
     task.abort();
     let _ = task.await;
     // The journal says: create_order succeeded, reserve_inventory in flight.
@@ -93,7 +161,11 @@ async fn a_crash_mid_step_resumes_without_repeating_finished_steps_and_resends_t
     let journal = store.clone().as_journal().unwrap();
     let details = show_run(&*journal, "order-3").await.unwrap();
     assert_eq!(details.run.state, RunState::Running);
-    let reserve = details.steps.iter().find(|s| s.name == "reserve_inventory").unwrap();
+    let reserve = details
+        .steps
+        .iter()
+        .find(|s| s.name == "reserve_inventory")
+        .unwrap();
     assert_eq!(reserve.status, StepStatus::Started, "{}", details.render());
     assert!(details.has_step_in_flight());
 
@@ -102,12 +174,32 @@ async fn a_crash_mid_step_resumes_without_repeating_finished_steps_and_resends_t
     let outcome = restarted.resume("order-3").await.unwrap();
     assert_eq!(outcome.state, RunState::Completed, "{outcome:?}");
     let order: Resource = outcome.output("create_order").unwrap();
-    assert_eq!(requests_to(&server, "POST", "/orders").len(), 1, "create_order was not called again");
-    let reservations = requests_to(&server, "POST", &format!("/orders/{}/reservations", order.id));
-    assert!(reservations.len() >= 2, "re-sent after the crash: {reservations:?}");
+    assert_eq!(
+        requests_to(&server, "POST", "/orders").len(),
+        1,
+        "create_order was not called again"
+    );
+    let reservations = requests_to(
+        &server,
+        "POST",
+        &format!("/orders/{}/reservations", order.id),
+    );
+    assert!(
+        reservations.len() >= 2,
+        "re-sent after the crash: {reservations:?}"
+    );
     let key = step_key("order-3", "reserve_inventory");
-    assert!(reservations.iter().all(|r| r.idempotency_key.as_deref() == Some(key.as_str())), "same key every time");
-    assert_eq!(count(&server, SideEffect::InventoryReserved, &order.id), 1, "reserved once");
+    assert!(
+        reservations
+            .iter()
+            .all(|r| r.idempotency_key.as_deref() == Some(key.as_str())),
+        "same key every time"
+    );
+    assert_eq!(
+        count(&server, SideEffect::InventoryReserved, &order.id),
+        1,
+        "reserved once"
+    );
     assert_eq!(server.ledger().len(), 4);
 }
 
@@ -122,12 +214,19 @@ async fn a_resumed_run_keeps_polling_its_journaled_operation_instead_of_submitti
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let crashing = engine(&server.base_url(), sqlite(&dir), "w1");
-    let task = tokio::spawn(async move { crashing.start(&order_saga(), Some("order-4"), &OrderInput::new(4, false)).await });
+    let task = tokio::spawn(async move {
+        crashing
+            .start(&order_saga(), Some("order-4"), &OrderInput::new(4, false))
+            .await
+    });
     let journal = sqlite(&dir).as_journal().unwrap();
     let mut token = None;
     for _ in 0..400 {
         let steps = journal.steps("order-4").await.unwrap();
-        token = steps.iter().find(|s| s.name == "request_shipment").and_then(|s| s.resume_token.clone());
+        token = steps
+            .iter()
+            .find(|s| s.name == "request_shipment")
+            .and_then(|s| s.resume_token.clone());
         if token.is_some() {
             break;
         }
@@ -140,7 +239,11 @@ async fn a_resumed_run_keeps_polling_its_journaled_operation_instead_of_submitti
     let outcome = restarted.resume("order-4").await.unwrap();
     assert_eq!(outcome.state, RunState::Completed, "{outcome:?}");
     let order: Resource = outcome.output("create_order").unwrap();
-    assert_eq!(requests_to(&server, "POST", &format!("/orders/{}/shipments", order.id)).len(), 1, "submitted once");
+    assert_eq!(
+        requests_to(&server, "POST", &format!("/orders/{}/shipments", order.id)).len(),
+        1,
+        "submitted once"
+    );
     assert_eq!(count(&server, SideEffect::ShipmentRequested, &order.id), 1);
     assert_eq!(outcome.outputs["request_shipment"]["status"], "dispatched");
 }
@@ -150,36 +253,94 @@ async fn a_compensation_that_keeps_failing_parks_the_run_and_a_manual_retry_fini
     let server = server().await;
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(&server.base_url(), sqlite(&dir), "w1");
-    server.add_fault(FaultRule::new("POST /orders/{order_id}/cancel", Fault::internal_error()).every());
-    let outcome = engine.start(&order_saga(), Some("order-5"), &OrderInput::new(5, true)).await.unwrap();
+    server.add_fault(
+        FaultRule::new("POST /orders/{order_id}/cancel", Fault::internal_error()).every(),
+    );
+    let outcome = engine
+        .start(&order_saga(), Some("order-5"), &OrderInput::new(5, true))
+        .await
+        .unwrap();
     assert_eq!(outcome.state, RunState::NeedsAttention, "{outcome:?}");
     let error = outcome.error.clone().unwrap();
     assert_eq!(error["step"], "create_order");
     assert_eq!(error["phase"], "compensation");
-    assert_eq!(error["cause"]["step"], "authorize_payment", "the original failure is kept");
+    assert_eq!(
+        error["cause"]["step"], "authorize_payment",
+        "the original failure is kept"
+    );
     // Listed as parked, with the whole history.
-    let parked = engine.list_runs(&RunFilter { states: vec![RunState::NeedsAttention], ..Default::default() }).await.unwrap();
-    assert_eq!(parked.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(), ["order-5"]);
+    let parked = engine
+        .list_runs(&RunFilter {
+            states: vec![RunState::NeedsAttention],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        parked.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(),
+        ["order-5"]
+    );
     let details = engine.show_run("order-5").await.unwrap();
     let kinds: Vec<&str> = details.events.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "compensation_attempt_failed").count(), 2, "{kinds:?}");
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == "compensation_attempt_failed")
+            .count(),
+        2,
+        "{kinds:?}"
+    );
     assert_eq!(kinds.last(), Some(&"parked"));
     let order: Resource = outcome.output("create_order").unwrap();
-    assert_eq!(count(&server, SideEffect::ReservationReleased, &order.id), 1, "the other compensation ran");
+    assert_eq!(
+        count(&server, SideEffect::ReservationReleased, &order.id),
+        1,
+        "the other compensation ran"
+    );
     assert_eq!(count(&server, SideEffect::OrderCancelled, &order.id), 0);
     // Resume does not touch a parked run; retry by hand does.
-    let err = mark_for_resume(&**engine.journal(), "order-5").await.unwrap_err();
-    assert!(matches!(err, WorkflowError::WrongState { state: RunState::NeedsAttention, .. }), "{err}");
+    let err = mark_for_resume(&**engine.journal(), "order-5")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WorkflowError::WrongState {
+                state: RunState::NeedsAttention,
+                ..
+            }
+        ),
+        "{err}"
+    );
     server.clear_faults();
     let outcome = engine.retry("order-5").await.unwrap();
     assert_eq!(outcome.state, RunState::Compensated, "{outcome:?}");
     assert_eq!(count(&server, SideEffect::OrderCancelled, &order.id), 1);
-    assert_eq!(count(&server, SideEffect::ReservationReleased, &order.id), 1, "not released twice");
+    assert_eq!(
+        count(&server, SideEffect::ReservationReleased, &order.id),
+        1,
+        "not released twice"
+    );
     let cancels = requests_to(&server, "POST", &format!("/orders/{}/cancel", order.id));
     let last = cancels.last().unwrap();
-    assert_eq!(last.idempotency_key.as_deref(), Some(compensation_key("order-5", "create_order", 1).as_str()), "next generation");
-    let err = mark_for_retry(&**engine.journal(), "order-5").await.unwrap_err();
-    assert!(matches!(err, WorkflowError::WrongState { state: RunState::Compensated, .. }), "{err}");
+    assert_eq!(
+        last.idempotency_key.as_deref(),
+        Some(compensation_key("order-5", "create_order", 1).as_str()),
+        "next generation"
+    );
+    let err = mark_for_retry(&**engine.journal(), "order-5")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WorkflowError::WrongState {
+                state: RunState::Compensated,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -188,7 +349,10 @@ async fn a_changed_workflow_is_refused_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let store = sqlite(&dir);
     let engine = engine(&server.base_url(), store.clone(), "w1");
-    engine.enqueue(&order_saga(), Some("order-6"), &OrderInput::new(6, false)).await.unwrap();
+    engine
+        .enqueue(&order_saga(), Some("order-6"), &OrderInput::new(6, false))
+        .await
+        .unwrap();
     let changed = Workflow::builder("order")
         .step("create_order", |_: StepContext| async { Ok(()) })
         .step("authorize_payment", |_: StepContext| async { Ok(()) })
@@ -197,21 +361,45 @@ async fn a_changed_workflow_is_refused_before_anything_runs() {
         .unwrap();
     let err = engine.resume_with(&changed, "order-6").await.unwrap_err();
     match &err {
-        WorkflowError::DefinitionChanged { run_id, journaled, current, .. } => {
+        WorkflowError::DefinitionChanged {
+            run_id,
+            journaled,
+            current,
+            ..
+        } => {
             assert_eq!(run_id, "order-6");
             assert_eq!(journaled.len(), 4);
-            assert_eq!(current, &["create_order", "authorize_payment", "reserve_inventory"]);
+            assert_eq!(
+                current,
+                &["create_order", "authorize_payment", "reserve_inventory"]
+            );
         }
         other => panic!("expected DefinitionChanged, got {other}"),
     }
     assert!(err.to_string().contains("nothing was executed"), "{err}");
     assert!(server.requests().is_empty(), "nothing was sent");
     // A worker that has the changed definition registered refuses it too.
-    let worker = Engine::new(client(&server.base_url(), store.clone()), store.as_journal().unwrap()).register(changed);
-    assert!(matches!(worker.work_once().await, Err(WorkflowError::DefinitionChanged { .. })));
+    let worker = Engine::new(
+        client(&server.base_url(), store.clone()),
+        store.as_journal().unwrap(),
+    )
+    .register(changed);
+    assert!(matches!(
+        worker.work_once().await,
+        Err(WorkflowError::DefinitionChanged { .. })
+    ));
     assert!(server.requests().is_empty());
     // The original definition still finishes it.
-    assert_eq!(engine.resume("order-6").await.unwrap_err().to_string().contains("being executed"), true, "the refusing worker keeps the lease until it expires");
+    assert_eq!(
+        engine
+            .resume("order-6")
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("being executed"),
+        true,
+        "the refusing worker keeps the lease until it expires"
+    );
 }
 
 #[tokio::test]
@@ -219,44 +407,102 @@ async fn bad_inputs_are_typed_errors() {
     let server = server().await;
     let engine = engine(&server.base_url(), Arc::new(MemoryStore::new()), "w1");
     let saga = order_saga();
-    assert!(matches!(engine.resume("no-such-run").await, Err(WorkflowError::UnknownRun { .. })));
-    assert!(matches!(engine.show_run("no-such-run").await, Err(WorkflowError::UnknownRun { .. })));
-    assert!(matches!(mark_for_retry(&**engine.journal(), "no-such-run").await, Err(WorkflowError::UnknownRun { .. })));
-    assert!(matches!(engine.start(&saga, Some(""), &OrderInput::new(0, false)).await, Err(WorkflowError::InvalidInput { .. })));
-    assert!(matches!(engine.start(&saga, Some("a\u{0}b"), &OrderInput::new(0, false)).await, Err(WorkflowError::InvalidInput { .. })));
+    assert!(matches!(
+        engine.resume("no-such-run").await,
+        Err(WorkflowError::UnknownRun { .. })
+    ));
+    assert!(matches!(
+        engine.show_run("no-such-run").await,
+        Err(WorkflowError::UnknownRun { .. })
+    ));
+    assert!(matches!(
+        mark_for_retry(&**engine.journal(), "no-such-run").await,
+        Err(WorkflowError::UnknownRun { .. })
+    ));
+    assert!(matches!(
+        engine
+            .start(&saga, Some(""), &OrderInput::new(0, false))
+            .await,
+        Err(WorkflowError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        engine
+            .start(&saga, Some("a\u{0}b"), &OrderInput::new(0, false))
+            .await,
+        Err(WorkflowError::InvalidInput { .. })
+    ));
     // The same run id with another input or workflow.
-    engine.enqueue(&saga, Some("taken"), &OrderInput::new(1, false)).await.unwrap();
-    assert!(matches!(engine.start(&saga, Some("taken"), &OrderInput::new(2, false)).await, Err(WorkflowError::RunIdTaken { .. })));
-    let other = Workflow::builder("other").step("x", |_: StepContext| async { Ok(()) }).build().unwrap();
-    assert!(matches!(engine.start(&other, Some("taken"), &()).await, Err(WorkflowError::RunIdTaken { .. })));
+    engine
+        .enqueue(&saga, Some("taken"), &OrderInput::new(1, false))
+        .await
+        .unwrap();
+    assert!(matches!(
+        engine
+            .start(&saga, Some("taken"), &OrderInput::new(2, false))
+            .await,
+        Err(WorkflowError::RunIdTaken { .. })
+    ));
+    let other = Workflow::builder("other")
+        .step("x", |_: StepContext| async { Ok(()) })
+        .build()
+        .unwrap();
+    assert!(matches!(
+        engine.start(&other, Some("taken"), &()).await,
+        Err(WorkflowError::RunIdTaken { .. })
+    ));
     // A run of a workflow this engine does not know.
     engine.enqueue(&other, Some("other-1"), &()).await.unwrap();
-    assert!(matches!(engine.resume("other-1").await, Err(WorkflowError::UnknownWorkflow { .. })));
+    assert!(matches!(
+        engine.resume("other-1").await,
+        Err(WorkflowError::UnknownWorkflow { .. })
+    ));
     // A run held by a live worker.
     let journal = engine.journal().clone();
-    journal.acquire("taken", "someone-else", Duration::from_secs(60)).await.unwrap();
+    journal
+        .acquire("taken", "someone-else", Duration::from_secs(60))
+        .await
+        .unwrap();
     let err = engine.resume("taken").await.unwrap_err();
-    assert!(matches!(err, WorkflowError::Leased { ref owner, .. } if owner == "someone-else"), "{err}");
+    assert!(
+        matches!(err, WorkflowError::Leased { ref owner, .. } if owner == "someone-else"),
+        "{err}"
+    );
     // A store without a journal.
     #[derive(Debug)]
     struct NoJournal;
     #[async_trait::async_trait]
     impl Store for NoJournal {
-        async fn begin(&self, _: &oncely::store::IntentRecord) -> Result<oncely::store::Begin, oncely::store::StoreError> {
+        async fn begin(
+            &self,
+            _: &oncely::store::IntentRecord,
+        ) -> Result<oncely::store::Begin, oncely::store::StoreError> {
             Ok(oncely::store::Begin::Started)
         }
-        async fn complete(&self, _: &str, _: &oncely::store::StoredOutcome) -> Result<(), oncely::store::StoreError> {
+        async fn complete(
+            &self,
+            _: &str,
+            _: &oncely::store::StoredOutcome,
+        ) -> Result<(), oncely::store::StoreError> {
             Ok(())
         }
-        async fn get(&self, _: &str) -> Result<Option<oncely::store::IntentRecord>, oncely::store::StoreError> {
+        async fn get(
+            &self,
+            _: &str,
+        ) -> Result<Option<oncely::store::IntentRecord>, oncely::store::StoreError> {
             Ok(None)
         }
         async fn purge_expired(&self, _: i64) -> Result<u64, oncely::store::StoreError> {
             Ok(0)
         }
     }
-    let c = oncely::Client::builder(server.base_url()).store(NoJournal).build().unwrap();
-    assert!(matches!(Engine::for_client(c), Err(WorkflowError::NoJournal { .. })));
+    let c = oncely::Client::builder(server.base_url())
+        .store(NoJournal)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        Engine::for_client(c),
+        Err(WorkflowError::NoJournal { .. })
+    ));
     assert!(server.requests().is_empty(), "no bad input sent anything");
 }
 
@@ -265,22 +511,35 @@ async fn a_step_that_decides_to_fail_compensates_and_a_retryable_one_is_retried_
     let server = server().await;
     let engine = engine(&server.base_url(), Arc::new(MemoryStore::new()), "w1");
     // Every payment attempt gets 503: the client retries, the step retries, then it is permanent.
-    server.add_fault(FaultRule::new("POST /orders/{order_id}/payments", Fault::status(503)).every());
-    let outcome = engine.start(&order_saga(), Some("order-7"), &OrderInput::new(7, false)).await.unwrap();
+    server
+        .add_fault(FaultRule::new("POST /orders/{order_id}/payments", Fault::status(503)).every());
+    let outcome = engine
+        .start(&order_saga(), Some("order-7"), &OrderInput::new(7, false))
+        .await
+        .unwrap();
     assert_eq!(outcome.state, RunState::Compensated, "{outcome:?}");
     let order: Resource = outcome.output("create_order").unwrap();
     let payments = requests_to(&server, "POST", &format!("/orders/{}/payments", order.id));
     assert_eq!(payments.len(), 3 * 4, "3 step attempts × 4 client attempts");
-    assert!(payments.iter().all(|r| r.idempotency_key.as_deref() == Some(step_key("order-7", "authorize_payment").as_str())));
+    assert!(payments
+        .iter()
+        .all(|r| r.idempotency_key.as_deref()
+            == Some(step_key("order-7", "authorize_payment").as_str())));
     let details = engine.show_run("order-7").await.unwrap();
-    let pay = details.steps.iter().find(|s| s.name == "authorize_payment" && s.phase == StepPhase::Action).unwrap();
+    let pay = details
+        .steps
+        .iter()
+        .find(|s| s.name == "authorize_payment" && s.phase == StepPhase::Action)
+        .unwrap();
     assert_eq!((pay.status, pay.attempts), (StepStatus::Failed, 3));
     assert_eq!(count(&server, SideEffect::OrderCancelled, &order.id), 1);
 
     let refuse = Workflow::builder("refuse")
         .step("a", |_: StepContext| async { Ok(1) })
         .compensate(|_: StepContext| async { Ok(()) })
-        .step("b", |_: StepContext| async { Err::<(), _>(oncely::StepError::permanent("out of stock")) })
+        .step("b", |_: StepContext| async {
+            Err::<(), _>(oncely::StepError::permanent("out of stock"))
+        })
         .build()
         .unwrap();
     let engine = engine.register(refuse.clone());
@@ -296,12 +555,24 @@ async fn workers_sharing_a_sqlite_file_execute_each_run_once() {
     let saga = order_saga();
     let first = engine(&server.base_url(), sqlite(&dir), "w1");
     for n in 0..12 {
-        first.enqueue(&saga, Some(&format!("order-{n}")), &OrderInput::new(n, n % 4 == 0)).await.unwrap();
+        first
+            .enqueue(
+                &saga,
+                Some(&format!("order-{n}")),
+                &OrderInput::new(n, n % 4 == 0),
+            )
+            .await
+            .unwrap();
     }
     let workers: Vec<_> = (0..3)
         .map(|w| {
             let engine = engine(&server.base_url(), sqlite(&dir), &format!("w{w}"));
-            tokio::spawn(async move { engine.work(3, Duration::from_millis(5), true).await.unwrap() })
+            tokio::spawn(async move {
+                engine
+                    .work(3, Duration::from_millis(5), true)
+                    .await
+                    .unwrap()
+            })
         })
         .collect();
     let mut completed = 0;
@@ -313,11 +584,17 @@ async fn workers_sharing_a_sqlite_file_execute_each_run_once() {
     }
     assert_eq!((completed, compensated), (9, 3));
     let ledger = server.ledger();
-    let created = ledger.iter().filter(|e| e.kind == SideEffect::OrderCreated).count();
+    let created = ledger
+        .iter()
+        .filter(|e| e.kind == SideEffect::OrderCreated)
+        .count();
     assert_eq!(created, 12, "each run created its order once");
     let mut seen = std::collections::HashSet::new();
     for e in &ledger {
-        assert!(seen.insert((e.kind, e.order_id)), "duplicate side effect {e:?}");
+        assert!(
+            seen.insert((e.kind, e.order_id)),
+            "duplicate side effect {e:?}"
+        );
     }
 }
 

@@ -3,7 +3,10 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "chaos", about = "Chaos campaign for oncely workflows: SIGKILLed workers, seeded server faults, a ledger that must show everything exactly once")]
+#[command(
+    name = "chaos",
+    about = "Chaos campaign for oncely workflows: SIGKILLed workers, seeded server faults, a ledger that must show everything exactly once"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -20,10 +23,15 @@ enum Cmd {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("chaos: cannot start the runtime: {e}");
@@ -44,7 +52,10 @@ fn main() -> std::process::ExitCode {
                 Ok(report) => {
                     print!("{}", report.render());
                     if let Some(path) = json {
-                        if let Err(e) = std::fs::write(&path, serde_json::to_vec_pretty(&report).unwrap_or_default()) {
+                        if let Err(e) = std::fs::write(
+                            &path,
+                            serde_json::to_vec_pretty(&report).unwrap_or_default(),
+                        ) {
                             eprintln!("chaos: cannot write {}: {e}", path.display());
                             return std::process::ExitCode::from(2);
                         }

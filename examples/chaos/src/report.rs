@@ -75,7 +75,10 @@ impl Report {
             ("duplicate side effects", self.duplicate_side_effects),
             ("orphan side effects", self.orphan_side_effects),
             ("lost runs", self.lost_runs),
-            ("compensations that left side effects", self.compensations_left_side_effects),
+            (
+                "compensations that left side effects",
+                self.compensations_left_side_effects,
+            ),
         ] {
             if n != 0 {
                 out.push(format!("{name}: {n}"));
@@ -87,31 +90,71 @@ impl Report {
     /// The report as text.
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "chaos campaign: {} orders, {} worker processes, {} store", self.orders, self.workers, self.store);
-        let _ = writeln!(s, "  duration                         {:.1} s", self.seconds);
+        let _ = writeln!(
+            s,
+            "chaos campaign: {} orders, {} worker processes, {} store",
+            self.orders, self.workers, self.store
+        );
+        let _ = writeln!(
+            s,
+            "  duration                         {:.1} s",
+            self.seconds
+        );
         let _ = writeln!(s, "  workers SIGKILLed and restarted  {}", self.kills);
         let _ = writeln!(s, "runs");
         let _ = writeln!(s, "  completed                        {}", self.completed);
         let _ = writeln!(s, "  compensated                      {}", self.compensated);
         let _ = writeln!(s, "  parked (needs_attention)         {}", self.parked);
-        let _ = writeln!(s, "  unexpected outcomes              {}", self.unexpected_outcomes);
+        let _ = writeln!(
+            s,
+            "  unexpected outcomes              {}",
+            self.unexpected_outcomes
+        );
         let _ = writeln!(s, "traffic");
         let _ = writeln!(s, "  requests                         {}", self.requests);
         let _ = writeln!(s, "  re-sends with the same key       {}", self.resends);
         let _ = writeln!(s, "  idempotent replays               {}", self.replays);
-        let faults: Vec<String> = self.faults.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let faults: Vec<String> = self
+            .faults
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         let _ = writeln!(s, "  injected faults                  {}", faults.join(" "));
-        let _ = writeln!(s, "  side effects in the ledger       {}", self.side_effects);
+        let _ = writeln!(
+            s,
+            "  side effects in the ledger       {}",
+            self.side_effects
+        );
         let _ = writeln!(s, "must be 0");
-        let _ = writeln!(s, "  duplicate side effects           {}", self.duplicate_side_effects);
-        let _ = writeln!(s, "  orphan side effects              {}", self.orphan_side_effects);
+        let _ = writeln!(
+            s,
+            "  duplicate side effects           {}",
+            self.duplicate_side_effects
+        );
+        let _ = writeln!(
+            s,
+            "  orphan side effects              {}",
+            self.orphan_side_effects
+        );
         let _ = writeln!(s, "  lost runs                        {}", self.lost_runs);
-        let _ = writeln!(s, "  compensations left side effects  {}", self.compensations_left_side_effects);
+        let _ = writeln!(
+            s,
+            "  compensations left side effects  {}",
+            self.compensations_left_side_effects
+        );
         for p in &self.problems {
             let _ = writeln!(s, "  ! {p}");
         }
         let failures = self.failures();
-        let _ = writeln!(s, "verdict: {}", if failures.is_empty() { "OK".to_string() } else { format!("FAILED ({})", failures.join(", ")) });
+        let _ = writeln!(
+            s,
+            "verdict: {}",
+            if failures.is_empty() {
+                "OK".to_string()
+            } else {
+                format!("FAILED ({})", failures.join(", "))
+            }
+        );
         s
     }
 
@@ -123,7 +166,13 @@ impl Report {
 }
 
 /// Checks the ledger and the request log against the runs.
-pub fn analyse(mut report: Report, runs: &[RunView], ledger: &[LedgerEntry], requests: &[RequestRecord], stats: &Stats) -> Report {
+pub fn analyse(
+    mut report: Report,
+    runs: &[RunView],
+    ledger: &[LedgerEntry],
+    requests: &[RequestRecord],
+    stats: &Stats,
+) -> Report {
     report.requests = stats.requests;
     report.replays = stats.replays;
     report.faults = stats.faults.clone();
@@ -131,7 +180,11 @@ pub fn analyse(mut report: Report, runs: &[RunView], ledger: &[LedgerEntry], req
     let mut seen_keys = HashSet::new();
     report.resends = requests
         .iter()
-        .filter_map(|r| r.idempotency_key.as_ref().map(|k| (k.clone(), r.method.clone(), r.path.clone())))
+        .filter_map(|r| {
+            r.idempotency_key
+                .as_ref()
+                .map(|k| (k.clone(), r.method.clone(), r.path.clone()))
+        })
         .filter(|k| !seen_keys.insert(k.clone()))
         .count() as u64;
 
@@ -149,25 +202,45 @@ pub fn analyse(mut report: Report, runs: &[RunView], ledger: &[LedgerEntry], req
     for e in ledger {
         if !known.contains(e.order_id.to_string().as_str()) {
             report.orphan_side_effects += 1;
-            report.problem(format!("{} on order {} that no run created", e.kind.as_str(), e.order_id));
+            report.problem(format!(
+                "{} on order {} that no run created",
+                e.kind.as_str(),
+                e.order_id
+            ));
         }
     }
 
-    let n = |kind: SideEffect, order: &str| counts.get(&(kind, order.to_string())).copied().unwrap_or(0);
+    let n = |kind: SideEffect, order: &str| {
+        counts.get(&(kind, order.to_string())).copied().unwrap_or(0)
+    };
     for run in runs {
         match run.state {
             Some(RunState::Completed) => {
                 report.completed += 1;
                 report.unexpected_outcomes += u64::from(run.declined);
                 let ok = run.order_id.as_deref().is_some_and(|o| {
-                    [SideEffect::OrderCreated, SideEffect::InventoryReserved, SideEffect::PaymentAuthorized, SideEffect::ShipmentRequested]
+                    [
+                        SideEffect::OrderCreated,
+                        SideEffect::InventoryReserved,
+                        SideEffect::PaymentAuthorized,
+                        SideEffect::ShipmentRequested,
+                    ]
+                    .iter()
+                    .all(|k| n(*k, o) == 1)
+                        && [
+                            SideEffect::OrderCancelled,
+                            SideEffect::ReservationReleased,
+                            SideEffect::PaymentVoided,
+                        ]
                         .iter()
-                        .all(|k| n(*k, o) == 1)
-                        && [SideEffect::OrderCancelled, SideEffect::ReservationReleased, SideEffect::PaymentVoided].iter().all(|k| n(*k, o) == 0)
+                        .all(|k| n(*k, o) == 0)
                 });
                 if !ok {
                     report.lost_runs += 1;
-                    report.problem(format!("run {} is completed but its ledger does not show exactly one of each step", run.run_id));
+                    report.problem(format!(
+                        "run {} is completed but its ledger does not show exactly one of each step",
+                        run.run_id
+                    ));
                 }
             }
             Some(RunState::Compensated) => {
@@ -175,11 +248,15 @@ pub fn analyse(mut report: Report, runs: &[RunView], ledger: &[LedgerEntry], req
                 report.unexpected_outcomes += u64::from(!run.declined);
                 if let Some(o) = run.order_id.as_deref() {
                     let left = n(SideEffect::OrderCancelled, o) != 1
-                        || n(SideEffect::InventoryReserved, o) != n(SideEffect::ReservationReleased, o)
+                        || n(SideEffect::InventoryReserved, o)
+                            != n(SideEffect::ReservationReleased, o)
                         || n(SideEffect::PaymentAuthorized, o) != n(SideEffect::PaymentVoided, o);
                     if left {
                         report.compensations_left_side_effects += 1;
-                        report.problem(format!("run {} is compensated but order {o} still has side effects", run.run_id));
+                        report.problem(format!(
+                            "run {} is compensated but order {o} still has side effects",
+                            run.run_id
+                        ));
                     }
                 }
             }

@@ -35,7 +35,11 @@ impl OrderInput {
             sku: format!("sku-{}", n % 13),
             quantity: 1 + (n % 4) as i64,
             amount: 500 + n as i64,
-            payment_method: if declined { orders_server::DECLINED_PAYMENT_METHOD.to_string() } else { "pm_card_visa".to_string() },
+            payment_method: if declined {
+                orders_server::DECLINED_PAYMENT_METHOD.to_string()
+            } else {
+                "pm_card_visa".to_string()
+            },
         }
     }
 }
@@ -49,7 +53,10 @@ pub struct Resource {
 
 /// The saga definition.
 pub fn order_saga() -> Workflow {
-    let quick = RetryPolicy::default().max_attempts(4).base_delay(Duration::from_millis(20)).max_delay(Duration::from_millis(500));
+    let quick = RetryPolicy::default()
+        .max_attempts(4)
+        .base_delay(Duration::from_millis(20))
+        .max_delay(Duration::from_millis(500));
     Workflow::builder(WORKFLOW)
         .step("create_order", |ctx: StepContext| async move {
             let input: OrderInput = ctx.input()?;

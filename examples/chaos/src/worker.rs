@@ -35,17 +35,34 @@ pub struct WorkerArgs {
 pub fn client(server: &str, store: std::sync::Arc<dyn oncely::Store>) -> anyhow::Result<Client> {
     Ok(Client::builder(server)
         .shared_store(store)
-        .retry_policy(RetryPolicy::default().max_attempts(6).base_delay(Duration::from_millis(10)).max_delay(Duration::from_millis(300)))
-        .retry_budget(Some(BudgetConfig { capacity: 1000.0, deposit_per_success: 0.2 }))
-        .circuit_breaker(BreakerConfig { failure_threshold: 25, open_for: Duration::from_millis(100) })
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(6)
+                .base_delay(Duration::from_millis(10))
+                .max_delay(Duration::from_millis(300)),
+        )
+        .retry_budget(Some(BudgetConfig {
+            capacity: 1000.0,
+            deposit_per_success: 0.2,
+        }))
+        .circuit_breaker(BreakerConfig {
+            failure_threshold: 25,
+            open_for: Duration::from_millis(100),
+        })
         .attempt_timeout(Duration::from_secs(5))
-        .poll_config(PollConfig { default_interval: Duration::from_millis(20), max_interval: Duration::from_millis(200), timeout: Some(Duration::from_secs(60)) })
+        .poll_config(PollConfig {
+            default_interval: Duration::from_millis(20),
+            max_interval: Duration::from_millis(200),
+            timeout: Some(Duration::from_secs(60)),
+        })
         .build()?)
 }
 
 /// Runs the worker until no run is active.
 pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
-    let opened = oncely::store::open(&args.store).await.with_context(|| format!("opening store {}", args.store))?;
+    let opened = oncely::store::open(&args.store)
+        .await
+        .with_context(|| format!("opening store {}", args.store))?;
     let engine = Engine::new(client(&args.server, opened.store)?, opened.journal)
         .owner(args.owner.clone())
         .lease(Duration::from_millis(args.lease_ms))
@@ -54,7 +71,9 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     if released > 0 {
         tracing::info!(owner = %args.owner, released, "restarted: released the leases of my previous life");
     }
-    let stats = engine.work(args.concurrency, Duration::from_millis(20), true).await?;
+    let stats = engine
+        .work(args.concurrency, Duration::from_millis(20), true)
+        .await?;
     tracing::info!(owner = %args.owner, ?stats, "no active runs left; exiting");
     Ok(())
 }

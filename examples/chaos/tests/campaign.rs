@@ -10,10 +10,22 @@ fn campaign(store: Option<&str>) -> Report {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_chaos"));
-    cmd.args(["run", "--orders", "100", "--workers", "3", "--concurrency", "6", "--kill-every-ms", "150", "--seed", "11"])
-        .args(["--fault-rate", "0.15", "--timeout-secs", "100"])
-        .arg("--json")
-        .arg(&json);
+    cmd.args([
+        "run",
+        "--orders",
+        "100",
+        "--workers",
+        "3",
+        "--concurrency",
+        "6",
+        "--kill-every-ms",
+        "150",
+        "--seed",
+        "11",
+    ])
+    .args(["--fault-rate", "0.15", "--timeout-secs", "100"])
+    .arg("--json")
+    .arg(&json);
     match store {
         Some(store) => {
             cmd.args(["--store", store]);
@@ -25,7 +37,11 @@ fn campaign(store: Option<&str>) -> Report {
     let out = cmd.output().expect("running the chaos binary");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "campaign failed ({}):\n{stdout}\n{stderr}", out.status);
+    assert!(
+        out.status.success(),
+        "campaign failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
     let report: Report = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     println!("{stdout}");
     report
@@ -33,11 +49,32 @@ fn campaign(store: Option<&str>) -> Report {
 
 fn check(report: &Report) {
     assert!(report.failures().is_empty(), "{}", report.render());
-    assert_eq!(report.completed + report.compensated + report.parked, 100, "{}", report.render());
-    assert_eq!(report.compensated, 10, "every 10th order is declined and compensated: {}", report.render());
-    assert!(report.kills >= 1, "workers were SIGKILLed: {}", report.render());
-    assert!(report.faults.values().sum::<u64>() > 0, "faults were injected");
-    assert!(report.resends > 0 && report.replays > 0, "keys were re-sent and replayed: {}", report.render());
+    assert_eq!(
+        report.completed + report.compensated + report.parked,
+        100,
+        "{}",
+        report.render()
+    );
+    assert_eq!(
+        report.compensated,
+        10,
+        "every 10th order is declined and compensated: {}",
+        report.render()
+    );
+    assert!(
+        report.kills >= 1,
+        "workers were SIGKILLed: {}",
+        report.render()
+    );
+    assert!(
+        report.faults.values().sum::<u64>() > 0,
+        "faults were injected"
+    );
+    assert!(
+        report.resends > 0 && report.replays > 0,
+        "keys were re-sent and replayed: {}",
+        report.render()
+    );
 }
 
 #[test]

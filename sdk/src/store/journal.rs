@@ -74,7 +74,10 @@ impl RunState {
 
     /// True for states a worker still has to drive (pending, running, compensating).
     pub fn is_active(self) -> bool {
-        matches!(self, RunState::Pending | RunState::Running | RunState::Compensating)
+        matches!(
+            self,
+            RunState::Pending | RunState::Running | RunState::Compensating
+        )
     }
 
     /// True for completed and compensated runs: nothing is left to do.
@@ -357,11 +360,21 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
 
     /// Takes the run's lease for `owner` when nobody holds it, it expired, or
     /// `owner` already holds it.
-    async fn acquire(&self, run_id: &str, owner: &str, lease: Duration) -> Result<Acquire, StoreError>;
+    async fn acquire(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<Acquire, StoreError>;
 
     /// Takes the lease of one active run (pending, running or compensating) of
     /// one of `workflows` that nobody holds, oldest first; `None` when there is none.
-    async fn claim(&self, owner: &str, lease: Duration, workflows: &[String]) -> Result<Option<RunRecord>, StoreError>;
+    async fn claim(
+        &self,
+        owner: &str,
+        lease: Duration,
+        workflows: &[String],
+    ) -> Result<Option<RunRecord>, StoreError>;
 
     /// Extends `owner`'s lease; `false` when `owner` no longer holds it.
     async fn renew(&self, run_id: &str, owner: &str, lease: Duration) -> Result<bool, StoreError>;
@@ -376,13 +389,23 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
 
     /// Applies `write` in one transaction if `owner` holds the run's lease, and
     /// extends the lease by `lease`. `false` (nothing written) when the lease was lost.
-    async fn write(&self, run_id: &str, owner: &str, lease: Duration, write: &JournalWrite) -> Result<bool, StoreError>;
+    async fn write(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        write: &JournalWrite,
+    ) -> Result<bool, StoreError>;
 
     /// Marks a run for pickup by any worker: clears its lease, and when
     /// `retry_parked` and the run needs attention, sends it back to
     /// compensating with the next generation of compensation keys. Records an
     /// event. Returns the updated run, or `None` when it does not exist.
-    async fn request_pickup(&self, run_id: &str, retry_parked: bool) -> Result<Option<RunRecord>, StoreError>;
+    async fn request_pickup(
+        &self,
+        run_id: &str,
+        retry_parked: bool,
+    ) -> Result<Option<RunRecord>, StoreError>;
 }
 
 /// Milliseconds of a lease, saturating.
@@ -435,15 +458,35 @@ pub(crate) mod contract {
         let lease = Duration::from_secs(30);
         let created = j.create_run(&new_run("r1")).await.unwrap();
         assert!(matches!(created, CreateRun::Created(ref r) if r.state == RunState::Pending));
-        assert!(matches!(j.create_run(&new_run("r1")).await.unwrap(), CreateRun::Exists(_)));
+        assert!(matches!(
+            j.create_run(&new_run("r1")).await.unwrap(),
+            CreateRun::Exists(_)
+        ));
         assert!(j.run("nope").await.unwrap().is_none());
-        assert!(matches!(j.acquire("nope", "w1", lease).await.unwrap(), Acquire::Missing));
-        assert!(matches!(j.acquire("r1", "w1", lease).await.unwrap(), Acquire::Acquired(_)));
-        assert!(matches!(j.acquire("r1", "w2", lease).await.unwrap(), Acquire::Held(ref r) if r.lease_owner.as_deref() == Some("w1")));
-        assert!(matches!(j.acquire("r1", "w1", lease).await.unwrap(), Acquire::Acquired(_)), "re-entrant");
+        assert!(matches!(
+            j.acquire("nope", "w1", lease).await.unwrap(),
+            Acquire::Missing
+        ));
+        assert!(matches!(
+            j.acquire("r1", "w1", lease).await.unwrap(),
+            Acquire::Acquired(_)
+        ));
+        assert!(
+            matches!(j.acquire("r1", "w2", lease).await.unwrap(), Acquire::Held(ref r) if r.lease_owner.as_deref() == Some("w1"))
+        );
+        assert!(
+            matches!(
+                j.acquire("r1", "w1", lease).await.unwrap(),
+                Acquire::Acquired(_)
+            ),
+            "re-entrant"
+        );
 
         assert!(j.write("r1", "w1", lease, &started(0, "a")).await.unwrap());
-        assert!(!j.write("r1", "w2", lease, &started(0, "a")).await.unwrap(), "fenced");
+        assert!(
+            !j.write("r1", "w2", lease, &started(0, "a")).await.unwrap(),
+            "fenced"
+        );
         let mut done = started(0, "a");
         if let Some(s) = done.step.as_mut() {
             s.status = StepStatus::Succeeded;
@@ -467,7 +510,10 @@ pub(crate) mod contract {
         assert_eq!(steps[0].resume_token.as_deref(), Some("tok"));
         assert!(steps[0].finished_ms.is_some());
         let events = j.events("r1").await.unwrap();
-        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(
+            events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
         assert_eq!(events[0].kind, "step_started");
 
         let run = j.run("r1").await.unwrap().unwrap();
@@ -480,10 +526,22 @@ pub(crate) mod contract {
             step: None,
             state: Some(RunState::NeedsAttention),
             error: Some(json!({"message": "boom"})),
-            event: NewEvent { kind: "parked".into(), step: None, phase: None, attempt: None, detail: None },
+            event: NewEvent {
+                kind: "parked".into(),
+                step: None,
+                phase: None,
+                attempt: None,
+                detail: None,
+            },
         };
         assert!(j.write("r1", "w1", lease, &park).await.unwrap());
-        let parked = j.list_runs(&RunFilter { states: vec![RunState::NeedsAttention], ..RunFilter::default() }).await.unwrap();
+        let parked = j
+            .list_runs(&RunFilter {
+                states: vec![RunState::NeedsAttention],
+                ..RunFilter::default()
+            })
+            .await
+            .unwrap();
         assert_eq!(parked.len(), 1);
         assert_eq!(parked[0].error, Some(json!({"message": "boom"})));
         let back = j.request_pickup("r1", true).await.unwrap().unwrap();
@@ -506,20 +564,32 @@ pub(crate) mod contract {
         let b = j.claim("w2", long, &wf).await.unwrap().unwrap();
         assert_ne!(a.run_id, b.run_id);
         assert!(j.claim("w3", long, &wf).await.unwrap().is_none());
-        assert!(j.claim("w3", long, &["other".to_string()]).await.unwrap().is_none());
+        assert!(j
+            .claim("w3", long, &["other".to_string()])
+            .await
+            .unwrap()
+            .is_none());
         // w1 gives a short lease: it expires at once and w3 may take it.
         assert!(j.renew(&a.run_id, "w1", short).await.unwrap());
         assert!(!j.renew(&a.run_id, "w9", long).await.unwrap());
         tokio::time::sleep(Duration::from_millis(5)).await;
         let c = j.claim("w3", long, &wf).await.unwrap().unwrap();
         assert_eq!(c.run_id, a.run_id);
-        assert!(!j.write(&a.run_id, "w1", long, &started(0, "a")).await.unwrap(), "w1 was fenced out");
+        assert!(
+            !j.write(&a.run_id, "w1", long, &started(0, "a"))
+                .await
+                .unwrap(),
+            "w1 was fenced out"
+        );
         // w2 restarts: releasing all its leases frees b.
         assert_eq!(j.release_all("w2").await.unwrap(), 1);
         let d = j.claim("w4", long, &wf).await.unwrap().unwrap();
         assert_eq!(d.run_id, b.run_id);
         j.release(&d.run_id, "w4").await.unwrap();
-        assert!(matches!(j.acquire(&d.run_id, "w5", long).await.unwrap(), Acquire::Acquired(_)));
+        assert!(matches!(
+            j.acquire(&d.run_id, "w5", long).await.unwrap(),
+            Acquire::Acquired(_)
+        ));
     }
 
     pub async fn concurrent_claims_take_each_run_once(j: std::sync::Arc<dyn Journal>) {
@@ -530,7 +600,13 @@ pub(crate) mod contract {
             .map(|w| {
                 let j = j.clone();
                 tokio::spawn(async move {
-                    j.claim(&format!("w{w}"), Duration::from_secs(30), &["wf".to_string()]).await.unwrap()
+                    j.claim(
+                        &format!("w{w}"),
+                        Duration::from_secs(30),
+                        &["wf".to_string()],
+                    )
+                    .await
+                    .unwrap()
                 })
             })
             .collect();

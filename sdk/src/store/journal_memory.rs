@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::journal::{
-    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter, RunRecord,
-    RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter,
+    RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
 };
 use super::{now_millis, MemoryStore, StoreError};
 
@@ -29,7 +29,9 @@ impl MemoryJournal {
     }
 
     fn free_for(run: &RunRecord, owner: &str, now: i64) -> bool {
-        run.lease_owner.is_none() || run.lease_until_ms <= now || run.lease_owner.as_deref() == Some(owner)
+        run.lease_owner.is_none()
+            || run.lease_until_ms <= now
+            || run.lease_owner.as_deref() == Some(owner)
     }
 
     fn append(&mut self, run_id: &str, event: &NewEvent, now: i64) {
@@ -95,7 +97,12 @@ impl Journal for MemoryStore {
     }
 
     async fn events(&self, run_id: &str) -> Result<Vec<EventRecord>, StoreError> {
-        Ok(self.journal().events.get(run_id).cloned().unwrap_or_default())
+        Ok(self
+            .journal()
+            .events
+            .get(run_id)
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
@@ -106,7 +113,7 @@ impl Journal for MemoryStore {
             .rev()
             .map(|(_, r)| r)
             .filter(|r| filter.states.is_empty() || filter.states.contains(&r.state))
-            .filter(|r| filter.workflow.as_ref().is_none_or(|w| *w == r.workflow))
+            .filter(|r| filter.workflow.as_ref().map_or(true, |w| *w == r.workflow))
             .take(filter.limit.unwrap_or(usize::MAX))
             .cloned()
             .collect();
@@ -121,7 +128,12 @@ impl Journal for MemoryStore {
         Ok(counts)
     }
 
-    async fn acquire(&self, run_id: &str, owner: &str, lease: Duration) -> Result<Acquire, StoreError> {
+    async fn acquire(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<Acquire, StoreError> {
         let now = now_millis();
         let mut j = self.journal();
         let Some((_, run)) = j.runs.get_mut(run_id) else {
@@ -135,7 +147,12 @@ impl Journal for MemoryStore {
         Ok(Acquire::Acquired(run.clone()))
     }
 
-    async fn claim(&self, owner: &str, lease: Duration, workflows: &[String]) -> Result<Option<RunRecord>, StoreError> {
+    async fn claim(
+        &self,
+        owner: &str,
+        lease: Duration,
+        workflows: &[String],
+    ) -> Result<Option<RunRecord>, StoreError> {
         let now = now_millis();
         let mut j = self.journal();
         let candidate = j
@@ -148,8 +165,12 @@ impl Journal for MemoryStore {
                     && (r.lease_owner.is_none() || r.lease_until_ms <= now)
             })
             .map(|r| r.run_id.clone());
-        let Some(run_id) = candidate else { return Ok(None) };
-        let Some((_, run)) = j.runs.get_mut(&run_id) else { return Ok(None) };
+        let Some(run_id) = candidate else {
+            return Ok(None);
+        };
+        let Some((_, run)) = j.runs.get_mut(&run_id) else {
+            return Ok(None);
+        };
         run.lease_owner = Some(owner.to_string());
         run.lease_until_ms = now.saturating_add(lease_ms(lease));
         Ok(Some(run.clone()))
@@ -189,7 +210,13 @@ impl Journal for MemoryStore {
         Ok(n)
     }
 
-    async fn write(&self, run_id: &str, owner: &str, lease: Duration, write: &JournalWrite) -> Result<bool, StoreError> {
+    async fn write(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        write: &JournalWrite,
+    ) -> Result<bool, StoreError> {
         let now = now_millis();
         let mut j = self.journal();
         if !j.holds(run_id, owner, now) {
@@ -218,7 +245,11 @@ impl Journal for MemoryStore {
                 row.attempts += 1;
                 row.started_ms = now;
             }
-            row.finished_ms = if update.status == StepStatus::Started { None } else { Some(now) };
+            row.finished_ms = if update.status == StepStatus::Started {
+                None
+            } else {
+                Some(now)
+            };
             if update.output.is_some() {
                 row.output = update.output.clone();
             }
@@ -243,10 +274,16 @@ impl Journal for MemoryStore {
         Ok(true)
     }
 
-    async fn request_pickup(&self, run_id: &str, retry_parked: bool) -> Result<Option<RunRecord>, StoreError> {
+    async fn request_pickup(
+        &self,
+        run_id: &str,
+        retry_parked: bool,
+    ) -> Result<Option<RunRecord>, StoreError> {
         let now = now_millis();
         let mut j = self.journal();
-        let Some((_, run)) = j.runs.get_mut(run_id) else { return Ok(None) };
+        let Some((_, run)) = j.runs.get_mut(run_id) else {
+            return Ok(None);
+        };
         let previous = run.state;
         run.lease_owner = None;
         run.lease_until_ms = 0;
@@ -265,7 +302,12 @@ impl Journal for MemoryStore {
 /// The history entry of [`Journal::request_pickup`].
 pub(crate) fn pickup_event(previous: RunState, run: &RunRecord, retry_parked: bool) -> NewEvent {
     NewEvent {
-        kind: if retry_parked { "retry_requested" } else { "resume_requested" }.into(),
+        kind: if retry_parked {
+            "retry_requested"
+        } else {
+            "resume_requested"
+        }
+        .into(),
         step: None,
         phase: None,
         attempt: None,

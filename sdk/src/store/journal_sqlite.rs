@@ -9,8 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use serde_json::Value;
 
 use super::journal::{
-    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter, RunRecord,
-    RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter,
+    RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
 };
 use super::journal_memory::pickup_event;
 use super::{now_millis, SqliteStore, StoreError};
@@ -80,7 +80,10 @@ const UPSERT_STEP: &str = "
         finished_ms = CASE WHEN excluded.status = 'started' THEN NULL ELSE excluded.started_ms END";
 
 fn backend(operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
-    move |e| StoreError::Backend { operation, reason: e.to_string() }
+    move |e| StoreError::Backend {
+        operation,
+        reason: e.to_string(),
+    }
 }
 
 fn to_json(value: &Value) -> String {
@@ -95,10 +98,26 @@ fn parse_json(key: &str, what: &str, text: &str) -> Result<Value, StoreError> {
 }
 
 fn bad(key: &str, reason: String) -> StoreError {
-    StoreError::BadRecord { key: key.to_string(), reason }
+    StoreError::BadRecord {
+        key: key.to_string(),
+        reason,
+    }
 }
 
-type RawRun = (String, String, String, String, String, String, Option<String>, i64, Option<String>, i64, i64, i64);
+type RawRun = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+);
 
 fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
     Ok((
@@ -119,12 +138,28 @@ fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
 
 /// Decodes a run row, naming the run in any error.
 pub(super) fn decode_run(raw: RawRun) -> Result<RunRecord, StoreError> {
-    let (run_id, workflow, fingerprint, steps, input, state, error, generation, lease_owner, lease_until_ms, created_ms, updated_ms) =
-        raw;
-    let steps: Vec<String> = serde_json::from_str(&steps).map_err(|e| bad(&run_id, format!("step list is not valid JSON: {e}")))?;
+    let (
+        run_id,
+        workflow,
+        fingerprint,
+        steps,
+        input,
+        state,
+        error,
+        generation,
+        lease_owner,
+        lease_until_ms,
+        created_ms,
+        updated_ms,
+    ) = raw;
+    let steps: Vec<String> = serde_json::from_str(&steps)
+        .map_err(|e| bad(&run_id, format!("step list is not valid JSON: {e}")))?;
     let input = parse_json(&run_id, "input", &input)?;
-    let state = RunState::parse(&state).ok_or_else(|| bad(&run_id, format!("unknown run state {state:?}")))?;
-    let error = error.map(|e| parse_json(&run_id, "error", &e)).transpose()?;
+    let state = RunState::parse(&state)
+        .ok_or_else(|| bad(&run_id, format!("unknown run state {state:?}")))?;
+    let error = error
+        .map(|e| parse_json(&run_id, "error", &e))
+        .transpose()?;
     Ok(RunRecord {
         run_id,
         workflow,
@@ -143,7 +178,10 @@ pub(super) fn decode_run(raw: RawRun) -> Result<RunRecord, StoreError> {
 
 fn read_run(conn: &Connection, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM oncely_runs WHERE run_id = ?1");
-    let raw = conn.query_row(&sql, [run_id], raw_run).optional().map_err(backend("read run"))?;
+    let raw = conn
+        .query_row(&sql, [run_id], raw_run)
+        .optional()
+        .map_err(backend("read run"))?;
     raw.map(decode_run).transpose()
 }
 
@@ -158,7 +196,12 @@ fn holds(conn: &Connection, run_id: &str, owner: &str, now: i64) -> Result<bool,
     Ok(n > 0)
 }
 
-fn append_event(conn: &Connection, run_id: &str, event: &NewEvent, now: i64) -> Result<(), StoreError> {
+fn append_event(
+    conn: &Connection,
+    run_id: &str,
+    event: &NewEvent,
+    now: i64,
+) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO oncely_run_events (run_id, seq, at_ms, kind, step, phase, attempt, detail)
          SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 FROM oncely_run_events WHERE run_id = ?1",
@@ -176,7 +219,12 @@ fn append_event(conn: &Connection, run_id: &str, event: &NewEvent, now: i64) -> 
     Ok(())
 }
 
-fn set_lease(conn: &Connection, run_id: &str, owner: Option<&str>, until: i64) -> Result<(), StoreError> {
+fn set_lease(
+    conn: &Connection,
+    run_id: &str,
+    owner: Option<&str>,
+    until: i64,
+) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE oncely_runs SET lease_owner = ?2, lease_until_ms = ?3 WHERE run_id = ?1",
         params![run_id, owner, until],
@@ -211,7 +259,8 @@ impl Journal for SqliteStore {
 
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
         let run_id = run_id.to_string();
-        self.with_conn("read run", move |conn| read_run(conn, &run_id)).await
+        self.with_conn("read run", move |conn| read_run(conn, &run_id))
+            .await
     }
 
     async fn steps(&self, run_id: &str) -> Result<Vec<StepRecord>, StoreError> {
@@ -287,7 +336,10 @@ impl Journal for SqliteStore {
         let states: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
         let states = serde_json::to_string(&states).unwrap_or_else(|_| "[]".into());
         let workflow = filter.workflow.clone();
-        let limit = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)).unwrap_or(-1);
+        let limit = filter
+            .limit
+            .map(|l| i64::try_from(l).unwrap_or(i64::MAX))
+            .unwrap_or(-1);
         self.with_conn("list runs", move |conn| {
             let sql = format!(
                 "SELECT {RUN_COLUMNS} FROM oncely_runs
@@ -308,7 +360,9 @@ impl Journal for SqliteStore {
 
     async fn count_runs(&self) -> Result<StateCounts, StoreError> {
         self.with_conn("count runs", move |conn| {
-            let mut stmt = conn.prepare("SELECT state, COUNT(*) FROM oncely_runs GROUP BY state").map_err(backend("count runs"))?;
+            let mut stmt = conn
+                .prepare("SELECT state, COUNT(*) FROM oncely_runs GROUP BY state")
+                .map_err(backend("count runs"))?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
                 .map_err(backend("count runs"))?
@@ -316,7 +370,8 @@ impl Journal for SqliteStore {
                 .map_err(backend("count runs"))?;
             let mut counts = StateCounts::new();
             for (state, n) in rows {
-                let state = RunState::parse(&state).ok_or_else(|| bad("oncely_runs", format!("unknown run state {state:?}")))?;
+                let state = RunState::parse(&state)
+                    .ok_or_else(|| bad("oncely_runs", format!("unknown run state {state:?}")))?;
                 counts.insert(state, u64::try_from(n).unwrap_or(0));
             }
             Ok(counts)
@@ -324,13 +379,24 @@ impl Journal for SqliteStore {
         .await
     }
 
-    async fn acquire(&self, run_id: &str, owner: &str, lease: Duration) -> Result<Acquire, StoreError> {
+    async fn acquire(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<Acquire, StoreError> {
         let (run_id, owner) = (run_id.to_string(), owner.to_string());
         self.with_conn("acquire", move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("acquire"))?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend("acquire"))?;
             let now = now_millis();
-            let Some(mut run) = read_run(&tx, &run_id)? else { return Ok(Acquire::Missing) };
-            let free = run.lease_owner.is_none() || run.lease_until_ms <= now || run.lease_owner.as_deref() == Some(owner.as_str());
+            let Some(mut run) = read_run(&tx, &run_id)? else {
+                return Ok(Acquire::Missing);
+            };
+            let free = run.lease_owner.is_none()
+                || run.lease_until_ms <= now
+                || run.lease_owner.as_deref() == Some(owner.as_str());
             if !free {
                 return Ok(Acquire::Held(run));
             }
@@ -343,11 +409,18 @@ impl Journal for SqliteStore {
         .await
     }
 
-    async fn claim(&self, owner: &str, lease: Duration, workflows: &[String]) -> Result<Option<RunRecord>, StoreError> {
+    async fn claim(
+        &self,
+        owner: &str,
+        lease: Duration,
+        workflows: &[String],
+    ) -> Result<Option<RunRecord>, StoreError> {
         let owner = owner.to_string();
         let workflows = serde_json::to_string(workflows).unwrap_or_else(|_| "[]".into());
         self.with_conn("claim", move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("claim"))?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend("claim"))?;
             let now = now_millis();
             let run_id: Option<String> = tx
                 .query_row(
@@ -361,8 +434,15 @@ impl Journal for SqliteStore {
                 )
                 .optional()
                 .map_err(backend("claim"))?;
-            let Some(run_id) = run_id else { return Ok(None) };
-            set_lease(&tx, &run_id, Some(&owner), now.saturating_add(lease_ms(lease)))?;
+            let Some(run_id) = run_id else {
+                return Ok(None);
+            };
+            set_lease(
+                &tx,
+                &run_id,
+                Some(&owner),
+                now.saturating_add(lease_ms(lease)),
+            )?;
             let run = read_run(&tx, &run_id)?;
             tx.commit().map_err(backend("claim"))?;
             Ok(run)
@@ -409,7 +489,13 @@ impl Journal for SqliteStore {
         .await
     }
 
-    async fn write(&self, run_id: &str, owner: &str, lease: Duration, write: &JournalWrite) -> Result<bool, StoreError> {
+    async fn write(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        write: &JournalWrite,
+    ) -> Result<bool, StoreError> {
         let (run_id, owner, write) = (run_id.to_string(), owner.to_string(), write.clone());
         self.with_conn("journal write", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("journal write"))?;
@@ -456,11 +542,19 @@ impl Journal for SqliteStore {
         .await
     }
 
-    async fn request_pickup(&self, run_id: &str, retry_parked: bool) -> Result<Option<RunRecord>, StoreError> {
+    async fn request_pickup(
+        &self,
+        run_id: &str,
+        retry_parked: bool,
+    ) -> Result<Option<RunRecord>, StoreError> {
         let run_id = run_id.to_string();
         self.with_conn("request pickup", move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("request pickup"))?;
-            let Some(before) = read_run(&tx, &run_id)? else { return Ok(None) };
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend("request pickup"))?;
+            let Some(before) = read_run(&tx, &run_id)? else {
+                return Ok(None);
+            };
             let now = now_millis();
             let retry = retry_parked && before.state == RunState::NeedsAttention;
             tx.execute(
@@ -471,8 +565,14 @@ impl Journal for SqliteStore {
                 params![run_id, now, retry],
             )
             .map_err(backend("request pickup"))?;
-            let after = read_run(&tx, &run_id)?.ok_or_else(|| bad(&run_id, "vanished during update".into()))?;
-            append_event(&tx, &run_id, &pickup_event(before.state, &after, retry_parked), now)?;
+            let after = read_run(&tx, &run_id)?
+                .ok_or_else(|| bad(&run_id, "vanished during update".into()))?;
+            append_event(
+                &tx,
+                &run_id,
+                &pickup_event(before.state, &after, retry_parked),
+                now,
+            )?;
             tx.commit().map_err(backend("request pickup"))?;
             Ok(Some(after))
         })
@@ -502,7 +602,13 @@ mod tests {
         let a = SqliteStore::open(dir.path().join("j.db")).unwrap();
         let b = SqliteStore::open(dir.path().join("j.db")).unwrap();
         a.create_run(&contract::new_run("x")).await.unwrap();
-        assert!(matches!(a.acquire("x", "w1", Duration::from_secs(30)).await.unwrap(), Acquire::Acquired(_)));
-        assert!(matches!(b.acquire("x", "w2", Duration::from_secs(30)).await.unwrap(), Acquire::Held(_)));
+        assert!(matches!(
+            a.acquire("x", "w1", Duration::from_secs(30)).await.unwrap(),
+            Acquire::Acquired(_)
+        ));
+        assert!(matches!(
+            b.acquire("x", "w2", Duration::from_secs(30)).await.unwrap(),
+            Acquire::Held(_)
+        ));
     }
 }

@@ -28,8 +28,8 @@ mod sqlite;
 
 pub use error::StoreError;
 pub use journal::{
-    Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter, RunRecord, RunState,
-    StateCounts, StepPhase, StepRecord, StepStatus, StepUpdate,
+    Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter, RunRecord,
+    RunState, StateCounts, StepPhase, StepRecord, StepStatus, StepUpdate,
 };
 pub use memory::MemoryStore;
 pub use open::{open, OpenedStore};

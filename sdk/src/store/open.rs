@@ -35,11 +35,17 @@ pub async fn open(location: &str) -> Result<OpenedStore, StoreError> {
     }
     if location == "memory:" {
         let store = Arc::new(MemoryStore::new());
-        return Ok(OpenedStore { store: store.clone(), journal: store });
+        return Ok(OpenedStore {
+            store: store.clone(),
+            journal: store,
+        });
     }
     let path = location.strip_prefix("sqlite:").unwrap_or(location);
     let store = Arc::new(SqliteStore::open(path)?);
-    Ok(OpenedStore { store: store.clone(), journal: store })
+    Ok(OpenedStore {
+        store: store.clone(),
+        journal: store,
+    })
 }
 
 #[cfg(feature = "postgres")]
@@ -51,14 +57,18 @@ async fn open_postgres(location: &str) -> Result<OpenedStore, StoreError> {
         config = config.schema(schema);
     }
     let store = Arc::new(PgStore::connect(config).await?);
-    Ok(OpenedStore { store: store.clone(), journal: store })
+    Ok(OpenedStore {
+        store: store.clone(),
+        journal: store,
+    })
 }
 
 #[cfg(not(feature = "postgres"))]
 async fn open_postgres(location: &str) -> Result<OpenedStore, StoreError> {
     Err(StoreError::Open {
         path: std::path::PathBuf::from(location.split('@').next_back().unwrap_or("postgres")),
-        reason: "this build of oncely has no PostgreSQL support (enable the `postgres` feature)".into(),
+        reason: "this build of oncely has no PostgreSQL support (enable the `postgres` feature)"
+            .into(),
     })
 }
 
@@ -79,7 +89,11 @@ fn split_schema(location: &str) -> (String, Option<String>) {
             None => !pair.is_empty(),
         })
         .collect();
-    let url = if rest.is_empty() { base.to_string() } else { format!("{base}?{}", rest.join("&")) };
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
     (url, schema)
 }
 
@@ -89,8 +103,14 @@ mod tests {
 
     #[test]
     fn schema_parameter_is_taken_out() {
-        assert_eq!(split_schema("postgres://h/db"), ("postgres://h/db".into(), None));
-        assert_eq!(split_schema("postgres://h/db?oncely_schema=s1"), ("postgres://h/db".into(), Some("s1".into())));
+        assert_eq!(
+            split_schema("postgres://h/db"),
+            ("postgres://h/db".into(), None)
+        );
+        assert_eq!(
+            split_schema("postgres://h/db?oncely_schema=s1"),
+            ("postgres://h/db".into(), Some("s1".into()))
+        );
         assert_eq!(
             split_schema("postgres://h/db?sslmode=disable&oncely_schema=s1"),
             ("postgres://h/db?sslmode=disable".into(), Some("s1".into()))

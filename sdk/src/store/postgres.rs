@@ -25,8 +25,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
 use super::journal::{
-    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter, RunRecord,
-    RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter,
+    RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
 };
 use super::journal_memory::pickup_event;
 use super::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
@@ -101,7 +101,8 @@ const MIGRATIONS: &[&str] = &[
 const RUN_COLUMNS: &str = "run_id, workflow, fingerprint, steps, input, state, error, generation,
     lease_owner, lease_until_ms, created_ms, updated_ms";
 
-const INTENT_COLUMNS: &str = "key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms,
+const INTENT_COLUMNS: &str =
+    "key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms,
     status, headers, body, completed_ms";
 
 /// How a [`PgStore`] connects.
@@ -136,7 +137,12 @@ impl PgConfig {
     /// assert_eq!(config.schema, "billing");
     /// ```
     pub fn new(url: impl Into<String>) -> Self {
-        PgConfig { url: url.into(), schema: "oncely".into(), pool_size: 8, reconnect_attempts: 3 }
+        PgConfig {
+            url: url.into(),
+            schema: "oncely".into(),
+            pool_size: 8,
+            reconnect_attempts: 3,
+        }
     }
 
     /// Uses another schema.
@@ -184,7 +190,9 @@ pub struct PgStore {
 
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgStore").field("location", &self.location).finish()
+        f.debug_struct("PgStore")
+            .field("location", &self.location)
+            .finish()
     }
 }
 
@@ -194,7 +202,9 @@ pub(crate) const PG_SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 fn valid_schema_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && !name.as_bytes()[0].is_ascii_digit()
 }
 
@@ -233,7 +243,10 @@ impl From<StoreError> for OpError {
 }
 
 fn bad(key: &str, reason: String) -> StoreError {
-    StoreError::BadRecord { key: key.to_string(), reason }
+    StoreError::BadRecord {
+        key: key.to_string(),
+        reason,
+    }
 }
 
 fn parse_json(key: &str, what: &str, text: &str) -> Result<Value, StoreError> {
@@ -250,23 +263,43 @@ impl PgStore {
     /// [`StoreError::SchemaTooNew`] and left untouched.
     pub async fn connect(config: PgConfig) -> Result<Self, StoreError> {
         let location = format!("{} (schema {})", redact_url(&config.url), config.schema);
-        let open = |reason: String| StoreError::Open { path: PathBuf::from(&location), reason };
+        let open = |reason: String| StoreError::Open {
+            path: PathBuf::from(&location),
+            reason,
+        };
         if !valid_schema_name(&config.schema) {
             return Err(open(format!(
                 "schema name {:?} must be 1-63 lower-case letters, digits or `_`, not starting with a digit",
                 config.schema
             )));
         }
-        let mut pg: tokio_postgres::Config = config.url.parse().map_err(|e: tokio_postgres::Error| open(e.to_string()))?;
+        let mut pg: tokio_postgres::Config = config
+            .url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| open(e.to_string()))?;
         pg.options(format!("-c search_path={}", config.schema));
         // Names the pool's sessions in pg_stat_activity, e.g. `oncely:oncely`.
         pg.application_name(format!("oncely:{}", config.schema));
         if pg.get_connect_timeout().is_none() {
             pg.connect_timeout(Duration::from_secs(10));
         }
-        let manager = Manager::from_config(pg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager).max_size(config.pool_size.max(1)).build().map_err(|e| open(e.to_string()))?;
-        let store = PgStore { pool, schema: config.schema.clone(), location: location.clone(), reconnect_attempts: config.reconnect_attempts };
+        let manager = Manager::from_config(
+            pg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size.max(1))
+            .build()
+            .map_err(|e| open(e.to_string()))?;
+        let store = PgStore {
+            pool,
+            schema: config.schema.clone(),
+            location: location.clone(),
+            reconnect_attempts: config.reconnect_attempts,
+        };
         let client = store.pool.get().await.map_err(|e| open(e.to_string()))?;
         store.migrate(client).await?;
         Ok(store)
@@ -285,18 +318,30 @@ impl PgStore {
     /// The schema version found in the database (0 before the first migration).
     pub async fn schema_version(&self) -> Result<i32, StoreError> {
         self.op("schema version", |c| async move {
-            let row = pg_query_one(&c, "SELECT COALESCE(MAX(version), 0) FROM oncely_schema", &[]).await?;
+            let row = pg_query_one(
+                &c,
+                "SELECT COALESCE(MAX(version), 0) FROM oncely_schema",
+                &[],
+            )
+            .await?;
             Ok(row.get::<_, i32>(0))
         })
         .await
     }
 
     async fn migrate(&self, mut client: Object) -> Result<(), StoreError> {
-        let corrupt = |e: tokio_postgres::Error| StoreError::Corrupt { path: PathBuf::from(&self.location), reason: e.to_string() };
+        let corrupt = |e: tokio_postgres::Error| StoreError::Corrupt {
+            path: PathBuf::from(&self.location),
+            reason: e.to_string(),
+        };
         let tx = client.transaction().await.map_err(corrupt)?;
-        pg_execute(&tx, "SELECT pg_advisory_xact_lock(hashtext('oncely-migrate:' || $1::text))", &[&self.schema])
-            .await
-            .map_err(corrupt)?;
+        pg_execute(
+            &tx,
+            "SELECT pg_advisory_xact_lock(hashtext('oncely-migrate:' || $1::text))",
+            &[&self.schema],
+        )
+        .await
+        .map_err(corrupt)?;
         tx.batch_execute(&format!(
             "CREATE SCHEMA IF NOT EXISTS {schema};
              CREATE TABLE IF NOT EXISTS {schema}.oncely_schema (version INTEGER NOT NULL, applied_ms BIGINT NOT NULL);",
@@ -305,7 +350,13 @@ impl PgStore {
         .await
         .map_err(corrupt)?;
         let found: i32 = tx
-            .query_one(&format!("SELECT COALESCE(MAX(version), 0) FROM {}.oncely_schema", self.schema), &[])
+            .query_one(
+                &format!(
+                    "SELECT COALESCE(MAX(version), 0) FROM {}.oncely_schema",
+                    self.schema
+                ),
+                &[],
+            )
             .await
             .map_err(corrupt)?
             .get(0);
@@ -316,12 +367,20 @@ impl PgStore {
                 supported: i64::from(PG_SCHEMA_VERSION),
             });
         }
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+        for (index, sql) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(found).unwrap_or(0))
+        {
             tx.batch_execute(sql).await.map_err(corrupt)?;
             let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
-            pg_execute(&tx, &format!("INSERT INTO oncely_schema (version, applied_ms) VALUES ($1, {NOW_MS})"), &[&version])
-                .await
-                .map_err(corrupt)?;
+            pg_execute(
+                &tx,
+                &format!("INSERT INTO oncely_schema (version, applied_ms) VALUES ($1, {NOW_MS})"),
+                &[&version],
+            )
+            .await
+            .map_err(corrupt)?;
         }
         tx.commit().await.map_err(corrupt)?;
         Ok(())
@@ -351,7 +410,9 @@ impl PgStore {
             match f(client).await {
                 Ok(value) => return Ok(value),
                 Err(OpError::Store(e)) => return Err(e),
-                Err(OpError::Pg(e)) if is_connection_error(&e) && attempt <= self.reconnect_attempts => {
+                Err(OpError::Pg(e))
+                    if is_connection_error(&e) && attempt <= self.reconnect_attempts =>
+                {
                     tracing::warn!(operation, error = %e, attempt, "postgres connection lost; retrying on a fresh connection");
                     tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
                 }
@@ -365,22 +426,38 @@ type PgParams<'a> = &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)];
 
 /// Executes `sql` through the connection's statement cache (one round trip
 /// instead of two once the statement is known).
-async fn pg_execute<C: deadpool_postgres::GenericClient + Sync>(c: &C, sql: &str, params: PgParams<'_>) -> Result<u64, tokio_postgres::Error> {
+async fn pg_execute<C: deadpool_postgres::GenericClient + Sync>(
+    c: &C,
+    sql: &str,
+    params: PgParams<'_>,
+) -> Result<u64, tokio_postgres::Error> {
     let statement = c.prepare_cached(sql).await?;
     c.execute(&statement, params).await
 }
 
-async fn pg_query<C: deadpool_postgres::GenericClient + Sync>(c: &C, sql: &str, params: PgParams<'_>) -> Result<Vec<Row>, tokio_postgres::Error> {
+async fn pg_query<C: deadpool_postgres::GenericClient + Sync>(
+    c: &C,
+    sql: &str,
+    params: PgParams<'_>,
+) -> Result<Vec<Row>, tokio_postgres::Error> {
     let statement = c.prepare_cached(sql).await?;
     c.query(&statement, params).await
 }
 
-async fn pg_query_one<C: deadpool_postgres::GenericClient + Sync>(c: &C, sql: &str, params: PgParams<'_>) -> Result<Row, tokio_postgres::Error> {
+async fn pg_query_one<C: deadpool_postgres::GenericClient + Sync>(
+    c: &C,
+    sql: &str,
+    params: PgParams<'_>,
+) -> Result<Row, tokio_postgres::Error> {
     let statement = c.prepare_cached(sql).await?;
     c.query_one(&statement, params).await
 }
 
-async fn pg_query_opt<C: deadpool_postgres::GenericClient + Sync>(c: &C, sql: &str, params: PgParams<'_>) -> Result<Option<Row>, tokio_postgres::Error> {
+async fn pg_query_opt<C: deadpool_postgres::GenericClient + Sync>(
+    c: &C,
+    sql: &str,
+    params: PgParams<'_>,
+) -> Result<Option<Row>, tokio_postgres::Error> {
     let statement = c.prepare_cached(sql).await?;
     c.query_opt(&statement, params).await
 }
@@ -388,21 +465,26 @@ async fn pg_query_opt<C: deadpool_postgres::GenericClient + Sync>(c: &C, sql: &s
 fn decode_intent(row: &Row) -> Result<IntentRecord, StoreError> {
     let key: String = row.get(0);
     let state: String = row.get(5);
-    let state = IntentState::parse(&state).ok_or_else(|| bad(&key, format!("unknown state {state:?}")))?;
+    let state =
+        IntentState::parse(&state).ok_or_else(|| bad(&key, format!("unknown state {state:?}")))?;
     let status: Option<i32> = row.get(8);
     let outcome = match (state, status) {
         (IntentState::Completed, Some(status)) => {
             let headers: Option<String> = row.get(9);
-            let headers: Vec<(String, String)> = serde_json::from_str(headers.as_deref().unwrap_or("[]"))
-                .map_err(|e| bad(&key, format!("headers are not valid JSON: {e}")))?;
+            let headers: Vec<(String, String)> =
+                serde_json::from_str(headers.as_deref().unwrap_or("[]"))
+                    .map_err(|e| bad(&key, format!("headers are not valid JSON: {e}")))?;
             Some(StoredOutcome {
-                status: u16::try_from(status).map_err(|_| bad(&key, format!("status {status} out of range")))?,
+                status: u16::try_from(status)
+                    .map_err(|_| bad(&key, format!("status {status} out of range")))?,
                 headers,
                 body: row.get::<_, Option<Vec<u8>>>(10).unwrap_or_default(),
                 completed_ms: row.get::<_, Option<i64>>(11).unwrap_or(0),
             })
         }
-        (IntentState::Completed, None) => return Err(bad(&key, "completed without a status".into())),
+        (IntentState::Completed, None) => {
+            return Err(bad(&key, "completed without a status".into()))
+        }
         (IntentState::InFlight, _) => None,
     };
     Ok(IntentRecord {
@@ -421,7 +503,8 @@ fn decode_intent(row: &Row) -> Result<IntentRecord, StoreError> {
 fn decode_run(row: &Row) -> Result<RunRecord, StoreError> {
     let run_id: String = row.get(0);
     let steps: String = row.get(3);
-    let steps: Vec<String> = serde_json::from_str(&steps).map_err(|e| bad(&run_id, format!("step list is not valid JSON: {e}")))?;
+    let steps: Vec<String> = serde_json::from_str(&steps)
+        .map_err(|e| bad(&run_id, format!("step list is not valid JSON: {e}")))?;
     let input: String = row.get(4);
     let state: String = row.get(5);
     let error: Option<String> = row.get(6);
@@ -430,8 +513,11 @@ fn decode_run(row: &Row) -> Result<RunRecord, StoreError> {
         fingerprint: row.get(2),
         steps,
         input: parse_json(&run_id, "input", &input)?,
-        state: RunState::parse(&state).ok_or_else(|| bad(&run_id, format!("unknown run state {state:?}")))?,
-        error: error.map(|e| parse_json(&run_id, "error", &e)).transpose()?,
+        state: RunState::parse(&state)
+            .ok_or_else(|| bad(&run_id, format!("unknown run state {state:?}")))?,
+        error: error
+            .map(|e| parse_json(&run_id, "error", &e))
+            .transpose()?,
         generation: u32::try_from(row.get::<_, i32>(7)).unwrap_or(0),
         lease_owner: row.get(8),
         lease_until_ms: row.get(9),
@@ -441,13 +527,24 @@ fn decode_run(row: &Row) -> Result<RunRecord, StoreError> {
     })
 }
 
-async fn read_run(c: &(impl deadpool_postgres::GenericClient + Sync), run_id: &str, lock: bool) -> Result<Option<RunRecord>, OpError> {
-    let sql = format!("SELECT {RUN_COLUMNS} FROM oncely_runs WHERE run_id = $1{}", if lock { " FOR UPDATE" } else { "" });
+async fn read_run(
+    c: &impl deadpool_postgres::GenericClient,
+    run_id: &str,
+    lock: bool,
+) -> Result<Option<RunRecord>, OpError> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM oncely_runs WHERE run_id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
     let row = pg_query_opt(c, &sql, &[&run_id]).await?;
     Ok(row.as_ref().map(decode_run).transpose()?)
 }
 
-async fn append_event(c: &(impl deadpool_postgres::GenericClient + Sync), run_id: &str, event: &NewEvent) -> Result<(), OpError> {
+async fn append_event(
+    c: &impl deadpool_postgres::GenericClient,
+    run_id: &str,
+    event: &NewEvent,
+) -> Result<(), OpError> {
     let sql = format!(
         "INSERT INTO oncely_run_events (run_id, seq, at_ms, kind, step, phase, attempt, detail)
          SELECT $1, COALESCE(MAX(seq), 0) + 1, {NOW_MS}, $2, $3, $4, $5, $6 FROM oncely_run_events WHERE run_id = $1"
@@ -455,7 +552,12 @@ async fn append_event(c: &(impl deadpool_postgres::GenericClient + Sync), run_id
     let phase = event.phase.map(StepPhase::as_str);
     let attempt = event.attempt.map(to_i32);
     let detail = event.detail.as_ref().map(Value::to_string);
-    pg_execute(c, &sql, &[&run_id, &event.kind, &event.step, &phase, &attempt, &detail]).await?;
+    pg_execute(
+        c,
+        &sql,
+        &[&run_id, &event.kind, &event.step, &phase, &attempt, &detail],
+    )
+    .await?;
     Ok(())
 }
 
@@ -491,7 +593,7 @@ impl Store for PgStore {
             let decision = decide(Some(&existing), record);
             if decision == Begin::Started {
                 // The old record expired: replace it.
-                pg_execute(&tx, 
+                pg_execute(&tx,
                     "UPDATE oncely_intents SET intent_id = $2, method = $3, path_template = $4, fingerprint = $5, state = $6,
                             created_ms = $7, expires_ms = $8, status = NULL, headers = NULL, body = NULL, completed_ms = NULL
                       WHERE key = $1",
@@ -515,10 +617,13 @@ impl Store for PgStore {
     }
 
     async fn complete(&self, key: &str, outcome: &StoredOutcome) -> Result<(), StoreError> {
-        let headers = serde_json::to_string(&outcome.headers).map_err(|e| StoreError::Backend { operation: "complete", reason: e.to_string() })?;
+        let headers = serde_json::to_string(&outcome.headers).map_err(|e| StoreError::Backend {
+            operation: "complete",
+            reason: e.to_string(),
+        })?;
         let headers = &headers;
         self.op("complete", |c| async move {
-            pg_execute(&c, 
+            pg_execute(&c,
                 "UPDATE oncely_intents SET state = $2, status = $3, headers = $4, body = $5, completed_ms = $6 WHERE key = $1",
                 &[&key, &IntentState::Completed.as_str(), &i32::from(outcome.status), headers, &outcome.body, &outcome.completed_ms],
             )
@@ -530,15 +635,27 @@ impl Store for PgStore {
 
     async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError> {
         self.op("get", |c| async move {
-            let row = pg_query_opt(&c, &format!("SELECT {INTENT_COLUMNS} FROM oncely_intents WHERE key = $1"), &[&key]).await?;
+            let row = pg_query_opt(
+                &c,
+                &format!("SELECT {INTENT_COLUMNS} FROM oncely_intents WHERE key = $1"),
+                &[&key],
+            )
+            .await?;
             Ok(row.as_ref().map(decode_intent).transpose()?)
         })
         .await
     }
 
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
-        self.op("purge", |c| async move { Ok(pg_execute(&c, "DELETE FROM oncely_intents WHERE expires_ms <= $1", &[&now_ms]).await?) })
-            .await
+        self.op("purge", |c| async move {
+            Ok(pg_execute(
+                &c,
+                "DELETE FROM oncely_intents WHERE expires_ms <= $1",
+                &[&now_ms],
+            )
+            .await?)
+        })
+        .await
     }
 
     fn as_journal(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn Journal>> {
@@ -549,7 +666,8 @@ impl Store for PgStore {
 #[async_trait]
 impl Journal for PgStore {
     async fn create_run(&self, run: &NewRun) -> Result<CreateRun, StoreError> {
-        let steps = serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
+        let steps =
+            serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
         let (steps, input) = (&steps, &run.input.to_string());
         self.op("create run", |mut c| async move {
             let tx = c.transaction().await?;
@@ -570,7 +688,11 @@ impl Journal for PgStore {
     }
 
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
-        self.op("read run", |c| async move { read_run(&c, run_id, false).await }).await
+        self.op(
+            "read run",
+            |c| async move { read_run(&c, run_id, false).await },
+        )
+        .await
     }
 
     async fn steps(&self, run_id: &str) -> Result<Vec<StepRecord>, StoreError> {
@@ -637,7 +759,11 @@ impl Journal for PgStore {
     }
 
     async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
-        let states: Vec<String> = filter.states.iter().map(|s| s.as_str().to_string()).collect();
+        let states: Vec<String> = filter
+            .states
+            .iter()
+            .map(|s| s.as_str().to_string())
+            .collect();
         let limit = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
         let (states, limit) = (&states, &limit);
         self.op("list runs", |c| async move {
@@ -655,11 +781,17 @@ impl Journal for PgStore {
 
     async fn count_runs(&self) -> Result<StateCounts, StoreError> {
         self.op("count runs", |c| async move {
-            let rows = pg_query(&c, "SELECT state, COUNT(*) FROM oncely_runs GROUP BY state", &[]).await?;
+            let rows = pg_query(
+                &c,
+                "SELECT state, COUNT(*) FROM oncely_runs GROUP BY state",
+                &[],
+            )
+            .await?;
             let mut counts = StateCounts::new();
             for r in rows {
                 let state: String = r.get(0);
-                let state = RunState::parse(&state).ok_or_else(|| bad("oncely_runs", format!("unknown run state {state:?}")))?;
+                let state = RunState::parse(&state)
+                    .ok_or_else(|| bad("oncely_runs", format!("unknown run state {state:?}")))?;
                 counts.insert(state, u64::try_from(r.get::<_, i64>(1)).unwrap_or(0));
             }
             Ok(counts)
@@ -667,29 +799,48 @@ impl Journal for PgStore {
         .await
     }
 
-    async fn acquire(&self, run_id: &str, owner: &str, lease: Duration) -> Result<Acquire, StoreError> {
+    async fn acquire(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<Acquire, StoreError> {
         let lease = lease_ms(lease);
         self.op("acquire", |mut c| async move {
             let tx = c.transaction().await?;
-            let Some(run) = read_run(&tx, run_id, true).await? else { return Ok(Acquire::Missing) };
-            let now: i64 = pg_query_one(&tx, &format!("SELECT {NOW_MS}"), &[]).await?.get(0);
-            let free = run.lease_owner.is_none() || run.lease_until_ms <= now || run.lease_owner.as_deref() == Some(owner);
+            let Some(run) = read_run(&tx, run_id, true).await? else {
+                return Ok(Acquire::Missing);
+            };
+            let now: i64 = pg_query_one(&tx, &format!("SELECT {NOW_MS}"), &[])
+                .await?
+                .get(0);
+            let free = run.lease_owner.is_none()
+                || run.lease_until_ms <= now
+                || run.lease_owner.as_deref() == Some(owner);
             if !free {
                 return Ok(Acquire::Held(run));
             }
-            pg_execute(&tx, 
+            pg_execute(
+                &tx,
                 "UPDATE oncely_runs SET lease_owner = $2, lease_until_ms = $3 WHERE run_id = $1",
                 &[&run_id, &owner, &now.saturating_add(lease)],
             )
             .await?;
-            let run = read_run(&tx, run_id, false).await?.ok_or_else(|| bad(run_id, "vanished".into()))?;
+            let run = read_run(&tx, run_id, false)
+                .await?
+                .ok_or_else(|| bad(run_id, "vanished".into()))?;
             tx.commit().await?;
             Ok(Acquire::Acquired(run))
         })
         .await
     }
 
-    async fn claim(&self, owner: &str, lease: Duration, workflows: &[String]) -> Result<Option<RunRecord>, StoreError> {
+    async fn claim(
+        &self,
+        owner: &str,
+        lease: Duration,
+        workflows: &[String],
+    ) -> Result<Option<RunRecord>, StoreError> {
         let lease = lease_ms(lease);
         let workflows = &workflows.to_vec();
         self.op("claim", |mut c| async move {
@@ -707,7 +858,7 @@ impl Journal for PgStore {
                 .await?;
             let Some(row) = row else { return Ok(None) };
             let run_id: String = row.get(0);
-            pg_execute(&tx, 
+            pg_execute(&tx,
                 &format!("UPDATE oncely_runs SET lease_owner = $2, lease_until_ms = {NOW_MS} + $3 WHERE run_id = $1"),
                 &[&run_id, &owner, &lease],
             )
@@ -738,7 +889,7 @@ impl Journal for PgStore {
 
     async fn release(&self, run_id: &str, owner: &str) -> Result<(), StoreError> {
         self.op("release", |c| async move {
-            pg_execute(&c, 
+            pg_execute(&c,
                 "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE run_id = $1 AND lease_owner = $2",
                 &[&run_id, &owner],
             )
@@ -755,7 +906,13 @@ impl Journal for PgStore {
         .await
     }
 
-    async fn write(&self, run_id: &str, owner: &str, lease: Duration, write: &JournalWrite) -> Result<bool, StoreError> {
+    async fn write(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        write: &JournalWrite,
+    ) -> Result<bool, StoreError> {
         let lease = lease_ms(lease);
         self.op("journal write", |mut c| async move {
             let tx = c.transaction().await?;
@@ -773,7 +930,7 @@ impl Journal for PgStore {
             if let Some(s) = &write.step {
                 let output = s.output.as_ref().map(Value::to_string);
                 let error = s.error.as_ref().map(Value::to_string);
-                pg_execute(&tx, 
+                pg_execute(&tx,
                     &format!(
                         "INSERT INTO oncely_steps (run_id, idx, phase, name, key, status, attempts, output, error, resume_token,
                                                    started_ms, finished_ms)
@@ -796,7 +953,7 @@ impl Journal for PgStore {
             }
             let state = write.state.map(RunState::as_str);
             let error = write.error.as_ref().map(Value::to_string);
-            pg_execute(&tx, 
+            pg_execute(&tx,
                 &format!(
                     "UPDATE oncely_runs SET state = COALESCE($2, state), error = COALESCE($3, error), updated_ms = {NOW_MS},
                             lease_until_ms = {NOW_MS} + $4
@@ -812,12 +969,16 @@ impl Journal for PgStore {
         .await
     }
 
-    async fn request_pickup(&self, run_id: &str, retry_parked: bool) -> Result<Option<RunRecord>, StoreError> {
+    async fn request_pickup(
+        &self,
+        run_id: &str,
+        retry_parked: bool,
+    ) -> Result<Option<RunRecord>, StoreError> {
         self.op("request pickup", |mut c| async move {
             let tx = c.transaction().await?;
             let Some(before) = read_run(&tx, run_id, true).await? else { return Ok(None) };
             let retry = retry_parked && before.state == RunState::NeedsAttention;
-            pg_execute(&tx, 
+            pg_execute(&tx,
                 &format!(
                     "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0, updated_ms = {NOW_MS},
                             state = CASE WHEN $2 THEN 'compensating' ELSE state END,
@@ -858,13 +1019,21 @@ pub(crate) mod testing {
 
     /// A unique schema name for one test.
     pub fn schema(test: &str) -> String {
-        format!("t_{}_{}", test, &uuid::Uuid::new_v4().simple().to_string()[..10])
+        format!(
+            "t_{}_{}",
+            test,
+            &uuid::Uuid::new_v4().simple().to_string()[..10]
+        )
     }
 
     /// A store on a fresh schema, or `None` (skipped).
     pub async fn store(test: &str) -> Option<PgStore> {
         let url = url(test)?;
-        Some(PgStore::connect(PgConfig::new(url).schema(schema(test))).await.expect("connect to the test database"))
+        Some(
+            PgStore::connect(PgConfig::new(url).schema(schema(test)))
+                .await
+                .expect("connect to the test database"),
+        )
     }
 }
 
@@ -877,52 +1046,98 @@ mod tests {
 
     #[tokio::test]
     async fn store_contract() {
-        let Some(a) = testing::store("store_contract_a").await else { return };
+        let Some(a) = testing::store("store_contract_a").await else {
+            return;
+        };
         contract::begin_complete_replay(&a).await;
-        let Some(b) = testing::store("store_contract_b").await else { return };
+        let Some(b) = testing::store("store_contract_b").await else {
+            return;
+        };
         contract::expired_records_are_replaced_and_purged(&b).await;
-        let Some(c) = testing::store("store_contract_c").await else { return };
+        let Some(c) = testing::store("store_contract_c").await else {
+            return;
+        };
         contract::concurrent_begin_starts_once(Arc::new(c)).await;
     }
 
     #[tokio::test]
     async fn journal_contract() {
-        let Some(a) = testing::store("journal_contract_a").await else { return };
+        let Some(a) = testing::store("journal_contract_a").await else {
+            return;
+        };
         journal::contract::lifecycle(&a).await;
-        let Some(b) = testing::store("journal_contract_b").await else { return };
+        let Some(b) = testing::store("journal_contract_b").await else {
+            return;
+        };
         journal::contract::leases_expire_and_claims_are_exclusive(&b).await;
-        let Some(c) = testing::store("journal_contract_c").await else { return };
+        let Some(c) = testing::store("journal_contract_c").await else {
+            return;
+        };
         journal::contract::concurrent_claims_take_each_run_once(Arc::new(c)).await;
     }
 
     #[tokio::test]
     async fn a_key_in_flight_on_one_worker_is_seen_by_another() {
-        let Some(url) = testing::url("key_in_flight") else { return };
+        let Some(url) = testing::url("key_in_flight") else {
+            return;
+        };
         let schema = testing::schema("in_flight");
-        let a = PgStore::connect(PgConfig::new(&url).schema(&schema)).await.unwrap();
-        let b = PgStore::connect(PgConfig::new(&url).schema(&schema)).await.unwrap();
+        let a = PgStore::connect(PgConfig::new(&url).schema(&schema))
+            .await
+            .unwrap();
+        let b = PgStore::connect(PgConfig::new(&url).schema(&schema))
+            .await
+            .unwrap();
         let record = contract::record("shared-key", "fp");
         assert_eq!(a.begin(&record).await.unwrap(), Begin::Started);
-        assert!(matches!(b.begin(&record).await.unwrap(), Begin::Resumed(_)), "B sees A's key in flight");
+        assert!(
+            matches!(b.begin(&record).await.unwrap(), Begin::Resumed(_)),
+            "B sees A's key in flight"
+        );
         assert_eq!(b.schema_version().await.unwrap(), PG_SCHEMA_VERSION);
     }
 
     #[tokio::test]
     async fn a_schema_written_by_a_newer_oncely_is_refused_and_left_alone() {
-        let Some(store) = testing::store("newer_schema").await else { return };
+        let Some(store) = testing::store("newer_schema").await else {
+            return;
+        };
         let schema = store.schema().to_string();
         store
             .op("bump", |c| async move {
-                pg_execute(&c, "INSERT INTO oncely_schema (version, applied_ms) VALUES (99, 0)", &[]).await?;
+                pg_execute(
+                    &c,
+                    "INSERT INTO oncely_schema (version, applied_ms) VALUES (99, 0)",
+                    &[],
+                )
+                .await?;
                 Ok(())
             })
             .await
             .unwrap();
-        let Some(url) = testing::url("newer_schema") else { return };
-        let err = PgStore::connect(PgConfig::new(url).schema(&schema)).await.unwrap_err();
-        assert!(matches!(err, StoreError::SchemaTooNew { found: 99, supported: 2, .. }), "{err}");
+        let Some(url) = testing::url("newer_schema") else {
+            return;
+        };
+        let err = PgStore::connect(PgConfig::new(url).schema(&schema))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::SchemaTooNew {
+                    found: 99,
+                    supported: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(err.to_string().contains(&schema), "{err}");
-        assert_eq!(store.schema_version().await.unwrap(), 99, "nothing was changed");
+        assert_eq!(
+            store.schema_version().await.unwrap(),
+            99,
+            "nothing was changed"
+        );
     }
 
     #[tokio::test]
@@ -938,12 +1153,25 @@ mod tests {
 
     #[tokio::test]
     async fn a_lost_connection_is_retried_on_a_fresh_one() {
-        let Some(url) = testing::url("lost_connection") else { return };
+        let Some(url) = testing::url("lost_connection") else {
+            return;
+        };
         let schema = testing::schema("lost");
-        let store = PgStore::connect(PgConfig::new(&url).schema(&schema).pool_size(1)).await.unwrap();
-        store.begin(&contract::record("k-lost", "fp")).await.unwrap();
+        let store = PgStore::connect(PgConfig::new(&url).schema(&schema).pool_size(1))
+            .await
+            .unwrap();
+        store
+            .begin(&contract::record("k-lost", "fp"))
+            .await
+            .unwrap();
         // Kill every backend of the store's pool from another connection.
-        let killer = PgStore::connect(PgConfig::new(&url).schema(testing::schema("killer")).pool_size(1)).await.unwrap();
+        let killer = PgStore::connect(
+            PgConfig::new(&url)
+                .schema(testing::schema("killer"))
+                .pool_size(1),
+        )
+        .await
+        .unwrap();
         let app = format!("oncely:{schema}");
         let app = &app;
         let killed = killer
@@ -962,7 +1190,13 @@ mod tests {
         // The pooled connection is dead; the store retries on a new one.
         let record = store.get("k-lost").await.unwrap().expect("record survives");
         assert_eq!(record.fingerprint, "fp");
-        assert!(matches!(store.begin(&contract::record("k-lost", "fp")).await.unwrap(), Begin::Resumed(_)));
+        assert!(matches!(
+            store
+                .begin(&contract::record("k-lost", "fp"))
+                .await
+                .unwrap(),
+            Begin::Resumed(_)
+        ));
     }
 
     #[test]
@@ -975,15 +1209,20 @@ mod tests {
 
     #[test]
     fn urls_are_redacted() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert!(!format!("{:?}", PgConfig::new("postgres://u:secret@h/db")).contains("secret"));
     }
 
     #[tokio::test]
     async fn bad_schema_name_is_a_typed_error_before_connecting() {
-        let err = PgStore::connect(PgConfig::new("postgres://postgres@127.0.0.1:1/x").schema("Robert'); DROP"))
-            .await
-            .unwrap_err();
+        let err = PgStore::connect(
+            PgConfig::new("postgres://postgres@127.0.0.1:1/x").schema("Robert'); DROP"),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, StoreError::Open { .. }), "{err}");
     }
 }

@@ -39,7 +39,11 @@ pub fn step_key(run_id: &str, step: &str) -> String {
 /// reuse its key; a manual retry of a parked run uses the next generation, so
 /// a failure the server stored for the old key is not replayed forever.
 pub fn compensation_key(run_id: &str, step: &str, generation: u32) -> String {
-    Uuid::new_v5(&key_namespace(), format!("{run_id}\n{step}\ncompensate\n{generation}").as_bytes()).to_string()
+    Uuid::new_v5(
+        &key_namespace(),
+        format!("{run_id}\n{step}\ncompensate\n{generation}").as_bytes(),
+    )
+    .to_string()
 }
 
 /// Everything a step's action or compensation gets. Cheap to clone.
@@ -122,21 +126,29 @@ impl StepContext {
     /// A key derived from the step's key and `label`, for a step that makes
     /// several calls: stable across re-runs, distinct per label.
     pub fn key_for(&self, label: &str) -> String {
-        Uuid::new_v5(&key_namespace(), format!("{}\n{label}", self.key).as_bytes()).to_string()
+        Uuid::new_v5(
+            &key_namespace(),
+            format!("{}\n{label}", self.key).as_bytes(),
+        )
+        .to_string()
     }
 
     /// The run's input, decoded.
     pub fn input<T: DeserializeOwned>(&self) -> Result<T, StepError> {
-        T::deserialize(&*self.input).map_err(|e| StepError::permanent(format!("run input does not decode: {e}")))
+        T::deserialize(&*self.input)
+            .map_err(|e| StepError::permanent(format!("run input does not decode: {e}")))
     }
 
     /// The journaled output of an earlier step, decoded.
     pub fn output<T: DeserializeOwned>(&self, step: &str) -> Result<T, StepError> {
-        let value = self
-            .outputs
-            .get(step)
-            .ok_or_else(|| StepError::permanent(format!("step {step:?} has no output (not an earlier, finished step)")))?;
-        T::deserialize(value).map_err(|e| StepError::permanent(format!("output of step {step:?} does not decode: {e}")))
+        let value = self.outputs.get(step).ok_or_else(|| {
+            StepError::permanent(format!(
+                "step {step:?} has no output (not an earlier, finished step)"
+            ))
+        })?;
+        T::deserialize(value).map_err(|e| {
+            StepError::permanent(format!("output of step {step:?} does not decode: {e}"))
+        })
     }
 
     /// In a compensation: the output of the step being compensated.
@@ -153,7 +165,11 @@ impl StepContext {
             return builder;
         }
         let n = self.calls.fetch_add(1, Ordering::Relaxed);
-        let key = if n == 0 { self.key.to_string() } else { self.key_for(&format!("call-{n}")) };
+        let key = if n == 0 {
+            self.key.to_string()
+        } else {
+            self.key_for(&format!("call-{n}"))
+        };
         builder.idempotency_key(key)
     }
 
@@ -197,7 +213,10 @@ mod tests {
             key: step_key("r", "s").into(),
             attempt: 1,
             input: Arc::new(serde_json::json!({"n": 1})),
-            outputs: Arc::new(BTreeMap::from([("s".to_string(), serde_json::json!("out"))])),
+            outputs: Arc::new(BTreeMap::from([(
+                "s".to_string(),
+                serde_json::json!("out"),
+            )])),
             calls: Arc::new(AtomicU32::new(0)),
         }
     }
@@ -206,7 +225,10 @@ mod tests {
     fn keys_are_uuid_v5_and_stable() {
         let k = step_key("run", "step");
         assert_eq!(Uuid::parse_str(&k).unwrap().get_version_num(), 5);
-        assert_ne!(compensation_key("run", "step", 0), compensation_key("run", "step", 1));
+        assert_ne!(
+            compensation_key("run", "step", 0),
+            compensation_key("run", "step", 1)
+        );
         let c = ctx();
         assert_eq!(c.key(), step_key("r", "s"));
         assert_ne!(c.key_for("a"), c.key_for("b"));

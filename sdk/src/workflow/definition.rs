@@ -94,8 +94,14 @@ impl Workflow {
             name: name.into(),
             steps: Vec::new(),
             error: None,
-            action_retry: RetryPolicy::default().max_attempts(3).base_delay(Duration::from_millis(200)).max_delay(Duration::from_secs(10)),
-            compensation_retry: RetryPolicy::default().max_attempts(5).base_delay(Duration::from_millis(200)).max_delay(Duration::from_secs(10)),
+            action_retry: RetryPolicy::default()
+                .max_attempts(3)
+                .base_delay(Duration::from_millis(200))
+                .max_delay(Duration::from_secs(10)),
+            compensation_retry: RetryPolicy::default()
+                .max_attempts(5)
+                .base_delay(Duration::from_millis(200))
+                .max_delay(Duration::from_secs(10)),
         }
     }
 
@@ -154,7 +160,14 @@ impl std::fmt::Debug for WorkflowBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WorkflowBuilder")
             .field("name", &self.name)
-            .field("steps", &self.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>())
+            .field(
+                "steps",
+                &self
+                    .steps
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -173,7 +186,9 @@ impl WorkflowBuilder {
             let fut = action(ctx);
             Box::pin(async move {
                 let output = fut.await?;
-                serde_json::to_value(output).map_err(|e| StepError::permanent(format!("step output is not serialisable: {e}")))
+                serde_json::to_value(output).map_err(|e| {
+                    StepError::permanent(format!("step output is not serialisable: {e}"))
+                })
             })
         });
         self.push(name.into(), Action::Call(action));
@@ -211,7 +226,9 @@ impl WorkflowBuilder {
             Box::pin(async move {
                 let op = Operation::<T>::resume(&client, &token)?;
                 let result = op.wait().await?;
-                serde_json::to_value(result).map_err(|e| StepError::permanent(format!("operation result is not serialisable: {e}")))
+                serde_json::to_value(result).map_err(|e| {
+                    StepError::permanent(format!("operation result is not serialisable: {e}"))
+                })
             })
         });
         self.push(name.into(), Action::Operation { submit, wait });
@@ -235,7 +252,8 @@ impl WorkflowBuilder {
                 self.error.get_or_insert(why);
             }
             None => {
-                self.error.get_or_insert("a compensation comes before any step".into());
+                self.error
+                    .get_or_insert("a compensation comes before any step".into());
             }
         }
         self
@@ -258,16 +276,26 @@ impl WorkflowBuilder {
 
     fn push(&mut self, name: String, action: Action) {
         if name.trim().is_empty() || name.contains('\n') {
-            self.error.get_or_insert(format!("step name {name:?} must be non-empty and on one line"));
+            self.error.get_or_insert(format!(
+                "step name {name:?} must be non-empty and on one line"
+            ));
         } else if self.steps.iter().any(|s| s.name == name) {
-            self.error.get_or_insert(format!("step name {name:?} is used twice"));
+            self.error
+                .get_or_insert(format!("step name {name:?} is used twice"));
         }
-        self.steps.push(Step { name, action, compensation: None });
+        self.steps.push(Step {
+            name,
+            action,
+            compensation: None,
+        });
     }
 
     /// Checks the definition and builds the workflow.
     pub fn build(self) -> Result<Workflow, WorkflowError> {
-        let invalid = |why: String| WorkflowError::InvalidDefinition { workflow: self.name.clone(), why };
+        let invalid = |why: String| WorkflowError::InvalidDefinition {
+            workflow: self.name.clone(),
+            why,
+        };
         if self.name.trim().is_empty() {
             return Err(invalid("the workflow name is empty".into()));
         }
@@ -292,17 +320,30 @@ impl WorkflowBuilder {
 mod tests {
     use super::*;
 
-    fn noop(_ctx: StepContext) -> impl Future<Output = Result<(), StepError>> + Send {
-        async { Ok(()) }
+    async fn noop(_ctx: StepContext) -> Result<(), StepError> {
+        Ok(())
     }
 
     #[test]
     fn mistakes_are_reported_at_build() {
-        let e = Workflow::builder("w").step("a", noop).step("a", noop).build().unwrap_err();
+        let e = Workflow::builder("w")
+            .step("a", noop)
+            .step("a", noop)
+            .build()
+            .unwrap_err();
         assert!(e.to_string().contains("used twice"), "{e}");
-        let e = Workflow::builder("w").compensate(noop).step("a", noop).build().unwrap_err();
+        let e = Workflow::builder("w")
+            .compensate(noop)
+            .step("a", noop)
+            .build()
+            .unwrap_err();
         assert!(e.to_string().contains("before any step"), "{e}");
-        let e = Workflow::builder("w").step("a", noop).compensate(noop).compensate(noop).build().unwrap_err();
+        let e = Workflow::builder("w")
+            .step("a", noop)
+            .compensate(noop)
+            .compensate(noop)
+            .build()
+            .unwrap_err();
         assert!(e.to_string().contains("two compensations"), "{e}");
         let e = Workflow::builder("w").build().unwrap_err();
         assert!(e.to_string().contains("no steps"), "{e}");
@@ -314,9 +355,22 @@ mod tests {
 
     #[test]
     fn fingerprint_depends_on_names_and_order() {
-        let ab = Workflow::builder("w").step("a", noop).step("b", noop).build().unwrap();
-        let ba = Workflow::builder("w").step("b", noop).step("a", noop).build().unwrap();
-        let ab2 = Workflow::builder("other").step("a", noop).compensate(noop).step("b", noop).build().unwrap();
+        let ab = Workflow::builder("w")
+            .step("a", noop)
+            .step("b", noop)
+            .build()
+            .unwrap();
+        let ba = Workflow::builder("w")
+            .step("b", noop)
+            .step("a", noop)
+            .build()
+            .unwrap();
+        let ab2 = Workflow::builder("other")
+            .step("a", noop)
+            .compensate(noop)
+            .step("b", noop)
+            .build()
+            .unwrap();
         assert_ne!(ab.fingerprint(), ba.fingerprint());
         assert_eq!(ab.fingerprint(), ab2.fingerprint(), "names and order only");
         assert_eq!(ab.fingerprint().len(), 64);

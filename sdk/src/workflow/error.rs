@@ -46,12 +46,22 @@ pub struct StepError {
 impl StepError {
     /// A failure that ends the run (the finished steps are compensated).
     pub fn permanent(message: impl Into<String>) -> Self {
-        StepError { kind: StepErrorKind::Permanent, message: message.into(), status: None, problem: None }
+        StepError {
+            kind: StepErrorKind::Permanent,
+            message: message.into(),
+            status: None,
+            problem: None,
+        }
     }
 
     /// A failure worth another attempt.
     pub fn retryable(message: impl Into<String>) -> Self {
-        StepError { kind: StepErrorKind::Retryable, message: message.into(), status: None, problem: None }
+        StepError {
+            kind: StepErrorKind::Retryable,
+            message: message.into(),
+            status: None,
+            problem: None,
+        }
     }
 
     /// How the engine handles it.
@@ -158,7 +168,9 @@ pub enum WorkflowError {
         run_id: String,
     },
     /// The run belongs to a workflow this engine does not know.
-    #[error("run {run_id:?} belongs to workflow {workflow:?}, which is not registered with this engine")]
+    #[error(
+        "run {run_id:?} belongs to workflow {workflow:?}, which is not registered with this engine"
+    )]
     UnknownWorkflow {
         /// The run id.
         run_id: String,

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::WorkflowError;
 use super::run::{Engine, RunOutcome};
-use crate::store::{EventRecord, Journal, RunFilter, RunRecord, RunState, StepPhase, StepRecord, StepStatus};
+use crate::store::{
+    EventRecord, Journal, RunFilter, RunRecord, RunState, StepPhase, StepRecord, StepStatus,
+};
 
 /// One run with its steps and history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,18 +34,45 @@ impl RunDetails {
         let r = &self.run;
         let mut out = String::new();
         let _ = writeln!(out, "run        {}", r.run_id);
-        let _ = writeln!(out, "workflow   {} ({} steps: {})", r.workflow, r.steps.len(), r.steps.join(" → "));
-        let _ = writeln!(out, "state      {}{}", r.state, if r.generation > 0 { format!(" (retried by hand {}×)", r.generation) } else { String::new() });
+        let _ = writeln!(
+            out,
+            "workflow   {} ({} steps: {})",
+            r.workflow,
+            r.steps.len(),
+            r.steps.join(" → ")
+        );
+        let _ = writeln!(
+            out,
+            "state      {}{}",
+            r.state,
+            if r.generation > 0 {
+                format!(" (retried by hand {}×)", r.generation)
+            } else {
+                String::new()
+            }
+        );
         if let Some(owner) = &r.lease_owner {
             let _ = writeln!(out, "lease      {owner} until {}", r.lease_until_ms);
         }
         if let Some(error) = &r.error {
             let _ = writeln!(out, "error      {error}");
         }
-        let _ = writeln!(out, "\n{:<3} {:<24} {:<13} {:<10} {:>8} {:>9}  {:<36}  error", "#", "step", "phase", "status", "attempts", "ms", "key");
+        let _ = writeln!(
+            out,
+            "\n{:<3} {:<24} {:<13} {:<10} {:>8} {:>9}  {:<36}  error",
+            "#", "step", "phase", "status", "attempts", "ms", "key"
+        );
         for s in &self.steps {
-            let ms = s.finished_ms.map(|f| (f - s.started_ms).to_string()).unwrap_or_else(|| "…".into());
-            let error = s.error.as_ref().map(|e| e.get("message").and_then(|m| m.as_str()).map(str::to_string).unwrap_or_else(|| e.to_string()));
+            let ms = s
+                .finished_ms
+                .map(|f| (f - s.started_ms).to_string())
+                .unwrap_or_else(|| "…".into());
+            let error = s.error.as_ref().map(|e| {
+                e.get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string())
+            });
             let _ = writeln!(
                 out,
                 "{:<3} {:<24} {:<13} {:<10} {:>8} {:>9}  {:<36}  {}",
@@ -59,11 +88,26 @@ impl RunDetails {
         }
         let _ = writeln!(out, "\nhistory");
         for e in &self.events {
-            let step = e.step.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
-            let phase = e.phase.map(|p| format!(" ({})", p.as_str())).unwrap_or_default();
+            let step = e
+                .step
+                .as_deref()
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default();
+            let phase = e
+                .phase
+                .map(|p| format!(" ({})", p.as_str()))
+                .unwrap_or_default();
             let attempt = e.attempt.map(|a| format!(" #{a}")).unwrap_or_default();
-            let detail = e.detail.as_ref().map(|d| format!(" {d}")).unwrap_or_default();
-            let _ = writeln!(out, "  {:>4} {} {}{step}{phase}{attempt}{detail}", e.seq, e.at_ms, e.kind);
+            let detail = e
+                .detail
+                .as_ref()
+                .map(|d| format!(" {d}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {:>4} {} {}{step}{phase}{attempt}{detail}",
+                e.seq, e.at_ms, e.kind
+            );
         }
         out
     }
@@ -90,13 +134,21 @@ impl RunDetails {
 /// assert!(parked.is_empty());
 /// # Ok(()) }
 /// ```
-pub async fn list_runs(journal: &dyn Journal, filter: &RunFilter) -> Result<Vec<RunRecord>, WorkflowError> {
+pub async fn list_runs(
+    journal: &dyn Journal,
+    filter: &RunFilter,
+) -> Result<Vec<RunRecord>, WorkflowError> {
     Ok(journal.list_runs(filter).await?)
 }
 
 /// One run with its steps and history; [`WorkflowError::UnknownRun`] if absent.
 pub async fn show_run(journal: &dyn Journal, run_id: &str) -> Result<RunDetails, WorkflowError> {
-    let run = journal.run(run_id).await?.ok_or_else(|| WorkflowError::UnknownRun { run_id: run_id.to_string() })?;
+    let run = journal
+        .run(run_id)
+        .await?
+        .ok_or_else(|| WorkflowError::UnknownRun {
+            run_id: run_id.to_string(),
+        })?;
     let steps = journal.steps(run_id).await?;
     let events = journal.events(run_id).await?;
     Ok(RunDetails { run, steps, events })
@@ -105,16 +157,30 @@ pub async fn show_run(journal: &dyn Journal, run_id: &str) -> Result<RunDetails,
 /// Sends a parked (`needs_attention`) run back to compensating with the next
 /// generation of compensation keys and clears its lease, so a worker retries
 /// the compensations that failed. Other states give [`WorkflowError::WrongState`].
-pub async fn mark_for_retry(journal: &dyn Journal, run_id: &str) -> Result<RunRecord, WorkflowError> {
-    let run = journal.run(run_id).await?.ok_or_else(|| WorkflowError::UnknownRun { run_id: run_id.to_string() })?;
+pub async fn mark_for_retry(
+    journal: &dyn Journal,
+    run_id: &str,
+) -> Result<RunRecord, WorkflowError> {
+    let run = journal
+        .run(run_id)
+        .await?
+        .ok_or_else(|| WorkflowError::UnknownRun {
+            run_id: run_id.to_string(),
+        })?;
     if run.state != RunState::NeedsAttention {
         return Err(WorkflowError::WrongState {
             run_id: run_id.to_string(),
             state: run.state,
-            why: "only runs that need attention can be retried (use resume for unfinished runs)".into(),
+            why: "only runs that need attention can be retried (use resume for unfinished runs)"
+                .into(),
         });
     }
-    journal.request_pickup(run_id, true).await?.ok_or_else(|| WorkflowError::UnknownRun { run_id: run_id.to_string() })
+    journal
+        .request_pickup(run_id, true)
+        .await?
+        .ok_or_else(|| WorkflowError::UnknownRun {
+            run_id: run_id.to_string(),
+        })
 }
 
 /// Clears the lease of an unfinished run (pending, running, compensating) so
@@ -122,8 +188,16 @@ pub async fn mark_for_retry(journal: &dyn Journal, run_id: &str) -> Result<RunRe
 /// the worker holding it is known to be dead: a live holder would be fenced
 /// out of the journal at its next write. Finished and parked runs give
 /// [`WorkflowError::WrongState`].
-pub async fn mark_for_resume(journal: &dyn Journal, run_id: &str) -> Result<RunRecord, WorkflowError> {
-    let run = journal.run(run_id).await?.ok_or_else(|| WorkflowError::UnknownRun { run_id: run_id.to_string() })?;
+pub async fn mark_for_resume(
+    journal: &dyn Journal,
+    run_id: &str,
+) -> Result<RunRecord, WorkflowError> {
+    let run = journal
+        .run(run_id)
+        .await?
+        .ok_or_else(|| WorkflowError::UnknownRun {
+            run_id: run_id.to_string(),
+        })?;
     if !run.state.is_active() {
         return Err(WorkflowError::WrongState {
             run_id: run_id.to_string(),
@@ -131,7 +205,12 @@ pub async fn mark_for_resume(journal: &dyn Journal, run_id: &str) -> Result<RunR
             why: "only pending, running or compensating runs can be resumed (use retry for parked runs)".into(),
         });
     }
-    journal.request_pickup(run_id, false).await?.ok_or_else(|| WorkflowError::UnknownRun { run_id: run_id.to_string() })
+    journal
+        .request_pickup(run_id, false)
+        .await?
+        .ok_or_else(|| WorkflowError::UnknownRun {
+            run_id: run_id.to_string(),
+        })
 }
 
 /// What [`Engine::work`] did.
@@ -169,7 +248,12 @@ impl Engine {
     /// waiting `idle_poll` when there is nothing to claim. With
     /// `stop_when_idle` it returns once no run in the journal is active any
     /// more; otherwise it runs until the future is dropped.
-    pub async fn work(&self, concurrency: usize, idle_poll: Duration, stop_when_idle: bool) -> Result<WorkerStats, WorkflowError> {
+    pub async fn work(
+        &self,
+        concurrency: usize,
+        idle_poll: Duration,
+        stop_when_idle: bool,
+    ) -> Result<WorkerStats, WorkflowError> {
         let tasks: Vec<_> = (0..concurrency.max(1))
             .map(|_| {
                 let engine = self.clone();
@@ -203,7 +287,10 @@ impl Engine {
             .collect();
         let mut total = WorkerStats::default();
         for task in tasks {
-            let stats = task.await.map_err(|e| WorkflowError::InvalidInput { what: "worker task".into(), why: e.to_string() })??;
+            let stats = task.await.map_err(|e| WorkflowError::InvalidInput {
+                what: "worker task".into(),
+                why: e.to_string(),
+            })??;
             total.completed += stats.completed;
             total.compensated += stats.compensated;
             total.parked += stats.parked;

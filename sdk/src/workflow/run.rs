@@ -16,8 +16,8 @@ use super::definition::{Action, Workflow};
 use super::error::{StepError, StepErrorKind, WorkflowError};
 use crate::client::Client;
 use crate::store::{
-    Acquire, CreateRun, Journal, JournalWrite, NewEvent, NewRun, RunRecord, RunState, StepPhase, StepRecord,
-    StepStatus, StepUpdate, StoreError,
+    Acquire, CreateRun, Journal, JournalWrite, NewEvent, NewRun, RunRecord, RunState, StepPhase,
+    StepRecord, StepStatus, StepUpdate, StoreError,
 };
 
 /// Where a run ended up after the engine drove it as far as it could.
@@ -44,10 +44,13 @@ impl RunOutcome {
 
     /// A step's output, decoded.
     pub fn output<T: DeserializeOwned>(&self, step: &str) -> Result<T, WorkflowError> {
-        let value = self.outputs.get(step).ok_or_else(|| WorkflowError::InvalidInput {
-            what: format!("step {step:?} of run {:?}", self.run_id),
-            why: "it has no output".into(),
-        })?;
+        let value = self
+            .outputs
+            .get(step)
+            .ok_or_else(|| WorkflowError::InvalidInput {
+                what: format!("step {step:?} of run {:?}", self.run_id),
+                why: "it has no output".into(),
+            })?;
         T::deserialize(value).map_err(|e| WorkflowError::InvalidInput {
             what: format!("output of step {step:?}"),
             why: e.to_string(),
@@ -104,18 +107,31 @@ impl Engine {
     /// An engine running steps with `client` and journaling into `journal`.
     /// The owner id (for leases) is random; the lease is 30 s.
     pub fn new(client: Client, journal: Arc<dyn Journal>) -> Self {
-        let owner = format!("worker-{}-{}", std::process::id(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        Engine { client, journal, owner: owner.into(), lease: Duration::from_secs(30), workflows: Arc::new(HashMap::new()) }
+        let owner = format!(
+            "worker-{}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        Engine {
+            client,
+            journal,
+            owner: owner.into(),
+            lease: Duration::from_secs(30),
+            workflows: Arc::new(HashMap::new()),
+        }
     }
 
     /// An engine journaling into the client's own store (the idempotency
     /// records and the journal then live in one file or database).
     pub fn for_client(client: Client) -> Result<Self, WorkflowError> {
-        let journal = client
-            .store()
-            .clone()
-            .as_journal()
-            .ok_or_else(|| WorkflowError::NoJournal { store: format!("{:?}", client.store()) })?;
+        let journal =
+            client
+                .store()
+                .clone()
+                .as_journal()
+                .ok_or_else(|| WorkflowError::NoJournal {
+                    store: format!("{:?}", client.store()),
+                })?;
         Ok(Self::new(client, journal))
     }
 
@@ -167,7 +183,12 @@ impl Engine {
     /// up). `run_id`: a business key such as an order number, or `None` for a
     /// random UUID. Enqueuing the same run id again with the same workflow and
     /// input returns the existing run.
-    pub async fn enqueue<I: Serialize + ?Sized>(&self, workflow: &Workflow, run_id: Option<&str>, input: &I) -> Result<RunRecord, WorkflowError> {
+    pub async fn enqueue<I: Serialize + ?Sized>(
+        &self,
+        workflow: &Workflow,
+        run_id: Option<&str>,
+        input: &I,
+    ) -> Result<RunRecord, WorkflowError> {
         let run_id = match run_id {
             Some(id) => {
                 check_run_id(id)?;
@@ -175,20 +196,29 @@ impl Engine {
             }
             None => uuid::Uuid::new_v4().to_string(),
         };
-        let input = serde_json::to_value(input).map_err(|e| WorkflowError::InvalidInput { what: "run input".into(), why: e.to_string() })?;
+        let input = serde_json::to_value(input).map_err(|e| WorkflowError::InvalidInput {
+            what: "run input".into(),
+            why: e.to_string(),
+        })?;
         let new = NewRun {
             run_id: run_id.clone(),
             workflow: workflow.name().to_string(),
             fingerprint: workflow.fingerprint().to_string(),
-            steps: workflow.step_names().into_iter().map(str::to_string).collect(),
+            steps: workflow
+                .step_names()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             input: input.clone(),
         };
         match self.journal.create_run(&new).await? {
             CreateRun::Created(run) => Ok(run),
-            CreateRun::Exists(run) if run.workflow != new.workflow => Err(WorkflowError::RunIdTaken {
-                run_id,
-                detail: format!("a run of workflow {:?}", run.workflow),
-            }),
+            CreateRun::Exists(run) if run.workflow != new.workflow => {
+                Err(WorkflowError::RunIdTaken {
+                    run_id,
+                    detail: format!("a run of workflow {:?}", run.workflow),
+                })
+            }
             CreateRun::Exists(run) if run.input != input => Err(WorkflowError::RunIdTaken {
                 run_id,
                 detail: "a run of the same workflow with a different input".into(),
@@ -200,7 +230,12 @@ impl Engine {
     /// Starts a run of `workflow` and drives it to its end (see
     /// [`enqueue`](Self::enqueue) for `run_id`). Starting an existing run id
     /// with the same input continues that run instead: it executes once.
-    pub async fn start<I: Serialize + ?Sized>(&self, workflow: &Workflow, run_id: Option<&str>, input: &I) -> Result<RunOutcome, WorkflowError> {
+    pub async fn start<I: Serialize + ?Sized>(
+        &self,
+        workflow: &Workflow,
+        run_id: Option<&str>,
+        input: &I,
+    ) -> Result<RunOutcome, WorkflowError> {
         let run = self.enqueue(workflow, run_id, input).await?;
         self.execute(workflow, &run.run_id).await
     }
@@ -211,17 +246,30 @@ impl Engine {
     /// is polled from its journaled token. A finished or parked run just
     /// reports its outcome.
     pub async fn resume(&self, run_id: &str) -> Result<RunOutcome, WorkflowError> {
-        let run = self.journal.run(run_id).await?.ok_or_else(|| WorkflowError::UnknownRun { run_id: run_id.to_string() })?;
+        let run = self
+            .journal
+            .run(run_id)
+            .await?
+            .ok_or_else(|| WorkflowError::UnknownRun {
+                run_id: run_id.to_string(),
+            })?;
         let workflow = self
             .workflows
             .get(&run.workflow)
-            .ok_or_else(|| WorkflowError::UnknownWorkflow { run_id: run_id.to_string(), workflow: run.workflow.clone() })?
+            .ok_or_else(|| WorkflowError::UnknownWorkflow {
+                run_id: run_id.to_string(),
+                workflow: run.workflow.clone(),
+            })?
             .clone();
         self.execute(&workflow, run_id).await
     }
 
     /// Like [`resume`](Self::resume) with an explicit definition.
-    pub async fn resume_with(&self, workflow: &Workflow, run_id: &str) -> Result<RunOutcome, WorkflowError> {
+    pub async fn resume_with(
+        &self,
+        workflow: &Workflow,
+        run_id: &str,
+    ) -> Result<RunOutcome, WorkflowError> {
         self.execute(workflow, run_id).await
     }
 
@@ -244,15 +292,26 @@ impl Engine {
         };
         let Some(workflow) = self.workflows.get(&run.workflow).cloned() else {
             self.journal.release(&run.run_id, &self.owner).await?;
-            return Err(WorkflowError::UnknownWorkflow { run_id: run.run_id, workflow: run.workflow });
+            return Err(WorkflowError::UnknownWorkflow {
+                run_id: run.run_id,
+                workflow: run.workflow,
+            });
         };
         check_fingerprint(&workflow, &run)?;
         self.drive_leased(&workflow, run).await.map(Some)
     }
 
     /// Acquires the run's lease, checks the definition and drives it.
-    async fn execute(&self, workflow: &Workflow, run_id: &str) -> Result<RunOutcome, WorkflowError> {
-        let run = match self.journal.acquire(run_id, &self.owner, self.lease).await? {
+    async fn execute(
+        &self,
+        workflow: &Workflow,
+        run_id: &str,
+    ) -> Result<RunOutcome, WorkflowError> {
+        let run = match self
+            .journal
+            .acquire(run_id, &self.owner, self.lease)
+            .await?
+        {
             Acquire::Acquired(run) => run,
             Acquire::Held(run) => {
                 return Err(WorkflowError::Leased {
@@ -261,11 +320,18 @@ impl Engine {
                     remaining_ms: run.lease_until_ms - crate::store::now_millis(),
                 })
             }
-            Acquire::Missing => return Err(WorkflowError::UnknownRun { run_id: run_id.to_string() }),
+            Acquire::Missing => {
+                return Err(WorkflowError::UnknownRun {
+                    run_id: run_id.to_string(),
+                })
+            }
         };
         if run.workflow != workflow.name() {
             self.journal.release(run_id, &self.owner).await?;
-            return Err(WorkflowError::RunIdTaken { run_id: run_id.to_string(), detail: format!("a run of workflow {:?}", run.workflow) });
+            return Err(WorkflowError::RunIdTaken {
+                run_id: run_id.to_string(),
+                detail: format!("a run of workflow {:?}", run.workflow),
+            });
         }
         if let Err(e) = check_fingerprint(workflow, &run) {
             self.journal.release(run_id, &self.owner).await?;
@@ -276,10 +342,21 @@ impl Engine {
 
     /// Drives a run whose lease this engine holds, renewing the lease meanwhile
     /// and giving it up at the end.
-    async fn drive_leased(&self, workflow: &Workflow, run: RunRecord) -> Result<RunOutcome, WorkflowError> {
+    async fn drive_leased(
+        &self,
+        workflow: &Workflow,
+        run: RunRecord,
+    ) -> Result<RunOutcome, WorkflowError> {
         let heartbeat = self.heartbeat(&run.run_id);
         let span = tracing::info_span!("oncely.workflow.run", run_id = %run.run_id, workflow = %run.workflow, owner = %self.owner);
-        let result = Runner { engine: self, workflow, run: &run }.drive().instrument(span).await;
+        let result = Runner {
+            engine: self,
+            workflow,
+            run: &run,
+        }
+        .drive()
+        .instrument(span)
+        .await;
         heartbeat.abort();
         if !matches!(result, Err(WorkflowError::LeaseLost { .. })) {
             if let Err(e) = self.journal.release(&run.run_id, &self.owner).await {
@@ -291,7 +368,12 @@ impl Engine {
 
     /// Renews the lease every third of its length until aborted.
     fn heartbeat(&self, run_id: &str) -> tokio::task::JoinHandle<()> {
-        let (journal, owner, lease, run_id) = (self.journal.clone(), self.owner.clone(), self.lease, run_id.to_string());
+        let (journal, owner, lease, run_id) = (
+            self.journal.clone(),
+            self.owner.clone(),
+            self.lease,
+            run_id.to_string(),
+        );
         tokio::spawn(async move {
             let every = (lease / 3).max(Duration::from_millis(1));
             loop {
@@ -302,7 +384,9 @@ impl Engine {
                         tracing::warn!(run_id, owner = %owner, "lease lost");
                         return;
                     }
-                    Err(e) => tracing::warn!(run_id, error = %e, "lease renewal failed; trying again"),
+                    Err(e) => {
+                        tracing::warn!(run_id, error = %e, "lease renewal failed; trying again")
+                    }
                 }
             }
         })
@@ -310,13 +394,26 @@ impl Engine {
 
     /// One journal transaction, retried briefly on backend errors; a lost
     /// lease ends the run's execution here.
-    pub(crate) async fn write(&self, run_id: &str, write: JournalWrite) -> Result<(), WorkflowError> {
+    pub(crate) async fn write(
+        &self,
+        run_id: &str,
+        write: JournalWrite,
+    ) -> Result<(), WorkflowError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.journal.write(run_id, &self.owner, self.lease, &write).await {
+            match self
+                .journal
+                .write(run_id, &self.owner, self.lease, &write)
+                .await
+            {
                 Ok(true) => return Ok(()),
-                Ok(false) => return Err(WorkflowError::LeaseLost { run_id: run_id.to_string(), owner: self.owner.to_string() }),
+                Ok(false) => {
+                    return Err(WorkflowError::LeaseLost {
+                        run_id: run_id.to_string(),
+                        owner: self.owner.to_string(),
+                    })
+                }
                 Err(StoreError::Backend { operation, reason }) if attempt < WRITE_ATTEMPTS => {
                     tracing::warn!(run_id, operation, reason = %reason, attempt, "journal write failed; retrying");
                     tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
@@ -326,7 +423,15 @@ impl Engine {
         }
     }
 
-    pub(crate) fn context(&self, run: &RunRecord, step: &str, phase: StepPhase, key: String, attempt: u32, outputs: &Arc<BTreeMap<String, Value>>) -> StepContext {
+    pub(crate) fn context(
+        &self,
+        run: &RunRecord,
+        step: &str,
+        phase: StepPhase,
+        key: String,
+        attempt: u32,
+        outputs: &Arc<BTreeMap<String, Value>>,
+    ) -> StepContext {
         StepContext {
             client: self.client.clone(),
             run_id: run.run_id.as_str().into(),
@@ -343,7 +448,10 @@ impl Engine {
 }
 
 fn check_run_id(id: &str) -> Result<(), WorkflowError> {
-    let invalid = |why: &str| WorkflowError::InvalidInput { what: format!("run id {id:?}"), why: why.into() };
+    let invalid = |why: &str| WorkflowError::InvalidInput {
+        what: format!("run id {id:?}"),
+        why: why.into(),
+    };
     if id.trim().is_empty() {
         return Err(invalid("it is empty"));
     }
@@ -364,7 +472,11 @@ fn check_fingerprint(workflow: &Workflow, run: &RunRecord) -> Result<(), Workflo
         run_id: run.run_id.clone(),
         workflow: run.workflow.clone(),
         journaled: run.steps.clone(),
-        current: workflow.step_names().into_iter().map(str::to_string).collect(),
+        current: workflow
+            .step_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
     })
 }
 
@@ -376,8 +488,20 @@ pub(crate) struct Runner<'a> {
 }
 
 /// A journal event.
-pub(crate) fn event(kind: &str, step: Option<&str>, phase: Option<StepPhase>, attempt: Option<u32>, detail: Option<Value>) -> NewEvent {
-    NewEvent { kind: kind.into(), step: step.map(str::to_string), phase, attempt, detail }
+pub(crate) fn event(
+    kind: &str,
+    step: Option<&str>,
+    phase: Option<StepPhase>,
+    attempt: Option<u32>,
+    detail: Option<Value>,
+) -> NewEvent {
+    NewEvent {
+        kind: kind.into(),
+        step: step.map(str::to_string),
+        phase,
+        attempt,
+        detail,
+    }
 }
 
 impl Runner<'_> {
@@ -389,12 +513,28 @@ impl Runner<'_> {
                 let outputs = succeeded_outputs(&steps);
                 self.compensate(&steps, outputs).await
             }
-            RunState::Completed | RunState::Compensated | RunState::NeedsAttention => Ok(self.outcome(self.run.state, succeeded_outputs(&steps), self.run.error.clone())),
+            RunState::Completed | RunState::Compensated | RunState::NeedsAttention => Ok(self
+                .outcome(
+                    self.run.state,
+                    succeeded_outputs(&steps),
+                    self.run.error.clone(),
+                )),
         }
     }
 
-    pub(crate) fn outcome(&self, state: RunState, outputs: BTreeMap<String, Value>, error: Option<Value>) -> RunOutcome {
-        RunOutcome { run_id: self.run.run_id.clone(), workflow: self.run.workflow.clone(), state, outputs, error }
+    pub(crate) fn outcome(
+        &self,
+        state: RunState,
+        outputs: BTreeMap<String, Value>,
+        error: Option<Value>,
+    ) -> RunOutcome {
+        RunOutcome {
+            run_id: self.run.run_id.clone(),
+            workflow: self.run.workflow.clone(),
+            state,
+            outputs,
+            error,
+        }
     }
 
     async fn forward(&self, journaled: &[StepRecord]) -> Result<RunOutcome, WorkflowError> {
@@ -405,7 +545,10 @@ impl Runner<'_> {
             match record.map(|r| r.status) {
                 Some(StepStatus::Succeeded) => {
                     tracing::debug!(step = %step.name, "already succeeded: using the journaled output");
-                    outputs.insert(step.name.clone(), record.and_then(|r| r.output.clone()).unwrap_or(Value::Null));
+                    outputs.insert(
+                        step.name.clone(),
+                        record.and_then(|r| r.output.clone()).unwrap_or(Value::Null),
+                    );
                     continue;
                 }
                 Some(StepStatus::Failed) => {
@@ -427,27 +570,40 @@ impl Runner<'_> {
             match self.run_action(index, step, record, &shared).await? {
                 Ok(output) => {
                     self.engine
-                        .write(&self.run.run_id, JournalWrite {
-                            step: Some(StepUpdate {
-                                index,
-                                phase: StepPhase::Action,
-                                name: step.name.clone(),
-                                key: step_key(&self.run.run_id, &step.name),
-                                status: StepStatus::Succeeded,
-                                new_attempt: false,
-                                output: Some(output.clone()),
+                        .write(
+                            &self.run.run_id,
+                            JournalWrite {
+                                step: Some(StepUpdate {
+                                    index,
+                                    phase: StepPhase::Action,
+                                    name: step.name.clone(),
+                                    key: step_key(&self.run.run_id, &step.name),
+                                    status: StepStatus::Succeeded,
+                                    new_attempt: false,
+                                    output: Some(output.clone()),
+                                    error: None,
+                                    resume_token: None,
+                                }),
+                                state: None,
                                 error: None,
-                                resume_token: None,
-                            }),
-                            state: None,
-                            error: None,
-                            event: event("step_succeeded", Some(&step.name), Some(StepPhase::Action), None, None),
-                        })
+                                event: event(
+                                    "step_succeeded",
+                                    Some(&step.name),
+                                    Some(StepPhase::Action),
+                                    None,
+                                    None,
+                                ),
+                            },
+                        )
                         .await?;
                     outputs.insert(step.name.clone(), output);
                 }
                 Err(error) if error.kind() == StepErrorKind::Store => {
-                    return Err(WorkflowError::Interrupted { run_id: self.run.run_id.clone(), step: step.name.clone(), error });
+                    return Err(WorkflowError::Interrupted {
+                        run_id: self.run.run_id.clone(),
+                        step: step.name.clone(),
+                        error,
+                    });
                 }
                 Err(error) => {
                     tracing::warn!(step = %step.name, error = %error, "step failed for good; compensating");
@@ -476,12 +632,15 @@ impl Runner<'_> {
             }
         }
         self.engine
-            .write(&self.run.run_id, JournalWrite {
-                step: None,
-                state: Some(RunState::Completed),
-                error: None,
-                event: event("completed", None, None, None, None),
-            })
+            .write(
+                &self.run.run_id,
+                JournalWrite {
+                    step: None,
+                    state: Some(RunState::Completed),
+                    error: None,
+                    event: event("completed", None, None, None, None),
+                },
+            )
             .await?;
         Ok(self.outcome(RunState::Completed, outputs, None))
     }
@@ -504,24 +663,40 @@ impl Runner<'_> {
             tries += 1;
             attempt += 1;
             self.engine
-                .write(&self.run.run_id, JournalWrite {
-                    step: Some(StepUpdate {
-                        index,
-                        phase: StepPhase::Action,
-                        name: step.name.clone(),
-                        key: key.clone(),
-                        status: StepStatus::Started,
-                        new_attempt: true,
-                        output: None,
+                .write(
+                    &self.run.run_id,
+                    JournalWrite {
+                        step: Some(StepUpdate {
+                            index,
+                            phase: StepPhase::Action,
+                            name: step.name.clone(),
+                            key: key.clone(),
+                            status: StepStatus::Started,
+                            new_attempt: true,
+                            output: None,
+                            error: None,
+                            resume_token: None,
+                        }),
+                        state: Some(RunState::Running),
                         error: None,
-                        resume_token: None,
-                    }),
-                    state: Some(RunState::Running),
-                    error: None,
-                    event: event("step_started", Some(&step.name), Some(StepPhase::Action), Some(attempt), None),
-                })
+                        event: event(
+                            "step_started",
+                            Some(&step.name),
+                            Some(StepPhase::Action),
+                            Some(attempt),
+                            None,
+                        ),
+                    },
+                )
                 .await?;
-            let ctx = self.engine.context(self.run, &step.name, StepPhase::Action, key.clone(), attempt, outputs);
+            let ctx = self.engine.context(
+                self.run,
+                &step.name,
+                StepPhase::Action,
+                key.clone(),
+                attempt,
+                outputs,
+            );
             let span = tracing::info_span!("oncely.workflow.step", step = %step.name, phase = "action", key = %key, attempt);
             let result = async {
                 match &step.action {
@@ -570,22 +745,31 @@ impl Runner<'_> {
                     let delay = policy.backoff(tries - 1);
                     tracing::info!(step = %step.name, error = %e, delay_ms = delay.as_millis() as u64, "step failed; retrying with the same key");
                     self.engine
-                        .write(&self.run.run_id, JournalWrite {
-                            step: Some(StepUpdate {
-                                index,
-                                phase: StepPhase::Action,
-                                name: step.name.clone(),
-                                key: key.clone(),
-                                status: StepStatus::Started,
-                                new_attempt: false,
-                                output: None,
-                                error: Some(e.to_json()),
-                                resume_token: None,
-                            }),
-                            state: None,
-                            error: None,
-                            event: event("step_attempt_failed", Some(&step.name), Some(StepPhase::Action), Some(attempt), Some(e.to_json())),
-                        })
+                        .write(
+                            &self.run.run_id,
+                            JournalWrite {
+                                step: Some(StepUpdate {
+                                    index,
+                                    phase: StepPhase::Action,
+                                    name: step.name.clone(),
+                                    key: key.clone(),
+                                    status: StepStatus::Started,
+                                    new_attempt: false,
+                                    output: None,
+                                    error: Some(e.to_json()),
+                                    resume_token: None,
+                                }),
+                                state: None,
+                                error: None,
+                                event: event(
+                                    "step_attempt_failed",
+                                    Some(&step.name),
+                                    Some(StepPhase::Action),
+                                    Some(attempt),
+                                    Some(e.to_json()),
+                                ),
+                            },
+                        )
                         .await?;
                     tokio::time::sleep(delay).await;
                 }
@@ -616,7 +800,10 @@ mod tests {
     fn run_ids_are_checked() {
         assert!(check_run_id("order-42").is_ok());
         for bad in ["", "  ", "a\nb", &"x".repeat(201)] {
-            assert!(matches!(check_run_id(bad), Err(WorkflowError::InvalidInput { .. })), "{bad:?}");
+            assert!(
+                matches!(check_run_id(bad), Err(WorkflowError::InvalidInput { .. })),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -29,7 +29,12 @@ impl OrderInput {
             sku: format!("sku-{}", n % 7),
             quantity: 1 + (n % 3) as i64,
             amount: 1000 + n as i64,
-            payment_method: if declined { "pm_card_declined" } else { "pm_card_visa" }.into(),
+            payment_method: if declined {
+                "pm_card_declined"
+            } else {
+                "pm_card_visa"
+            }
+            .into(),
         }
     }
 }
@@ -123,11 +128,23 @@ pub async fn server() -> RunningServer {
 pub fn client(base: &str, store: Arc<dyn Store>) -> Client {
     Client::builder(base)
         .shared_store(store)
-        .retry_policy(RetryPolicy::default().max_attempts(4).base_delay(Duration::from_millis(2)).max_delay(Duration::from_millis(20)))
-        .circuit_breaker(BreakerConfig { failure_threshold: 1000, open_for: Duration::from_millis(10) })
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(4)
+                .base_delay(Duration::from_millis(2))
+                .max_delay(Duration::from_millis(20)),
+        )
+        .circuit_breaker(BreakerConfig {
+            failure_threshold: 1000,
+            open_for: Duration::from_millis(10),
+        })
         .retry_budget(None)
         .attempt_timeout(Duration::from_secs(5))
-        .poll_config(PollConfig { default_interval: Duration::from_millis(5), max_interval: Duration::from_millis(20), timeout: Some(Duration::from_secs(20)) })
+        .poll_config(PollConfig {
+            default_interval: Duration::from_millis(5),
+            max_interval: Duration::from_millis(20),
+            timeout: Some(Duration::from_secs(20)),
+        })
         .build()
         .expect("client")
 }
@@ -135,17 +152,31 @@ pub fn client(base: &str, store: Arc<dyn Store>) -> Client {
 /// An engine on `store` (idempotency records and journal together).
 pub fn engine(base: &str, store: Arc<dyn Store>, owner: &str) -> Engine {
     let journal: Arc<dyn Journal> = store.clone().as_journal().expect("journal");
-    Engine::new(client(base, store), journal).owner(owner).register(order_saga())
+    Engine::new(client(base, store), journal)
+        .owner(owner)
+        .register(order_saga())
 }
 
 /// Ledger entries of one kind for one order.
 pub fn count(server: &RunningServer, kind: SideEffect, order_id: &str) -> usize {
-    server.ledger().iter().filter(|e| e.kind == kind && e.order_id.to_string() == order_id).count()
+    server
+        .ledger()
+        .iter()
+        .filter(|e| e.kind == kind && e.order_id.to_string() == order_id)
+        .count()
 }
 
 /// Requests the server received for a concrete path and method.
-pub fn requests_to(server: &RunningServer, method: &str, path: &str) -> Vec<orders_server::RequestRecord> {
-    server.requests().into_iter().filter(|r| r.method == method && r.path == path).collect()
+pub fn requests_to(
+    server: &RunningServer,
+    method: &str,
+    path: &str,
+) -> Vec<orders_server::RequestRecord> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == method && r.path == path)
+        .collect()
 }
 
 /// The PostgreSQL test URL: unset is a failure under CI=true, a loud skip otherwise.
@@ -164,10 +195,17 @@ pub fn pg_url(test: &str) -> Option<String> {
 
 /// A fresh schema name per test.
 pub fn pg_schema(test: &str) -> String {
-    format!("w_{test}_{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+    format!(
+        "w_{test}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
 }
 
 /// A PostgreSQL store on `schema`.
 pub async fn pg_store(url: &str, schema: &str) -> Arc<dyn Store> {
-    Arc::new(PgStore::connect(PgConfig::new(url).schema(schema)).await.expect("connect to the test database"))
+    Arc::new(
+        PgStore::connect(PgConfig::new(url).schema(schema))
+            .await
+            .expect("connect to the test database"),
+    )
 }
