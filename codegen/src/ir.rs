@@ -392,6 +392,8 @@ pub struct Operation {
     pub conditional: Option<Conditional>,
     /// Statuses answered with `application/problem+json`.
     pub problems: Vec<String>,
+    /// A success response declares an `ETag` header (for a later `If-Match`).
+    pub etag: bool,
 }
 
 /// Where a parameter goes.

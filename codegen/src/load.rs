@@ -117,23 +117,18 @@ fn parse_text(text: &str, origin: &str) -> Result<(Value, Format), CodegenError>
         });
     }
     if matches!(first, Some('{') | Some('[')) {
-        match serde_json::from_str::<Value>(text) {
-            Ok(v) => return Ok((v, Format::Json)),
-            Err(json_err) => {
-                // YAML is a superset of JSON's flow style; a JSON error is the
-                // clearer message, so report it when YAML fails too.
-                return match parse_yaml(text) {
-                    Ok(v) => Ok((v, Format::Yaml)),
-                    Err(_) => Err(CodegenError::Syntax {
-                        origin: origin.into(),
-                        format: "JSON",
-                        message: json_err.to_string(),
-                        line: Some(json_err.line()),
-                        column: Some(json_err.column()),
-                    }),
-                };
-            }
-        }
+        // Text that starts like JSON is read as JSON only: YAML would accept
+        // some broken JSON (`{"a": }`) and hide the mistake.
+        return match serde_json::from_str::<Value>(text) {
+            Ok(v) => Ok((v, Format::Json)),
+            Err(e) => Err(CodegenError::Syntax {
+                origin: origin.into(),
+                format: "JSON",
+                message: e.to_string(),
+                line: Some(e.line()),
+                column: Some(e.column()),
+            }),
+        };
     }
     match parse_yaml(text) {
         Ok(v) => Ok((v, Format::Yaml)),

@@ -501,7 +501,12 @@ impl<'a> Lowerer<'a> {
             .map(|r| r.status.clone())
             .collect();
 
+        let etag = responses
+            .iter()
+            .filter(|r| r.is_success())
+            .any(|r| r.headers.iter().any(|h| h.eq_ignore_ascii_case("etag")));
         Operation {
+            etag,
             name,
             operation_id,
             method,

@@ -379,6 +379,13 @@ pub(crate) fn emit(ctx: &Ctx<'_>, client: &str) -> String {
                 "operation_with_body",
             )
         });
+        let etag_variant = (op.etag && matches!(op.success, Success::Json { .. })).then(|| {
+            rust::snake_in(
+                &mut methods,
+                &format!("{} with etag", rust::unraw(&name)),
+                "operation_with_etag",
+            )
+        });
         let params_struct = {
             let optional = op.params.iter().filter(|p| !p.required).count();
             if optional > MAX_POSITIONAL_OPTIONAL {
@@ -402,11 +409,16 @@ pub(crate) fn emit(ctx: &Ctx<'_>, client: &str) -> String {
             params_struct: params_struct.as_deref(),
             response: response_enum.as_ref(),
         };
-        method(ctx, &mut out, &mut structs, op, &plan, false);
+        method(ctx, &mut out, &mut structs, op, &plan, Variant::Typed);
+        if let Some(etag) = etag_variant {
+            out.push('\n');
+            let plan = Plan { name: &etag, ..plan };
+            method(ctx, &mut out, &mut structs, op, &plan, Variant::WithEtag);
+        }
         if let Some(raw) = raw_variant {
             out.push('\n');
             let plan = Plan { name: &raw, ..plan };
-            method(ctx, &mut out, &mut structs, op, &plan, true);
+            method(ctx, &mut out, &mut structs, op, &plan, Variant::RawBody);
         }
     }
     out.push_str("}\n");
@@ -426,14 +438,26 @@ struct Plan<'p> {
     response: Option<&'p (String, String)>,
 }
 
+/// Which method of an operation is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// The typed method.
+    Typed,
+    /// The typed method, also returning the `ETag` of the answer.
+    WithEtag,
+    /// `…_with_body`: any media type, raw bytes.
+    RawBody,
+}
+
 fn method(
     ctx: &Ctx<'_>,
     out: &mut String,
     structs: &mut String,
     op: &Operation,
     plan: &Plan<'_>,
-    raw_body: bool,
+    variant: Variant,
 ) {
+    let raw_body = variant == Variant::RawBody;
     let name = plan.name;
     let params_struct = plan.params_struct;
     let mut scope = Scope::with_reserved(RESERVED_ARGS.iter().copied());
@@ -545,14 +569,28 @@ fn method(
         );
     }
 
-    let (ret, tail) = match plan.response {
-        Some((ename, expr)) => (ename.clone(), expr.clone()),
-        None => result(ctx, &op.success),
+    let (ret, tail) = match (plan.response, variant, &op.success) {
+        (Some((ename, expr)), _, _) => (ename.clone(), expr.clone()),
+        (None, Variant::WithEtag, Success::Json { .. }) => {
+            let (t, _) = result(ctx, &op.success);
+            (
+                format!("({t}, ::std::option::Option<::std::string::String>)"),
+                format!(
+                    "let response = rb.send().await?;\n        let etag = response.etag().map(::std::borrow::ToOwned::to_owned);\n        let body: {t} = response.json()?;\n        ::std::result::Result::Ok((body, etag))"
+                ),
+            )
+        }
+        _ => result(ctx, &op.success),
     };
 
     // Docs.
     let mut paras: Vec<String> = Vec::new();
-    if raw_body {
+    if variant == Variant::WithEtag {
+        paras.push(format!(
+            "{} that also returns the answer's `ETag` (for `if_match` on a later update).",
+            code(rust::unraw(name).trim_end_matches("_with_etag"))
+        ));
+    } else if raw_body {
         paras.push(format!(
             "{} with a body of any media type the operation accepts.",
             code(&format!(

@@ -1,0 +1,131 @@
+//! End to end: the client generated from `openapi/orders.yaml` runs a whole
+//! order workflow against the reference server (`orders-server`), in a
+//! separate process built with cargo.
+
+mod common;
+
+use oncely_codegen::{build_ir, emit_rust, load_spec, IrOptions, OncelyDep, RustOptions};
+
+const MAIN: &str = r#"//! Drives the generated orders client through a whole workflow.
+use orders::models::{
+    AuthorizePaymentRequest, CancelOrderRequest, CreateOrderRequest, LineItem, ShipmentRequest,
+    ShipmentRequestSimulate, UpdateOrderRequest,
+};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let base = std::env::args().nth(1).ok_or("usage: orders-e2e BASE_URL")?;
+    let api = orders::OrdersClient::new(oncely::Client::builder(base).build()?);
+
+    let new_order = CreateOrderRequest {
+        customer_id: "c_42".into(),
+        items: vec![LineItem { sku: "sku-1".into(), quantity: 2 }],
+        currency: "EUR".into(),
+        ..Default::default()
+    };
+    let (order, etag) = api.create_order_with_etag(&new_order, Some("e2e-order")).await?;
+    // The same intent again is the same order (the server replays it).
+    let again = api.create_order(&new_order, Some("e2e-order")).await?;
+    assert_eq!(order.id, again.id, "same intent, same order");
+    let fetched = api.get_order(&order.id).await?;
+    assert_eq!(fetched.customer_id, "c_42");
+
+    let update = UpdateOrderRequest { note: Some("gift wrap".into()), ..Default::default() };
+    let (updated, _) = api
+        .update_order_with_etag(&order.id, &update, etag.as_deref(), Some("e2e-update"))
+        .await?;
+    assert_eq!(updated.note.as_deref(), Some("gift wrap"));
+    // The old tag is stale now.
+    let stale = api
+        .update_order(&order.id, &update, etag.as_deref(), Some("e2e-update-stale"))
+        .await;
+    assert!(matches!(stale, Err(oncely::Error::PreconditionFailed { .. })), "{stale:?}");
+
+    let reservation = api.reserve_inventory(&order.id, None, Some("e2e-reserve")).await?;
+    let pay = AuthorizePaymentRequest {
+        amount: 1999,
+        currency: "EUR".into(),
+        payment_method: "pm_card_visa".into(),
+    };
+    let payment = api.authorize_payment(&order.id, &pay, Some("e2e-pay")).await?;
+    let declined = AuthorizePaymentRequest { payment_method: "pm_card_declined".into(), ..pay };
+    match api.authorize_payment(&order.id, &declined, Some("e2e-declined")).await {
+        Err(oncely::Error::Problem { .. }) => {}
+        other => panic!("expected a payment-declined problem, got {other:?}"),
+    }
+
+    let shipment = api
+        .request_shipment(
+            &order.id,
+            Some(&ShipmentRequest { carrier: Some("dhl".into()), simulate: Some(ShipmentRequestSimulate::Succeed) }),
+            Some("e2e-ship"),
+        )
+        .await?
+        .wait()
+        .await?;
+    assert_eq!(shipment.order_id, order.id);
+
+    let voided = api.void_payment(&order.id, &payment.id, Some("e2e-void")).await?;
+    assert_eq!(voided.id, payment.id);
+    let released = api
+        .release_reservation(&order.id, &reservation.id, Some("e2e-release"))
+        .await?;
+    assert!(released.is_none_or(|r| r.id == reservation.id));
+    let cancelled = api
+        .cancel_order(&order.id, Some(&CancelOrderRequest { reason: Some("done".into()) }), Some("e2e-cancel"))
+        .await?;
+    assert_eq!(cancelled.status.as_str(), "cancelled");
+    println!("orders e2e ok: order {} shipment {}", order.id, shipment.tracking_number);
+    Ok(())
+}
+"#;
+
+#[test]
+fn generated_orders_client_runs_a_workflow_against_the_reference_server() {
+    let spec = load_spec(common::repo().join("openapi/orders.yaml")).expect("orders.yaml");
+    let api = build_ir(&spec, &IrOptions::default()).expect("IR");
+    let client = emit_rust(
+        &api,
+        &RustOptions {
+            crate_name: Some("orders".into()),
+            oncely: OncelyDep::Path(common::repo().join("sdk")),
+        },
+    )
+    .expect("emits");
+    let manifest = format!(
+        "[package]\nname = \"orders-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\norders = {{ path = \"../orders\" }}\noncely = {{ path = {:?} }}\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
+        common::repo().join("sdk").display().to_string()
+    );
+    let files: &[(&str, &str)] = &[("Cargo.toml", &manifest), ("src/main.rs", MAIN)];
+    let (ok, output) = common::cargo_in_workspace(
+        "e2e",
+        &[("orders", &client)],
+        &[("orders-e2e", files)],
+        &["build", "-p", "orders-e2e", "--message-format", "short"],
+    );
+    assert!(ok, "the e2e program does not build:\n{output}");
+    let ours: Vec<&str> = output
+        .lines()
+        .filter(|l| l.contains(": warning") && !l.starts_with('/'))
+        .collect();
+    assert!(ours.is_empty(), "warnings:\n{}", ours.join("\n"));
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt
+        .block_on(orders_server::spawn(orders_server::ServerConfig {
+            operation_duration: std::time::Duration::from_millis(200),
+            retry_after_ms: Some(20),
+            ..Default::default()
+        }))
+        .expect("server starts");
+    let exe = common::e2e_target().join("debug").join("orders-e2e");
+    let out = std::process::Command::new(exe)
+        .arg(server.base_url())
+        .output()
+        .expect("e2e program runs");
+    rt.block_on(server.shutdown());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "workflow failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("orders e2e ok"), "{stdout}");
+}
