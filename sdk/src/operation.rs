@@ -318,27 +318,35 @@ impl<T: DeserializeOwned> Operation<T> {
     ) -> Result<T, Error> {
         let poll = self.client.poll_config().clone();
         let started = Instant::now();
+        let mut first = true;
         loop {
+            // The server's pace comes first, also before the first poll (the
+            // `Retry-After` of the 202); without one, poll at once, then at the
+            // default interval.
+            let delay = match self.next_delay.take() {
+                Some(delay) => delay,
+                None if first || self.is_done() => Duration::ZERO,
+                None => poll.default_interval,
+            }
+            .min(poll.max_interval);
+            first = false;
+            if !self.is_done() {
+                if let Some(limit) = poll.timeout {
+                    if started.elapsed().saturating_add(delay) > limit {
+                        return Err(Error::Timeout {
+                            method: "GET".into(),
+                            path: self.state.monitor.clone().unwrap_or_default(),
+                            kind: TimeoutKind::Operation,
+                            elapsed: started.elapsed(),
+                        });
+                    }
+                }
+                tokio::time::sleep(delay).await;
+            }
             match self.poll_once().await? {
                 Poll::Done(result) => return Ok(result),
                 Poll::Pending(progress) => on_progress(&progress),
             }
-            let delay = self
-                .next_delay
-                .take()
-                .unwrap_or(poll.default_interval)
-                .min(poll.max_interval);
-            if let Some(limit) = poll.timeout {
-                if started.elapsed().saturating_add(delay) > limit {
-                    return Err(Error::Timeout {
-                        method: "GET".into(),
-                        path: self.state.monitor.clone().unwrap_or_default(),
-                        kind: TimeoutKind::Operation,
-                        elapsed: started.elapsed(),
-                    });
-                }
-            }
-            tokio::time::sleep(delay).await;
         }
     }
 

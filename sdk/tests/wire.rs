@@ -389,3 +389,44 @@ async fn a_status_link_that_is_not_http_is_a_protocol_error() {
         .unwrap_err();
     assert!(matches!(err, Error::Protocol { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn the_first_poll_waits_for_the_retry_after_of_the_202() {
+    // The operation is done after 50 ms and the 202 asks for 200 ms: a client
+    // that honours the server's pace finds it done on its first poll.
+    let server = spawn(ServerConfig {
+        operation_duration: Duration::from_millis(50),
+        retry_after_ms: Some(200),
+        ..ServerConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = Client::builder(server.base_url()).build().unwrap();
+    let order: Value = client
+        .post("/orders")
+        .json(&order())
+        .send_json()
+        .await
+        .unwrap();
+    let shipment: Value = client
+        .post("/orders/{id}/shipments")
+        .path_param("id", order["id"].as_str().unwrap())
+        .json(&json!({"carrier": "dhl"}))
+        .send_operation()
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(shipment["carrier"], "dhl");
+    let polls: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.route
+                .as_deref()
+                .is_some_and(|r| r.starts_with("GET /operations"))
+        })
+        .collect();
+    assert_eq!(polls.len(), 1, "{polls:?}");
+}
