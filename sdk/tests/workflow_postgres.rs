@@ -220,3 +220,91 @@ fn rusqlite_bump(path: &std::path::Path) {
         .pragma_update(None, "user_version", 99)
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_resuming_one_run_execute_it_once_and_a_dead_workers_lease_expires() {
+    let Some(url) = pg_url("lease_takeover") else {
+        return;
+    };
+    let server = server().await;
+    let schema = pg_schema("lease");
+    let saga = order_saga();
+    // Worker A starts the run and dies while its reservation is in flight.
+    server.add_fault(orders_server::FaultRule::new(
+        "POST /orders/{order_id}/reservations",
+        orders_server::Fault::delay_ms(200),
+    ));
+    let a = engine(
+        &server.base_url(),
+        pg_store(&url, &schema).await,
+        "worker-a",
+    )
+    .lease(Duration::from_millis(300));
+    let task = tokio::spawn({
+        let saga = saga.clone();
+        async move {
+            a.start(&saga, Some("lease-1"), &OrderInput::new(1, false))
+                .await
+        }
+    });
+    for _ in 0..500 {
+        if server
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/reservations"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    task.abort();
+    let _ = task.await;
+    // B and C both try at once while A's lease still holds: both are refused.
+    let b = engine(
+        &server.base_url(),
+        pg_store(&url, &schema).await,
+        "worker-b",
+    );
+    let c = engine(
+        &server.base_url(),
+        pg_store(&url, &schema).await,
+        "worker-c",
+    );
+    for w in [&b, &c] {
+        let err = w.resume("lease-1").await.unwrap_err();
+        assert!(
+            matches!(err, oncely::WorkflowError::Leased { ref owner, .. } if owner == "worker-a"),
+            "{err}"
+        );
+    }
+    // Once it expires, B and C race: exactly one executes the rest of the run.
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let (rb, rc) = tokio::join!(b.resume("lease-1"), c.resume("lease-1"));
+    let outcomes: Vec<_> = [rb, rc].into_iter().filter_map(Result::ok).collect();
+    assert!(!outcomes.is_empty());
+    assert!(
+        outcomes.iter().all(|o| o.state == RunState::Completed),
+        "{outcomes:?}"
+    );
+    let order: Resource = outcomes[0].output("create_order").unwrap();
+    for kind in [
+        SideEffect::OrderCreated,
+        SideEffect::InventoryReserved,
+        SideEffect::PaymentAuthorized,
+        SideEffect::ShipmentRequested,
+    ] {
+        assert_eq!(count(&server, kind, &order.id), 1, "{kind:?}");
+    }
+    let details = b.show_run("lease-1").await.unwrap();
+    let pay = details
+        .steps
+        .iter()
+        .find(|s| s.name == "authorize_payment")
+        .unwrap();
+    assert_eq!(
+        pay.attempts,
+        1,
+        "only one worker executed the payment: {}",
+        details.render()
+    );
+}

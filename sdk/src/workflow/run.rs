@@ -357,7 +357,7 @@ impl Engine {
         .drive()
         .instrument(span)
         .await;
-        heartbeat.abort();
+        drop(heartbeat);
         if !matches!(result, Err(WorkflowError::LeaseLost { .. })) {
             if let Err(e) = self.journal.release(&run.run_id, &self.owner).await {
                 tracing::warn!(run_id = %run.run_id, error = %e, "could not release the lease; it will expire");
@@ -366,15 +366,17 @@ impl Engine {
         result
     }
 
-    /// Renews the lease every third of its length until aborted.
-    fn heartbeat(&self, run_id: &str) -> tokio::task::JoinHandle<()> {
+    /// Renews the lease every third of its length until the returned guard is
+    /// dropped — also when the run's future is cancelled, so a cancelled run's
+    /// lease expires like a crashed one's.
+    fn heartbeat(&self, run_id: &str) -> AbortOnDrop {
         let (journal, owner, lease, run_id) = (
             self.journal.clone(),
             self.owner.clone(),
             self.lease,
             run_id.to_string(),
         );
-        tokio::spawn(async move {
+        AbortOnDrop(tokio::spawn(async move {
             let every = (lease / 3).max(Duration::from_millis(1));
             loop {
                 tokio::time::sleep(every).await;
@@ -389,7 +391,7 @@ impl Engine {
                     }
                 }
             }
-        })
+        }))
     }
 
     /// One journal transaction, retried briefly on backend errors; a lost
@@ -444,6 +446,15 @@ impl Engine {
             outputs: outputs.clone(),
             calls: Arc::new(AtomicU32::new(0)),
         }
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
