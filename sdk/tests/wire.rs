@@ -430,3 +430,64 @@ async fn the_first_poll_waits_for_the_retry_after_of_the_202() {
         .collect();
     assert_eq!(polls.len(), 1, "{polls:?}");
 }
+
+#[tokio::test]
+async fn a_failed_precondition_does_not_end_the_intent() {
+    // A 412 says the update was not applied, and it depends on `If-Match`, which
+    // the request fingerprint does not cover: the same intent retried with the
+    // current ETag must reach the server, not get the stored 412 back.
+    let server = spawn(fast_config()).await.unwrap();
+    let client = Client::builder(server.base_url())
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap();
+    let created: Value = client
+        .post("/orders")
+        .json(&order())
+        .send_json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let etag = |c: &Client| {
+        let c = c.clone();
+        async move {
+            let r = c
+                .get("/orders/{id}")
+                .path_param("id", id)
+                .send()
+                .await
+                .unwrap();
+            r.etag().unwrap().to_string()
+        }
+    };
+    let stale = etag(&client).await;
+    client
+        .patch("/orders/{id}")
+        .path_param("id", id)
+        .json(&json!({"note": "someone else"}))
+        .if_match(&stale)
+        .send()
+        .await
+        .unwrap();
+    let update = |tag: String| {
+        client
+            .patch("/orders/{id}")
+            .path_param("id", id)
+            .json(&json!({"note": "mine"}))
+            .if_match(&tag)
+            .intent_id("note-1")
+            .send()
+    };
+    let err = update(stale).await.unwrap_err();
+    assert!(matches!(err, Error::PreconditionFailed { .. }), "{err}");
+    let fresh = etag(&client).await;
+    let done = update(fresh).await.unwrap();
+    assert!(!done.from_store());
+    assert_eq!(done.json::<Value>().unwrap()["note"], "mine");
+    let updates = server
+        .ledger()
+        .iter()
+        .filter(|e| e.kind == SideEffect::OrderUpdated)
+        .count();
+    assert_eq!(updates, 2);
+}

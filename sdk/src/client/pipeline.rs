@@ -217,11 +217,13 @@ async fn purge_now_and_then(inner: &ClientInner, now_ms: i64) {
 
 /// Answers that end an intent: recorded, then replayed to later calls.
 /// Throttling, conflicts-in-flight, auth failures and server errors are not:
-/// the same intent may succeed later.
+/// the same intent may succeed later. Nor are failed or missing preconditions
+/// (412, 428): nothing was applied, and the outcome depends on `If-Match`,
+/// which the fingerprint does not cover.
 fn is_final_status(status: u16) -> bool {
     match status {
         200..=399 => true,
-        401 | 403 | 407 | 408 | 409 | 425 | 429 => false,
+        401 | 403 | 407 | 408 | 409 | 412 | 425 | 428 | 429 => false,
         400..=499 => true,
         _ => false,
     }
@@ -677,6 +679,8 @@ mod tests {
         );
         assert!(
             !is_final_status(409)
+                && !is_final_status(412)
+                && !is_final_status(428)
                 && !is_final_status(429)
                 && !is_final_status(500)
                 && !is_final_status(401)
