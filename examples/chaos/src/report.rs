@@ -19,6 +19,9 @@ pub struct RunView {
     pub declined: bool,
     /// The order the run created, if its step finished.
     pub order_id: Option<String>,
+    /// Step actions started more than once (the worker running them was
+    /// killed, or the step was retried).
+    pub restarted_steps: u64,
 }
 
 /// The campaign's numbers.
@@ -32,6 +35,11 @@ pub struct Report {
     pub workers: usize,
     /// Workers SIGKILLed (and restarted).
     pub kills: u64,
+    /// Step actions started more than once: re-sent with the same key after
+    /// their worker was killed (or after a retryable failure).
+    pub restarted_steps: u64,
+    /// Runs with at least one such step.
+    pub resumed_runs: u64,
     /// Wall time of the campaign in seconds.
     pub seconds: f64,
     /// Runs completed.
@@ -101,6 +109,11 @@ impl Report {
             self.seconds
         );
         let _ = writeln!(s, "  workers SIGKILLed and restarted  {}", self.kills);
+        let _ = writeln!(
+            s,
+            "  runs resumed mid-step            {} ({} steps re-sent with their key)",
+            self.resumed_runs, self.restarted_steps
+        );
         let _ = writeln!(s, "runs");
         let _ = writeln!(s, "  completed                        {}", self.completed);
         let _ = writeln!(s, "  compensated                      {}", self.compensated);
@@ -112,7 +125,7 @@ impl Report {
         );
         let _ = writeln!(s, "traffic");
         let _ = writeln!(s, "  requests                         {}", self.requests);
-        let _ = writeln!(s, "  re-sends with the same key       {}", self.resends);
+        let _ = writeln!(s, "  retries (same key re-sent)       {}", self.resends);
         let _ = writeln!(s, "  idempotent replays               {}", self.replays);
         let faults: Vec<String> = self
             .faults
@@ -210,6 +223,8 @@ pub fn analyse(
         }
     }
 
+    report.restarted_steps = runs.iter().map(|r| r.restarted_steps).sum();
+    report.resumed_runs = runs.iter().filter(|r| r.restarted_steps > 0).count() as u64;
     let n = |kind: SideEffect, order: &str| {
         counts.get(&(kind, order.to_string())).copied().unwrap_or(0)
     };

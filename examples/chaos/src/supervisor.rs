@@ -276,8 +276,10 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
         .collect();
     for n in 0..args.orders {
         let id = run_id(n);
+        let (order_id, restarted_steps) = order_of(&*journal, &id).await?;
         runs.push(RunView {
-            order_id: order_of(&*journal, &id).await?,
+            order_id,
+            restarted_steps,
             state: states.get(id.as_str()).copied(),
             declined: declined(n),
             run_id: id,
@@ -296,15 +298,21 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// The order id a run's `create_order` step journaled.
-pub async fn order_of(journal: &dyn Journal, run_id: &str) -> anyhow::Result<Option<String>> {
+/// The order id a run's `create_order` step journaled, and how many of its
+/// actions were started more than once.
+async fn order_of(journal: &dyn Journal, run_id: &str) -> anyhow::Result<(Option<String>, u64)> {
     let steps = journal.steps(run_id).await?;
-    Ok(steps
+    let order = steps
         .iter()
         .find(|s| s.index == 0 && s.phase == StepPhase::Action && s.status == StepStatus::Succeeded)
         .and_then(|s| s.output.clone())
         .and_then(|o| serde_json::from_value::<Resource>(o).ok())
-        .map(|r| r.id))
+        .map(|r| r.id);
+    let restarted = steps
+        .iter()
+        .filter(|s| s.phase == StepPhase::Action && s.attempts > 1)
+        .count() as u64;
+    Ok((order, restarted))
 }
 
 fn jitter(rng: &mut StdRng, mean_ms: u64) -> Duration {
