@@ -34,7 +34,7 @@ enum Command {
 struct GenerateArgs {
     /// The document (JSON or YAML), or `-` for standard input.
     spec: PathBuf,
-    /// Target language: rust (python and typescript are planned).
+    /// Target language: rust or typescript (python is planned).
     #[arg(long, default_value = "rust")]
     lang: String,
     /// Output directory (created if missing).
@@ -119,7 +119,7 @@ pub fn main() -> ExitCode {
 
 fn generate(args: GenerateArgs, verbose: bool) -> Result<ExitCode, CodegenError> {
     let lang: Language = args.lang.parse()?;
-    if lang != Language::Rust {
+    if lang == Language::Python {
         return Err(CodegenError::UnsupportedLanguage { lang: args.lang });
     }
     let mut t = Timer::new(verbose);

@@ -41,17 +41,21 @@ pub use error::{CodegenError, Diagnostic, DiagnosticKind, Severity, UnresolvedRe
 pub use load::{load_spec, parse_spec, Format, OpenApiVersion, Spec};
 pub use lower::{build_ir, IrOptions};
 
-/// Emits a client in `lang`. Only Rust is supported today; the others return
-/// [`CodegenError::UnsupportedLanguage`].
+/// Emits a client in `lang` (Rust or TypeScript; Python returns
+/// [`CodegenError::UnsupportedLanguage`]). For TypeScript, `rust.crate_name`
+/// is the npm package name.
 pub fn emit(api: &ir::Api, lang: Language, rust: &RustOptions) -> Result<Generated, CodegenError> {
     match lang {
         Language::Rust => emit_rust(api, rust),
         Language::Python => Err(CodegenError::UnsupportedLanguage {
             lang: "python".into(),
         }),
-        Language::TypeScript => Err(CodegenError::UnsupportedLanguage {
-            lang: "typescript".into(),
-        }),
+        Language::TypeScript => emit::typescript::emit_typescript(
+            api,
+            &emit::typescript::TsOptions {
+                package_name: rust.crate_name.clone(),
+            },
+        ),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Emitters: IR → source files of one language.
 
 pub mod rust;
+pub mod typescript;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -14,7 +15,7 @@ pub enum Language {
     Rust,
     /// Python (planned).
     Python,
-    /// TypeScript (planned).
+    /// TypeScript (a package of `.ts` sources on the `oncely` npm package).
     TypeScript,
 }
 
