@@ -177,9 +177,12 @@ fn subset(expected: &Value, actual: &Value) -> bool {
     }
 }
 
+/// A success: status, body, headers, from_store, attempts.
+type Success = (u16, Value, HashMap<String, String>, bool, u32);
+
 /// The result of one call: a success (status, body, headers) or an error.
 struct Outcome {
-    result: Result<(u16, Value, HashMap<String, String>, bool, u32), Error>,
+    result: Result<Success, Error>,
     elapsed: Duration,
 }
 
@@ -388,12 +391,12 @@ fn check_wire(spec: &Value, servers: &Servers) -> Result<(), String> {
             .filter(|r| {
                 rule["route"]
                     .as_str()
-                    .is_none_or(|route| r.route.as_deref() == Some(route))
+                    .map_or(true, |route| r.route.as_deref() == Some(route))
             })
             .filter(|r| {
                 rule["path_prefix"]
                     .as_str()
-                    .is_none_or(|p| r.path.starts_with(p))
+                    .map_or(true, |p| r.path.starts_with(p))
             })
             .collect();
         let describe = || {
