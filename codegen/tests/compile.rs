@@ -11,7 +11,13 @@ use oncely_codegen::{build_ir, emit_rust, load_spec, IrOptions, OncelyDep, RustO
 
 fn generate(path: &Path, name: &str) -> oncely_codegen::Generated {
     let spec = load_spec(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let api = build_ir(&spec, &IrOptions { allow_unresolved: true }).expect("IR");
+    let api = build_ir(
+        &spec,
+        &IrOptions {
+            allow_unresolved: true,
+        },
+    )
+    .expect("IR");
     let g = emit_rust(
         &api,
         &RustOptions {
@@ -29,8 +35,14 @@ fn generated_crates_compile_without_warnings() {
     let slow = std::env::var_os("ONCELY_SLOW_TESTS").is_some_and(|v| v == "1");
     let specs_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs");
     let mut crates: Vec<(String, oncely_codegen::Generated)> = vec![
-        ("kitchen-sink".into(), generate(&specs_dir.join("kitchen-sink.yaml"), "kitchen-sink")),
-        ("orders".into(), generate(&common::repo().join("openapi/orders.yaml"), "orders")),
+        (
+            "kitchen-sink".into(),
+            generate(&specs_dir.join("kitchen-sink.yaml"), "kitchen-sink"),
+        ),
+        (
+            "orders".into(),
+            generate(&common::repo().join("openapi/orders.yaml"), "orders"),
+        ),
     ];
     let mut corpus: Vec<_> = std::fs::read_dir(specs_dir.join("corpus"))
         .expect("corpus")
@@ -39,7 +51,10 @@ fn generated_crates_compile_without_warnings() {
         .collect();
     corpus.sort();
     for p in corpus {
-        let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if stem.starts_with("stripe") && !slow {
             continue;
         }
@@ -47,7 +62,8 @@ fn generated_crates_compile_without_warnings() {
         let g = generate(&p, &name);
         crates.push((name, g));
     }
-    let refs: Vec<(&str, &oncely_codegen::Generated)> = crates.iter().map(|(n, g)| (n.as_str(), g)).collect();
+    let refs: Vec<(&str, &oncely_codegen::Generated)> =
+        crates.iter().map(|(n, g)| (n.as_str(), g)).collect();
     let (ok, output) = common::cargo_in_workspace(
         "compile",
         &refs,
@@ -61,5 +77,9 @@ fn generated_crates_compile_without_warnings() {
         .lines()
         .filter(|l| l.contains(": warning") && !l.starts_with('/'))
         .collect();
-    assert!(ours.is_empty(), "generated code has warnings:\n{}", ours.join("\n"));
+    assert!(
+        ours.is_empty(),
+        "generated code has warnings:\n{}",
+        ours.join("\n")
+    );
 }

@@ -22,7 +22,9 @@ pub fn corpus_specs() -> Vec<PathBuf> {
 
 /// Operations in the document, counted without the generator.
 fn count_operations(doc: &serde_json::Value) -> usize {
-    const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
     doc.get("paths")
         .and_then(|p| p.as_object())
         .map(|paths| {
@@ -42,21 +44,33 @@ fn vendored_specs_generate() {
     for path in specs {
         let started = Instant::now();
         let spec = load_spec(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let api = build_ir(&spec, &IrOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let api = build_ir(&spec, &IrOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let generated = emit_rust(&api, &RustOptions::default()).expect("emits");
         let elapsed = started.elapsed();
         common::assert_parses(&generated);
         let input = count_operations(&spec.document);
-        assert_eq!(api.operations.len(), input, "{}: operations dropped", path.display());
+        assert_eq!(
+            api.operations.len(),
+            input,
+            "{}: operations dropped",
+            path.display()
+        );
         let ops = generated.file("src/operations.rs").expect("operations.rs");
         let methods = ops.matches("    pub async fn ").count()
             - ops.matches("with a body of any media type").count()
             - ops.matches("that also returns the answer's `ETag`").count();
         assert_eq!(methods, input, "{}: methods emitted", path.display());
-        let untyped = api.diagnostics.iter().filter(|d| d.kind == DiagnosticKind::Untyped).count();
+        let untyped = api
+            .diagnostics
+            .iter()
+            .filter(|d| d.kind == DiagnosticKind::Untyped)
+            .count();
         eprintln!(
             "{}: {} operations, {} types, {untyped} untyped, {:.0} ms (debug build)",
-            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             api.operations.len(),
             api.types.len(),
             elapsed.as_secs_f64() * 1000.0

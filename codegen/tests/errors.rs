@@ -9,7 +9,10 @@ fn load_err(text: &str) -> CodegenError {
 #[test]
 fn malformed_yaml() {
     let e = load_err("openapi: 3.0.0\ninfo: [unclosed\n");
-    assert!(matches!(e, CodegenError::Syntax { format: "YAML", .. }), "{e:?}");
+    assert!(
+        matches!(e, CodegenError::Syntax { format: "YAML", .. }),
+        "{e:?}"
+    );
     let msg = e.to_string();
     assert!(msg.contains("spec.yaml: not valid YAML"), "{msg}");
     assert!(msg.contains("line"), "{msg}");
@@ -18,7 +21,17 @@ fn malformed_yaml() {
 #[test]
 fn malformed_json() {
     let e = load_err("{\"openapi\": \"3.0.0\", \"info\": }");
-    assert!(matches!(e, CodegenError::Syntax { format: "JSON", line: Some(1), .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            CodegenError::Syntax {
+                format: "JSON",
+                line: Some(1),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -40,7 +53,10 @@ fn not_openapi() {
         ("openapi: [3]\n", "not a version string"),
     ] {
         let e = load_err(text);
-        assert!(matches!(e, CodegenError::NotOpenApi { .. }), "{text:?}: {e:?}");
+        assert!(
+            matches!(e, CodegenError::NotOpenApi { .. }),
+            "{text:?}: {e:?}"
+        );
         assert!(e.to_string().contains(needle), "{text:?}: {e}");
     }
 }
@@ -68,17 +84,27 @@ fn dangling_ref_is_a_typed_error() {
     assert!(msg.contains("#/components/schemas/Missing"), "{msg}");
     assert!(msg.contains("#/components/schemas/A/properties/b"), "{msg}");
     // Lenient mode degrades instead.
-    let api = build_ir(&spec, &IrOptions { allow_unresolved: true }).expect("lenient");
+    let api = build_ir(
+        &spec,
+        &IrOptions {
+            allow_unresolved: true,
+        },
+    )
+    .expect("lenient");
     assert_eq!(api.types.len(), 2);
 }
 
 #[test]
 fn unsupported_languages_are_errors() {
-    let e: CodegenError = "python".parse::<oncely_codegen::Language>().map(|l| {
-        let spec = parse_spec("openapi: 3.0.0\ninfo: {title: T, version: '1'}\n", "x").expect("loads");
-        let api = build_ir(&spec, &IrOptions::default()).expect("ir");
-        oncely_codegen::emit(&api, l, &Default::default()).expect_err("python not yet")
-    }).expect("python parses as a language");
+    let e: CodegenError = "python"
+        .parse::<oncely_codegen::Language>()
+        .map(|l| {
+            let spec =
+                parse_spec("openapi: 3.0.0\ninfo: {title: T, version: '1'}\n", "x").expect("loads");
+            let api = build_ir(&spec, &IrOptions::default()).expect("ir");
+            oncely_codegen::emit(&api, l, &Default::default()).expect_err("python not yet")
+        })
+        .expect("python parses as a language");
     assert!(e.to_string().contains("not yet supported"), "{e}");
 }
 
@@ -88,7 +114,11 @@ fn cli_reports_errors_and_exit_codes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let swagger = dir.path().join("s.yaml");
     std::fs::write(&swagger, "swagger: '2.0'\n").expect("write");
-    let out = std::process::Command::new(bin).args(["check"]).arg(&swagger).output().expect("runs");
+    let out = std::process::Command::new(bin)
+        .args(["check"])
+        .arg(&swagger)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Swagger 2.0"));
 
@@ -103,7 +133,11 @@ fn cli_reports_errors_and_exit_codes() {
 
     let ok = dir.path().join("ok.json");
     std::fs::write(&ok, r#"{"openapi":"3.1.0","info":{"title":"T","version":"1"},"paths":{"/a":{"get":{"responses":{"204":{"description":"x"}}}}}}"#).expect("write");
-    let out = std::process::Command::new(bin).args(["check", "--json"]).arg(&ok).output().expect("runs");
+    let out = std::process::Command::new(bin)
+        .args(["check", "--json"])
+        .arg(&ok)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
     assert_eq!(report["operations"], 1);
@@ -111,7 +145,11 @@ fn cli_reports_errors_and_exit_codes() {
 
     let dangling = dir.path().join("d.yaml");
     std::fs::write(&dangling, "openapi: 3.0.0\ninfo: {title: T, version: '1'}\ncomponents: {schemas: {A: {$ref: '#/nope'}}}\n").expect("write");
-    let out = std::process::Command::new(bin).arg("check").arg(&dangling).output().expect("runs");
+    let out = std::process::Command::new(bin)
+        .arg("check")
+        .arg(&dangling)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("usable: no"));
 
@@ -123,7 +161,12 @@ fn cli_reports_errors_and_exit_codes() {
         .spawn()
         .expect("spawns");
     use std::io::Write;
-    child.stdin.take().expect("stdin").write_all(b"openapi: 3.0.0\ninfo: {title: T, version: '1'}\n").expect("writes");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"openapi: 3.0.0\ninfo: {title: T, version: '1'}\n")
+        .expect("writes");
     let out = child.wait_with_output().expect("waits");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("<stdin>"));

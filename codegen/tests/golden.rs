@@ -23,7 +23,11 @@ fn check_golden(name: &str, spec_path: &Path, origin: &str) {
     common::assert_parses(&generated);
     // Deterministic: the same input gives the same bytes.
     let again = emit_rust(
-        &build_ir(&parse_spec(&text, origin).expect("loads"), &IrOptions::default()).expect("IR"),
+        &build_ir(
+            &parse_spec(&text, origin).expect("loads"),
+            &IrOptions::default(),
+        )
+        .expect("IR"),
         &RustOptions {
             crate_name: Some(name.to_string()),
             oncely: OncelyDep::Version("0.1.0".into()),
@@ -39,7 +43,9 @@ fn check_golden(name: &str, spec_path: &Path, origin: &str) {
         .collect();
     files.push(("check.txt".into(), report(&spec, &api).to_text(true)));
 
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
     let mut stale = Vec::new();
     for (path, contents) in &files {

@@ -412,7 +412,10 @@ pub(crate) fn emit(ctx: &Ctx<'_>, client: &str) -> String {
         method(ctx, &mut out, &mut structs, op, &plan, Variant::Typed);
         if let Some(etag) = etag_variant {
             out.push('\n');
-            let plan = Plan { name: &etag, ..plan };
+            let plan = Plan {
+                name: &etag,
+                ..plan
+            };
             method(ctx, &mut out, &mut structs, op, &plan, Variant::WithEtag);
         }
         if let Some(raw) = raw_variant {
