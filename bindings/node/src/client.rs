@@ -35,12 +35,20 @@ impl NativeStore {
                 "a PostgreSQL store connects over the network: use `await Store.connect(url)`",
             ));
         }
-        let location = if spec == "memory" { "memory:" } else { spec.as_str() };
+        let location = if spec == "memory" {
+            "memory:"
+        } else {
+            spec.as_str()
+        };
         if location.is_empty() || location == "sqlite:" {
-            return Err(invalid_arg("store", "expected `memory` or `sqlite:PATH`, e.g. sqlite:./oncely.db"));
+            return Err(invalid_arg(
+                "store",
+                "expected `memory` or `sqlite:PATH`, e.g. sqlite:./oncely.db",
+            ));
         }
         // Opening memory and SQLite stores does not wait on anything.
-        let opened = futures::executor::block_on(oncely::store::open(location)).map_err(|e| to_napi(&e.into()))?;
+        let opened = futures::executor::block_on(oncely::store::open(location))
+            .map_err(|e| to_napi(&e.into()))?;
         Ok(Self::from_opened(opened, &spec))
     }
 
@@ -52,7 +60,9 @@ impl NativeStore {
             return env.spawn_future(async move { store });
         }
         let call = async move {
-            let opened = oncely::store::open(&spec).await.map_err(|e| to_napi(&e.into()))?;
+            let opened = oncely::store::open(&spec)
+                .await
+                .map_err(|e| to_napi(&e.into()))?;
             Ok(Self::from_opened(opened, &spec))
         };
         env.spawn_future(guard(call, None))
@@ -72,8 +82,15 @@ fn is_postgres(spec: &str) -> bool {
 impl NativeStore {
     fn from_opened(opened: oncely::store::OpenedStore, spec: &str) -> Self {
         // Never echo a connection string: it may hold a password.
-        let description = if is_postgres(spec) { "postgres".to_string() } else { spec.to_string() };
-        NativeStore { inner: opened.store, description }
+        let description = if is_postgres(spec) {
+            "postgres".to_string()
+        } else {
+            spec.to_string()
+        };
+        NativeStore {
+            inner: opened.store,
+            description,
+        }
     }
 }
 
@@ -112,10 +129,24 @@ impl NativeClient {
         options: Option<CallOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, Object<'env>>> {
-        let args = CallArgs { method, path, body, content_type, headers, query, options };
+        let args = CallArgs {
+            method,
+            path,
+            body,
+            content_type,
+            headers,
+            query,
+            options,
+        };
         let request = convert::request(&self.inner, args)?;
         let cancel = cancel.map(CancelToken::handle);
-        let call = async move { request.send().await.map(NativeResponse::from_core).map_err(|e| to_napi(&e)) };
+        let call = async move {
+            request
+                .send()
+                .await
+                .map(NativeResponse::from_core)
+                .map_err(|e| to_napi(&e))
+        };
         env.spawn_future_with_callback(guard(call, cancel), |env, response| response.into_js(env))
     }
 
@@ -134,12 +165,23 @@ impl NativeClient {
         options: Option<CallOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, NativeOperation>> {
-        let args = CallArgs { method, path, body, content_type, headers, query, options };
+        let args = CallArgs {
+            method,
+            path,
+            body,
+            content_type,
+            headers,
+            query,
+            options,
+        };
         let request = convert::request(&self.inner, args)?;
         let cancel = cancel.map(CancelToken::handle);
         let client = self.inner.clone();
         let call = async move {
-            let operation = request.send_operation::<serde_json::Value>().await.map_err(|e| to_napi(&e))?;
+            let operation = request
+                .send_operation::<serde_json::Value>()
+                .await
+                .map_err(|e| to_napi(&e))?;
             Ok(NativeOperation::new(client, operation))
         };
         env.spawn_future(guard(call, cancel))

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
-use oncely::{BreakerConfig, BudgetConfig, ClientBuilder, PollConfig, RequestBuilder, Response, RetryPolicy};
+use oncely::{
+    BreakerConfig, BudgetConfig, ClientBuilder, PollConfig, RequestBuilder, Response, RetryPolicy,
+};
 
 use crate::errors::invalid_arg;
 
@@ -134,12 +136,18 @@ pub type BodyArg = Either<String, Buffer>;
 /// A duration from milliseconds, refusing negative, infinite and NaN values.
 pub fn duration(what: &str, ms: f64) -> napi::Result<Duration> {
     if !ms.is_finite() || ms < 0.0 {
-        return Err(invalid_arg(what, format!("{ms} is not a finite number of milliseconds ≥ 0")));
+        return Err(invalid_arg(
+            what,
+            format!("{ms} is not a finite number of milliseconds ≥ 0"),
+        ));
     }
     Ok(Duration::from_secs_f64(ms / 1000.0))
 }
 
-fn pairs<'a>(what: &str, flat: &'a [String]) -> napi::Result<impl Iterator<Item = (&'a str, &'a str)>> {
+fn pairs<'a>(
+    what: &str,
+    flat: &'a [String],
+) -> napi::Result<impl Iterator<Item = (&'a str, &'a str)>> {
     if flat.len() % 2 != 0 {
         return Err(invalid_arg(what, "expected name/value pairs"));
     }
@@ -169,15 +177,23 @@ pub fn retry_policy(options: &RetryOptions) -> napi::Result<RetryPolicy> {
 
 /// Applies the JS client options to a core builder (the store is set by the caller).
 pub fn client_builder(options: &ClientOptions) -> napi::Result<ClientBuilder> {
-    let mut b = oncely::Client::builder(options.base_url.clone())
-        .user_agent(options.user_agent.clone().unwrap_or_else(|| {
-            format!("oncely-node/{} node/{}", env!("CARGO_PKG_VERSION"), std::env::consts::OS)
-        }));
+    let mut b = oncely::Client::builder(options.base_url.clone()).user_agent(
+        options.user_agent.clone().unwrap_or_else(|| {
+            format!(
+                "oncely-node/{} node/{}",
+                env!("CARGO_PKG_VERSION"),
+                std::env::consts::OS
+            )
+        }),
+    );
     if let Some(token) = &options.bearer {
         b = b.bearer_token(token);
     }
     if let Some(key) = &options.api_key {
-        b = b.api_key(options.api_key_header.as_deref().unwrap_or("X-Api-Key"), key);
+        b = b.api_key(
+            options.api_key_header.as_deref().unwrap_or("X-Api-Key"),
+            key,
+        );
     }
     if let Some(headers) = &options.headers {
         for (name, value) in pairs("headers", headers)? {
@@ -203,11 +219,20 @@ pub fn client_builder(options: &ClientOptions) -> napi::Result<ClientBuilder> {
     if options.no_budget == Some(true) {
         b = b.retry_budget(None);
     } else if let Some(budget) = &options.budget {
-        if !(budget.capacity.is_finite() && budget.capacity >= 0.0 && budget.deposit.is_finite() && budget.deposit >= 0.0)
+        if !(budget.capacity.is_finite()
+            && budget.capacity >= 0.0
+            && budget.deposit.is_finite()
+            && budget.deposit >= 0.0)
         {
-            return Err(invalid_arg("budget", "capacity and deposit must be finite numbers ≥ 0"));
+            return Err(invalid_arg(
+                "budget",
+                "capacity and deposit must be finite numbers ≥ 0",
+            ));
         }
-        b = b.retry_budget(Some(BudgetConfig { capacity: budget.capacity, deposit_per_success: budget.deposit }));
+        b = b.retry_budget(Some(BudgetConfig {
+            capacity: budget.capacity,
+            deposit_per_success: budget.deposit,
+        }));
     }
     if let Some(breaker) = &options.breaker {
         let mut config = BreakerConfig::default();

@@ -97,8 +97,12 @@ fn body_text(body: &[u8]) -> Value {
 /// The payload of one error: its kind, its message and every field it carries.
 pub fn payload(error: &Error) -> Value {
     let mut fields = match error {
-        Error::InvalidInput { what, why } => json!({"kind": "invalid_input", "what": what, "why": why}),
-        Error::Transport { method, url, kind, .. } => json!({
+        Error::InvalidInput { what, why } => {
+            json!({"kind": "invalid_input", "what": what, "why": why})
+        }
+        Error::Transport {
+            method, url, kind, ..
+        } => json!({
             "kind": "transport",
             "method": method,
             "url": url,
@@ -108,7 +112,12 @@ pub fn payload(error: &Error) -> Value {
                 TransportKind::Body => "body",
             },
         }),
-        Error::Timeout { method, path, kind, elapsed } => json!({
+        Error::Timeout {
+            method,
+            path,
+            kind,
+            elapsed,
+        } => json!({
             "kind": "timeout",
             "method": method,
             "path": path,
@@ -119,13 +128,21 @@ pub fn payload(error: &Error) -> Value {
             },
             "elapsedMs": ms(elapsed),
         }),
-        Error::Problem { status, problem, headers } => json!({
+        Error::Problem {
+            status,
+            problem,
+            headers,
+        } => json!({
             "kind": "problem",
             "status": status,
             "problem": problem_json(problem),
             "headers": headers_json(headers),
         }),
-        Error::Status { status, headers, body } => json!({
+        Error::Status {
+            status,
+            headers,
+            body,
+        } => json!({
             "kind": "status",
             "status": status,
             "headers": headers_json(headers),
@@ -137,14 +154,23 @@ pub fn payload(error: &Error) -> Value {
             "problem": problem.as_deref().map(problem_json),
             "body": body_text(body),
         }),
-        Error::Decode { what, path, message, snippet } => json!({
+        Error::Decode {
+            what,
+            path,
+            message,
+            snippet,
+        } => json!({
             "kind": "decode",
             "what": what,
             "path": path,
             "reason": message,
             "snippet": snippet,
         }),
-        Error::IdempotencyConflict { key, detail, problem } => json!({
+        Error::IdempotencyConflict {
+            key,
+            detail,
+            problem,
+        } => json!({
             "kind": "idempotency_conflict",
             "key": key,
             "detail": detail,
@@ -155,7 +181,11 @@ pub fn payload(error: &Error) -> Value {
             "attempts": attempts,
             "last": payload(last),
         }),
-        Error::RetryAfterTooLong { requested, limit, last } => json!({
+        Error::RetryAfterTooLong {
+            requested,
+            limit,
+            last,
+        } => json!({
             "kind": "retry_after_too_long",
             "requestedDelayMs": ms(requested),
             "limitMs": ms(limit),
@@ -166,7 +196,11 @@ pub fn payload(error: &Error) -> Value {
             "host": host,
             "retryInMs": ms(retry_in),
         }),
-        Error::OperationFailed { status, problem, body } => json!({
+        Error::OperationFailed {
+            status,
+            problem,
+            body,
+        } => json!({
             "kind": "operation_failed",
             "operationStatus": status,
             "problem": problem.as_deref().map(problem_json),
@@ -201,8 +235,14 @@ mod tests {
 
     #[test]
     fn nested_errors_keep_their_fields() {
-        let inner = Error::CircuitOpen { host: "h:1".into(), retry_in: Duration::from_millis(250) };
-        let outer = Error::RetryExhausted { attempts: 3, last: Box::new(inner) };
+        let inner = Error::CircuitOpen {
+            host: "h:1".into(),
+            retry_in: Duration::from_millis(250),
+        };
+        let outer = Error::RetryExhausted {
+            attempts: 3,
+            last: Box::new(inner),
+        };
         let p = payload(&outer);
         assert_eq!(p["kind"], "retry_exhausted");
         assert_eq!(p["attempts"], 3);
@@ -213,8 +253,13 @@ mod tests {
 
     #[test]
     fn problems_carry_standard_members_and_extensions() {
-        let problem = Problem::from_json(br#"{"type":"t","title":"T","status":402,"balance":3}"#).unwrap();
-        let e = Error::Problem { status: 402, problem: Box::new(problem), headers: Box::default() };
+        let problem =
+            Problem::from_json(br#"{"type":"t","title":"T","status":402,"balance":3}"#).unwrap();
+        let e = Error::Problem {
+            status: 402,
+            problem: Box::new(problem),
+            headers: Box::default(),
+        };
         let p = payload(&e);
         assert_eq!(p["status"], 402);
         assert_eq!(p["problem"]["type"], "t");

@@ -37,7 +37,11 @@ pub fn native_version() -> String {
 
 /// Test hook: panics inside the addon, synchronously (`"sync"`) or inside a
 /// future on the runtime (`"async"`), to prove a panic never crashes the process.
-#[napi(catch_unwind, js_name = "__panicForTests", ts_return_type = "Promise<void> | void")]
+#[napi(
+    catch_unwind,
+    js_name = "__panicForTests",
+    ts_return_type = "Promise<void> | void"
+)]
 pub fn panic_for_tests(env: &Env, mode: String) -> napi::Result<Option<PromiseRaw<'_, ()>>> {
     if mode == "sync" {
         panic!("deliberate panic for tests (sync)");

@@ -32,7 +32,11 @@ pub struct NativeProgress {
 
 impl From<&Progress> for NativeProgress {
     fn from(p: &Progress) -> Self {
-        NativeProgress { status: p.status.clone(), percent: p.percent, polls: p.polls }
+        NativeProgress {
+            status: p.status.clone(),
+            percent: p.percent,
+            polls: p.polls,
+        }
     }
 }
 
@@ -89,9 +93,20 @@ impl NativeOperation {
     /// Wraps a core operation.
     pub fn new(client: oncely::Client, operation: Operation<Value>) -> Self {
         let token = operation.resume_token();
-        let shared = Shared { token: std::sync::Mutex::new(token.clone()), done: AtomicBool::new(operation.is_done()) };
-        let state = State { operation: Some(operation), token, result: None };
-        NativeOperation { client, state: Arc::new(Mutex::new(state)), shared: Arc::new(shared) }
+        let shared = Shared {
+            token: std::sync::Mutex::new(token.clone()),
+            done: AtomicBool::new(operation.is_done()),
+        };
+        let state = State {
+            operation: Some(operation),
+            token,
+            result: None,
+        };
+        NativeOperation {
+            client,
+            state: Arc::new(Mutex::new(state)),
+            shared: Arc::new(shared),
+        }
     }
 }
 
@@ -119,7 +134,11 @@ impl NativeOperation {
     /// never credentials).
     #[napi(catch_unwind)]
     pub fn resume_token(&self) -> String {
-        self.shared.token.lock().map(|t| t.clone()).unwrap_or_default()
+        self.shared
+            .token
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
     }
 
     /// True once the result is known.
@@ -130,31 +149,50 @@ impl NativeOperation {
 
     /// Polls the status resource once.
     #[napi(catch_unwind, ts_return_type = "Promise<NativePoll>")]
-    pub fn poll_once<'env>(&self, env: &'env Env, cancel: Option<&CancelToken>) -> napi::Result<PromiseRaw<'env, NativePoll>> {
+    pub fn poll_once<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, NativePoll>> {
         let (state, shared) = (self.state.clone(), self.shared.clone());
         let client = self.client.clone();
         let call = async move {
             let mut state = state.lock().await;
             if let Some(result) = &state.result {
-                return Ok(NativePoll { done: true, result: Some(json_text(result)), progress: None });
+                return Ok(NativePoll {
+                    done: true,
+                    result: Some(json_text(result)),
+                    progress: None,
+                });
             }
             if state.operation.is_none() {
-                state.operation = Some(Operation::resume(&client, &state.token).map_err(|e| to_napi(&e))?);
+                state.operation =
+                    Some(Operation::resume(&client, &state.token).map_err(|e| to_napi(&e))?);
             }
             let operation = state.operation.as_mut().expect("set above");
             let outcome = operation.poll_once().await;
-            state.token = state.operation.as_ref().map(Operation::resume_token).unwrap_or_default();
+            state.token = state
+                .operation
+                .as_ref()
+                .map(Operation::resume_token)
+                .unwrap_or_default();
             shared.set_token(&state.token);
             match outcome.map_err(|e| to_napi(&e))? {
                 Poll::Done(value) => {
                     let text = json_text(&value);
                     state.result = Some(value);
                     shared.done.store(true, Ordering::SeqCst);
-                    Ok(NativePoll { done: true, result: Some(text), progress: None })
+                    Ok(NativePoll {
+                        done: true,
+                        result: Some(text),
+                        progress: None,
+                    })
                 }
-                Poll::Pending(progress) => {
-                    Ok(NativePoll { done: false, result: None, progress: Some((&progress).into()) })
-                }
+                Poll::Pending(progress) => Ok(NativePoll {
+                    done: false,
+                    result: None,
+                    progress: Some((&progress).into()),
+                }),
             }
         };
         env.spawn_future(guard(call, cancel.map(CancelToken::handle)))
@@ -175,10 +213,15 @@ impl NativeOperation {
             if let Some(result) = &guard_state.result {
                 return Ok(json_text(result));
             }
-            let restore = Restore { state: &mut guard_state, client: &client };
+            let restore = Restore {
+                state: &mut guard_state,
+                client: &client,
+            };
             let operation = match restore.state.operation.take() {
                 Some(op) => op,
-                None => Operation::resume(&client, &restore.state.token).map_err(|e| to_napi(&e))?,
+                None => {
+                    Operation::resume(&client, &restore.state.token).map_err(|e| to_napi(&e))?
+                }
             };
             restore.state.token = operation.resume_token();
             let outcome = operation

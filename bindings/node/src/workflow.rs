@@ -17,7 +17,9 @@ use napi::threadsafe_function::ThreadsafeFunction;
 use napi::{Env, Status};
 use napi_derive::napi;
 use oncely::store::{RunFilter, RunState};
-use oncely::workflow::{Engine, StepContext, StepError, StepErrorKind, Workflow, WorkflowBuilder, WorkflowError};
+use oncely::workflow::{
+    Engine, StepContext, StepError, StepErrorKind, Workflow, WorkflowBuilder, WorkflowError,
+};
 use serde_json::{json, Value};
 
 use crate::cancel::{guard, CancelToken};
@@ -27,7 +29,8 @@ use crate::errors::{self, invalid_arg};
 use crate::operation::NativeOperation;
 
 /// A step function: gets a context, resolves with the step's outcome as JSON text.
-pub type StepFn = ThreadsafeFunction<NativeStepContext, Promise<String>, NativeStepContext, Status, false, true>;
+pub type StepFn =
+    ThreadsafeFunction<NativeStepContext, Promise<String>, NativeStepContext, Status, false, true>;
 
 /// Step errors raised by context calls, kept until the step function returns.
 #[derive(Default)]
@@ -166,11 +169,27 @@ impl NativeStepContext {
     ) -> napi::Result<PromiseRaw<'env, Object<'env>>> {
         let m = convert::method(&method)?;
         let rb = self.ctx.request(m, path.clone());
-        let args = CallArgs { method, path, body, content_type, headers, query, options };
+        let args = CallArgs {
+            method,
+            path,
+            body,
+            content_type,
+            headers,
+            query,
+            options,
+        };
         let request = convert::apply(rb, args)?;
         let registry = self.errors.clone();
-        let call = async move { request.send().await.map(NativeResponse::from_core).map_err(|e| registry.core(e)) };
-        env.spawn_future_with_callback(guard(call, cancel.map(CancelToken::handle)), |env, r| r.into_js(env))
+        let call = async move {
+            request
+                .send()
+                .await
+                .map(NativeResponse::from_core)
+                .map_err(|e| registry.core(e))
+        };
+        env.spawn_future_with_callback(guard(call, cancel.map(CancelToken::handle)), |env, r| {
+            r.into_js(env)
+        })
     }
 
     /// Starts a long-running operation with the step's key.
@@ -190,12 +209,23 @@ impl NativeStepContext {
     ) -> napi::Result<PromiseRaw<'env, NativeOperation>> {
         let m = convert::method(&method)?;
         let rb = self.ctx.request(m, path.clone());
-        let args = CallArgs { method, path, body, content_type, headers, query, options };
+        let args = CallArgs {
+            method,
+            path,
+            body,
+            content_type,
+            headers,
+            query,
+            options,
+        };
         let request = convert::apply(rb, args)?;
         let registry = self.errors.clone();
         let client = self.ctx.client().clone();
         let call = async move {
-            let op = request.send_operation::<Value>().await.map_err(|e| registry.core(e))?;
+            let op = request
+                .send_operation::<Value>()
+                .await
+                .map_err(|e| registry.core(e))?;
             Ok(NativeOperation::new(client, op))
         };
         env.spawn_future(guard(call, cancel.map(CancelToken::handle)))
@@ -211,7 +241,10 @@ enum StepOutcome {
 /// Calls a step function and decodes what it resolved with.
 async fn call_step(function: &StepFn, ctx: StepContext) -> Result<StepOutcome, StepError> {
     let registry = Arc::new(ErrorRegistry::default());
-    let native = NativeStepContext { ctx, errors: registry.clone() };
+    let native = NativeStepContext {
+        ctx,
+        errors: registry.clone(),
+    };
     let promise = function
         .call_async(native)
         .await
@@ -219,14 +252,21 @@ async fn call_step(function: &StepFn, ctx: StepContext) -> Result<StepOutcome, S
     let text = promise
         .await
         .map_err(|e| StepError::permanent(format!("the step function failed: {e}")))?;
-    let outcome: Value = serde_json::from_str(&text)
-        .map_err(|e| StepError::permanent(format!("the step function's outcome is not JSON: {e}")))?;
+    let outcome: Value = serde_json::from_str(&text).map_err(|e| {
+        StepError::permanent(format!("the step function's outcome is not JSON: {e}"))
+    })?;
     if let Some(id) = outcome.get("errorRef").and_then(Value::as_u64) {
         let id = u32::try_from(id).unwrap_or(u32::MAX);
-        return Err(registry.take(id).unwrap_or_else(|| StepError::permanent("unknown step error")));
+        return Err(registry
+            .take(id)
+            .unwrap_or_else(|| StepError::permanent("unknown step error")));
     }
     if let Some(error) = outcome.get("error") {
-        let message = error.get("message").and_then(Value::as_str).unwrap_or("step failed").to_string();
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("step failed")
+            .to_string();
         return Err(match error.get("retryable").and_then(Value::as_bool) {
             Some(true) => StepError::retryable(message),
             _ => StepError::permanent(message),
@@ -235,7 +275,9 @@ async fn call_step(function: &StepFn, ctx: StepContext) -> Result<StepOutcome, S
     if let Some(token) = outcome.get("token").and_then(Value::as_str) {
         return Ok(StepOutcome::Token(token.to_string()));
     }
-    Ok(StepOutcome::Output(outcome.get("ok").cloned().unwrap_or(Value::Null)))
+    Ok(StepOutcome::Output(
+        outcome.get("ok").cloned().unwrap_or(Value::Null),
+    ))
 }
 
 /// Step retry settings of a workflow.
@@ -269,7 +311,10 @@ impl NativeWorkflow {
                 builder = builder.compensation_retry(convert::retry_policy(retry)?);
             }
         }
-        Ok(NativeWorkflow { builder: Some(builder), built: None })
+        Ok(NativeWorkflow {
+            builder: Some(builder),
+            built: None,
+        })
     }
 
     /// Appends a step: `operation` steps resolve with a resume token, which is
@@ -282,7 +327,10 @@ impl NativeWorkflow {
         action: StepFn,
         compensation: Option<StepFn>,
     ) -> napi::Result<()> {
-        let builder = self.builder.take().ok_or_else(|| invalid_arg("workflow", "it was already built"))?;
+        let builder = self
+            .builder
+            .take()
+            .ok_or_else(|| invalid_arg("workflow", "it was already built"))?;
         let action = Arc::new(action);
         let mut builder = if operation {
             builder.operation_step(name, move |ctx: StepContext| {
@@ -325,7 +373,10 @@ impl NativeWorkflow {
         if self.built.is_some() {
             return Ok(());
         }
-        let builder = self.builder.take().ok_or_else(|| invalid_arg("workflow", "it has no definition"))?;
+        let builder = self
+            .builder
+            .take()
+            .ok_or_else(|| invalid_arg("workflow", "it has no definition"))?;
         self.built = Some(builder.build().map_err(|e| workflow_error(&e))?);
         Ok(())
     }
@@ -339,7 +390,9 @@ impl NativeWorkflow {
 
 impl NativeWorkflow {
     fn get(&self) -> napi::Result<&Workflow> {
-        self.built.as_ref().ok_or_else(|| invalid_arg("workflow", "call seal() first"))
+        self.built
+            .as_ref()
+            .ok_or_else(|| invalid_arg("workflow", "call seal() first"))
     }
 }
 
@@ -350,15 +403,21 @@ pub struct NativeEngine {
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> napi::Result<String> {
-    serde_json::to_string(value).map_err(|e| napi::Error::new(Status::GenericFailure, e.to_string()))
+    serde_json::to_string(value)
+        .map_err(|e| napi::Error::new(Status::GenericFailure, e.to_string()))
 }
 
 #[napi]
 impl NativeEngine {
     /// An engine journaling into the client's store.
     #[napi(constructor, catch_unwind)]
-    pub fn new(client: &NativeClient, owner: Option<String>, lease_ms: Option<f64>) -> napi::Result<Self> {
-        let mut engine = Engine::for_client(client.inner.clone()).map_err(|e| workflow_error(&e))?;
+    pub fn new(
+        client: &NativeClient,
+        owner: Option<String>,
+        lease_ms: Option<f64>,
+    ) -> napi::Result<Self> {
+        let mut engine =
+            Engine::for_client(client.inner.clone()).map_err(|e| workflow_error(&e))?;
         if let Some(owner) = owner {
             engine = engine.owner(owner);
         }
@@ -385,9 +444,13 @@ impl NativeEngine {
         input_json: String,
     ) -> napi::Result<PromiseRaw<'env, String>> {
         let (engine, workflow) = (self.engine.clone(), workflow.get()?.clone());
-        let input: Value = serde_json::from_str(&input_json).map_err(|e| invalid_arg("input", e.to_string()))?;
+        let input: Value =
+            serde_json::from_str(&input_json).map_err(|e| invalid_arg("input", e.to_string()))?;
         let call = async move {
-            let outcome = engine.start(&workflow, run_id.as_deref(), &input).await.map_err(|e| workflow_error(&e))?;
+            let outcome = engine
+                .start(&workflow, run_id.as_deref(), &input)
+                .await
+                .map_err(|e| workflow_error(&e))?;
             to_json(&outcome)
         };
         env.spawn_future(guard(call, None))
@@ -395,25 +458,58 @@ impl NativeEngine {
 
     /// Continues a run after a crash; resolves with the outcome as JSON.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn resume<'env>(&self, env: &'env Env, run_id: String) -> napi::Result<PromiseRaw<'env, String>> {
+    pub fn resume<'env>(
+        &self,
+        env: &'env Env,
+        run_id: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
         let engine = self.engine.clone();
-        let call = async move { to_json(&engine.resume(&run_id).await.map_err(|e| workflow_error(&e))?) };
+        let call = async move {
+            to_json(
+                &engine
+                    .resume(&run_id)
+                    .await
+                    .map_err(|e| workflow_error(&e))?,
+            )
+        };
         env.spawn_future(guard(call, None))
     }
 
     /// Sends a parked run back (`needs_attention` → compensating again); resolves with the outcome.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn retry<'env>(&self, env: &'env Env, run_id: String) -> napi::Result<PromiseRaw<'env, String>> {
+    pub fn retry<'env>(
+        &self,
+        env: &'env Env,
+        run_id: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
         let engine = self.engine.clone();
-        let call = async move { to_json(&engine.retry(&run_id).await.map_err(|e| workflow_error(&e))?) };
+        let call = async move {
+            to_json(
+                &engine
+                    .retry(&run_id)
+                    .await
+                    .map_err(|e| workflow_error(&e))?,
+            )
+        };
         env.spawn_future(guard(call, None))
     }
 
     /// One run with its steps and history, as JSON.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn show<'env>(&self, env: &'env Env, run_id: String) -> napi::Result<PromiseRaw<'env, String>> {
+    pub fn show<'env>(
+        &self,
+        env: &'env Env,
+        run_id: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
         let engine = self.engine.clone();
-        let call = async move { to_json(&engine.show_run(&run_id).await.map_err(|e| workflow_error(&e))?) };
+        let call = async move {
+            to_json(
+                &engine
+                    .show_run(&run_id)
+                    .await
+                    .map_err(|e| workflow_error(&e))?,
+            )
+        };
         env.spawn_future(guard(call, None))
     }
 
@@ -434,9 +530,20 @@ impl NativeEngine {
                     .map_err(|_| invalid_arg("states", format!("{s:?} is not a run state")))
             })
             .collect::<napi::Result<Vec<_>>>()?;
-        let filter = RunFilter { states, workflow, limit: limit.map(|n| n as usize) };
+        let filter = RunFilter {
+            states,
+            workflow,
+            limit: limit.map(|n| n as usize),
+        };
         let engine = self.engine.clone();
-        let call = async move { to_json(&engine.list_runs(&filter).await.map_err(|e| workflow_error(&e))?) };
+        let call = async move {
+            to_json(
+                &engine
+                    .list_runs(&filter)
+                    .await
+                    .map_err(|e| workflow_error(&e))?,
+            )
+        };
         env.spawn_future(guard(call, None))
     }
 
@@ -471,32 +578,56 @@ impl NativeEngine {
 /// A workflow error as a payload (`kind: "workflow"` with its own kind and fields).
 pub fn workflow_error(error: &WorkflowError) -> napi::Error {
     let (sub, fields) = match error {
-        WorkflowError::InvalidDefinition { workflow, why } => {
-            ("invalid_definition", json!({"workflow": workflow, "why": why}))
-        }
+        WorkflowError::InvalidDefinition { workflow, why } => (
+            "invalid_definition",
+            json!({"workflow": workflow, "why": why}),
+        ),
         WorkflowError::InvalidInput { what, why } => return invalid_arg(what.clone(), why.clone()),
         WorkflowError::UnknownRun { run_id } => ("unknown_run", json!({"runId": run_id})),
-        WorkflowError::UnknownWorkflow { run_id, workflow } => {
-            ("unknown_workflow", json!({"runId": run_id, "workflow": workflow}))
+        WorkflowError::UnknownWorkflow { run_id, workflow } => (
+            "unknown_workflow",
+            json!({"runId": run_id, "workflow": workflow}),
+        ),
+        WorkflowError::RunIdTaken { run_id, detail } => {
+            ("run_id_taken", json!({"runId": run_id, "detail": detail}))
         }
-        WorkflowError::RunIdTaken { run_id, detail } => ("run_id_taken", json!({"runId": run_id, "detail": detail})),
-        WorkflowError::DefinitionChanged { run_id, workflow, journaled, current } => (
+        WorkflowError::DefinitionChanged {
+            run_id,
+            workflow,
+            journaled,
+            current,
+        } => (
             "definition_changed",
             json!({"runId": run_id, "workflow": workflow, "journaled": journaled, "current": current}),
         ),
-        WorkflowError::Leased { run_id, owner, remaining_ms } => {
-            ("leased", json!({"runId": run_id, "owner": owner, "remainingMs": remaining_ms}))
+        WorkflowError::Leased {
+            run_id,
+            owner,
+            remaining_ms,
+        } => (
+            "leased",
+            json!({"runId": run_id, "owner": owner, "remainingMs": remaining_ms}),
+        ),
+        WorkflowError::LeaseLost { run_id, owner } => {
+            ("lease_lost", json!({"runId": run_id, "owner": owner}))
         }
-        WorkflowError::LeaseLost { run_id, owner } => ("lease_lost", json!({"runId": run_id, "owner": owner})),
-        WorkflowError::WrongState { run_id, state, why } => {
-            ("wrong_state", json!({"runId": run_id, "state": state, "why": why}))
-        }
-        WorkflowError::Interrupted { run_id, step, error } => {
-            ("interrupted", json!({"runId": run_id, "step": step, "stepError": step_error_json(error)}))
-        }
+        WorkflowError::WrongState { run_id, state, why } => (
+            "wrong_state",
+            json!({"runId": run_id, "state": state, "why": why}),
+        ),
+        WorkflowError::Interrupted {
+            run_id,
+            step,
+            error,
+        } => (
+            "interrupted",
+            json!({"runId": run_id, "step": step, "stepError": step_error_json(error)}),
+        ),
         WorkflowError::NoJournal { store } => ("no_journal", json!({"store": store})),
         WorkflowError::Journal(e) => {
-            return errors::payload_error(json!({"kind": "store", "message": error.to_string(), "reason": e.to_string()}))
+            return errors::payload_error(
+                json!({"kind": "store", "message": error.to_string(), "reason": e.to_string()}),
+            )
         }
         _ => ("other", json!({})),
     };
