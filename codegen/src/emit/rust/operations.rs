@@ -75,7 +75,7 @@ impl Pass {
     }
 
     /// Converts `&Owned` (bound as `v`) to the borrowed form.
-    fn from_owned_ref(&self) -> &'static str {
+    fn borrow_owned(&self) -> &'static str {
         match self {
             Pass::Str => "v.as_str()",
             Pass::Copy(_) => "*v",
@@ -509,7 +509,7 @@ fn method(
                 );
                 stmts.push(format!(
                     "let rb = match &params.{f} {{\n            Some(v) => {},\n            None => rb,\n        }};",
-                    apply(p, &pa, pa.from_owned_ref())
+                    apply(p, &pa, pa.borrow_owned())
                 ));
             }
             if !raw_body {
@@ -596,10 +596,7 @@ fn method(
     } else if raw_body {
         paras.push(format!(
             "{} with a body of any media type the operation accepts.",
-            code(&format!(
-                "{}",
-                rust::unraw(name).trim_end_matches("_with_body")
-            ))
+            code(rust::unraw(name).trim_end_matches("_with_body"))
         ));
     } else {
         if let Some(s) = &op.docs.summary {
@@ -609,7 +606,7 @@ fn method(
             paras.push(d.clone());
         }
     }
-    let mut facts = format!("{}", code(&format!("{} {}", op.method.as_str(), op.path)));
+    let mut facts = code(&format!("{} {}", op.method.as_str(), op.path));
     if let Some(id) = &op.operation_id {
         let _ = write!(facts, " (operation {})", code(id));
     }
