@@ -1,7 +1,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};
+use percent_encoding::percent_decode_str;
 use url::Url;
 
 use super::origin::Origin;
@@ -40,7 +43,7 @@ pub struct ClientBuilder {
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("base_url", &redact_user_info(&self.base_url))
             .field(
                 "headers",
                 &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
@@ -176,8 +179,33 @@ impl ClientBuilder {
     }
 
     /// Validates the configuration and builds the client.
-    pub fn build(self) -> Result<Client, Error> {
-        let base = parse_base_url(&self.base_url)?;
+    pub fn build(mut self) -> Result<Client, Error> {
+        let mut base = parse_base_url(&self.base_url)?;
+        // `https://user:password@host`: the password is a credential like any
+        // other (trusted origins only, never printed), not part of the URL.
+        if !base.username().is_empty() || base.password().is_some() {
+            if self
+                .credentials
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case(AUTHORIZATION.as_str()))
+            {
+                return Err(Error::invalid(
+                    format!("base URL {:?}", base_without_user_info(&base)),
+                    "it has user info and another Authorization credential is configured",
+                ));
+            }
+            let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+            let pair = format!(
+                "{}:{}",
+                decode(base.username()),
+                decode(base.password().unwrap_or(""))
+            );
+            self.credentials.push((
+                AUTHORIZATION.as_str().to_string(),
+                format!("Basic {}", STANDARD.encode(pair)),
+            ));
+            base = base_without_user_info(&base);
+        }
         let mut trusted = vec![Origin::of(&base)];
         for origin in &self.trusted_origins {
             let url = Url::parse(origin)
@@ -230,9 +258,29 @@ impl ClientBuilder {
     }
 }
 
+/// The URL without user name and password.
+fn base_without_user_info(url: &Url) -> Url {
+    let mut url = url.clone();
+    // Only fails for URLs that cannot have user info, which then have none.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url
+}
+
+/// A base URL for messages: a password in it is replaced by `***`.
+fn redact_user_info(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
 /// Parses and checks a base URL: absolute, `http` or `https`, with a host.
 fn parse_base_url(raw: &str) -> Result<Url, Error> {
-    let what = || format!("base URL {raw:?}");
+    let what = || format!("base URL {:?}", redact_user_info(raw));
     let url = Url::parse(raw).map_err(|e| {
         let hint = if !raw.contains("://") {
             " (it needs a scheme, e.g. https://)"
@@ -317,6 +365,36 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(e.to_string().contains("bad header"), "{e}");
+    }
+
+    #[test]
+    fn user_info_in_the_base_url_becomes_a_credential() {
+        let c = Client::builder("https://user:s3cr%40t@api.example.com/v1")
+            .build()
+            .unwrap();
+        assert_eq!(c.base_url().as_str(), "https://api.example.com/v1");
+        let auth = c.inner.credentials.get(AUTHORIZATION).unwrap();
+        assert!(auth.is_sensitive());
+        // base64("user:s3cr@t")
+        assert_eq!(auth.to_str().unwrap(), "Basic dXNlcjpzM2NyQHQ=");
+        for text in [
+            format!("{c:?}"),
+            format!(
+                "{:?}",
+                Client::builder("https://user:s3cr%40t@api.example.com")
+            ),
+            Client::builder("https://user:s3cr%40t@api.example.com/?q=1")
+                .build()
+                .unwrap_err()
+                .to_string(),
+        ] {
+            assert!(!text.contains("s3cr"), "{text}");
+        }
+        let e = Client::builder("https://user:pw@api.example.com")
+            .bearer_token("t")
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
     }
 
     #[test]
