@@ -24,12 +24,21 @@ async fn burst(budget: Option<BudgetConfig>) -> (usize, usize, usize) {
     let client = Client::builder(server.base_url())
         .retry_budget(budget)
         .retry_policy(RetryPolicy::default())
-        .circuit_breaker(oncely::BreakerConfig { failure_threshold: u32::MAX, ..Default::default() })
+        .circuit_breaker(oncely::BreakerConfig {
+            failure_threshold: u32::MAX,
+            ..Default::default()
+        })
         .build()
         .expect("client");
     let calls = (0..CALLS).map(|i| {
         let client = client.clone();
-        async move { client.get("/orders/{id}").path_param("id", format!("o_{i}")).send().await }
+        async move {
+            client
+                .get("/orders/{id}")
+                .path_param("id", format!("o_{i}"))
+                .send()
+                .await
+        }
     });
     let results = join_all(calls).await;
     let failed = results.iter().filter(|r| r.is_err()).count();
@@ -41,9 +50,18 @@ async fn burst(budget: Option<BudgetConfig>) -> (usize, usize, usize) {
 #[tokio::main]
 async fn main() {
     println!("retry amplification: {CALLS} calls, server answers 503 to everything for {OUTAGE:?}");
-    println!("{:<28} {:>9} {:>9} {:>16}", "budget", "requests", "failed", "requests / call");
-    for (name, budget) in [("on (default: 100, +0.1/ok)", Some(BudgetConfig::default())), ("off (unlimited)", None)] {
+    println!(
+        "{:<28} {:>9} {:>9} {:>16}",
+        "budget", "requests", "failed", "requests / call"
+    );
+    for (name, budget) in [
+        ("on (default: 100, +0.1/ok)", Some(BudgetConfig::default())),
+        ("off (unlimited)", None),
+    ] {
         let (requests, failed, calls) = burst(budget).await;
-        println!("{name:<28} {requests:>9} {failed:>9} {:>16.2}", requests as f64 / calls as f64);
+        println!(
+            "{name:<28} {requests:>9} {failed:>9} {:>16.2}",
+            requests as f64 / calls as f64
+        );
     }
 }

@@ -21,21 +21,42 @@ fn payload() -> Value {
 }
 
 async fn echo_server() -> String {
-    let app = Router::new()
-        .route("/orders/{id}", get(|| async { Json(json!({"id": "o_1", "status": "created"})) }))
-        .route("/orders", post(|Json(body): Json<Value>| async move { (axum::http::StatusCode::CREATED, Json(body)) }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let app =
+        Router::new()
+            .route(
+                "/orders/{id}",
+                get(|| async { Json(json!({"id": "o_1", "status": "created"})) }),
+            )
+            .route(
+                "/orders",
+                post(|Json(body): Json<Value>| async move {
+                    (axum::http::StatusCode::CREATED, Json(body))
+                }),
+            );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await.ok() });
     format!("http://{addr}")
 }
 
 fn overhead(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let base = rt.block_on(echo_server());
-    let raw = reqwest::Client::builder().tcp_nodelay(true).build().expect("reqwest");
+    let raw = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .expect("reqwest");
     let dir = tempfile::tempdir().expect("tempdir");
-    let memory = Client::builder(&base).store(MemoryStore::new()).build().expect("client");
+    let memory = Client::builder(&base)
+        .store(MemoryStore::new())
+        .build()
+        .expect("client");
     let sqlite = Client::builder(&base)
         .store(SqliteStore::open(dir.path().join("bench.db")).expect("sqlite"))
         .build()
@@ -43,16 +64,27 @@ fn overhead(c: &mut Criterion) {
     let body = payload();
 
     let mut group = c.benchmark_group("call");
-    group.measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    group
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
     group.bench_function("get/reqwest", |b| {
         b.to_async(&rt).iter(|| async {
-            let r = raw.get(format!("{base}/orders/o_1")).send().await.expect("send");
+            let r = raw
+                .get(format!("{base}/orders/o_1"))
+                .send()
+                .await
+                .expect("send");
             r.json::<Value>().await.expect("json")
         })
     });
     group.bench_function("get/oncely", |b| {
         b.to_async(&rt).iter(|| async {
-            memory.get("/orders/{id}").path_param("id", "o_1").send_json::<Value>().await.expect("oncely")
+            memory
+                .get("/orders/{id}")
+                .path_param("id", "o_1")
+                .send_json::<Value>()
+                .await
+                .expect("oncely")
         })
     });
     group.bench_function("post/reqwest", |b| {
@@ -68,10 +100,24 @@ fn overhead(c: &mut Criterion) {
         })
     });
     group.bench_function("post/oncely-memory", |b| {
-        b.to_async(&rt).iter(|| async { memory.post("/orders").json(&body).send_json::<Value>().await.expect("oncely") })
+        b.to_async(&rt).iter(|| async {
+            memory
+                .post("/orders")
+                .json(&body)
+                .send_json::<Value>()
+                .await
+                .expect("oncely")
+        })
     });
     group.bench_function("post/oncely-sqlite", |b| {
-        b.to_async(&rt).iter(|| async { sqlite.post("/orders").json(&body).send_json::<Value>().await.expect("oncely") })
+        b.to_async(&rt).iter(|| async {
+            sqlite
+                .post("/orders")
+                .json(&body)
+                .send_json::<Value>()
+                .await
+                .expect("oncely")
+        })
     });
     group.finish();
 }

@@ -10,6 +10,9 @@ pub(crate) struct Body {
     pub bytes: Bytes,
     pub content_type: String,
     pub is_json: bool,
+    /// True when the bytes are already canonical JSON (built by oncely from a
+    /// value), so fingerprinting need not parse them again.
+    pub canonical: bool,
 }
 
 /// Encodes a JSON value as `application/x-www-form-urlencoded` with bracket
@@ -147,6 +150,7 @@ impl Multipart {
             bytes: Bytes::from(out),
             content_type: format!("multipart/form-data; boundary={boundary}"),
             is_json: false,
+            canonical: false,
         }
     }
 }

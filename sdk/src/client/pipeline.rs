@@ -153,17 +153,19 @@ async fn begin_intent(
     call: &Call,
     key: &IdempotencyKey,
 ) -> Result<Option<Raw>, Error> {
-    let (body, is_json) = call
+    // JSON that oncely serialised is canonical already; other JSON is parsed
+    // and re-serialised so member order does not change the fingerprint.
+    let (body, canonicalise) = call
         .body
         .as_ref()
-        .map(|b| (&b.bytes[..], b.is_json))
+        .map(|b| (&b.bytes[..], b.is_json && !b.canonical))
         .unwrap_or((&[], false));
     let record = IntentRecord::in_flight(
         key.value.clone(),
         call.intent_id.clone(),
         call.method.to_string(),
         call.template.clone(),
-        fingerprint(call.method.as_str(), call.url.as_str(), body, is_json),
+        fingerprint(call.method.as_str(), call.url.as_str(), body, canonicalise),
         inner.key_ttl,
     );
     purge_now_and_then(inner, record.created_ms).await;

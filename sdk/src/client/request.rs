@@ -186,6 +186,7 @@ impl RequestBuilder {
                     bytes: Bytes::from(bytes),
                     content_type: "application/json".into(),
                     is_json: true,
+                    canonical: true,
                 })
             }
             Err(e) => self.fail(Error::invalid("JSON request body", e.to_string())),
@@ -202,6 +203,7 @@ impl RequestBuilder {
                     bytes: Bytes::from(form_encode(&value)),
                     content_type: "application/x-www-form-urlencoded".into(),
                     is_json: false,
+                    canonical: false,
                 })
             }
             Err(e) => self.fail(Error::invalid("form request body", e.to_string())),
@@ -221,6 +223,7 @@ impl RequestBuilder {
             bytes: bytes.into(),
             content_type: content_type.to_string(),
             is_json: crate::problem::is_json_content_type(content_type),
+            canonical: false,
         });
         self
     }

@@ -10,14 +10,16 @@ pub fn canonical_json(value: &Value) -> Vec<u8> {
 }
 
 /// SHA-256 (hex) over the method, the rendered URL (path and query) and the body.
-/// A JSON body is canonicalised first, so member order does not matter.
-pub fn fingerprint(method: &str, url: &str, body: &[u8], body_is_json: bool) -> String {
+/// With `canonicalise`, a JSON body is parsed and re-serialised canonically
+/// first, so member order does not matter (bodies that are already canonical,
+/// or are not JSON, are hashed as they are).
+pub fn fingerprint(method: &str, url: &str, body: &[u8], canonicalise: bool) -> String {
     let mut hasher = Sha256::new();
     hasher.update(method.as_bytes());
     hasher.update(b"\n");
     hasher.update(url.as_bytes());
     hasher.update(b"\n");
-    match body_is_json
+    match canonicalise
         .then(|| serde_json::from_slice::<Value>(body).ok())
         .flatten()
     {

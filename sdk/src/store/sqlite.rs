@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
 
@@ -114,7 +114,11 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the connection on tokio's blocking pool.
-    pub(super) async fn with_conn<T, F>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
+    pub(super) async fn with_conn<T, F>(
+        &self,
+        operation: &'static str,
+        f: F,
+    ) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -155,23 +159,27 @@ fn read_record(conn: &Connection, key: &str) -> Result<Option<IntentRecord>, Sto
         Option<i64>,
     );
     let row: Option<Row> = conn
-        .query_row(SELECT_RECORD, [key], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-                r.get(11)?,
-            ))
+        .prepare_cached(SELECT_RECORD)
+        .and_then(|mut select| {
+            select
+                .query_row([key], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                        r.get(9)?,
+                        r.get(10)?,
+                        r.get(11)?,
+                    ))
+                })
+                .optional()
         })
-        .optional()
         .map_err(backend("read"))?;
     let Some((
         key,
@@ -229,17 +237,25 @@ impl Store for SqliteStore {
     async fn begin(&self, record: &IntentRecord) -> Result<Begin, StoreError> {
         let record = record.clone();
         self.with_conn("begin", move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend("begin"))?;
-            let existing = read_record(&tx, &record.key)?;
-            let decision = decide(existing.as_ref(), &record);
-            if decision == Begin::Started {
-                tx.execute(
-                    "INSERT OR REPLACE INTO oncely_intents
+            // The common case, a new (or expired) key, is one atomic statement:
+            // insert, or replace an expired record. Otherwise the existing
+            // record decides. An unexpired record is never deleted (purges take
+            // expired ones only), so reading it after the no-op upsert is safe.
+            let started = conn
+                .prepare_cached(
+                    "INSERT INTO oncely_intents
                        (key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (key) DO UPDATE SET
+                       intent_id = excluded.intent_id, method = excluded.method,
+                       path_template = excluded.path_template, fingerprint = excluded.fingerprint,
+                       state = excluded.state, created_ms = excluded.created_ms,
+                       expires_ms = excluded.expires_ms, status = NULL, headers = NULL,
+                       body = NULL, completed_ms = NULL
+                     WHERE oncely_intents.expires_ms <= excluded.created_ms",
+                )
+                .and_then(|mut insert| {
+                    insert.execute(params![
                         record.key,
                         record.intent_id,
                         record.method,
@@ -248,12 +264,14 @@ impl Store for SqliteStore {
                         record.state.as_str(),
                         record.created_ms,
                         record.expires_ms
-                    ],
-                )
+                    ])
+                })
                 .map_err(backend("begin"))?;
+            if started == 1 {
+                return Ok(Begin::Started);
             }
-            tx.commit().map_err(backend("begin"))?;
-            Ok(decision)
+            let existing = read_record(conn, &record.key)?;
+            Ok(decide(existing.as_ref(), &record))
         })
         .await
     }
@@ -266,11 +284,20 @@ impl Store for SqliteStore {
                 operation: "complete",
                 reason: e.to_string(),
             })?;
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE oncely_intents SET state = ?2, status = ?3, headers = ?4, body = ?5, completed_ms = ?6
                   WHERE key = ?1",
-                params![key, IntentState::Completed.as_str(), outcome.status, headers, outcome.body, outcome.completed_ms],
             )
+            .and_then(|mut update| {
+                update.execute(params![
+                    key,
+                    IntentState::Completed.as_str(),
+                    outcome.status,
+                    headers,
+                    outcome.body,
+                    outcome.completed_ms
+                ])
+            })
             .map_err(backend("complete"))?;
             Ok(())
         })
