@@ -68,7 +68,7 @@ impl CircuitBreaker {
             HostState::HalfOpen { probe_started } => {
                 // A probe that never reported back (its caller gave up) must not
                 // wedge the circuit: after another `open_for`, allow a new probe.
-                let stale_at = probe_started + self.config.open_for;
+                let stale_at = later(probe_started, self.config.open_for);
                 if now >= stale_at {
                     *state = HostState::HalfOpen { probe_started: now };
                     Ok(())
@@ -97,7 +97,7 @@ impl CircuitBreaker {
             }
             (HostState::Open { until }, false) => HostState::Open { until },
             (_, false) => HostState::Open {
-                until: now + self.config.open_for,
+                until: later(now, self.config.open_for),
             },
         };
     }
@@ -114,6 +114,13 @@ impl CircuitBreaker {
         // Every write stores a whole `HostState`; a poisoned map is still consistent.
         self.hosts.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// `at + wait`, or about thirty years on when that is too far to represent
+/// (`open_for: Duration::MAX` means "stay open").
+fn later(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait)
+        .unwrap_or_else(|| at + Duration::from_secs(30 * 365 * 24 * 3600))
 }
 
 #[cfg(test)]
@@ -167,6 +174,19 @@ mod tests {
             b.acquire("a").is_ok(),
             "a lost probe does not wedge the circuit"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_open_period_too_long_to_represent_keeps_the_circuit_open() {
+        let b = CircuitBreaker::new(BreakerConfig {
+            failure_threshold: 1,
+            open_for: Duration::MAX,
+        });
+        b.record("a", false);
+        assert!(b.is_open("a"));
+        assert!(b.acquire("a").is_err());
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        assert!(b.acquire("a").is_err());
     }
 
     #[test]
