@@ -196,6 +196,30 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
+/// The step upsert of a journal write (parameters `$11`..`$19`), as a CTE that
+/// runs only when the lease CTE matched.
+const STEP_CTE: &str = ",
+                 step AS (
+                     INSERT INTO oncely_steps (run_id, idx, phase, name, key, status, attempts, output, error, resume_token,
+                                               started_ms, finished_ms)
+                     SELECT run_id, $11::int, $12::text, $13::text, $14::text, $15::text,
+                            CASE WHEN $19::bool THEN 1 ELSE 0 END, $16::text, $17::text, $18::text,
+                            (extract(epoch from clock_timestamp()) * 1000)::bigint,
+                            CASE WHEN $15::text = 'started' THEN NULL ELSE (extract(epoch from clock_timestamp()) * 1000)::bigint END
+                       FROM lease
+                     ON CONFLICT (run_id, idx, phase) DO UPDATE SET
+                         name = excluded.name,
+                         key = excluded.key,
+                         status = excluded.status,
+                         attempts = oncely_steps.attempts + CASE WHEN $19::bool THEN 1 ELSE 0 END,
+                         output = COALESCE(excluded.output, oncely_steps.output),
+                         error = COALESCE(excluded.error, oncely_steps.error),
+                         resume_token = COALESCE(excluded.resume_token, oncely_steps.resume_token),
+                         started_ms = CASE WHEN $19::bool THEN excluded.started_ms ELSE oncely_steps.started_ms END,
+                         finished_ms = CASE WHEN excluded.status = 'started' THEN NULL ELSE excluded.started_ms END
+                     RETURNING 1
+                 )";
+
 /// The newest schema version this build knows.
 pub(crate) const PG_SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 
@@ -565,48 +589,57 @@ async fn append_event(
 impl Store for PgStore {
     async fn begin(&self, record: &IntentRecord) -> Result<Begin, StoreError> {
         self.op("begin", |mut c| async move {
-            let tx = c.transaction().await?;
-            let inserted = tx
-                .execute(
-                    "INSERT INTO oncely_intents (key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
-                    &[
-                        &record.key,
-                        &record.intent_id,
-                        &record.method,
-                        &record.path_template,
-                        &record.fingerprint,
-                        &record.state.as_str(),
-                        &record.created_ms,
-                        &record.expires_ms,
-                    ],
-                )
-                .await?;
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
+                &record.key,
+                &record.intent_id,
+                &record.method,
+                &record.path_template,
+                &record.fingerprint,
+                &record.state.as_str(),
+                &record.created_ms,
+                &record.expires_ms,
+            ];
+            // Fast path, one round trip: a new key is inserted atomically.
+            let inserted = pg_execute(
+                &c,
+                "INSERT INTO oncely_intents (key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
+                &params,
+            )
+            .await?;
             if inserted == 1 {
-                tx.commit().await?;
                 return Ok(Begin::Started);
             }
-            let row = tx
-                .query_one(&format!("SELECT {INTENT_COLUMNS} FROM oncely_intents WHERE key = $1 FOR UPDATE"), &[&record.key])
+            // The key is known: decide under the record's row lock.
+            let tx = c.transaction().await?;
+            let row = pg_query_opt(
+                &tx,
+                &format!("SELECT {INTENT_COLUMNS} FROM oncely_intents WHERE key = $1 FOR UPDATE"),
+                &[&record.key],
+            )
+            .await?;
+            let Some(row) = row else {
+                // Purged in between: insert it now.
+                pg_execute(
+                    &tx,
+                    "INSERT INTO oncely_intents (key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &params,
+                )
                 .await?;
+                tx.commit().await?;
+                return Ok(Begin::Started);
+            };
             let existing = decode_intent(&row)?;
             let decision = decide(Some(&existing), record);
             if decision == Begin::Started {
                 // The old record expired: replace it.
-                pg_execute(&tx,
+                pg_execute(
+                    &tx,
                     "UPDATE oncely_intents SET intent_id = $2, method = $3, path_template = $4, fingerprint = $5, state = $6,
                             created_ms = $7, expires_ms = $8, status = NULL, headers = NULL, body = NULL, completed_ms = NULL
                       WHERE key = $1",
-                    &[
-                        &record.key,
-                        &record.intent_id,
-                        &record.method,
-                        &record.path_template,
-                        &record.fingerprint,
-                        &record.state.as_str(),
-                        &record.created_ms,
-                        &record.expires_ms,
-                    ],
+                    &params,
                 )
                 .await?;
             }
@@ -806,31 +839,20 @@ impl Journal for PgStore {
         lease: Duration,
     ) -> Result<Acquire, StoreError> {
         let lease = lease_ms(lease);
-        self.op("acquire", |mut c| async move {
-            let tx = c.transaction().await?;
-            let Some(run) = read_run(&tx, run_id, true).await? else {
-                return Ok(Acquire::Missing);
-            };
-            let now: i64 = pg_query_one(&tx, &format!("SELECT {NOW_MS}"), &[])
-                .await?
-                .get(0);
-            let free = run.lease_owner.is_none()
-                || run.lease_until_ms <= now
-                || run.lease_owner.as_deref() == Some(owner);
-            if !free {
-                return Ok(Acquire::Held(run));
+        self.op("acquire", |c| async move {
+            // One statement: take the lease if it is free, expired or ours.
+            let sql = format!(
+                "UPDATE oncely_runs SET lease_owner = $2, lease_until_ms = {NOW_MS} + $3
+                  WHERE run_id = $1 AND (lease_owner IS NULL OR lease_until_ms <= {NOW_MS} OR lease_owner = $2)
+                  RETURNING {RUN_COLUMNS}"
+            );
+            if let Some(row) = pg_query_opt(&c, &sql, &[&run_id, &owner, &lease]).await? {
+                return Ok(Acquire::Acquired(decode_run(&row)?));
             }
-            pg_execute(
-                &tx,
-                "UPDATE oncely_runs SET lease_owner = $2, lease_until_ms = $3 WHERE run_id = $1",
-                &[&run_id, &owner, &now.saturating_add(lease)],
-            )
-            .await?;
-            let run = read_run(&tx, run_id, false)
-                .await?
-                .ok_or_else(|| bad(run_id, "vanished".into()))?;
-            tx.commit().await?;
-            Ok(Acquire::Acquired(run))
+            Ok(match read_run(&c, run_id, false).await? {
+                Some(run) => Acquire::Held(run),
+                None => Acquire::Missing,
+            })
         })
         .await
     }
@@ -843,29 +865,20 @@ impl Journal for PgStore {
     ) -> Result<Option<RunRecord>, StoreError> {
         let lease = lease_ms(lease);
         let workflows = &workflows.to_vec();
-        self.op("claim", |mut c| async move {
-            let tx = c.transaction().await?;
-            let row = tx
-                .query_opt(
-                    &format!(
-                        "SELECT run_id FROM oncely_runs
-                          WHERE state IN ('pending', 'running', 'compensating') AND workflow = ANY($1::text[])
-                            AND (lease_owner IS NULL OR lease_until_ms <= {NOW_MS})
-                          ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED"
-                    ),
-                    &[workflows],
-                )
-                .await?;
-            let Some(row) = row else { return Ok(None) };
-            let run_id: String = row.get(0);
-            pg_execute(&tx,
-                &format!("UPDATE oncely_runs SET lease_owner = $2, lease_until_ms = {NOW_MS} + $3 WHERE run_id = $1"),
-                &[&run_id, &owner, &lease],
-            )
-            .await?;
-            let run = read_run(&tx, &run_id, false).await?;
-            tx.commit().await?;
-            Ok(run)
+        self.op("claim", |c| async move {
+            // The queue pattern in one statement: lock the oldest free active
+            // run (skipping rows other claimers hold) and lease it.
+            let sql = format!(
+                "UPDATE oncely_runs SET lease_owner = $2, lease_until_ms = {NOW_MS} + $3
+                  WHERE run_id = (
+                      SELECT run_id FROM oncely_runs
+                       WHERE state IN ('pending', 'running', 'compensating') AND workflow = ANY($1::text[])
+                         AND (lease_owner IS NULL OR lease_until_ms <= {NOW_MS})
+                       ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+                  RETURNING {RUN_COLUMNS}"
+            );
+            let row = pg_query_opt(&c, &sql, &[workflows, &owner, &lease]).await?;
+            Ok(row.as_ref().map(decode_run).transpose()?)
         })
         .await
     }
@@ -873,16 +886,11 @@ impl Journal for PgStore {
     async fn renew(&self, run_id: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
         let lease = lease_ms(lease);
         self.op("renew", |c| async move {
-            let n = c
-                .execute(
-                    &format!(
-                        "UPDATE oncely_runs SET lease_until_ms = {NOW_MS} + $3
-                          WHERE run_id = $1 AND lease_owner = $2 AND lease_until_ms > {NOW_MS}"
-                    ),
-                    &[&run_id, &owner, &lease],
-                )
-                .await?;
-            Ok(n > 0)
+            let sql = format!(
+                "UPDATE oncely_runs SET lease_until_ms = {NOW_MS} + $3
+                  WHERE run_id = $1 AND lease_owner = $2 AND lease_until_ms > {NOW_MS}"
+            );
+            Ok(pg_execute(&c, &sql, &[&run_id, &owner, &lease]).await? > 0)
         })
         .await
     }
@@ -914,57 +922,58 @@ impl Journal for PgStore {
         write: &JournalWrite,
     ) -> Result<bool, StoreError> {
         let lease = lease_ms(lease);
-        self.op("journal write", |mut c| async move {
-            let tx = c.transaction().await?;
-            let held = tx
-                .query_opt(
-                    &format!(
-                        "SELECT 1 FROM oncely_runs WHERE run_id = $1 AND lease_owner = $2 AND lease_until_ms > {NOW_MS} FOR UPDATE"
-                    ),
-                    &[&run_id, &owner],
-                )
-                .await?;
-            if held.is_none() {
-                return Ok(false);
-            }
-            if let Some(s) = &write.step {
-                let output = s.output.as_ref().map(Value::to_string);
-                let error = s.error.as_ref().map(Value::to_string);
-                pg_execute(&tx,
-                    &format!(
-                        "INSERT INTO oncely_steps (run_id, idx, phase, name, key, status, attempts, output, error, resume_token,
-                                                   started_ms, finished_ms)
-                         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $10 THEN 1 ELSE 0 END, $7, $8, $9, {NOW_MS},
-                                 CASE WHEN $6 = 'started' THEN NULL ELSE {NOW_MS} END)
-                         ON CONFLICT (run_id, idx, phase) DO UPDATE SET
-                             name = excluded.name,
-                             key = excluded.key,
-                             status = excluded.status,
-                             attempts = oncely_steps.attempts + CASE WHEN $10 THEN 1 ELSE 0 END,
-                             output = COALESCE(excluded.output, oncely_steps.output),
-                             error = COALESCE(excluded.error, oncely_steps.error),
-                             resume_token = COALESCE(excluded.resume_token, oncely_steps.resume_token),
-                             started_ms = CASE WHEN $10 THEN excluded.started_ms ELSE oncely_steps.started_ms END,
-                             finished_ms = CASE WHEN excluded.status = 'started' THEN NULL ELSE excluded.started_ms END"
-                    ),
-                    &[&run_id, &to_i32(s.index), &s.phase.as_str(), &s.name, &s.key, &s.status.as_str(), &output, &error, &s.resume_token, &s.new_attempt],
-                )
-                .await?;
-            }
-            let state = write.state.map(RunState::as_str);
-            let error = write.error.as_ref().map(Value::to_string);
-            pg_execute(&tx,
-                &format!(
-                    "UPDATE oncely_runs SET state = COALESCE($2, state), error = COALESCE($3, error), updated_ms = {NOW_MS},
-                            lease_until_ms = {NOW_MS} + $4
-                      WHERE run_id = $1"
-                ),
-                &[&run_id, &state, &error, &lease],
+        let state = write.state.map(RunState::as_str);
+        let error = write.error.as_ref().map(Value::to_string);
+        let e = &write.event;
+        let (phase, attempt, detail) = (
+            e.phase.map(StepPhase::as_str),
+            e.attempt.map(to_i32),
+            e.detail.as_ref().map(Value::to_string),
+        );
+        let step = write.step.as_ref().map(|s| {
+            (
+                to_i32(s.index),
+                s.phase.as_str(),
+                s.output.as_ref().map(Value::to_string),
+                s.error.as_ref().map(Value::to_string),
+                s.status.as_str(),
+                s,
             )
-            .await?;
-            append_event(&tx, run_id, &write.event).await?;
-            tx.commit().await?;
-            Ok(true)
+        });
+        let (state, error, phase, attempt, detail, step) =
+            (&state, &error, &phase, &attempt, &detail, &step);
+        self.op("journal write", |c| async move {
+            // One statement, one round trip, atomic: the lease check (the
+            // UPDATE locks the run row and matches only while `owner` holds an
+            // unexpired lease), the step upsert and the event all happen, or
+            // none does.
+            let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                vec![&run_id, &owner, &lease, state, error, &e.kind, &e.step, phase, attempt, detail];
+            let step_cte = match step {
+                Some((index, step_phase, output, step_error, status, s)) => {
+                    params.extend_from_slice(&[index, step_phase, &s.name, &s.key, status, output, step_error, &s.resume_token, &s.new_attempt]);
+                    STEP_CTE
+                }
+                None => "",
+            };
+            let sql = format!(
+                "WITH lease AS (
+                     UPDATE oncely_runs SET state = COALESCE($4::text, state), error = COALESCE($5::text, error),
+                            updated_ms = {NOW_MS}, lease_until_ms = {NOW_MS} + $3::bigint
+                      WHERE run_id = $1 AND lease_owner = $2 AND lease_until_ms > {NOW_MS}
+                      RETURNING run_id
+                 ){step_cte},
+                 event AS (
+                     INSERT INTO oncely_run_events (run_id, seq, at_ms, kind, step, phase, attempt, detail)
+                     SELECT run_id, COALESCE((SELECT MAX(seq) FROM oncely_run_events WHERE run_id = $1), 0) + 1, {NOW_MS},
+                            $6::text, $7::text, $8::text, $9::int, $10::text
+                       FROM lease
+                     RETURNING 1
+                 )
+                 SELECT COUNT(*) FROM lease"
+            );
+            let row = pg_query_one(&c, &sql, &params).await?;
+            Ok(row.get::<_, i64>(0) == 1)
         })
         .await
     }
