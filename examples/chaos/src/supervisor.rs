@@ -44,7 +44,7 @@ pub struct CampaignArgs {
     #[arg(long, default_value_t = 10)]
     pub decline_every: usize,
     /// Mean time between SIGKILLs of a random worker (0: no kills).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 150)]
     pub kill_every_ms: u64,
     /// Lease length given to workers.
     #[arg(long, default_value_t = 2000)]
@@ -300,7 +300,7 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
 
 /// The order id a run's `create_order` step journaled, and how many of its
 /// actions were started more than once.
-async fn order_of(journal: &dyn Journal, run_id: &str) -> anyhow::Result<(Option<String>, u64)> {
+pub async fn order_of(journal: &dyn Journal, run_id: &str) -> anyhow::Result<(Option<String>, u64)> {
     let steps = journal.steps(run_id).await?;
     let order = steps
         .iter()

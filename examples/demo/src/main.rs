@@ -53,7 +53,10 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if !(0.0..=1.0).contains(&args.fault_rate) {
-        bail!("--fault-rate must be between 0 and 1, got {}", args.fault_rate);
+        bail!(
+            "--fault-rate must be between 0 and 1, got {}",
+            args.fault_rate
+        );
     }
     if args.concurrency == 0 {
         bail!("--concurrency must be at least 1");
@@ -75,17 +78,32 @@ async fn main() -> anyhow::Result<()> {
     };
 
     let temp = tempfile::tempdir().context("creating a temporary directory")?;
-    let store_path = args.store.clone().unwrap_or_else(|| temp.path().join("oncely.db"));
-    let store = SqliteStore::open(&store_path).with_context(|| format!("opening {}", store_path.display()))?;
+    let store_path = args
+        .store
+        .clone()
+        .unwrap_or_else(|| temp.path().join("oncely.db"));
+    let store = SqliteStore::open(&store_path)
+        .with_context(|| format!("opening {}", store_path.display()))?;
     let client = Client::builder(&base_url)
         .bearer_token("sk_demo_secret")
         .store(store)
-        .retry_policy(RetryPolicy::default().max_attempts(8).base_delay(Duration::from_millis(20)).max_delay(Duration::from_secs(1)))
+        .retry_policy(
+            RetryPolicy::default()
+                .max_attempts(8)
+                .base_delay(Duration::from_millis(20))
+                .max_delay(Duration::from_secs(1)),
+        )
         // One request in five failing is an outage by production standards; the
         // budget is sized so the demo shows retries at work rather than the
         // budget refusing them (see `cargo bench --bench amplification`).
-        .retry_budget(Some(BudgetConfig { capacity: 1000.0, deposit_per_success: 0.5 }))
-        .poll_config(PollConfig { default_interval: Duration::from_millis(25), ..PollConfig::default() })
+        .retry_budget(Some(BudgetConfig {
+            capacity: 1000.0,
+            deposit_per_success: 0.5,
+        }))
+        .poll_config(PollConfig {
+            default_interval: Duration::from_millis(25),
+            ..PollConfig::default()
+        })
         .build()?;
     let saga = order_saga();
     let engine = Engine::for_client(client)?.register(saga.clone());
@@ -101,27 +119,39 @@ async fn main() -> anyhow::Result<()> {
 
     let bar = ProgressBar::new(args.orders as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} orders {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} orders {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = Instant::now();
-    let runs: Vec<(String, bool, Result<oncely::workflow::RunOutcome, String>)> = stream::iter(0..args.orders)
-        .map(|i| {
-            let (engine, saga, bar) = (&engine, &saga, bar.clone());
-            let declined = args.decline_every > 0 && (i + 1) % args.decline_every == 0;
-            let run_id = format!("demo-{}-order-{i}", args.seed);
-            async move {
-                let outcome = engine.start(saga, Some(&run_id), &OrderInput::new(i, declined)).await;
-                bar.inc(1);
-                (run_id, declined, outcome.map_err(|e| e.to_string()))
-            }
-        })
-        .buffer_unordered(args.concurrency)
-        .collect()
-        .await;
+    let runs: Vec<(String, bool, Result<oncely::workflow::RunOutcome, String>)> =
+        stream::iter(0..args.orders)
+            .map(|i| {
+                let (engine, saga, bar) = (&engine, &saga, bar.clone());
+                let declined = args.decline_every > 0 && (i + 1) % args.decline_every == 0;
+                let run_id = format!("demo-{}-order-{i}", args.seed);
+                async move {
+                    let outcome = engine
+                        .start(saga, Some(&run_id), &OrderInput::new(i, declined))
+                        .await;
+                    bar.inc(1);
+                    (run_id, declined, outcome.map_err(|e| e.to_string()))
+                }
+            })
+            .buffer_unordered(args.concurrency)
+            .collect()
+            .await;
     bar.finish_and_clear();
 
-    let summary = Summary::collect(&base_url, engine.journal().as_ref(), &runs, started.elapsed(), args.orders).await?;
+    let summary = Summary::collect(
+        &base_url,
+        engine.journal().as_ref(),
+        &runs,
+        started.elapsed(),
+        args.orders,
+    )
+    .await?;
     println!("{summary}");
     let failures = summary.failures();
     if !failures.is_empty() {

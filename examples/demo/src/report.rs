@@ -42,9 +42,21 @@ impl Summary {
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::new();
         let get = |path: &str| http.get(format!("{base_url}{path}")).send();
-        let ledger: Entries = get("/_admin/ledger").await?.error_for_status()?.json().await?;
-        let requests: Requests = get("/_admin/requests").await?.error_for_status()?.json().await?;
-        let stats: Stats = get("/_admin/stats").await?.error_for_status()?.json().await?;
+        let ledger: Entries = get("/_admin/ledger")
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let requests: Requests = get("/_admin/requests")
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let stats: Stats = get("/_admin/stats")
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
 
         let mut views = Vec::with_capacity(runs.len());
         let mut errors = Vec::new();
@@ -56,14 +68,41 @@ impl Summary {
                     None
                 }
             };
-            let order_id = chaos::supervisor::order_of(journal, run_id).await?;
-            views.push(RunView { run_id: run_id.clone(), state, declined: *declined, order_id });
+            let (order_id, restarted_steps) = chaos::supervisor::order_of(journal, run_id).await?;
+            views.push(RunView {
+                run_id: run_id.clone(),
+                state,
+                declined: *declined,
+                order_id,
+                restarted_steps,
+            });
         }
-        let base = Report { store: "sqlite".into(), orders, workers: 1, seconds: elapsed.as_secs_f64(), ..Report::default() };
+        let base = Report {
+            store: "sqlite".into(),
+            orders,
+            workers: 1,
+            seconds: elapsed.as_secs_f64(),
+            ..Report::default()
+        };
         let report = analyse(base, &views, &ledger.entries, &requests.requests, &stats);
-        let polls = requests.requests.iter().filter(|r| r.route.as_deref() == Some("GET /operations/{operation_id}")).count() as u64;
-        let statuses = stats.statuses.iter().filter(|(s, _)| !s.starts_with('2')).map(|(s, n)| (s.clone(), *n)).collect();
-        Ok(Summary { report, polls, statuses, errors, elapsed })
+        let polls = requests
+            .requests
+            .iter()
+            .filter(|r| r.route.as_deref() == Some("GET /operations/{operation_id}"))
+            .count() as u64;
+        let statuses = stats
+            .statuses
+            .iter()
+            .filter(|(s, _)| !s.starts_with('2'))
+            .map(|(s, n)| (s.clone(), *n))
+            .collect();
+        Ok(Summary {
+            report,
+            polls,
+            statuses,
+            errors,
+            elapsed,
+        })
     }
 
     /// The checks that must all be 0, named, when they are not.
@@ -83,12 +122,24 @@ impl fmt::Display for Summary {
         writeln!(f, "order sagas (workflows on the SQLite journal)")?;
         row(f, "started", r.orders.to_string())?;
         row(f, "completed (shipped)", r.completed.to_string())?;
-        row(f, "compensated (payment declined)", r.compensated.to_string())?;
+        row(
+            f,
+            "compensated (payment declined)",
+            r.compensated.to_string(),
+        )?;
         row(f, "parked (needs_attention)", r.parked.to_string())?;
         writeln!(f, "on the wire")?;
         row(f, "requests received (incl. polls)", r.requests.to_string())?;
-        row(f, "retries (re-sends with the same key)", r.resends.to_string())?;
-        row(f, "replays served (Idempotent-Replayed)", r.replays.to_string())?;
+        row(
+            f,
+            "retries (re-sends with the same key)",
+            r.resends.to_string(),
+        )?;
+        row(
+            f,
+            "replays served (Idempotent-Replayed)",
+            r.replays.to_string(),
+        )?;
         row(f, "202 status polls", self.polls.to_string())?;
         for (fault, n) in &r.faults {
             row(f, &format!("faults injected: {fault}"), n.to_string())?;
@@ -107,9 +158,17 @@ impl fmt::Display for Summary {
         }
         writeln!(f, "ledger")?;
         row(f, "side effects", r.side_effects.to_string())?;
-        row(f, "duplicate side effects", r.duplicate_side_effects.to_string())?;
+        row(
+            f,
+            "duplicate side effects",
+            r.duplicate_side_effects.to_string(),
+        )?;
         row(f, "lost runs", r.lost_runs.to_string())?;
-        row(f, "compensations that left side effects", r.compensations_left_side_effects.to_string())?;
+        row(
+            f,
+            "compensations that left side effects",
+            r.compensations_left_side_effects.to_string(),
+        )?;
         row(f, "time", format!("{:.1?}", self.elapsed))?;
         for e in self.errors.iter().take(5) {
             writeln!(f, "  error: {e}")?;
