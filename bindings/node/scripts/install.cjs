@@ -30,12 +30,46 @@ if (!hasCrate) {
   process.exit(1);
 }
 
-let cli;
-try {
-  cli = require.resolve('@napi-rs/cli/package.json', { paths: [root] });
-} catch {
-  console.error('oncely: @napi-rs/cli is not installed; run `npm install` in bindings/node first.');
-  process.exit(1);
+/** Newest modification time under `p` (files and folders, recursively). */
+function newest(p) {
+  let stat;
+  try {
+    stat = fs.statSync(p);
+  } catch {
+    return 0;
+  }
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return fs.readdirSync(p).reduce((m, f) => Math.max(m, newest(path.join(p, f))), stat.mtimeMs);
+}
+
+const sources = ['src', 'Cargo.toml', 'build.rs', '../../sdk/src', '../../sdk/Cargo.toml', '../../Cargo.lock'];
+const sourceTime = Math.max(...sources.map((s) => newest(path.join(root, s))));
+const builtTime = Math.min(...built.map((f) => fs.statSync(path.join(root, f)).mtimeMs));
+if (built.length > 0 && builtTime > sourceTime && process.env.ONCELY_FORCE_BUILD !== '1') {
+  console.log(`oncely: native addon ${built.join(', ')} is up to date`);
+  process.exit(0);
+}
+
+function resolveCli() {
+  try {
+    return require.resolve('@napi-rs/cli/package.json', { paths: [root] });
+  } catch {
+    return null;
+  }
+}
+
+let cli = resolveCli();
+if (!cli) {
+  // Run as `prepare` of a folder being packed (`npm install --install-links`),
+  // the folder's own dependencies may not be installed yet.
+  console.log('oncely: installing the build tools (@napi-rs/cli) in bindings/node');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const r = spawnSync(npm, ['install', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  cli = r.status === 0 ? resolveCli() : null;
+  if (!cli) {
+    console.error('oncely: @napi-rs/cli could not be installed; run `npm install` in bindings/node.');
+    process.exit(1);
+  }
 }
 const pkg = JSON.parse(fs.readFileSync(cli, 'utf8'));
 const bin = path.join(path.dirname(cli), typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.napi);

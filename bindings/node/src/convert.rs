@@ -148,7 +148,7 @@ fn pairs<'a>(
     what: &str,
     flat: &'a [String],
 ) -> napi::Result<impl Iterator<Item = (&'a str, &'a str)>> {
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err(invalid_arg(what, "expected name/value pairs"));
     }
     Ok(flat.chunks_exact(2).map(|c| (c[0].as_str(), c[1].as_str())))
