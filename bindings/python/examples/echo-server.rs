@@ -52,7 +52,11 @@ async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
         }
         let is_get = buf.starts_with(b"GET ") || buf.starts_with(b"HEAD ");
         let is_post = buf.starts_with(b"POST ");
-        let body: &[u8] = if is_get || body_len == 0 { GET_BODY } else { &buf[head_end..head_end + body_len] };
+        let body: &[u8] = if is_get || body_len == 0 {
+            GET_BODY
+        } else {
+            &buf[head_end..head_end + body_len]
+        };
         let status = if is_post { "201 Created" } else { "200 OK" };
         out.clear();
         write!(
@@ -67,7 +71,9 @@ async fn serve(mut stream: TcpStream) -> std::io::Result<()> {
 }
 
 fn main() -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         println!("listening on http://{}", listener.local_addr()?);

@@ -38,6 +38,7 @@ pub enum Kind {
     InvalidResumeToken,
     Store,
     Workflow,
+    Step,
     Internal,
 }
 
@@ -172,6 +173,13 @@ const CLASSES: &[ClassSpec] = &[
         doc: "A workflow run failed, was compensated, or cannot be resumed.",
     },
     ClassSpec {
+        kind: Kind::Step,
+        name: "StepError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "Raised by a workflow step to fail it: `StepError(message, retryable=False)`. A retryable failure is tried again (same key); a permanent one compensates the run.",
+    },
+    ClassSpec {
         kind: Kind::Internal,
         name: "InternalError",
         parent: Some(Kind::Error),
@@ -219,10 +227,26 @@ fn create_classes(py: Python<'_>) -> PyResult<Vec<(Kind, Py<PyType>)>> {
         let namespace = PyDict::new(py);
         namespace.set_item("__module__", "oncely")?;
         namespace.set_item("__doc__", *doc)?;
+        if *kind == Kind::Step {
+            namespace.set_item("__init__", step_error_init(py)?)?;
+        }
         let class = type_.call1((*name, PyTuple::new(py, bases)?, namespace))?;
         made.push((*kind, class.cast_into::<PyType>()?.unbind()));
     }
     Ok(made)
+}
+
+/// `StepError.__init__(self, message, retryable=False)`.
+fn step_error_init(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let code = c"
+def __init__(self, message, retryable=False):
+    Exception.__init__(self, message)
+    self.retryable = bool(retryable)
+    self.status = None
+    self.problem = None
+";
+    pyo3::types::PyModule::from_code(py, code, c"oncely/_step_error.py", c"oncely._step_error")?
+        .getattr("__init__")
 }
 
 fn name_of(kind: Kind) -> &'static str {
@@ -265,6 +289,11 @@ pub enum Failure {
     Python(PyErr),
     /// Rust panicked; the message.
     Panic(String),
+    /// The workflow engine could not drive a run.
+    Workflow(oncely::workflow::WorkflowError),
+    /// A call made by a workflow step failed (the exception keeps the core's
+    /// step classification).
+    Step(oncely::Error),
 }
 
 impl From<oncely::Error> for Failure {
@@ -286,6 +315,8 @@ impl Failure {
             Failure::Core(e) => core_error(py, e),
             Failure::Python(e) => e,
             Failure::Panic(message) => panic_error(py, &message),
+            Failure::Workflow(e) => crate::workflow::failure_to_pyerr(py, e),
+            Failure::Step(e) => crate::workflow::step_call_error(py, e),
         }
     }
 
@@ -351,6 +382,11 @@ fn problem_json(problem: &oncely::Problem) -> serde_json::Value {
 
 /// Translates a core error into its exception, with every field as an attribute.
 pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
+    core_error_ref(py, &error)
+}
+
+/// Like [`core_error`], leaving the error to the caller.
+pub fn core_error_ref(py: Python<'_>, error: &oncely::Error) -> PyErr {
     use oncely::Error as E;
     let message = error.to_string();
     let mut attrs: Vec<(&'static str, Py<PyAny>)> = vec![
@@ -396,11 +432,11 @@ pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
             problem,
             headers,
         } => {
-            problem_attrs(py, Some(&problem), &mut attrs);
+            problem_attrs(py, Some(problem), &mut attrs);
             attrs.push(("detail", obj(py, problem.detail.clone())));
-            attrs.push(("headers", headers_to_py(py, &headers)));
-            let body = serde_json::to_vec(&*problem).unwrap_or_default();
-            let response = PyResponse::from_parts(status, *headers, body.into(), None);
+            attrs.push(("headers", headers_to_py(py, headers)));
+            let body = serde_json::to_vec(&**problem).unwrap_or_default();
+            let response = PyResponse::from_parts(*status, (**headers).clone(), body.into(), None);
             attrs.push((
                 "response",
                 Py::new(py, response)
@@ -414,9 +450,9 @@ pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
             headers,
             body,
         } => {
-            attrs.push(("headers", headers_to_py(py, &headers)));
+            attrs.push(("headers", headers_to_py(py, headers)));
             attrs.push(("content", obj(py, &body[..])));
-            let response = PyResponse::from_parts(status, *headers, body, None);
+            let response = PyResponse::from_parts(*status, (**headers).clone(), body.clone(), None);
             attrs.push((
                 "response",
                 Py::new(py, response)
@@ -457,7 +493,7 @@ pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
             Kind::IdempotencyConflict
         }
         E::RetryExhausted { attempts, last } => {
-            let last = core_error(py, *last);
+            let last = core_error_ref(py, last);
             attrs.push(("attempts", obj(py, attempts)));
             attrs.push(("last_error", last.value(py).clone().into_any().unbind()));
             cause = Some(last);
@@ -468,7 +504,7 @@ pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
             limit,
             last,
         } => {
-            let last = core_error(py, *last);
+            let last = core_error_ref(py, last);
             attrs.push(("requested", obj(py, requested.as_secs_f64())));
             attrs.push(("limit", obj(py, limit.as_secs_f64())));
             attrs.push(("last_error", last.value(py).clone().into_any().unbind()));

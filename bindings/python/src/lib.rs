@@ -9,7 +9,7 @@
 //! - [`request`] — one call's keyword arguments
 //! - [`response`] — `Response`
 //! - [`operation`] — `Operation` / `AsyncOperation` (202 polling)
-//! - `workflow` — `Workflow` (sagas on the core's journal)
+//! - [`workflow`] — `Workflow`, `WorkflowEngine`, `StepContext` (sagas on the core's journal)
 //! - [`options`] — `RetryPolicy`, `RetryBudget`, `CircuitBreaker`, client options
 //! - [`store`] — `Store`
 //! - [`errors`] — the exception hierarchy
@@ -31,6 +31,7 @@ mod request;
 mod response;
 mod runtime;
 mod store;
+mod workflow;
 
 /// Panics on purpose, to test that a Rust panic becomes `oncely.InternalError`
 /// and never crashes the interpreter. `where_`: `"sync"` (in a plain call),
@@ -76,6 +77,10 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<options::PyRetryBudget>()?;
     m.add_class::<options::PyCircuitBreaker>()?;
     m.add_class::<store::PyStore>()?;
+    m.add_class::<workflow::PyWorkflow>()?;
+    m.add_class::<workflow::PyWorkflowEngine>()?;
+    m.add_class::<workflow::PyStepContext>()?;
+    m.add_class::<workflow::PyRunOutcome>()?;
     m.add_function(wrap_pyfunction!(logging::refresh_logging, m)?)?;
     m.add_function(wrap_pyfunction!(panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;

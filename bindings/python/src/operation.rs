@@ -269,6 +269,11 @@ pub struct PyOperation {
 }
 
 impl PyOperation {
+    /// The latest resume token.
+    pub fn token(&self) -> String {
+        self.state.token()
+    }
+
     pub fn new(client: oncely::Client, op: Operation<Value>, decoder: Option<Py<PyAny>>) -> Self {
         PyOperation {
             state: State::new(client, op),
@@ -325,6 +330,11 @@ pub struct PyAsyncOperation {
 }
 
 impl PyAsyncOperation {
+    /// The latest resume token.
+    pub fn token(&self) -> String {
+        self.state.token()
+    }
+
     pub fn new(client: oncely::Client, op: Operation<Value>, decoder: Option<Py<PyAny>>) -> Self {
         PyAsyncOperation {
             state: State::new(client, op),

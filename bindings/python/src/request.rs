@@ -161,7 +161,13 @@ impl CallSpec {
 
     /// The core request for this call.
     pub fn into_builder(self, client: &oncely::Client) -> RequestBuilder {
-        let mut b = client.request(self.method, self.path);
+        let b = client.request(self.method.clone(), self.path.clone());
+        self.apply(b)
+    }
+
+    /// Applies everything but the method and path to `b` (a request a
+    /// workflow step's context started, carrying the step's key).
+    pub fn apply(self, mut b: RequestBuilder) -> RequestBuilder {
         for (name, value) in &self.path_params {
             b = b.path_param(name, value);
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -41,6 +42,7 @@ def test_poll_once_until_done(fresh: OrdersServer, order: dict[str, Any]) -> Non
             break
         assert not polled.done
         assert "oncely.Progress" in repr(polled)
+        time.sleep(0.01)
     else:
         pytest.fail("operation never finished")
 

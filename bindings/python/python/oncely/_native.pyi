@@ -123,7 +123,16 @@ class InvalidResumeTokenError(Error, ValueError):
     why: str
 
 class StoreError(Error): ...
-class WorkflowError(Error): ...
+
+class WorkflowError(Error):
+    """The engine could not start, resume or inspect a run."""
+
+    #: ``invalid_definition``, ``unknown_run``, ``unknown_workflow``,
+    #: ``run_id_taken``, ``definition_changed``, ``leased``, ``lease_lost``,
+    #: ``wrong_state``, ``interrupted``, ``no_journal`` or ``other``.
+    kind: str
+    run_id: str | None
+
 class InternalError(Error): ...
 
 # ---------------------------------------------------------------- configuration
@@ -627,3 +636,245 @@ class AsyncClient:
     def aclose(self) -> Awaitable[None]: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *args: object) -> bool: ...
+
+# ---------------------------------------------------------------- workflows
+
+class StepError(Error):
+    """Raised by a step to fail it; ``retryable=True`` asks for another attempt
+    (with the same idempotency key), otherwise the run compensates."""
+
+    retryable: bool
+    def __init__(self, message: str, retryable: bool = False) -> None: ...
+
+class StepContext:
+    """What a step or compensation gets: its run, key, input, earlier outputs,
+    and calls that carry the step's idempotency key."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def workflow(self) -> str: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def is_compensation(self) -> bool: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    def key_for(self, label: str) -> str: ...
+    @property
+    def input(self) -> JSON: ...
+    def output(self, step: str) -> JSON: ...
+    def own_output(self) -> JSON: ...
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def get(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def post(
+        self,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def put(
+        self,
+        path: str,
+        *,
+        json: JSON = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def patch(
+        self,
+        path: str,
+        *,
+        json: JSON = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def delete(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    def request_operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: JSON = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Operation[JSON]: ...
+    async def arequest(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Response: ...
+    async def arequest_operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: JSON = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> AsyncOperation[JSON]: ...
+
+#: A step or compensation: a plain function or ``async def`` taking a StepContext.
+StepFunction: TypeAlias = Callable[[StepContext], object]
+F = TypeVar("F", bound=Callable[[StepContext], object])
+
+class Workflow:
+    """A saga: named steps (Python callables taking a ``StepContext``), each
+    with an optional compensation, run by the core engine on the journal."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        action_retry: RetryPolicy | int | None = None,
+        compensation_retry: RetryPolicy | int | None = None,
+    ) -> None: ...
+    @overload
+    def step(self, name: str, action: F, *, compensate: StepFunction | None = None) -> F: ...
+    @overload
+    def step(
+        self, name: str, action: None = None, *, compensate: StepFunction | None = None
+    ) -> Callable[[F], F]: ...
+    @overload
+    def operation_step(self, name: str, submit: F, *, compensate: StepFunction | None = None) -> F: ...
+    @overload
+    def operation_step(
+        self, name: str, submit: None = None, *, compensate: StepFunction | None = None
+    ) -> Callable[[F], F]: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def step_names(self) -> list[str]: ...
+    @property
+    def fingerprint(self) -> str: ...
+    def run(
+        self, client: Client | AsyncClient, input: JSON = None, *, run_id: str | None = None
+    ) -> RunOutcome: ...
+
+class RunOutcome:
+    """Where a run ended."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def workflow(self) -> str: ...
+    @property
+    def state(self) -> str:
+        """``"completed"``, ``"compensated"`` or ``"needs_attention"``."""
+    @property
+    def outputs(self) -> dict[str, JSON]: ...
+    @property
+    def error(self) -> dict[str, JSON] | None: ...
+    @property
+    def completed(self) -> bool: ...
+
+class WorkflowEngine:
+    """Drives runs through the journal of a client's store (any process with
+    the same store can resume or inspect them, in any language)."""
+
+    def __init__(
+        self, client: Client | AsyncClient, *, owner: str | None = None, lease: float | None = None
+    ) -> None: ...
+    def register(self, workflow: Workflow) -> None: ...
+    def start(self, workflow: Workflow, input: JSON = None, *, run_id: str | None = None) -> RunOutcome: ...
+    def resume(self, run_id: str) -> RunOutcome: ...
+    def retry(self, run_id: str) -> RunOutcome: ...
+    def show(self, run_id: str) -> dict[str, JSON]: ...
+    def describe(self, run_id: str) -> str: ...
+    def list_runs(
+        self, *, states: Sequence[str] | None = None, workflow: str | None = None, limit: int | None = None
+    ) -> list[dict[str, JSON]]: ...
+    def work(
+        self, *, concurrency: int = 1, idle_poll: float = 0.1, stop_when_idle: bool = True
+    ) -> dict[str, int]: ...
+    async def astart(
+        self, workflow: Workflow, input: JSON = None, *, run_id: str | None = None
+    ) -> RunOutcome: ...
+    async def aresume(self, run_id: str) -> RunOutcome: ...
+    async def ashow(self, run_id: str) -> dict[str, JSON]: ...
+    async def alist_runs(
+        self, *, states: Sequence[str] | None = None, workflow: str | None = None, limit: int | None = None
+    ) -> list[dict[str, JSON]]: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def workflows(self) -> list[str]: ...
