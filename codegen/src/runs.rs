@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use oncely::store::{RunFilter, RunState};
-use oncely::workflow::{list_runs, mark_for_resume, mark_for_retry, show_run};
+use oncely::workflow::{format_time, list_runs, mark_for_resume, mark_for_retry, show_run};
 
 /// `oncely runs …`
 #[derive(Debug, Args)]
@@ -166,8 +166,8 @@ pub async fn execute(args: RunsArgs) -> anyhow::Result<String> {
                 return Ok(format!("{}\n", serde_json::to_string_pretty(&runs)?));
             }
             let mut out = format!(
-                "{:<40} {:<20} {:<16} {:>15}  error\n",
-                "run", "workflow", "state", "updated (ms)"
+                "{:<40} {:<20} {:<16} {:<24}  error\n",
+                "run", "workflow", "state", "updated"
             );
             for r in &runs {
                 let error = r
@@ -183,11 +183,11 @@ pub async fn execute(args: RunsArgs) -> anyhow::Result<String> {
                     })
                     .unwrap_or_default();
                 out.push_str(&format!(
-                    "{:<40} {:<20} {:<16} {:>15}  {}\n",
+                    "{:<40} {:<20} {:<16} {:<24}  {}\n",
                     r.run_id,
                     r.workflow,
                     r.state.as_str(),
-                    r.updated_ms,
+                    format_time(r.updated_ms),
                     error
                 ));
             }

@@ -16,6 +16,35 @@ use crate::store::{
     EventRecord, Journal, RunFilter, RunRecord, RunState, StepPhase, StepRecord, StepStatus,
 };
 
+/// A Unix-millisecond time as an RFC 3339 UTC timestamp
+/// (`2026-01-31T09:30:00.125Z`), for reports.
+///
+/// ```
+/// assert_eq!(oncely::workflow::format_time(951_782_400_250), "2000-02-29T00:00:00.250Z");
+/// assert_eq!(oncely::workflow::format_time(0), "1970-01-01T00:00:00.000Z");
+/// ```
+pub fn format_time(ms: i64) -> String {
+    let ms = ms.max(0);
+    let (secs, millis) = (ms / 1000, ms % 1000);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// One run with its steps and history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunDetails {
@@ -51,8 +80,18 @@ impl RunDetails {
                 String::new()
             }
         );
+        let _ = writeln!(
+            out,
+            "created    {}   updated {}",
+            format_time(r.created_ms),
+            format_time(r.updated_ms)
+        );
         if let Some(owner) = &r.lease_owner {
-            let _ = writeln!(out, "lease      {owner} until {}", r.lease_until_ms);
+            let _ = writeln!(
+                out,
+                "lease      {owner} until {}",
+                format_time(r.lease_until_ms)
+            );
         }
         if let Some(error) = &r.error {
             let _ = writeln!(out, "error      {error}");

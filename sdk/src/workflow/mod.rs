@@ -78,5 +78,7 @@ pub use crate::store::{RunFilter, RunRecord, RunState};
 pub use context::{compensation_key, key_namespace, step_key, StepContext};
 pub use definition::{Workflow, WorkflowBuilder};
 pub use error::{StepError, StepErrorKind, WorkflowError};
-pub use inspect::{list_runs, mark_for_resume, mark_for_retry, show_run, RunDetails, WorkerStats};
+pub use inspect::{
+    format_time, list_runs, mark_for_resume, mark_for_retry, show_run, RunDetails, WorkerStats,
+};
 pub use run::{Engine, RunOutcome};
