@@ -29,6 +29,30 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
 
+/// Sets up the tokio runtime every call runs on: `ONCELY_WORKER_THREADS`
+/// worker threads (default: one per core beyond the JS thread, at least one,
+/// at most four — the JS thread does the rest of the work).
+#[napi_derive::module_init]
+fn init_runtime() {
+    let cores = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(2);
+    let threads = std::env::var("ONCELY_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| cores.saturating_sub(1).clamp(1, 4));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("oncely-io")
+        .enable_all()
+        .build();
+    // Without a runtime of our own, napi builds its default one.
+    if let Ok(runtime) = runtime {
+        napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+    }
+}
+
 /// The version of the native addon (the crate version).
 #[napi(catch_unwind)]
 pub fn native_version() -> String {
