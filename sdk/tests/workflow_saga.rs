@@ -506,28 +506,54 @@ async fn bad_inputs_are_typed_errors() {
 async fn a_step_that_decides_to_fail_compensates_and_a_retryable_one_is_retried_with_its_key() {
     let server = server().await;
     let engine = engine(&server.base_url(), Arc::new(MemoryStore::new()), "w1");
-    // Every payment attempt gets 503: the client retries, the step retries, then it is permanent.
+    // Every payment attempt gets 503: the client retries, the step retries,
+    // then it fails; since it may have taken effect (an earlier attempt could
+    // have been applied), settling it is tried, fails too, and the run parks.
     server
         .add_fault(FaultRule::new("POST /orders/{order_id}/payments", Fault::status(503)).every());
     let outcome = engine
         .start(&order_saga(), Some("order-7"), &OrderInput::new(7, false))
         .await
         .unwrap();
-    assert_eq!(outcome.state, RunState::Compensated, "{outcome:?}");
+    assert_eq!(outcome.state, RunState::NeedsAttention, "{outcome:?}");
+    assert!(outcome.error.as_ref().unwrap()["why"]
+        .as_str()
+        .unwrap()
+        .contains("could not be settled"));
     let order: Resource = outcome.output("create_order").unwrap();
     let payments = requests_to(&server, "POST", &format!("/orders/{}/payments", order.id));
-    assert_eq!(payments.len(), 3 * 4, "3 step attempts × 4 client attempts");
+    assert_eq!(
+        payments.len(),
+        2 * 3 * 4,
+        "(3 step attempts × 4 client attempts), then as many to settle"
+    );
+    let key = step_key("order-7", "authorize_payment");
     assert!(payments
         .iter()
-        .all(|r| r.idempotency_key.as_deref()
-            == Some(step_key("order-7", "authorize_payment").as_str())));
+        .all(|r| r.idempotency_key.as_deref() == Some(key.as_str())));
     let details = engine.show_run("order-7").await.unwrap();
     let pay = details
         .steps
         .iter()
         .find(|s| s.name == "authorize_payment" && s.phase == StepPhase::Action)
         .unwrap();
-    assert_eq!((pay.status, pay.attempts), (StepStatus::Failed, 3));
+    assert_eq!((pay.status, pay.attempts), (StepStatus::Failed, 6));
+    assert_eq!(
+        count(&server, SideEffect::OrderCancelled, &order.id),
+        0,
+        "parked before compensating further"
+    );
+    // The provider recovers; a person retries the run: the payment is settled
+    // with its key (applied now), voided, and the rest compensated.
+    server.clear_faults();
+    let outcome = engine.retry("order-7").await.unwrap();
+    assert_eq!(outcome.state, RunState::Compensated, "{outcome:?}");
+    assert_eq!(count(&server, SideEffect::PaymentAuthorized, &order.id), 1);
+    assert_eq!(count(&server, SideEffect::PaymentVoided, &order.id), 1);
+    assert_eq!(
+        count(&server, SideEffect::ReservationReleased, &order.id),
+        1
+    );
     assert_eq!(count(&server, SideEffect::OrderCancelled, &order.id), 1);
 
     let refuse = Workflow::builder("refuse")
@@ -602,4 +628,102 @@ async fn wait_until(mut done: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     panic!("condition not reached");
+}
+
+#[tokio::test]
+async fn an_ambiguous_step_is_settled_with_its_key_then_compensated() {
+    let server = server().await;
+    let engine = engine(&server.base_url(), Arc::new(MemoryStore::new()), "w1");
+    // The payment is applied but its answer is lost; every retry of the step
+    // (3 step attempts × 4 client attempts) then meets a 503, so the step
+    // fails although the server authorized the payment.
+    server.add_fault(FaultRule::new(
+        "POST /orders/{order_id}/payments",
+        Fault::DropAfterCommit,
+    ));
+    server.add_fault(
+        FaultRule::new("POST /orders/{order_id}/payments", Fault::status(503))
+            .nth(2)
+            .times(11),
+    );
+    let outcome = engine
+        .start(&order_saga(), Some("order-8"), &OrderInput::new(8, false))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, RunState::Compensated, "{outcome:?}");
+    let error = outcome.error.clone().unwrap();
+    assert_eq!(error["step"], "authorize_payment");
+    assert_eq!(error["error"]["ambiguous"], true, "{error}");
+    let order: Resource = outcome.output("create_order").unwrap();
+    // Settling re-sent the payment with its key: the server replayed it, and
+    // the payment was then voided like a finished step's.
+    let payments = requests_to(&server, "POST", &format!("/orders/{}/payments", order.id));
+    assert_eq!(payments.len(), 13, "12 failed tries, then the settling one");
+    assert!(
+        payments.last().unwrap().replayed,
+        "the settling request was a replay"
+    );
+    assert!(payments
+        .iter()
+        .all(|r| r.idempotency_key.as_deref()
+            == Some(step_key("order-8", "authorize_payment").as_str())));
+    assert_eq!(count(&server, SideEffect::PaymentAuthorized, &order.id), 1);
+    assert_eq!(
+        count(&server, SideEffect::PaymentVoided, &order.id),
+        1,
+        "no side effect left behind"
+    );
+    assert_eq!(
+        count(&server, SideEffect::ReservationReleased, &order.id),
+        1
+    );
+    assert_eq!(count(&server, SideEffect::OrderCancelled, &order.id), 1);
+    let details = engine.show_run("order-8").await.unwrap();
+    assert!(
+        details.events.iter().any(|e| e.kind == "step_settled"),
+        "{}",
+        details.render()
+    );
+}
+
+#[tokio::test]
+async fn an_ambiguous_step_the_server_never_applied_needs_no_compensation() {
+    let server = server().await;
+    let engine = engine(&server.base_url(), Arc::new(MemoryStore::new()), "w1");
+    // 12 × 503 spend the step's tries; the settling request then reaches the
+    // server, which declines the card (402): the payment never happened.
+    server.add_fault(
+        FaultRule::new("POST /orders/{order_id}/payments", Fault::status(503)).times(12),
+    );
+    let outcome = engine
+        .start(&order_saga(), Some("order-9"), &OrderInput::new(9, true))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, RunState::Compensated, "{outcome:?}");
+    let order: Resource = outcome.output("create_order").unwrap();
+    assert_eq!(count(&server, SideEffect::PaymentAuthorized, &order.id), 0);
+    assert!(requests_to(
+        &server,
+        "POST",
+        &format!("/orders/{}/payments/void", order.id)
+    )
+    .is_empty());
+    assert_eq!(
+        count(&server, SideEffect::ReservationReleased, &order.id),
+        1
+    );
+    assert_eq!(count(&server, SideEffect::OrderCancelled, &order.id), 1);
+    let details = engine.show_run("order-9").await.unwrap();
+    assert!(
+        details
+            .events
+            .iter()
+            .any(|e| e.kind == "step_settled_not_applied"),
+        "{}",
+        details.render()
+    );
+    assert!(!details
+        .steps
+        .iter()
+        .any(|s| s.name == "authorize_payment" && s.phase == StepPhase::Compensation));
 }

@@ -1,7 +1,9 @@
 //! Compensation: after a permanent failure, the finished steps are undone in
 //! reverse order. Each compensation has its own idempotency key and is retried
 //! with backoff; one that keeps failing parks the run as `needs_attention`
-//! (dead letter) with its whole history, never dropping it silently.
+//! (dead letter) with its whole history, never dropping it silently. A step
+//! that failed ambiguously (it may have taken effect) is settled first: sent
+//! again with its key to learn what the server did.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,27 +21,39 @@ impl Runner<'_> {
     pub(crate) async fn compensate(
         &self,
         journaled: &[StepRecord],
-        outputs: BTreeMap<String, Value>,
+        mut outputs: BTreeMap<String, Value>,
     ) -> Result<RunOutcome, WorkflowError> {
         let run_id = &self.run.run_id;
         // The generation may have been raised by a manual retry since the run was read.
-        let generation = match self.engine.journal.run(run_id).await? {
-            Some(run) => run.generation,
-            None => self.run.generation,
-        };
-        let cause = self.engine.journal.run(run_id).await?.and_then(|r| r.error);
-        let shared = Arc::new(outputs.clone());
+        let current = self.engine.journal.run(run_id).await?;
+        let generation = current
+            .as_ref()
+            .map_or(self.run.generation, |r| r.generation);
+        let cause = current.and_then(|r| r.error);
         let policy = self.workflow.compensation_retry();
         for (index, step) in self.workflow.steps().iter().enumerate().rev() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             let Some(compensation) = &step.compensation else {
                 continue;
             };
-            if find(journaled, index, StepPhase::Action).map(|r| r.status)
-                != Some(StepStatus::Succeeded)
-            {
-                continue;
+            let action = find(journaled, index, StepPhase::Action);
+            match action.map(|r| r.status) {
+                Some(StepStatus::Succeeded) => {}
+                // Failed in a way that may have taken effect, or being settled
+                // when the worker died: settle it first.
+                Some(StepStatus::Started) | Some(StepStatus::Failed) if is_ambiguous(action) => {
+                    match self
+                        .settle(index, step, action, &mut outputs, &cause)
+                        .await?
+                    {
+                        Settled::Applied => {}
+                        Settled::NotApplied => continue,
+                        Settled::Parked(outcome) => return Ok(*outcome),
+                    }
+                }
+                _ => continue,
             }
+            let shared = Arc::new(outputs.clone());
             let record = find(journaled, index, StepPhase::Compensation);
             if record.map(|r| r.status) == Some(StepStatus::Succeeded) {
                 continue;
@@ -189,4 +203,162 @@ impl Runner<'_> {
             .await?;
         Ok(self.outcome(RunState::Compensated, outputs, cause))
     }
+
+    /// Settles a step that failed ambiguously (it may have taken effect): its
+    /// action is sent again with the same key, so the server replays the
+    /// answer it stored if it applied the step (or applies it now), and the
+    /// step can then be compensated like a finished one. A definitive
+    /// rejection now (a `4xx` problem) proves it was never applied: nothing to
+    /// compensate. Anything else parks the run.
+    async fn settle(
+        &self,
+        index: u32,
+        step: &super::definition::Step,
+        record: Option<&StepRecord>,
+        outputs: &mut BTreeMap<String, Value>,
+        cause: &Option<Value>,
+    ) -> Result<Settled, WorkflowError> {
+        let run_id = &self.run.run_id;
+        tracing::info!(step = %step.name, "settling an ambiguous step before compensating it: same key, sent again");
+        let shared = Arc::new(outputs.clone());
+        match self
+            .run_action(index, step, record, &shared, RunState::Compensating)
+            .await?
+        {
+            Ok(output) => {
+                self.engine
+                    .write(
+                        run_id,
+                        JournalWrite {
+                            step: Some(StepUpdate {
+                                index,
+                                phase: StepPhase::Action,
+                                name: step.name.clone(),
+                                key: super::context::step_key(run_id, &step.name),
+                                status: StepStatus::Succeeded,
+                                new_attempt: false,
+                                output: Some(output.clone()),
+                                error: None,
+                                resume_token: None,
+                            }),
+                            state: None,
+                            error: None,
+                            event: event(
+                                "step_settled",
+                                Some(&step.name),
+                                Some(StepPhase::Action),
+                                None,
+                                None,
+                            ),
+                        },
+                    )
+                    .await?;
+                outputs.insert(step.name.clone(), output);
+                Ok(Settled::Applied)
+            }
+            Err(e) if e.kind() == StepErrorKind::Store => Err(WorkflowError::Interrupted {
+                run_id: run_id.clone(),
+                step: step.name.clone(),
+                error: e,
+            }),
+            Err(e) if !e.is_ambiguous() => {
+                // Had the server applied it, it would have replayed that answer.
+                tracing::info!(step = %step.name, error = %e, "the ambiguous step was never applied: nothing to compensate");
+                self.engine
+                    .write(
+                        run_id,
+                        JournalWrite {
+                            step: Some(StepUpdate {
+                                index,
+                                phase: StepPhase::Action,
+                                name: step.name.clone(),
+                                key: super::context::step_key(run_id, &step.name),
+                                status: StepStatus::Failed,
+                                new_attempt: false,
+                                output: None,
+                                error: Some(e.to_json()),
+                                resume_token: None,
+                            }),
+                            state: None,
+                            error: None,
+                            event: event(
+                                "step_settled_not_applied",
+                                Some(&step.name),
+                                Some(StepPhase::Action),
+                                None,
+                                Some(e.to_json()),
+                            ),
+                        },
+                    )
+                    .await?;
+                Ok(Settled::NotApplied)
+            }
+            Err(e) => {
+                tracing::error!(step = %step.name, error = %e, "an ambiguous step could not be settled; parking the run");
+                let error = serde_json::json!({
+                    "step": step.name,
+                    "phase": "action",
+                    "error": e.to_json(),
+                    "why": "the step may have taken effect and could not be settled, so it cannot be compensated",
+                    "cause": cause,
+                });
+                self.engine
+                    .write(
+                        run_id,
+                        JournalWrite {
+                            step: Some(StepUpdate {
+                                index,
+                                phase: StepPhase::Action,
+                                name: step.name.clone(),
+                                key: super::context::step_key(run_id, &step.name),
+                                status: StepStatus::Failed,
+                                new_attempt: false,
+                                output: None,
+                                error: Some(e.to_json()),
+                                resume_token: None,
+                            }),
+                            state: Some(RunState::NeedsAttention),
+                            error: Some(error.clone()),
+                            event: event(
+                                "parked",
+                                Some(&step.name),
+                                Some(StepPhase::Action),
+                                None,
+                                Some(e.to_json()),
+                            ),
+                        },
+                    )
+                    .await?;
+                Ok(Settled::Parked(Box::new(self.outcome(
+                    RunState::NeedsAttention,
+                    outputs.clone(),
+                    Some(error),
+                ))))
+            }
+        }
+    }
+}
+
+/// What settling an ambiguous step found.
+enum Settled {
+    /// It took effect (now, or before): compensate it.
+    Applied,
+    /// The server rejected it for good, so it never took effect.
+    NotApplied,
+    /// It could not be settled: the run is parked.
+    Parked(Box<RunOutcome>),
+}
+
+/// True when an action may have taken effect without its output being
+/// journaled: it failed ambiguously, or it was being settled (started) when
+/// its worker died.
+fn is_ambiguous(record: Option<&StepRecord>) -> bool {
+    if record.is_some_and(|r| r.status == StepStatus::Started) {
+        return true;
+    }
+    record
+        .and_then(|r| r.error.as_ref())
+        .and_then(|e| e.get("ambiguous"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
 }

@@ -41,6 +41,7 @@ pub struct StepError {
     message: String,
     status: Option<u16>,
     problem: Option<Value>,
+    ambiguous: bool,
 }
 
 impl StepError {
@@ -51,6 +52,7 @@ impl StepError {
             message: message.into(),
             status: None,
             problem: None,
+            ambiguous: false,
         }
     }
 
@@ -61,6 +63,7 @@ impl StepError {
             message: message.into(),
             status: None,
             problem: None,
+            ambiguous: false,
         }
     }
 
@@ -84,10 +87,22 @@ impl StepError {
         self.problem.as_ref()
     }
 
-    /// The same failure, made permanent (retries spent).
+    /// True when the step may have taken effect although it failed: its
+    /// retries were spent on failures that could hide a success (a lost
+    /// answer, a timeout, a `503` after an earlier attempt committed). Such a
+    /// step is *settled* before compensating: its action is sent again with
+    /// the same key (the server replays its answer if it applied it) and then
+    /// compensated like a finished step.
+    pub fn is_ambiguous(&self) -> bool {
+        self.ambiguous
+    }
+
+    /// The same failure, made permanent (retries spent); a retryable failure
+    /// becomes ambiguous.
     pub(crate) fn into_permanent(mut self) -> Self {
         if self.kind == StepErrorKind::Retryable {
             self.kind = StepErrorKind::Permanent;
+            self.ambiguous = true;
         }
         self
     }
@@ -99,6 +114,7 @@ impl StepError {
             "message": self.message,
             "status": self.status,
             "problem": self.problem,
+            "ambiguous": self.ambiguous,
         })
     }
 }
@@ -130,6 +146,7 @@ impl From<Error> for StepError {
             message: e.to_string(),
             status: e.status(),
             problem: e.problem().and_then(|p| serde_json::to_value(p).ok()),
+            ambiguous: false,
         }
     }
 }

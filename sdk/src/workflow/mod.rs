@@ -15,6 +15,11 @@
 //!   operation is polled from its journaled resume token.
 //! - A permanent failure compensates the finished steps in reverse; a
 //!   compensation that keeps failing parks the run as `needs_attention`.
+//! - A step whose retries were spent may still have taken effect (its answer
+//!   was lost): it is *settled* before compensating — sent again with its key,
+//!   so the server replays what it did — then compensated like a finished
+//!   step; a definitive rejection proves it never happened; a step that cannot
+//!   be settled parks the run ([`StepError::is_ambiguous`]).
 //! - Runs are leased, so workers sharing a store never execute one run twice
 //!   at once; a dead worker's runs are taken over when the lease expires.
 //! - [`list_runs`], [`show_run`], [`mark_for_retry`] and [`mark_for_resume`]

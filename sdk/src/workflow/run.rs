@@ -578,7 +578,10 @@ impl Runner<'_> {
                 Some(StepStatus::Started) | None => {}
             }
             let shared = Arc::new(outputs.clone());
-            match self.run_action(index, step, record, &shared).await? {
+            match self
+                .run_action(index, step, record, &shared, RunState::Running)
+                .await?
+            {
                 Ok(output) => {
                     self.engine
                         .write(
@@ -656,14 +659,16 @@ impl Runner<'_> {
         Ok(self.outcome(RunState::Completed, outputs, None))
     }
 
-    /// Runs one step's action with its retries. The outer `Result` is the
-    /// engine's (journal), the inner one the step's.
-    async fn run_action(
+    /// Runs one step's action with its retries, journaling the run as `state`
+    /// meanwhile (running, or compensating while an ambiguous step is settled).
+    /// The outer `Result` is the engine's (journal), the inner one the step's.
+    pub(crate) async fn run_action(
         &self,
         index: u32,
         step: &super::definition::Step,
         record: Option<&StepRecord>,
         outputs: &Arc<BTreeMap<String, Value>>,
+        state: RunState,
     ) -> Result<Result<Value, StepError>, WorkflowError> {
         let policy = self.workflow.action_retry();
         let key = step_key(&self.run.run_id, &step.name);
@@ -688,7 +693,7 @@ impl Runner<'_> {
                             error: None,
                             resume_token: None,
                         }),
-                        state: Some(RunState::Running),
+                        state: Some(state),
                         error: None,
                         event: event(
                             "step_started",
