@@ -25,10 +25,6 @@ class OncelyError extends Error {
     /** The RFC 9457 problem document behind the error, when the server sent one. */
     this.problem = payload.problem ?? undefined;
   }
-
-  get name() {
-    return this.constructor.name;
-  }
 }
 
 /** The server answered with an RFC 9457 problem document. */
@@ -205,6 +201,16 @@ const CLASSES = {
   workflow: WorkflowError,
 };
 
+// `error.name` is the class name (also in stack traces), and stays assignable.
+for (const Class of [OncelyError, ...Object.values(CLASSES)]) {
+  Object.defineProperty(Class.prototype, 'name', { value: Class.name, writable: true, configurable: true, enumerable: false });
+}
+
+/** Registers a class defined in another module, giving it its name. */
+function nameClass(Class) {
+  Object.defineProperty(Class.prototype, 'name', { value: Class.name, writable: true, configurable: true, enumerable: false });
+}
+
 /** A `TypeError` for a bad argument, naming it. */
 function invalidArgument(message, fields) {
   const error = new TypeError(message);
@@ -245,6 +251,7 @@ function fromPayload(payload) {
 /** Registers the class for a payload kind defined in another module. */
 function registerKind(kind, Class) {
   CLASSES[kind] = Class;
+  nameClass(Class);
 }
 
 /** Turns an error thrown by the native addon into an oncely error (others pass through). */
