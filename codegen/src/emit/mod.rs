@@ -1,5 +1,6 @@
 //! Emitters: IR → source files of one language.
 
+pub mod python;
 pub mod rust;
 pub mod typescript;
 
@@ -13,7 +14,7 @@ use crate::error::CodegenError;
 pub enum Language {
     /// Rust (a crate on the `oncely` core).
     Rust,
-    /// Python (planned).
+    /// Python (a package of `.py` modules on the native `oncely` package).
     Python,
     /// TypeScript (a package of `.ts` sources on the `oncely` npm package).
     TypeScript,
