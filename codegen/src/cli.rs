@@ -34,7 +34,7 @@ enum Command {
 struct GenerateArgs {
     /// The document (JSON or YAML), or `-` for standard input.
     spec: PathBuf,
-    /// Target language: rust or typescript (python is planned).
+    /// Target language: rust, python or typescript.
     #[arg(long, default_value = "rust")]
     lang: String,
     /// Output directory (created if missing).
@@ -119,9 +119,6 @@ pub fn main() -> ExitCode {
 
 fn generate(args: GenerateArgs, verbose: bool) -> Result<ExitCode, CodegenError> {
     let lang: Language = args.lang.parse()?;
-    if lang == Language::Python {
-        return Err(CodegenError::UnsupportedLanguage { lang: args.lang });
-    }
     let mut t = Timer::new(verbose);
     if verbose {
         eprintln!("oncely: reading {}", args.spec.display());

@@ -70,7 +70,7 @@ pub enum CodegenError {
         refs: Vec<UnresolvedRef>,
     },
     /// A target language that has no emitter yet.
-    #[error("language {lang:?} is not yet supported (supported today: rust; python and typescript are planned)")]
+    #[error("language {lang:?} is not yet supported (supported: rust, python, typescript)")]
     UnsupportedLanguage {
         /// What was asked for.
         lang: String,

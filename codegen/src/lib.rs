@@ -43,15 +43,17 @@ pub use error::{CodegenError, Diagnostic, DiagnosticKind, Severity, UnresolvedRe
 pub use load::{load_spec, parse_spec, Format, OpenApiVersion, Spec};
 pub use lower::{build_ir, IrOptions};
 
-/// Emits a client in `lang` (Rust or TypeScript; Python returns
-/// [`CodegenError::UnsupportedLanguage`]). For TypeScript, `rust.crate_name`
-/// is the npm package name.
+/// Emits a client in `lang`. For TypeScript `rust.crate_name` is the npm
+/// package name, for Python the import package name.
 pub fn emit(api: &ir::Api, lang: Language, rust: &RustOptions) -> Result<Generated, CodegenError> {
     match lang {
         Language::Rust => emit_rust(api, rust),
-        Language::Python => Err(CodegenError::UnsupportedLanguage {
-            lang: "python".into(),
-        }),
+        Language::Python => emit::python::emit_python(
+            api,
+            &emit::python::PyOptions {
+                package_name: rust.crate_name.clone(),
+            },
+        ),
         Language::TypeScript => emit::typescript::emit_typescript(
             api,
             &emit::typescript::TsOptions {

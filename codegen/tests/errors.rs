@@ -96,16 +96,17 @@ fn dangling_ref_is_a_typed_error() {
 
 #[test]
 fn unsupported_languages_are_errors() {
-    let e: CodegenError = "python"
+    let e: CodegenError = "cobol"
         .parse::<oncely_codegen::Language>()
-        .map(|l| {
-            let spec =
-                parse_spec("openapi: 3.0.0\ninfo: {title: T, version: '1'}\n", "x").expect("loads");
-            let api = build_ir(&spec, &IrOptions::default()).expect("ir");
-            oncely_codegen::emit(&api, l, &Default::default()).expect_err("python not yet")
-        })
-        .expect("python parses as a language");
+        .expect_err("cobol is not a target");
     assert!(e.to_string().contains("not yet supported"), "{e}");
+    for lang in ["rust", "python", "typescript"] {
+        let l: oncely_codegen::Language = lang.parse().expect("a target");
+        let spec =
+            parse_spec("openapi: 3.0.0\ninfo: {title: T, version: '1'}\n", "x").expect("loads");
+        let api = build_ir(&spec, &IrOptions::default()).expect("ir");
+        oncely_codegen::emit(&api, l, &Default::default()).expect(lang);
+    }
 }
 
 #[test]
@@ -123,7 +124,7 @@ fn cli_reports_errors_and_exit_codes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("Swagger 2.0"));
 
     let out = std::process::Command::new(bin)
-        .args(["generate", "--lang", "python", "--out"])
+        .args(["generate", "--lang", "cobol", "--out"])
         .arg(dir.path().join("out"))
         .arg(&swagger)
         .output()
