@@ -2,13 +2,15 @@
 // compensation, operation steps, inspection and resume after a crash.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Client, Store, Workflow, WorkflowEngine, StepError, WorkflowError, Operation } from '../index.mjs';
-import { startServer } from './support/server.mjs';
+import { repoRoot, startServer } from './support/server.mjs';
 
 const ORDER = { customer_id: 'cus_1', currency: 'EUR', items: [{ sku: 'sku-1', quantity: 2 }] };
 let server;
@@ -128,4 +130,20 @@ test('a run that crashed mid-step is resumed by another process with the same ke
   const orders = log.filter((r) => r.route === 'POST /orders' && r.idempotency_key === before.steps[0].key);
   assert.equal(orders.length, 1, 'the finished step was not run again');
   assert.ok(Store);
+});
+
+test('the journal is shared with Rust: `oncely runs show` reads a run written from Node', async () => {
+  const target = process.env.CARGO_TARGET_DIR ?? join(repoRoot, 'target');
+  const cli = process.env.ONCELY_CLI ?? ['release', 'debug'].map((p) => join(target, p, 'oncely')).filter((p) => existsSync(p)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  assert.ok(cli, 'the oncely CLI is built (cargo build -p oncely-codegen)');
+  const path = join(tmp, 'shared.db');
+  const outcome = await checkout('pm_card_visa').run(client({ store: `sqlite:${path}` }), { runId: 'run-shared-1', input: ORDER });
+  assert.equal(outcome.state, 'completed');
+  const { stdout } = await promisify(execFile)(cli, ['runs', 'show', '--store', path, '--json', 'run-shared-1']);
+  const shown = JSON.parse(stdout);
+  assert.equal(shown.run.state, 'completed');
+  assert.deepEqual(
+    shown.steps.filter((s) => s.phase === 'action').map((s) => s.name),
+    ['create_order', 'authorize_payment', 'ship'],
+  );
 });
