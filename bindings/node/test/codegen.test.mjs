@@ -114,6 +114,18 @@ paths:
       requestBody: { required: true, content: { application/json: { schema: { $ref: "#/components/schemas/Animal" } } } }
       responses:
         "201": { description: ok, content: { application/json: { schema: { $ref: "#/components/schemas/Animal" } } } }
+  /forms:
+    post:
+      operationId: submitForm
+      requestBody:
+        required: true
+        content: { application/x-www-form-urlencoded: { schema: { $ref: "#/components/schemas/Cat" } } }
+      responses: { "204": { description: ok } }
+    put:
+      operationId: submitScalarForm
+      requestBody:
+        content: { application/x-www-form-urlencoded: { schema: { $ref: "#/components/schemas/promise" } } }
+      responses: { "204": { description: ok } }
 components:
   schemas:
     Promise:
@@ -143,6 +155,7 @@ components:
   assert.match(client, /async delete_\(new_: string/);
   assert.match(client, /async delete_2\(/);
   assert.match(client, /async n2fa\(body: m\.Animal/);
+  assert.match(client, /async submitForm\(body: m\.Cat/);
 });
 
 test("the code generator's kitchen-sink spec type-checks as TypeScript", { skip: !existsSync(join(repoRoot, 'codegen', 'tests', 'specs', 'kitchen-sink.yaml')) }, async () => {

@@ -665,7 +665,10 @@ fn method(
         let opt = if b.required { "" } else { "?" };
         let (ty, field) = match c.kind {
             BodyKind::Json => (ctx.ty(&c.ty, "m."), "json: body"),
-            BodyKind::Form => (ctx.ty(&c.ty, "m."), "form: body as Record<string, unknown>"),
+            BodyKind::Form => (
+                ctx.ty(&c.ty, "m."),
+                "form: body as unknown as Record<string, unknown>",
+            ),
             _ => ("string | Uint8Array".to_string(), "body"),
         };
         let ty = match c.kind {
