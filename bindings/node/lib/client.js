@@ -80,6 +80,8 @@ class Response {
     this.attempts = raw.attempts;
     /** True when the local store held the answer and nothing was sent. */
     this.fromStore = raw.fromStore;
+    /** True when the server replayed a stored answer (`Idempotent-Replayed: true`). */
+    this.replayed = raw.replayed;
     /** The idempotency key the call was sent with, if any. */
     this.idempotencyKey = raw.idempotencyKey ?? undefined;
     /** The URL of the request. */
@@ -103,11 +105,6 @@ class Response {
       this.#headers = headers;
     }
     return this.#headers;
-  }
-
-  /** True when the server replayed a stored answer (`Idempotent-Replayed: true`). */
-  get replayed() {
-    return String(this.headers['idempotent-replayed']).toLowerCase() === 'true';
   }
 
   /** The `ETag`, for a later conditional update (`If-Match`). */

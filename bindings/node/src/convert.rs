@@ -371,6 +371,8 @@ pub struct NativeResponse {
     pub attempts: u32,
     /// True when answered from the idempotency store.
     pub from_store: bool,
+    /// True when the server replayed a stored answer.
+    pub replayed: bool,
     /// The idempotency key the call was sent with.
     pub idempotency_key: Option<String>,
     /// The final URL.
@@ -397,6 +399,7 @@ impl NativeResponse {
             headers,
             attempts: response.attempts(),
             from_store: response.from_store(),
+            replayed: response.replayed(),
             idempotency_key: response.idempotency_key().map(str::to_string),
             url: response.url().to_string(),
             body: response.bytes().clone(),
@@ -405,7 +408,7 @@ impl NativeResponse {
     }
 
     /// Builds the JS object `{status, headers, body, attempts, fromStore,
-    /// idempotencyKey, url, jsonError}` on the JS thread.
+    /// replayed, idempotencyKey, url, jsonError}` on the JS thread.
     pub fn into_js(self, env: &napi::Env) -> napi::Result<napi::bindgen_prelude::Object<'_>> {
         use napi::bindgen_prelude::BufferSlice;
         let mut o = napi::bindgen_prelude::Object::new(env)?;
@@ -414,6 +417,7 @@ impl NativeResponse {
         o.set("body", BufferSlice::copy_from(env, &self.body)?)?;
         o.set("attempts", self.attempts)?;
         o.set("fromStore", self.from_store)?;
+        o.set("replayed", self.replayed)?;
         o.set("idempotencyKey", self.idempotency_key)?;
         o.set("url", self.url)?;
         o.set("jsonError", self.json_error)?;

@@ -244,3 +244,10 @@ test('concurrent calls all complete', async () => {
   const results = await Promise.all(Array.from({ length: 200 }, (_, i) => client.post('/orders', { json: { ...ORDER, customer_id: `c${i}` } })));
   assert.equal(new Set(results.map((r) => r.json().id)).size, 200);
 });
+
+test('a retried POST whose first attempt committed is replayed by the server', async () => {
+  await server.addFaults([{ route: 'POST /orders', nth: 1, fault: { kind: 'drop_after_commit' } }]);
+  const res = await fast().post('/orders', { json: ORDER });
+  assert.equal(res.attempts, 2);
+  assert.equal(res.replayed, true);
+});
