@@ -45,7 +45,8 @@ impl PyStore {
     }
 
     /// Opens a store from a URL-like string: `"memory"`, `"sqlite:PATH"` or
-    /// `"postgres://..."`.
+    /// `"postgres://user:pass@host/db[?oncely_schema=NAME]"` (a fleet of
+    /// workers sharing one ledger).
     #[staticmethod]
     fn open(py: Python<'_>, spec: &str) -> PyResult<Self> {
         open_spec(py, spec)
@@ -96,10 +97,17 @@ fn open_spec(py: Python<'_>, spec: &str) -> PyResult<PyStore> {
     ))
 }
 
-fn open_postgres(py: Python<'_>, _url: &str) -> PyResult<PyStore> {
-    Err(errors::invalid(
-        py,
-        "store \"postgres://...\"",
-        "this build of oncely has no PostgreSQL store yet",
-    ))
+fn open_postgres(py: Python<'_>, url: &str) -> PyResult<PyStore> {
+    // Never echo the URL: it may carry a password.
+    let location = url.to_string();
+    let opened = runtime::block_on(py, async move {
+        oncely::store::open(&location)
+            .await
+            .map_err(|e| Failure::Core(e.into()))
+    })?;
+    let host = url.rsplit('@').next().unwrap_or("postgres").to_string();
+    Ok(PyStore {
+        inner: opened.store,
+        description: format!("postgres:{host}"),
+    })
 }

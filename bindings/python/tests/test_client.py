@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import pickle
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +310,20 @@ def test_corrupt_sqlite_store_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(oncely.StoreError, match="corrupt"):
         oncely.Client("http://127.0.0.1:1", store=f"sqlite:{bad}")
     assert bad.read_bytes().startswith(b"this is not")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ONCELY_TEST_DATABASE_URL"),
+    reason="needs PostgreSQL (make python-test starts one via scripts/with-postgres.sh)",
+)
+def test_postgres_store_is_shared(fresh: OrdersServer, order: dict[str, Any]) -> None:
+    url = os.environ["ONCELY_TEST_DATABASE_URL"]
+    a = client(fresh, store=url)
+    b = client(fresh, store=oncely.Store.open(url))
+    intent = f"pg-{uuid.uuid4()}"
+    first = a.post("/orders", json=order, intent_id=intent)
+    again = b.post("/orders", json=order, intent_id=intent)
+    assert again.from_store and again.json()["id"] == first.json()["id"]
+    shown = repr(oncely.Store.open(url))
+    assert shown.startswith("<oncely.Store postgres:")
+    assert "@" not in shown  # no user or password

@@ -58,7 +58,9 @@ def test_generated_code_passes_mypy_strict_and_ruff(generated: Path) -> None:
         [sys.executable, "-m", "mypy", "--strict", PACKAGE], cwd=generated, capture_output=True, text=True
     )
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=generated, capture_output=True, text=True)
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=generated, capture_output=True, text=True
+    )
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
 
 
@@ -155,7 +157,10 @@ paths:
         - {name: from, in: path, required: true, schema: {type: string}}
         - {name: type, in: query, schema: {type: string}}
         - {name: list, in: query, schema: {type: array, items: {type: integer}}}
-        - {name: "filter[name]", in: query, style: deepObject, schema: {type: object, additionalProperties: {type: string}}}
+        - name: "filter[name]"
+          in: query
+          style: deepObject
+          schema: {type: object, additionalProperties: {type: string}}
         - {name: X-Id, in: header, schema: {type: string}}
       responses:
         "200":
@@ -201,7 +206,9 @@ def test_awkward_names_are_safe(tmp_path: Path) -> None:
         [sys.executable, "-m", "mypy", "--strict", packages[0].name], cwd=out, capture_output=True, text=True
     )
     assert mypy.returncode == 0, mypy.stdout
-    ruff = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=out, capture_output=True, text=True)
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=out, capture_output=True, text=True
+    )
     assert ruff.returncode == 0, ruff.stdout
     compiled = subprocess.run(
         [sys.executable, "-c", f"import {packages[0].name} as m; print(sorted(m.__all__))"],
