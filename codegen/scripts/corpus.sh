@@ -85,7 +85,10 @@ def run(path):
     ops_rs = os.path.join(dest, "src", "operations.rs")
     if r.get("generated") and os.path.exists(ops_rs):
         src = open(ops_rs).read()
-        r["methods"] = src.count("    pub async fn ") - src.count("with a body of any media type the operation accepts")
+        # Extra methods (`_with_body`, `_with_etag`) say so in their docs.
+        r["methods"] = (src.count("    pub async fn ")
+                        - src.count("with a body of any media type the operation accepts")
+                        - src.count("that also returns the answer's `ETag`"))
         r["dest"] = dest
     return r
 
