@@ -384,8 +384,12 @@ pub struct Operation {
     pub responses: Vec<Response>,
     /// What a successful call returns.
     pub success: Success,
-    /// Set when the operation takes an idempotency key.
+    /// Set when the document declares an idempotency-key header parameter.
     pub idempotency: Option<Idempotency>,
+    /// The core attaches an idempotency key to this call: the document
+    /// declares the header, or the method is POST or PATCH (keyed by default).
+    /// Clients take an intent id for these operations.
+    pub keyed: bool,
     /// Set when the operation is long-running (202 + status monitor).
     pub long_running: Option<LongRunning>,
     /// Set when the operation takes a precondition (`If-Match`).

@@ -505,7 +505,9 @@ impl<'a> Lowerer<'a> {
             .iter()
             .filter(|r| r.is_success())
             .any(|r| r.headers.iter().any(|h| h.eq_ignore_ascii_case("etag")));
+        let keyed = idempotency.is_some() || matches!(method, Method::Post | Method::Patch);
         Operation {
+            keyed,
             etag,
             name,
             operation_id,

@@ -559,13 +559,15 @@ fn method(
             lit(&c.header)
         ));
     }
-    if op.idempotency.is_some() {
+    if op.keyed {
         args.push(Arg {
             name: "intent_id".into(),
             ty: "::std::option::Option<&str>".into(),
             doc: Some("Stable id of this intent: calls with the same id use the same idempotency key, across retries and restarts.".into()),
         });
-        stmts.push("let rb = rb.idempotent(true);".into());
+        if op.idempotency.is_some() {
+            stmts.push("let rb = rb.idempotent(true);".into());
+        }
         stmts.push(
             "let rb = match intent_id {\n            Some(v) => rb.intent_id(v),\n            None => rb,\n        };"
                 .into(),
@@ -615,11 +617,15 @@ fn method(
     if op.docs.deprecated {
         paras.push("Deprecated.".into());
     }
-    if let Some(i) = &op.idempotency {
-        paras.push(format!(
+    match &op.idempotency {
+        Some(i) => paras.push(format!(
             "Idempotent: the core sends {} on every attempt, derived from `intent_id` when given.",
             code(&i.header)
-        ));
+        )),
+        None if op.keyed => paras.push(
+            "Keyed: the core sends an idempotency key on every attempt (derived from `intent_id` when given) and records the outcome, so a repeated intent is not sent twice.".into(),
+        ),
+        None => {}
     }
     if let Some(l) = &op.long_running {
         paras.push(format!(

@@ -202,6 +202,20 @@ fn escape_line(line: &str) -> String {
                 continue;
             }
         }
+        if c == '[' {
+            if let Some(len) = markdown_link(&chars[i..]) {
+                // `[text](https://…)`: a link rustdoc renders as is.
+                for &ch in &chars[i..i + len] {
+                    match ch {
+                        '<' => out.push_str("&lt;"),
+                        '>' => out.push_str("&gt;"),
+                        ch => out.push(ch),
+                    }
+                }
+                i += len;
+                continue;
+            }
+        }
         match c {
             '[' => out.push_str("\\["),
             ']' => out.push_str("\\]"),
@@ -213,6 +227,32 @@ fn escape_line(line: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// Length of a Markdown link `[text](http…)` at the start of `chars`, when
+/// the text has no brackets or backticks and the target is an absolute URL.
+fn markdown_link(chars: &[char]) -> Option<usize> {
+    let close = chars.iter().position(|c| *c == ']')?;
+    if chars[1..close].iter().any(|c| matches!(c, '[' | '`')) || close == 1 {
+        return None;
+    }
+    if chars.get(close + 1) != Some(&'(') {
+        return None;
+    }
+    let url_start = close + 2;
+    let rest: String = chars[url_start..chars.len().min(url_start + 8)]
+        .iter()
+        .collect();
+    if !(rest.starts_with("http://") || rest.starts_with("https://")) {
+        return None;
+    }
+    let end = chars[url_start..]
+        .iter()
+        .position(|c| *c == ')' || c.is_whitespace() || matches!(c, '<' | '>' | '(' | '`'))?;
+    if chars[url_start + end] != ')' {
+        return None;
+    }
+    Some(url_start + end + 1)
 }
 
 /// Turns documentation text into lines of a doc comment that rustdoc renders
@@ -260,6 +300,9 @@ pub fn doc_lines(text: &str) -> Vec<String> {
         }
     }
     if let Some(open) = fence {
+        while out.last().is_some_and(|l| l.is_empty()) {
+            out.pop();
+        }
         out.push(open);
     }
     // Trim blank lines at both ends and collapse runs of blank lines.
@@ -372,6 +415,14 @@ mod tests {
     fn indentation_removed_and_links_escaped() {
         let l = doc_lines("    code\nsee [docs] <b>x</b> a<b and https://x.io/a.");
         assert_eq!(l, ["code", "see \\[docs\\] x a&lt;b and <https://x.io/a>."]);
+    }
+
+    #[test]
+    fn markdown_links_kept() {
+        assert_eq!(
+            doc_lines("see [the docs](https://x.io/a_b) and [x] [y](z)"),
+            ["see [the docs](https://x.io/a_b) and \\[x\\] \\[y\\](z)"]
+        );
     }
 
     #[test]

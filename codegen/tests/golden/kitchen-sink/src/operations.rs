@@ -2,12 +2,23 @@
 
 impl crate::KitchenSinkClient {
     /// `PATCH /2fa/{$id}` (operation `2fa-update.v2`).
+    ///
+    /// Keyed: the core sends an idempotency key on every attempt (derived from `intent_id` when given) and records the outcome, so a repeated intent is not sent twice.
+    ///
+    /// Arguments:
+    ///
+    /// - `intent_id`: Stable id of this intent: calls with the same id use the same idempotency key, across retries and restarts.
     pub async fn n2fa_update_v2(
         &self,
         id: i64,
+        intent_id: ::std::option::Option<&str>,
     ) -> ::std::result::Result<(), ::oncely::Error> {
         let rb = self.inner.request(::oncely::Method::PATCH, "/2fa/{$id}");
         let rb = rb.path_param("$id", id);
+        let rb = match intent_id {
+            Some(v) => rb.intent_id(v),
+            None => rb,
+        };
         rb.send_empty().await
     }
 
@@ -41,18 +52,26 @@ impl crate::KitchenSinkClient {
 
     /// `POST /images` (operation `uploadImage`).
     ///
+    /// Keyed: the core sends an idempotency key on every attempt (derived from `intent_id` when given) and records the outcome, so a repeated intent is not sent twice.
+    ///
     /// Arguments:
     ///
     /// - `body`: The body (`image/*`).
     /// - `content_type`: The body's media type (`image/*`).
+    /// - `intent_id`: Stable id of this intent: calls with the same id use the same idempotency key, across retries and restarts.
     pub async fn upload_image(
         &self,
         body: ::std::option::Option<::oncely::Bytes>,
         content_type: &str,
+        intent_id: ::std::option::Option<&str>,
     ) -> ::std::result::Result<(), ::oncely::Error> {
         let rb = self.inner.request(::oncely::Method::POST, "/images");
         let rb = match body {
             Some(v) => rb.body(v, content_type),
+            None => rb,
+        };
+        let rb = match intent_id {
+            Some(v) => rb.intent_id(v),
             None => rb,
         };
         rb.send_empty().await
@@ -92,10 +111,21 @@ impl crate::KitchenSinkClient {
     }
 
     /// `POST /names` (operation `new`).
+    ///
+    /// Keyed: the core sends an idempotency key on every attempt (derived from `intent_id` when given) and records the outcome, so a repeated intent is not sent twice.
+    ///
+    /// Arguments:
+    ///
+    /// - `intent_id`: Stable id of this intent: calls with the same id use the same idempotency key, across retries and restarts.
     pub async fn new_2(
         &self,
+        intent_id: ::std::option::Option<&str>,
     ) -> ::std::result::Result<(), ::oncely::Error> {
         let rb = self.inner.request(::oncely::Method::POST, "/names");
+        let rb = match intent_id {
+            Some(v) => rb.intent_id(v),
+            None => rb,
+        };
         rb.send_empty().await
     }
 
@@ -259,25 +289,47 @@ impl crate::KitchenSinkClient {
 
     /// `POST /things/{thing_id}/export` (operation `exportThing`).
     ///
+    /// Keyed: the core sends an idempotency key on every attempt (derived from `intent_id` when given) and records the outcome, so a repeated intent is not sent twice.
+    ///
     /// Long-running (202 with Operation-Location header): returns an `oncely::Operation`; `wait()` polls it to the end.
+    ///
+    /// Arguments:
+    ///
+    /// - `intent_id`: Stable id of this intent: calls with the same id use the same idempotency key, across retries and restarts.
     pub async fn export_thing(
         &self,
         thing_id: &str,
+        intent_id: ::std::option::Option<&str>,
     ) -> ::std::result::Result<::oncely::Operation<crate::models::ExportThingResponse>, ::oncely::Error> {
         let rb = self.inner.request(::oncely::Method::POST, "/things/{thing_id}/export");
         let rb = rb.path_param("thing_id", thing_id);
+        let rb = match intent_id {
+            Some(v) => rb.intent_id(v),
+            None => rb,
+        };
         rb.send_operation::<crate::models::ExportThingResponse>().await
     }
 
     /// `POST /things/{thing_id}/rebuild` (operation `rebuildThing`).
     ///
+    /// Keyed: the core sends an idempotency key on every attempt (derived from `intent_id` when given) and records the outcome, so a repeated intent is not sent twice.
+    ///
     /// Long-running (x-ms-long-running-operation): returns an `oncely::Operation`; `wait()` polls it to the end.
+    ///
+    /// Arguments:
+    ///
+    /// - `intent_id`: Stable id of this intent: calls with the same id use the same idempotency key, across retries and restarts.
     pub async fn rebuild_thing(
         &self,
         thing_id: &str,
+        intent_id: ::std::option::Option<&str>,
     ) -> ::std::result::Result<::oncely::Operation<::serde_json::Value>, ::oncely::Error> {
         let rb = self.inner.request(::oncely::Method::POST, "/things/{thing_id}/rebuild");
         let rb = rb.path_param("thing_id", thing_id);
+        let rb = match intent_id {
+            Some(v) => rb.intent_id(v),
+            None => rb,
+        };
         rb.send_operation::<::serde_json::Value>().await
     }
 
