@@ -32,6 +32,22 @@ pub(crate) fn variant_in(scope: &mut Scope, raw: &str, fallback: &str) -> String
     scope.unique(&base, "")
 }
 
+/// Names `raw` in a scope, giving names that are already identifiers in
+/// `case` (`foo_bar` among `fooBar` and `foo-bar`) the first pick, so the
+/// numbered suffixes go to the names that had to be converted.
+fn natural_first(raw: &[&str], case: Case, mut name: impl FnMut(&str) -> String) -> Vec<String> {
+    let mut out = vec![String::new(); raw.len()];
+    let natural = |r: &str| ident(r, case, "_", "_") == r;
+    for pass in [true, false] {
+        for (i, r) in raw.iter().enumerate() {
+            if natural(r) == pass {
+                out[i] = name(r);
+            }
+        }
+    }
+    out
+}
+
 /// Declarations referred to by value (not behind a `Vec` or a map).
 fn value_refs(t: &Type, out: &mut Vec<usize>) {
     match t {
@@ -54,11 +70,10 @@ impl<'a> Ctx<'a> {
     pub fn new(api: &'a Api, client: &str) -> Ctx<'a> {
         let n = api.types.len();
         let mut type_scope = Scope::with_reserved([client]);
-        let type_names: Vec<String> = api
-            .types
-            .iter()
-            .map(|d| rust::camel_in(&mut type_scope, &d.name, "Unnamed", "Model"))
-            .collect();
+        let raw: Vec<&str> = api.types.iter().map(|d| d.name.as_str()).collect();
+        let type_names = natural_first(&raw, Case::UpperCamel, |raw| {
+            rust::camel_in(&mut type_scope, raw, "Unnamed", "Model")
+        });
 
         let member_names = api
             .types
@@ -66,11 +81,10 @@ impl<'a> Ctx<'a> {
             .map(|d| match &d.def {
                 TypeDef::Object(o) => {
                     let mut s = Scope::new();
-                    let mut names: Vec<String> = o
-                        .fields
-                        .iter()
-                        .map(|f| rust::snake_in(&mut s, &f.name, "field"))
-                        .collect();
+                    let raw: Vec<&str> = o.fields.iter().map(|f| f.name.as_str()).collect();
+                    let mut names = natural_first(&raw, Case::Snake, |raw| {
+                        rust::snake_in(&mut s, raw, "field")
+                    });
                     if o.additional.is_some() {
                         names.push(rust::snake_in(&mut s, "additional_properties", "extra"));
                     }
@@ -78,18 +92,19 @@ impl<'a> Ctx<'a> {
                 }
                 TypeDef::Enum(e) => {
                     let mut s = Scope::new();
-                    let mut names: Vec<String> = e
+                    let raw: Vec<String> = e
                         .values
                         .iter()
-                        .map(|v| {
-                            let raw = match (&v.name, &v.value) {
-                                (Some(n), _) => n.clone(),
-                                (None, EnumLiteral::String(s)) => s.clone(),
-                                (None, EnumLiteral::Integer(i)) => i.to_string(),
-                            };
-                            variant_in(&mut s, &raw, "Empty")
+                        .map(|v| match (&v.name, &v.value) {
+                            (Some(n), _) => n.clone(),
+                            (None, EnumLiteral::String(s)) => s.clone(),
+                            (None, EnumLiteral::Integer(i)) => i.to_string(),
                         })
                         .collect();
+                    let raw: Vec<&str> = raw.iter().map(String::as_str).collect();
+                    let mut names = natural_first(&raw, Case::UpperCamel, |raw| {
+                        variant_in(&mut s, raw, "Empty")
+                    });
                     names.push(variant_in(&mut s, "Unknown", "Unknown"));
                     names
                 }

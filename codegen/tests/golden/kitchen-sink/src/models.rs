@@ -91,10 +91,10 @@ pub type FreeForm = ::serde_json::Map<::std::string::String, ::serde_json::Value
 pub enum Kind {
     /// `small`
     #[serde(rename = "small")]
-    Small,
+    Small2,
     /// `Small`
     #[serde(rename = "Small")]
-    Small2,
+    Small,
     /// `SMALL`
     #[serde(rename = "SMALL")]
     Small3,
@@ -137,8 +137,8 @@ impl Kind {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            Self::Small => "small",
-            Self::Small2 => "Small",
+            Self::Small2 => "small",
+            Self::Small => "Small",
             Self::Small3 => "SMALL",
             Self::Large => "large",
             Self::Empty => "",
@@ -200,10 +200,10 @@ pub struct Names {
     pub n2fa: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Self")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub self_: ::std::option::Option<::std::string::String>,
+    pub self_2: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Type")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub r#type: ::std::option::Option<::std::string::String>,
+    pub type_2: ::std::option::Option<::std::string::String>,
     #[serde(rename = "_")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub underscore: ::std::option::Option<::std::string::String>,
@@ -214,13 +214,12 @@ pub struct Names {
     pub additional_properties: ::std::option::Option<::std::string::String>,
     #[serde(rename = "foo-bar")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub foo_bar: ::std::option::Option<::std::string::String>,
+    pub foo_bar_2: ::std::option::Option<::std::string::String>,
     #[serde(rename = "fooBar")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub foo_bar_2: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "foo_bar")]
-    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub foo_bar_3: ::std::option::Option<::std::string::String>,
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub foo_bar: ::std::option::Option<::std::string::String>,
     #[serde(rename = "gr\u{f6}\u{df}e")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub grosse: ::std::option::Option<::std::string::String>,
@@ -228,10 +227,9 @@ pub struct Names {
     pub r#match: ::std::option::Option<::std::string::String>,
     #[serde(rename = "self")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub self_2: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "type")]
+    pub self_: ::std::option::Option<::std::string::String>,
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-    pub type_2: ::std::option::Option<::std::string::String>,
+    pub r#type: ::std::option::Option<::std::string::String>,
     #[serde(rename = "\u{540d}\u{524d}")]
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub field_2: ::std::option::Option<::std::string::String>,
