@@ -12,6 +12,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Once;
 use std::time::Duration;
 
@@ -41,34 +42,49 @@ pub fn runtime() -> &'static Runtime {
 
 /// Runs `future` to completion with the GIL released and returns its result.
 ///
-/// Works from any thread, including oncely's own worker threads (a workflow
-/// step that calls the synchronous client). A pending `KeyboardInterrupt` (or
-/// any exception raised by a signal handler) cancels the future.
+/// The future runs as a task on the runtime's workers (next to the
+/// connection tasks it talks to) while this thread waits on a channel, waking
+/// every 100 ms to let Python run its signal handlers: a pending
+/// `KeyboardInterrupt` (or any exception a handler raises) aborts the task.
+/// Waiting on a channel rather than a runtime timer keeps a call to one
+/// wake-up of a worker and one of this thread. Works from any thread,
+/// including oncely's own (a workflow step that calls the blocking client).
 pub fn block_on<F, T>(py: Python<'_>, future: F) -> PyResult<T>
 where
-    F: Future<Output = Result<T, Failure>> + Send,
-    T: Send,
+    F: Future<Output = Result<T, Failure>> + Send + 'static,
+    T: Send + 'static,
 {
-    let outcome = py.detach(|| {
-        let guarded = async {
-            let shielded = AssertUnwindSafe(future).catch_unwind();
-            tokio::pin!(shielded);
-            loop {
-                tokio::select! {
-                    out = &mut shielded => {
-                        return out.unwrap_or_else(|panic| Err(Failure::from_panic(panic)));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<T, Failure>>(1);
+    let task = runtime().spawn(async move {
+        let out = AssertUnwindSafe(future)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| Err(Failure::from_panic(panic)));
+        let _ = tx.send(out);
+    });
+    let outcome = py.detach(move || {
+        let wait = || loop {
+            match rx.recv_timeout(SIGNAL_CHECK) {
+                Ok(out) => return out,
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some(Err(e)) = with_gil(|py| py.check_signals()) {
+                        task.abort();
+                        return Err(Failure::Python(e));
                     }
-                    _ = tokio::time::sleep(SIGNAL_CHECK) => {
-                        with_gil(|py| py.check_signals()).unwrap_or(Ok(()))?;
-                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Failure::Panic(
+                        "the call's task ended without an answer".into(),
+                    ));
                 }
             }
         };
         match Handle::try_current() {
+            // On a worker thread: let the runtime move its other tasks away.
             Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(|| handle.block_on(guarded))
+                tokio::task::block_in_place(wait)
             }
-            _ => runtime().block_on(guarded),
+            _ => wait(),
         }
     });
     outcome.map_err(|failure| failure.into_pyerr(py))

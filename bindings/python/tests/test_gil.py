@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -74,3 +76,21 @@ def test_store_io_releases_the_gil(fresh: OrdersServer, order: dict[str, Any], t
 
     ticks, _ = ticks_during(many)
     assert ticks > 0
+
+
+def test_ctrl_c_interrupts_a_blocking_call(fresh: OrdersServer, order: dict[str, Any]) -> None:
+    c = oncely.Client(fresh.base_url)
+    oid = c.post("/orders", json=order).json()["id"]
+    fresh.add_faults([{"route": "GET /orders/{order_id}", "nth": 1, "fault": {"kind": "delay", "ms": 3000}}])
+    timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.monotonic()
+    try:
+        c.get(f"/orders/{oid}")
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the call was not interrupted")
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 2.0
