@@ -11,6 +11,13 @@ if [[ -n "${ONCELY_TEST_DATABASE_URL:-}" ]]; then
 fi
 ONCELY_PG_STATE="$(mktemp -u /tmp/oncely-pg-state.XXXXXX)"
 export ONCELY_PG_STATE
-eval "$("$here/pg-test-server.sh" start)"
 trap '"$here/pg-test-server.sh" stop' EXIT
+# Assigned first, so that a server that fails to start stops the script here
+# (set -e does not see a failure inside `eval "$(…)"`).
+exports="$("$here/pg-test-server.sh" start)"
+eval "$exports"
+if [[ -z "${ONCELY_TEST_DATABASE_URL:-}" ]]; then
+    echo "with-postgres: the PostgreSQL test server did not start" >&2
+    exit 1
+fi
 "$@"
