@@ -71,7 +71,10 @@ def run(path):
             r["error"] = rep.get("error")
         except ValueError:
             r["parsed"] = False; r["untyped"] = 0; r["error"] = c.stderr.strip()[-300:]
-        g = subprocess.run([bin_, "generate", "--lang", "rust", "--out", dest, "--name", "corpus-client", path],
+        # A distinct crate name per spec: crates with the same name, version and
+        # relative path would share one artifact slot in the shared target dir
+        # (and cargo could take one for another, fresh).
+        g = subprocess.run([bin_, "generate", "--lang", "rust", "--out", dest, "--name", "c-" + r["slug"], path],
                            capture_output=True, text=True, timeout=120)
         r["gen_rc"] = g.returncode
         r["panic"] = r["panic"] or g.returncode == 101 or "panicked" in g.stderr

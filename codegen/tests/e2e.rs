@@ -7,7 +7,7 @@ mod common;
 use oncely_codegen::{build_ir, emit_rust, load_spec, IrOptions, OncelyDep, RustOptions};
 
 const MAIN: &str = r#"//! Drives the generated orders client through a whole workflow.
-use orders::models::{
+use orders_client::models::{
     AuthorizePaymentRequest, CancelOrderRequest, CreateOrderRequest, LineItem, ShipmentRequest,
     ShipmentRequestSimulate, UpdateOrderRequest,
 };
@@ -15,7 +15,7 @@ use orders::models::{
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = std::env::args().nth(1).ok_or("usage: orders-e2e BASE_URL")?;
-    let api = orders::OrdersClient::new(oncely::Client::builder(base).build()?);
+    let api = orders_client::OrdersClient::new(oncely::Client::builder(base).build()?);
 
     let new_order = CreateOrderRequest {
         customer_id: "c_42".into(),
@@ -87,19 +87,21 @@ fn generated_orders_client_runs_a_workflow_against_the_reference_server() {
     let client = emit_rust(
         &api,
         &RustOptions {
-            crate_name: Some("orders".into()),
+            // Not `orders`: the compile test builds a crate of that name in
+            // the same target directory, and equal names would share artifacts.
+            crate_name: Some("orders-client".into()),
             oncely: OncelyDep::Path(common::repo().join("sdk")),
         },
     )
     .expect("emits");
     let manifest = format!(
-        "[package]\nname = \"orders-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\norders = {{ path = \"../orders\" }}\noncely = {{ path = {:?} }}\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
+        "[package]\nname = \"orders-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\norders-client = {{ path = \"../orders-client\" }}\noncely = {{ path = {:?} }}\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
         common::repo().join("sdk").display().to_string()
     );
     let files: &[(&str, &str)] = &[("Cargo.toml", &manifest), ("src/main.rs", MAIN)];
     let (ok, output) = common::cargo_in_workspace(
         "e2e",
-        &[("orders", &client)],
+        &[("orders-client", &client)],
         &[("orders-e2e", files)],
         &["build", "-p", "orders-e2e", "--message-format", "short"],
     );
