@@ -34,6 +34,8 @@ out = os.environ["OUT"]; bin_ = os.environ["ONCELY_BIN"]
 sample_n = int(os.environ["SAMPLE"]); seed = int(os.environ["SEED"])
 do_check = os.environ["CHECK"] != "0"; jobs = int(os.environ["JOBS"])
 specs = [l for l in open(list_file).read().splitlines() if l.strip()]
+# Part of every crate name, so runs into different OUT dirs never share artifacts.
+out_tag = hashlib.sha1(os.path.abspath(out).encode()).hexdigest()[:6]
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 def input_ops(path):
@@ -74,7 +76,7 @@ def run(path):
         # A distinct crate name per spec: crates with the same name, version and
         # relative path would share one artifact slot in the shared target dir
         # (and cargo could take one for another, fresh).
-        g = subprocess.run([bin_, "generate", "--lang", "rust", "--out", dest, "--name", "c-" + r["slug"], path],
+        g = subprocess.run([bin_, "generate", "--lang", "rust", "--out", dest, "--name", "c-" + r["slug"] + "-" + out_tag, path],
                            capture_output=True, text=True, timeout=120)
         r["gen_rc"] = g.returncode
         r["panic"] = r["panic"] or g.returncode == 101 or "panicked" in g.stderr
