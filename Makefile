@@ -35,22 +35,45 @@ python-env:
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r bindings/python/requirements-dev.txt
 
+## The Python binding: built and installed into .venv by pip (maturin), then
+## pytest (conformance sync + async, examples, generated clients), mypy, ruff.
 python-test: python-env
-	$(CARGO) build --quiet -p orders-server
+	$(CARGO) build --quiet -p orders-server -p oncely-codegen -p demo
 	$(VENV)/bin/pip install --quiet ./bindings/python
-	cd bindings/python && scripts/../../../scripts/with-postgres.sh $(VENV)/bin/python -m pytest -q tests
-	$(VENV)/bin/mypy --strict bindings/python/python/oncely examples/python
+	scripts/with-postgres.sh $(VENV)/bin/python -m pytest -q bindings/python/tests
+	$(VENV)/bin/mypy --strict bindings/python/python/oncely bindings/python/tests bindings/python/bench examples/python
 	$(VENV)/bin/ruff check bindings/python examples/python
+	$(VENV)/bin/ruff format --check bindings/python examples/python
 
+## The Node binding: npm install builds the addon (napi-rs), then node:test
+## (conformance, examples, generated TypeScript client) and tsc --strict.
 node-build:
-	cd bindings/node && npm install --no-audit --no-fund && npx napi build --platform --release
+	cd bindings/node && npm install --no-audit --no-fund && npx napi build --platform --release --no-js --dts native.d.ts
 
 node-test: node-build
-	$(CARGO) build --quiet -p orders-server
+	$(CARGO) build --quiet -p orders-server -p oncely-codegen
 	cd bindings/node && ../../scripts/with-postgres.sh npm test
+	cd bindings/node && npm run typecheck
+
+ORDERS ?= 1000
+## Chaos campaign: $(ORDERS) order sagas run by worker processes that are
+## SIGKILLed and restarted, against the reference server with seeded faults;
+## fails if a side effect happened twice, a run was lost, or a compensation
+## left something behind. First on a SQLite file, then on PostgreSQL (fleet).
+## Options: make chaos ORDERS=5000 ARGS="--fault-rate 0.3 --kill-every-ms 60"
+chaos:
+	$(CARGO) build --release --quiet -p chaos
+	$(CARGO) run --release --quiet -p chaos -- run --orders $(ORDERS) $(ARGS)
+	scripts/with-postgres.sh sh -c '$(CARGO) run --release --quiet -p chaos -- run --orders $(ORDERS) --store "$$ONCELY_TEST_DATABASE_URL" $(ARGS)'
 
 ## Benchmarks; ratios against raw reqwest / httpx / undici in the same run.
 bench:
 	$(CARGO) bench -p oncely --bench overhead
 	scripts/bench-ratios.py target/criterion
 	$(CARGO) bench -p oncely --bench amplification
+
+## The generator over the real-world corpus (shared/corpus/fetch.sh downloads
+## it; ONCELY_CORPUS points at it): check + generate every document, cargo
+## check a seeded sample, print the table. Fails on a panic or a dropped operation.
+corpus:
+	codegen/scripts/corpus.sh
