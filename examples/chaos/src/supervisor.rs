@@ -300,7 +300,10 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
 
 /// The order id a run's `create_order` step journaled, and how many of its
 /// actions were started more than once.
-pub async fn order_of(journal: &dyn Journal, run_id: &str) -> anyhow::Result<(Option<String>, u64)> {
+pub async fn order_of(
+    journal: &dyn Journal,
+    run_id: &str,
+) -> anyhow::Result<(Option<String>, u64)> {
     let steps = journal.steps(run_id).await?;
     let order = steps
         .iter()
