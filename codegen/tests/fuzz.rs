@@ -258,7 +258,18 @@ fn run(doc: Value, lenient: bool) {
     for (how, r) in [("text", by_text), ("value", by_value)] {
         match r {
             Err(_) => panic!("the generator panicked (via {how})"),
-            Ok(Ok(g)) => common::assert_parses(&g),
+            // syn's parser recurses once per nesting level of a type; the
+            // deepest types the generator emits (64 levels) need more than a
+            // test thread's 2 MiB in a debug build. rustc has no such limit.
+            Ok(Ok(g)) => std::thread::scope(|scope| {
+                let parsed = std::thread::Builder::new()
+                    .stack_size(256 << 20)
+                    .spawn_scoped(scope, || common::assert_parses(&g))
+                    .expect("spawn the parse check");
+                if let Err(panic) = parsed.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }),
             Ok(Err(e)) => assert!(!e.to_string().is_empty()),
         }
     }
