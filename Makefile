@@ -72,8 +72,17 @@ bench:
 	scripts/bench-ratios.py target/criterion
 	$(CARGO) bench -p oncely --bench amplification
 
-## The generator over the real-world corpus (shared/corpus/fetch.sh downloads
-## it; ONCELY_CORPUS points at it): check + generate every document, cargo
-## check a seeded sample, print the table. Fails on a panic or a dropped operation.
+## Real-world corpus (codegen): `oncely check` and `oncely generate --lang rust`
+## on ~1,330 public OpenAPI documents (downloaded once, outside the repo, by
+## ../shared/corpus/fetch.sh into CORPUS_DIR), then `cargo check` of Stripe,
+## GitHub and SAMPLE others chosen by SEED. Prints parsed / generated /
+## compiled / panics / dropped operations / untyped fallbacks; fails on a
+## panic, a dropped operation, a compile error or a warning.
+## Options: make corpus CORPUS_DIR=~/.cache/oncely-corpus SAMPLE=50 SEED=1 CHECK=0
+CORPUS_DIR ?= $(HOME)/.cache/oncely-corpus
+SAMPLE ?= 50
+SEED ?= 1
+CHECK ?= 1
 corpus:
-	codegen/scripts/corpus.sh
+	bash ../shared/corpus/fetch.sh $(CORPUS_DIR) >/dev/null
+	ONCELY_CORPUS=$(CORPUS_DIR) SAMPLE=$(SAMPLE) SEED=$(SEED) CHECK=$(CHECK) codegen/scripts/corpus.sh
