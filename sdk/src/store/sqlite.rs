@@ -124,6 +124,18 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let conn = self.conn.clone();
+        // On a multi-threaded runtime the statement runs right here, with the
+        // worker's other tasks handed to another thread for its duration
+        // (`block_in_place`): no thread hop per statement. A current-thread
+        // runtime cannot do that, so there it goes to the blocking pool.
+        if tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+        {
+            return tokio::task::block_in_place(move || {
+                let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+                f(&mut guard)
+            });
+        }
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
             f(&mut guard)
