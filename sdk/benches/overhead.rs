@@ -109,6 +109,17 @@ fn overhead(c: &mut Criterion) {
                 .expect("oncely")
         })
     });
+    group.bench_function("post/oncely-nokey", |b| {
+        b.to_async(&rt).iter(|| async {
+            memory
+                .post("/orders")
+                .idempotent(false)
+                .json(&body)
+                .send_json::<Value>()
+                .await
+                .expect("oncely")
+        })
+    });
     group.bench_function("post/oncely-sqlite", |b| {
         b.to_async(&rt).iter(|| async {
             sqlite

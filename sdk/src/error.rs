@@ -292,17 +292,35 @@ impl Error {
         }
     }
 
-    pub(crate) fn decode(
-        what: impl Into<String>,
+    /// Decodes a JSON body into `T`. An empty (or all-whitespace) body decodes
+    /// as `null`. The common, successful case parses once at full speed; only a
+    /// body that fails is parsed again with path tracking, so the error names
+    /// where in the document decoding went wrong.
+    pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+        what: impl FnOnce() -> String,
         body: &[u8],
-        err: serde_path_to_error::Error<serde_json::Error>,
-    ) -> Self {
-        let path = err.path().to_string();
-        Error::Decode {
-            what: what.into(),
-            path,
-            message: err.into_inner().to_string(),
-            snippet: snippet(body),
+    ) -> Result<T, Error> {
+        let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+            b"null"
+        } else {
+            body
+        };
+        if let Ok(value) = serde_json::from_slice(body) {
+            return Ok(value);
         }
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let tracked: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+        let (path, message) = match tracked.map(|_| de.end()) {
+            Err(e) => (e.path().to_string(), e.into_inner().to_string()),
+            Ok(Err(e)) => (".".to_string(), e.to_string()),
+            // Unreachable in practice: the same input failed a moment ago.
+            Ok(Ok(())) => (".".to_string(), "the body could not be decoded".to_string()),
+        };
+        Err(Error::Decode {
+            what: what(),
+            path,
+            message,
+            snippet: snippet(body),
+        })
     }
 }

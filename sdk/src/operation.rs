@@ -560,13 +560,7 @@ fn failure(status: String, resource: Option<&Value>, body: &Bytes) -> Error {
 }
 
 fn decode<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Error> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"null"
-    } else {
-        body
-    };
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| Error::decode(what, body, e))
+    Error::decode_json(|| what.to_string(), body)
 }
 
 #[cfg(test)]

@@ -470,14 +470,14 @@ async fn bad_inputs_are_typed_errors() {
     impl Store for NoJournal {
         async fn begin(
             &self,
-            _: &oncely::store::IntentRecord,
+            _: oncely::store::IntentRecord,
         ) -> Result<oncely::store::Begin, oncely::store::StoreError> {
             Ok(oncely::store::Begin::Started)
         }
         async fn complete(
             &self,
             _: &str,
-            _: &oncely::store::StoredOutcome,
+            _: oncely::store::StoredOutcome,
         ) -> Result<(), oncely::store::StoreError> {
             Ok(())
         }

@@ -233,12 +233,15 @@ impl ClientBuilder {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| Error::invalid("HTTP transport", e.to_string()))?;
+        let mut trusted_headers = headers.clone();
+        trusted_headers.extend(credentials.clone());
         Ok(Client {
             inner: Arc::new(ClientInner {
                 base,
                 http,
                 headers,
                 credentials,
+                trusted_headers,
                 trusted,
                 attempt_timeout: self.attempt_timeout,
                 deadline: self.deadline,

@@ -55,6 +55,8 @@ struct ClientInner {
     http: reqwest::Client,
     headers: HeaderMap,
     credentials: HeaderMap,
+    /// Default headers then credentials, merged once: what a trusted origin gets.
+    trusted_headers: HeaderMap,
     trusted: Vec<Origin>,
     attempt_timeout: Duration,
     deadline: Option<Duration>,
@@ -157,7 +159,6 @@ impl Client {
 
     /// True when `url` may receive credentials and default headers.
     pub(crate) fn is_trusted(&self, url: &Url) -> bool {
-        let origin = Origin::of(url);
-        self.inner.trusted.contains(&origin)
+        self.inner.trusted.iter().any(|origin| origin.matches(url))
     }
 }

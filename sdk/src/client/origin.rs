@@ -18,6 +18,13 @@ impl Origin {
             port: url.port_or_known_default(),
         }
     }
+
+    /// True when `url` has this origin (compared in place, without allocating).
+    pub fn matches(&self, url: &Url) -> bool {
+        self.port == url.port_or_known_default()
+            && self.scheme.eq_ignore_ascii_case(url.scheme())
+            && self.host.eq_ignore_ascii_case(url.host_str().unwrap_or(""))
+    }
 }
 
 #[cfg(test)]
@@ -34,5 +41,10 @@ mod tests {
         assert_ne!(o("https://api.example.com"), o("http://api.example.com"));
         assert_ne!(o("http://127.0.0.1:1"), o("http://127.0.0.1:2"));
         assert_ne!(o("https://api.example.com"), o("https://evil.example.com"));
+        let api = o("https://api.example.com");
+        assert!(api.matches(&Url::parse("https://API.example.com:443/x").unwrap()));
+        assert!(!api.matches(&Url::parse("https://api.example.com:8443/x").unwrap()));
+        assert!(!api.matches(&Url::parse("http://api.example.com/x").unwrap()));
+        assert!(!api.matches(&Url::parse("https://api.example.com.evil.io/x").unwrap()));
     }
 }

@@ -25,18 +25,21 @@ const PURGE_EVERY_MS: i64 = 60_000;
 
 /// Response headers kept with a stored outcome, so a replay from the store is as
 /// useful as the original answer.
-const STORED_HEADERS: &[&str] = &[
-    "content-type",
-    "location",
-    "content-location",
-    "operation-location",
-    "azure-asyncoperation",
-    "etag",
-    "last-modified",
-    "retry-after",
-    "retry-after-ms",
-    "idempotent-replayed",
-];
+fn is_stored_header(name: &str) -> bool {
+    matches!(
+        name,
+        "content-type"
+            | "location"
+            | "content-location"
+            | "operation-location"
+            | "azure-asyncoperation"
+            | "etag"
+            | "last-modified"
+            | "retry-after"
+            | "retry-after-ms"
+            | "idempotent-replayed"
+    )
+}
 
 /// A request ready to execute: everything the builder collected, rendered.
 #[derive(Debug)]
@@ -169,7 +172,12 @@ async fn begin_intent(
         inner.key_ttl,
     );
     purge_now_and_then(inner, record.created_ms).await;
-    match inner.store.begin(&record).await? {
+    if key.source == KeySource::Generated {
+        // A fresh key: nothing to decide, and no later call can name it.
+        inner.store.begin_fresh(record).await?;
+        return Ok(None);
+    }
+    match inner.store.begin(record).await? {
         Begin::Started => Ok(None),
         Begin::Resumed(_) => {
             tracing::info!("resuming an intent that never finished: same key, sent again");
@@ -232,14 +240,12 @@ fn is_final_status(status: u16) -> bool {
 }
 
 async fn record_outcome(inner: &ClientInner, key: &str, raw: &Raw) {
-    let headers = STORED_HEADERS
+    // One pass over what arrived (a handful of headers), not a lookup per name.
+    let headers = raw
+        .headers
         .iter()
-        .filter_map(|name| {
-            Some((
-                name.to_string(),
-                raw.headers.get(*name)?.to_str().ok()?.to_string(),
-            ))
-        })
+        .filter(|(name, _)| is_stored_header(name.as_str()))
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
         .collect();
     let outcome = StoredOutcome {
         status: raw.status,
@@ -249,7 +255,7 @@ async fn record_outcome(inner: &ClientInner, key: &str, raw: &Raw) {
     };
     // The server has the answer and will replay it for this key; failing the call
     // here would hide a success from the caller, so a store failure is logged.
-    if let Err(e) = inner.store.complete(key, &outcome).await {
+    if let Err(e) = inner.store.complete(key, outcome).await {
         tracing::warn!(error = %e, "could not record the outcome; a later call with this intent will be replayed by the server");
     }
 }
@@ -456,8 +462,7 @@ fn request_headers(client: &Client, call: &Call, key: Option<&IdempotencyKey>) -
     let inner = &client.inner;
     let mut headers = HeaderMap::new();
     if client.is_trusted(&call.url) {
-        headers.extend(inner.headers.clone());
-        headers.extend(inner.credentials.clone());
+        headers = inner.trusted_headers.clone();
     } else {
         tracing::debug!(url = %call.url.origin().ascii_serialization(), "untrusted origin: credentials withheld");
     }

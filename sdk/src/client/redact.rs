@@ -6,10 +6,27 @@ use http::HeaderName;
 /// True for headers whose values are credentials or session state.
 pub(crate) fn is_sensitive_header(name: &HeaderName) -> bool {
     let n = name.as_str();
-    matches!(
-        n,
-        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
-    ) || n.contains("api-key")
+    match n {
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" => return true,
+        // The headers nearly every answer carries: decided without a search.
+        "content-type"
+        | "content-length"
+        | "date"
+        | "server"
+        | "connection"
+        | "etag"
+        | "location"
+        | "cache-control"
+        | "vary"
+        | "transfer-encoding"
+        | "keep-alive"
+        | "idempotent-replayed"
+        | "retry-after"
+        | "x-request-id"
+        | "request-id" => return false,
+        _ => {}
+    }
+    n.contains("api-key")
         || n.contains("apikey")
         || n.contains("token")
         || n.contains("secret")

@@ -64,21 +64,7 @@ impl Response {
                 });
             }
         }
-        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
-            b"null"
-        } else {
-            &self.body
-        };
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let value = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| Error::decode(what(), body, e))?;
-        de.end().map_err(|e| Error::Decode {
-            what: what(),
-            path: ".".into(),
-            message: e.to_string(),
-            snippet: snippet(body),
-        })?;
-        Ok(value)
+        Error::decode_json(what, &self.body)
     }
 
     /// The `ETag` header, for a later conditional update.

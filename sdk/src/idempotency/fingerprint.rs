@@ -26,7 +26,10 @@ pub fn fingerprint(method: &str, url: &str, body: &[u8], canonicalise: bool) -> 
         Some(value) => hasher.update(canonical_json(&value)),
         None => hasher.update(body),
     }
-    hex::encode(hasher.finalize())
+    let mut hex = [0u8; 64];
+    // Cannot fail: 64 bytes hold the hex of a 32-byte digest.
+    let _ = hex::encode_to_slice(hasher.finalize(), &mut hex);
+    std::str::from_utf8(&hex).unwrap_or_default().to_owned()
 }
 
 #[cfg(test)]

@@ -41,19 +41,19 @@ impl MemoryStore {
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn begin(&self, record: &IntentRecord) -> Result<Begin, StoreError> {
+    async fn begin(&self, record: IntentRecord) -> Result<Begin, StoreError> {
         let mut records = self.lock();
-        let decision = decide(records.get(&record.key), record);
+        let decision = decide(records.get(&record.key), &record);
         if decision == Begin::Started {
-            records.insert(record.key.clone(), record.clone());
+            records.insert(record.key.clone(), record);
         }
         Ok(decision)
     }
 
-    async fn complete(&self, key: &str, outcome: &StoredOutcome) -> Result<(), StoreError> {
+    async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
         if let Some(record) = self.lock().get_mut(key) {
             record.state = IntentState::Completed;
-            record.outcome = Some(outcome.clone());
+            record.outcome = Some(outcome);
         }
         Ok(())
     }

@@ -2,7 +2,8 @@
 //!
 //! - [`MemoryStore`] — for tests and short-lived processes.
 //! - [`SqliteStore`] — the embedded default for anything that must survive a
-//!   restart: one file, WAL mode, every write in a transaction.
+//!   restart: one file, WAL mode, every write in a transaction, answers and
+//!   checkpoints written by a background thread in group commits.
 //!
 //! The protocol is two calls per request. [`Store::begin`] runs before the first
 //! attempt: it records the intent as in flight, or reports that the same intent
@@ -10,6 +11,12 @@
 //! key was used for a different request. [`Store::complete`] records the final
 //! answer. A crash between the two leaves the record in flight, so the next call
 //! with that intent re-sends **the same key** and the server replays.
+//!
+//! A call whose key oncely generated at random uses [`Store::begin_fresh`]
+//! instead of `begin`: nothing can be known about a brand-new key, and no later
+//! call can name it, so a backend may persist such an intent lazily. The SQLite
+//! store does, and writes answers behind the call too — durability is paid
+//! where it changes an outcome (see `sqlite_writer.rs`).
 //!
 //! Every backend also keeps the workflow [`Journal`] (runs, steps, history and
 //! leases) next to the idempotency records; [`Store::as_journal`] reaches it
@@ -25,6 +32,7 @@ mod open;
 mod postgres;
 mod record;
 mod sqlite;
+mod sqlite_writer;
 
 pub use error::StoreError;
 pub use journal::{
@@ -47,10 +55,25 @@ use async_trait::async_trait;
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// Records `record` as in flight unless its key is already known (and not
     /// expired), in which case the existing record decides the answer.
-    async fn begin(&self, record: &IntentRecord) -> Result<Begin, StoreError>;
+    async fn begin(&self, record: IntentRecord) -> Result<Begin, StoreError>;
+
+    /// Records the intent of a call whose key oncely generated for it alone: no
+    /// earlier call can have used the key, so there is nothing to decide, and
+    /// after a crash no call can present it again, so a backend may persist it
+    /// lazily (the SQLite store does; see `sqlite_writer.rs`). By default it
+    /// is [`begin`](Self::begin).
+    async fn begin_fresh(&self, record: IntentRecord) -> Result<(), StoreError> {
+        self.begin(record).await.map(drop)
+    }
 
     /// Records the final answer for `key`.
-    async fn complete(&self, key: &str, outcome: &StoredOutcome) -> Result<(), StoreError>;
+    async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError>;
+
+    /// Waits until every answer recorded by [`complete`](Self::complete) so far
+    /// is durable. Backends that write answers synchronously need do nothing.
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// Reads the record for `key`, if any (expired records included until purged).
     async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError>;
@@ -101,20 +124,26 @@ pub(crate) mod contract {
 
     pub async fn begin_complete_replay(store: &dyn Store) {
         let r = record("k1", "fp1");
-        assert!(matches!(store.begin(&r).await.unwrap(), Begin::Started));
-        assert!(matches!(store.begin(&r).await.unwrap(), Begin::Resumed(_)));
+        assert!(matches!(
+            store.begin(r.clone()).await.unwrap(),
+            Begin::Started
+        ));
+        assert!(matches!(
+            store.begin(r.clone()).await.unwrap(),
+            Begin::Resumed(_)
+        ));
         let outcome = StoredOutcome {
             status: 201,
             headers: vec![("content-type".into(), "application/json".into())],
             body: br#"{"id":"o1"}"#.to_vec(),
             completed_ms: now_millis(),
         };
-        store.complete("k1", &outcome).await.unwrap();
-        match store.begin(&r).await.unwrap() {
+        store.complete("k1", outcome.clone()).await.unwrap();
+        match store.begin(r.clone()).await.unwrap() {
             Begin::Completed(old) => assert_eq!(old.outcome.unwrap(), outcome),
             other => panic!("expected Completed, got {other:?}"),
         }
-        match store.begin(&record("k1", "other")).await.unwrap() {
+        match store.begin(record("k1", "other")).await.unwrap() {
             Begin::Conflict(old) => assert_eq!(old.fingerprint, "fp1"),
             other => panic!("expected Conflict, got {other:?}"),
         }
@@ -128,16 +157,16 @@ pub(crate) mod contract {
         let mut old = record("k2", "fp");
         old.created_ms -= 120_000;
         old.expires_ms = old.created_ms + 1_000;
-        assert!(matches!(store.begin(&old).await.unwrap(), Begin::Started));
+        assert!(matches!(store.begin(old).await.unwrap(), Begin::Started));
         let fresh = record("k2", "different");
         assert!(
-            matches!(store.begin(&fresh).await.unwrap(), Begin::Started),
+            matches!(store.begin(fresh).await.unwrap(), Begin::Started),
             "expired key is free again"
         );
         let mut stale = record("k3", "fp");
         stale.created_ms -= 120_000;
         stale.expires_ms = stale.created_ms + 1_000;
-        store.begin(&stale).await.unwrap();
+        store.begin(stale).await.unwrap();
         assert_eq!(store.purge_expired(now_millis()).await.unwrap(), 1);
         assert!(store.get("k3").await.unwrap().is_none());
         assert!(store.get("k2").await.unwrap().is_some());
@@ -148,7 +177,7 @@ pub(crate) mod contract {
         let tasks: Vec<_> = (0..16)
             .map(|_| {
                 let (store, r) = (store.clone(), r.clone());
-                tokio::spawn(async move { store.begin(&r).await.unwrap() })
+                tokio::spawn(async move { store.begin(r).await.unwrap() })
             })
             .collect();
         let mut started = 0;

@@ -587,7 +587,8 @@ async fn append_event(
 
 #[async_trait]
 impl Store for PgStore {
-    async fn begin(&self, record: &IntentRecord) -> Result<Begin, StoreError> {
+    async fn begin(&self, record: IntentRecord) -> Result<Begin, StoreError> {
+        let record = &record;
         self.op("begin", |mut c| async move {
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
                 &record.key,
@@ -649,7 +650,8 @@ impl Store for PgStore {
         .await
     }
 
-    async fn complete(&self, key: &str, outcome: &StoredOutcome) -> Result<(), StoreError> {
+    async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
+        let outcome = &outcome;
         let headers = serde_json::to_string(&outcome.headers).map_err(|e| StoreError::Backend {
             operation: "complete",
             reason: e.to_string(),
@@ -1098,9 +1100,9 @@ mod tests {
             .await
             .unwrap();
         let record = contract::record("shared-key", "fp");
-        assert_eq!(a.begin(&record).await.unwrap(), Begin::Started);
+        assert_eq!(a.begin(record.clone()).await.unwrap(), Begin::Started);
         assert!(
-            matches!(b.begin(&record).await.unwrap(), Begin::Resumed(_)),
+            matches!(b.begin(record.clone()).await.unwrap(), Begin::Resumed(_)),
             "B sees A's key in flight"
         );
         assert_eq!(b.schema_version().await.unwrap(), PG_SCHEMA_VERSION);
@@ -1169,10 +1171,7 @@ mod tests {
         let store = PgStore::connect(PgConfig::new(&url).schema(&schema).pool_size(1))
             .await
             .unwrap();
-        store
-            .begin(&contract::record("k-lost", "fp"))
-            .await
-            .unwrap();
+        store.begin(contract::record("k-lost", "fp")).await.unwrap();
         // Kill every backend of the store's pool from another connection.
         let killer = PgStore::connect(
             PgConfig::new(&url)
@@ -1200,10 +1199,7 @@ mod tests {
         let record = store.get("k-lost").await.unwrap().expect("record survives");
         assert_eq!(record.fingerprint, "fp");
         assert!(matches!(
-            store
-                .begin(&contract::record("k-lost", "fp"))
-                .await
-                .unwrap(),
+            store.begin(contract::record("k-lost", "fp")).await.unwrap(),
             Begin::Resumed(_)
         ));
     }

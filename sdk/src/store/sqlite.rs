@@ -5,7 +5,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use super::sqlite_writer::{Queued, Writer};
 use super::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
+
+/// WAL pages after which a statement checkpoints inline. The background writer
+/// checkpoints long before this; it is only a bound if that writer falls behind.
+const INLINE_CHECKPOINT_PAGES: i64 = 10_000;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 /// Later versions append here and never edit an earlier entry.
@@ -37,6 +42,13 @@ const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, finge
 /// The embedded default store: one SQLite file in WAL mode, safe to share
 /// between threads and between processes on one machine.
 ///
+/// An intent is committed before the call's first attempt; its final answer is
+/// handed to a background writer and committed right after, off the call's
+/// path (see `sqlite_writer.rs` for why that keeps calls exactly-once). Answers
+/// still queued are visible to every call in this process; other processes see
+/// them once committed, normally within a millisecond. Dropping the last clone
+/// of the store, or [`flush`](Self::flush), commits everything queued.
+///
 /// Opening never overwrites a file it cannot read: a corrupt file or one written
 /// by a newer schema gives a typed [`StoreError`] and is left as it is.
 ///
@@ -50,6 +62,7 @@ const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, finge
 pub struct SqliteStore {
     path: PathBuf,
     conn: Arc<Mutex<Connection>>,
+    writer: Arc<Writer>,
 }
 
 impl SqliteStore {
@@ -89,15 +102,42 @@ impl SqliteStore {
             .map_err(corrupt)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(corrupt)?;
+        conn.pragma_update(None, "wal_autocheckpoint", INLINE_CHECKPOINT_PAGES)
+            .map_err(corrupt)?;
         Self::migrate(&conn, version).map_err(corrupt)?;
         // Preparing the queries proves the tables have the columns we need.
         conn.prepare(SELECT_RECORD).map_err(corrupt)?;
+        let conn = Arc::new(Mutex::new(conn));
+        let writer = Writer::start(&path, conn.clone()).map_err(|e| StoreError::Open {
+            path: path.clone(),
+            reason: format!("cannot start the background writer: {e}"),
+        })?;
         Ok(SqliteStore {
             path,
-            conn: Arc::new(Mutex::new(conn)),
+            conn,
+            writer: Arc::new(writer),
         })
     }
 
+    /// Commits every answer queued so far (blocking the thread briefly). Calls
+    /// never need this; it is for handing the file to another process.
+    pub fn flush(&self) {
+        self.writer.flush();
+    }
+
+    /// The record for `key` as this process sees it: the database's (`found`),
+    /// overlaid with what is still queued for the writer.
+    fn with_queued(&self, key: &str, found: Option<IntentRecord>) -> Option<IntentRecord> {
+        match (self.writer.queued(key), found) {
+            (Some(Queued::Record(record)), _) => Some(IntentRecord::clone(&record)),
+            (Some(Queued::Outcome(outcome)), Some(mut record)) => {
+                record.state = IntentState::Completed;
+                record.outcome = Some(StoredOutcome::clone(&outcome));
+                Some(record)
+            }
+            (_, found) => found,
+        }
+    }
     /// The file this store lives in.
     pub fn path(&self) -> &Path {
         &self.path
@@ -113,7 +153,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Runs `f` on the connection on tokio's blocking pool.
+    /// Runs `f` on the connection without stalling other tasks (see below).
     pub(super) async fn with_conn<T, F>(
         &self,
         operation: &'static str,
@@ -124,6 +164,7 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let conn = self.conn.clone();
+        self.writer.note_write();
         // On a multi-threaded runtime the statement runs right here, with the
         // worker's other tasks handed to another thread for its duration
         // (`block_in_place`): no thread hop per statement. A current-thread
@@ -246,9 +287,15 @@ fn read_record(conn: &Connection, key: &str) -> Result<Option<IntentRecord>, Sto
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn begin(&self, record: &IntentRecord) -> Result<Begin, StoreError> {
-        let record = record.clone();
-        self.with_conn("begin", move |conn| {
+    async fn begin(&self, record: IntentRecord) -> Result<Begin, StoreError> {
+        if self.writer.queued(&record.key).is_some() {
+            // Known to this process and not yet written: decide on what it knows.
+            let existing = self.get(&record.key).await?;
+            return Ok(decide(existing.as_ref(), &record));
+        }
+        let key = record.key.clone();
+        let found = self
+            .with_conn("begin", move |conn| {
             // The common case, a new (or expired) key, is one atomic statement:
             // insert, or replace an expired record. Otherwise the existing
             // record decides. An unexpired record is never deleted (purges take
@@ -280,46 +327,46 @@ impl Store for SqliteStore {
                 })
                 .map_err(backend("begin"))?;
             if started == 1 {
-                return Ok(Begin::Started);
+                return Ok(None);
             }
-            let existing = read_record(conn, &record.key)?;
-            Ok(decide(existing.as_ref(), &record))
+            Ok(Some((read_record(conn, &record.key)?, record)))
         })
-        .await
+        .await?;
+        Ok(match found {
+            None => Begin::Started,
+            Some((existing, record)) => decide(self.with_queued(&key, existing).as_ref(), &record),
+        })
     }
 
-    async fn complete(&self, key: &str, outcome: &StoredOutcome) -> Result<(), StoreError> {
-        let key = key.to_string();
-        let outcome = outcome.clone();
-        self.with_conn("complete", move |conn| {
-            let headers = serde_json::to_string(&outcome.headers).map_err(|e| StoreError::Backend {
-                operation: "complete",
+    async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
+        self.writer.enqueue_outcome(key, outcome);
+        Ok(())
+    }
+
+    async fn begin_fresh(&self, record: IntentRecord) -> Result<(), StoreError> {
+        self.writer.enqueue_record(record);
+        Ok(())
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || writer.flush())
+            .await
+            .map_err(|e| StoreError::Backend {
+                operation: "flush",
                 reason: e.to_string(),
-            })?;
-            conn.prepare_cached(
-                "UPDATE oncely_intents SET state = ?2, status = ?3, headers = ?4, body = ?5, completed_ms = ?6
-                  WHERE key = ?1",
-            )
-            .and_then(|mut update| {
-                update.execute(params![
-                    key,
-                    IntentState::Completed.as_str(),
-                    outcome.status,
-                    headers,
-                    outcome.body,
-                    outcome.completed_ms
-                ])
             })
-            .map_err(backend("complete"))?;
-            Ok(())
-        })
-        .await
     }
 
     async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError> {
         let key = key.to_string();
-        self.with_conn("get", move |conn| read_record(conn, &key))
-            .await
+        let found = self
+            .with_conn("get", {
+                let key = key.clone();
+                move |conn| read_record(conn, &key)
+            })
+            .await?;
+        Ok(self.with_queued(&key, found))
     }
 
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
@@ -359,10 +406,113 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         let store = SqliteStore::open(&path).unwrap();
-        store.begin(&contract::record("k", "fp")).await.unwrap();
+        store.begin(contract::record("k", "fp")).await.unwrap();
         drop(store);
         let again = SqliteStore::open(&path).unwrap();
         assert_eq!(again.get("k").await.unwrap().unwrap().fingerprint, "fp");
+    }
+
+    fn outcome() -> StoredOutcome {
+        StoredOutcome {
+            status: 201,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: br#"{"id":"o1"}"#.to_vec(),
+            completed_ms: 1_795_000_000_000,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn named_intents_are_committed_before_the_call_and_answers_soon_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let other_process = SqliteStore::open(&path).unwrap();
+        store.begin(contract::record("k", "fp")).await.unwrap();
+        // Committed in place: another connection sees it at once.
+        let seen = other_process.get("k").await.unwrap().unwrap();
+        assert_eq!(seen.state, IntentState::InFlight);
+        store.complete("k", outcome()).await.unwrap();
+        // This process sees the answer at once, from the writer's queue ...
+        let here = store.get("k").await.unwrap().unwrap();
+        assert_eq!(here.outcome, Some(outcome()));
+        assert!(matches!(
+            store.begin(contract::record("k", "fp")).await.unwrap(),
+            Begin::Completed(_)
+        ));
+        // ... and every other connection once it is committed.
+        store.flush();
+        let there = other_process.get("k").await.unwrap().unwrap();
+        assert_eq!(there.state, IntentState::Completed);
+        assert_eq!(there.outcome, Some(outcome()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn generated_key_intents_are_written_once_with_their_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let other_process = SqliteStore::open(&path).unwrap();
+        store
+            .begin_fresh(contract::record("fresh", "fp"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get("fresh").await.unwrap().unwrap().state,
+            IntentState::InFlight,
+            "visible in this process while queued"
+        );
+        store.complete("fresh", outcome()).await.unwrap();
+        assert_eq!(
+            store.get("fresh").await.unwrap().unwrap().outcome,
+            Some(outcome())
+        );
+        Store::flush(&store).await.unwrap();
+        let there = other_process.get("fresh").await.unwrap().unwrap();
+        assert_eq!(there.state, IntentState::Completed);
+        assert_eq!(there.fingerprint, "fp");
+        assert_eq!(there.outcome, Some(outcome()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_intent_without_an_answer_is_written_after_a_short_linger() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .begin_fresh(contract::record("lonely", "fp"))
+            .await
+            .unwrap();
+        // No answer ever comes (the call failed for good): a flush, or the
+        // writer's linger, commits the in-flight intent anyway.
+        store.flush();
+        let reopened = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            reopened.get("lonely").await.unwrap().unwrap().state,
+            IntentState::InFlight
+        );
+    }
+
+    #[tokio::test]
+    async fn dropping_the_store_commits_what_is_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let clone = store.clone();
+        store.begin(contract::record("a", "fp")).await.unwrap();
+        store.complete("a", outcome()).await.unwrap();
+        store
+            .begin_fresh(contract::record("b", "fp"))
+            .await
+            .unwrap();
+        store.complete("b", outcome()).await.unwrap();
+        drop(store);
+        // A clone still holds the writer: nothing is lost when it goes too.
+        drop(clone);
+        let reopened = SqliteStore::open(&path).unwrap();
+        for key in ["a", "b"] {
+            let record = reopened.get(key).await.unwrap().unwrap();
+            assert_eq!(record.outcome, Some(outcome()), "{key}");
+        }
     }
 
     #[test]

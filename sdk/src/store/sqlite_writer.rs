@@ -1,0 +1,415 @@
+//! The background writer of [`SqliteStore`](super::SqliteStore): final answers
+//! written behind the call, and WAL checkpoints kept off the request path.
+//!
+//! What may be written late, and why that keeps calls exactly-once:
+//!
+//! - **Outcomes.** The record that makes a call exactly-once is the in-flight
+//!   intent; the outcome is a cache of the server's answer. If the process dies
+//!   before a queued outcome is committed, the intent is still in flight on
+//!   disk, so the next call with that intent re-sends **the same key** and the
+//!   server replays its answer — the same path as a crash one instruction after
+//!   the response arrived. At worst one replay is fetched.
+//! - **Intents with a generated key.** A key oncely generated for one call is
+//!   known to that call alone: after a crash no call can present it again, so
+//!   committing its intent before the first attempt would change no outcome.
+//!   Such intents are queued (and usually written once, together with their
+//!   answer). Intents that a later call can name — an intent id, a caller's
+//!   key — are committed before the first attempt, on the caller's thread.
+//!
+//! Inside the process a queued entry is visible at once: reads consult the queue
+//! before the database. Dropping the last handle of the store (or calling
+//! [`SqliteStore::flush`](super::SqliteStore::flush)) writes everything queued.
+//! A queued intent without an answer is written after at most [`LINGER`].
+//!
+//! Checkpoints (copying the WAL back into the database, with an `fsync`) also
+//! run here, on a connection of their own, so a call never pays for one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection, OpenFlags};
+
+use super::{IntentRecord, IntentState, StoredOutcome};
+
+/// Most entries written in one transaction.
+const BATCH: usize = 512;
+/// How long a queued intent waits for its answer before it is written alone.
+pub(super) const LINGER: Duration = Duration::from_millis(50);
+/// How long the WAL may hold uncheckpointed writes once the store is idle.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// One entry waiting to be committed.
+#[derive(Debug, Clone)]
+pub(super) enum Queued {
+    /// A whole record not yet in the database (a generated key's intent, with
+    /// its answer once known).
+    Record(Arc<IntentRecord>),
+    /// The answer for an intent already in the database.
+    Outcome(Arc<StoredOutcome>),
+}
+
+/// Entries waiting to be committed, in the order they were queued.
+#[derive(Default)]
+struct Queue {
+    /// key → (sequence number, entry); the newest entry per key wins.
+    by_key: HashMap<String, (u64, Queued)>,
+    /// sequence number → key, oldest first.
+    order: BTreeMap<u64, String>,
+    next_seq: u64,
+    /// When the queue last went from empty to not empty.
+    group_started: Option<Instant>,
+    /// Set by a flush: commit what is queued without lingering.
+    flush_requested: bool,
+    /// True while the writer thread waits for work.
+    writer_waiting: bool,
+    shutdown: bool,
+}
+
+impl Queue {
+    /// The oldest sequence number not yet committed, if any.
+    fn oldest(&self) -> Option<u64> {
+        self.order.keys().next().copied()
+    }
+
+    /// Queues `entry` for `key` under a new sequence number, replacing an
+    /// older entry for the key. Returns true when the writer should be woken
+    /// (to start timing a new group).
+    fn push(&mut self, key: String, entry: Queued) -> bool {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let was_empty = self.order.is_empty();
+        if let Some((old, _)) = self.by_key.insert(key.clone(), (seq, entry)) {
+            self.order.remove(&old);
+        }
+        self.order.insert(seq, key);
+        if was_empty {
+            self.group_started = Some(Instant::now());
+        }
+        was_empty && self.writer_waiting
+    }
+}
+
+/// State shared by the store's handles and the writer thread.
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Wakes the writer: work queued, the WAL got dirty, or shutdown.
+    wake: Condvar,
+    /// Wakes flushers when a batch is committed.
+    committed: Condvar,
+    /// True when something was written since the last checkpoint.
+    dirty: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // Every update leaves the queue consistent, so a poisoned lock is usable.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The writer: owned (through an `Arc`) by every clone of one store. Dropping
+/// the last one commits what is queued and stops the thread.
+pub(super) struct Writer {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("queued", &self.shared.lock().by_key.len())
+            .finish()
+    }
+}
+
+impl Writer {
+    /// Starts the writer thread for the store at `path`, writing through `conn`
+    /// (the store's own connection, shared under its mutex).
+    pub fn start(path: &Path, conn: Arc<Mutex<Connection>>) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            committed: Condvar::new(),
+            dirty: AtomicBool::new(false),
+        });
+        let thread = std::thread::Builder::new()
+            .name("oncely-sqlite-writer".into())
+            .spawn({
+                let shared = shared.clone();
+                let path = path.to_path_buf();
+                move || run(&shared, &conn, &path)
+            })?;
+        Ok(Writer {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a new intent (one whose key no other call can know); it is
+    /// visible to [`queued`](Self::queued) at once.
+    pub fn enqueue_record(&self, record: IntentRecord) {
+        let key = record.key.clone();
+        let wake = self
+            .shared
+            .lock()
+            .push(key, Queued::Record(Arc::new(record)));
+        if wake {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// Queues the answer for `key`: folded into its queued intent when there is
+    /// one, else written as an update of the intent in the database.
+    pub fn enqueue_outcome(&self, key: &str, outcome: StoredOutcome) {
+        let mut queue = self.shared.lock();
+        let entry = match queue.by_key.remove(key) {
+            Some((seq, Queued::Record(mut record))) => {
+                queue.order.remove(&seq);
+                let record_mut = Arc::make_mut(&mut record);
+                record_mut.state = IntentState::Completed;
+                record_mut.outcome = Some(outcome);
+                Queued::Record(record)
+            }
+            other => {
+                if let Some((seq, _)) = other {
+                    queue.order.remove(&seq);
+                }
+                Queued::Outcome(Arc::new(outcome))
+            }
+        };
+        let wake = queue.push(key.to_string(), entry);
+        drop(queue);
+        if wake {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// The queued (not yet committed) entry for `key`, if any.
+    pub fn queued(&self, key: &str) -> Option<Queued> {
+        self.shared
+            .lock()
+            .by_key
+            .get(key)
+            .map(|(_, entry)| entry.clone())
+    }
+
+    /// Notes that a statement wrote to the database, so a checkpoint is due.
+    pub fn note_write(&self) {
+        if !self.shared.dirty.swap(true, Ordering::Relaxed) {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// Blocks until every outcome queued before this call is committed (or
+    /// given up after a failed write, which the writer logs).
+    pub fn flush(&self) {
+        let mut queue = self.shared.lock();
+        let target = queue.next_seq;
+        if queue.oldest().is_some_and(|seq| seq < target) {
+            queue.flush_requested = true;
+            self.shared.wake.notify_one();
+        }
+        while queue.oldest().is_some_and(|seq| seq < target) {
+            queue = self
+                .shared
+                .committed
+                .wait(queue)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.shared.lock().shutdown = true;
+        self.shared.wake.notify_one();
+        if let Some(thread) = self.thread.take() {
+            // The thread commits what is queued before it returns.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The writer thread: commits queued outcomes in batches and checkpoints the
+/// WAL when the store has been written to.
+fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path) {
+    let mut checkpointer = Checkpointer::new(path);
+    loop {
+        let mut queue = shared.lock();
+        // Wait until a group is due (it lingered long enough, a flush asked for
+        // it, or the store is closing), checkpointing while idle.
+        loop {
+            if queue.shutdown || (queue.flush_requested && !queue.order.is_empty()) {
+                break;
+            }
+            let timeout =
+                if let Some(started) = queue.group_started.filter(|_| !queue.order.is_empty()) {
+                    let waited = started.elapsed();
+                    if waited >= LINGER {
+                        break;
+                    }
+                    Some(LINGER - waited)
+                } else if shared.dirty.load(Ordering::Relaxed) {
+                    let due_in = checkpointer.due_in();
+                    if due_in.is_zero() {
+                        drop(queue);
+                        shared.dirty.store(false, Ordering::Relaxed);
+                        checkpointer.run();
+                        queue = shared.lock();
+                        continue;
+                    }
+                    Some(due_in)
+                } else {
+                    None
+                };
+            queue.writer_waiting = true;
+            queue = match timeout {
+                Some(t) => {
+                    shared
+                        .wake
+                        .wait_timeout(queue, t)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+                None => shared.wake.wait(queue).unwrap_or_else(|e| e.into_inner()),
+            };
+            queue.writer_waiting = false;
+        }
+        if queue.order.is_empty() && queue.shutdown {
+            return;
+        }
+        queue.flush_requested = false;
+        let batch: Vec<(u64, String, Queued)> = queue
+            .order
+            .iter()
+            .take(BATCH)
+            .map(|(seq, key)| (*seq, key.clone(), queue.by_key[key].1.clone()))
+            .collect();
+        drop(queue);
+        if let Err(e) = write_batch(conn, &batch) {
+            // Intents with an answer queued stay in flight on disk: a later call
+            // with one of them re-sends its key and the server replays. Queued
+            // generated-key intents are lost, which no call can notice.
+            tracing::warn!(error = %e, entries = batch.len(), "could not write to the SQLite store");
+        }
+        shared.dirty.store(true, Ordering::Relaxed);
+        let mut queue = shared.lock();
+        for (seq, key, _) in &batch {
+            queue.order.remove(seq);
+            if queue.by_key.get(key).is_some_and(|(s, _)| s == seq) {
+                queue.by_key.remove(key);
+            }
+        }
+        if !queue.order.is_empty() {
+            // What arrived during the write starts the next group now.
+            queue.group_started = Some(Instant::now());
+        }
+        drop(queue);
+        shared.committed.notify_all();
+    }
+}
+
+fn write_batch(conn: &Mutex<Connection>, batch: &[(u64, String, Queued)]) -> rusqlite::Result<()> {
+    let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+    let tx = conn.transaction()?;
+    for (_, key, entry) in batch {
+        match entry {
+            Queued::Record(record) => {
+                let outcome = record.outcome.as_ref();
+                tx.prepare_cached(
+                    "INSERT INTO oncely_intents
+                       (key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms,
+                        status, headers, body, completed_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                     ON CONFLICT (key) DO UPDATE SET
+                       intent_id = excluded.intent_id, method = excluded.method,
+                       path_template = excluded.path_template, fingerprint = excluded.fingerprint,
+                       state = excluded.state, created_ms = excluded.created_ms,
+                       expires_ms = excluded.expires_ms, status = excluded.status,
+                       headers = excluded.headers, body = excluded.body,
+                       completed_ms = excluded.completed_ms",
+                )?
+                .execute(params![
+                    key,
+                    record.intent_id,
+                    record.method,
+                    record.path_template,
+                    record.fingerprint,
+                    record.state.as_str(),
+                    record.created_ms,
+                    record.expires_ms,
+                    outcome.map(|o| o.status),
+                    outcome.map(|o| headers_json(&o.headers)).transpose()?,
+                    outcome.map(|o| &o.body),
+                    outcome.map(|o| o.completed_ms),
+                ])?;
+            }
+            Queued::Outcome(outcome) => {
+                tx.prepare_cached(
+                    "UPDATE oncely_intents SET state = ?2, status = ?3, headers = ?4, body = ?5, completed_ms = ?6
+                      WHERE key = ?1",
+                )?
+                .execute(params![
+                    key,
+                    IntentState::Completed.as_str(),
+                    outcome.status,
+                    headers_json(&outcome.headers)?,
+                    outcome.body,
+                    outcome.completed_ms
+                ])?;
+            }
+        }
+    }
+    tx.commit()
+}
+
+fn headers_json(headers: &[(String, String)]) -> rusqlite::Result<String> {
+    serde_json::to_string(headers).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Runs passive checkpoints on a connection of its own, at most once per
+/// [`CHECKPOINT_EVERY`], so writers are never held up by one.
+struct Checkpointer {
+    path: PathBuf,
+    conn: Option<Connection>,
+    last: Instant,
+}
+
+impl Checkpointer {
+    fn new(path: &Path) -> Self {
+        Checkpointer {
+            path: path.to_path_buf(),
+            conn: None,
+            last: Instant::now(),
+        }
+    }
+
+    fn due_in(&self) -> Duration {
+        CHECKPOINT_EVERY.saturating_sub(self.last.elapsed())
+    }
+
+    fn run(&mut self) {
+        self.last = Instant::now();
+        if self.conn.is_none() {
+            match Connection::open_with_flags(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ) {
+                Ok(conn) => self.conn = Some(conn),
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot open a checkpoint connection");
+                    return;
+                }
+            }
+        }
+        if let Some(conn) = &self.conn {
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::debug!(error = %e, "WAL checkpoint failed; SQLite retries it later");
+            }
+        }
+    }
+}
