@@ -11,6 +11,8 @@ PAIRS = [
     ("GET", "get_reqwest", "get_oncely"),
     ("POST + key, memory store", "post_reqwest", "post_oncely-memory"),
     ("POST + key, SQLite store", "post_reqwest", "post_oncely-sqlite"),
+    ("POST + intent id, SQLite store (committed before sending)", "post_reqwest", "post_oncely-sqlite-intent"),
+    ("POST, key off (pipeline alone)", "post_reqwest", "post_oncely-nokey"),
 ]
 
 

@@ -180,7 +180,7 @@ impl RequestBuilder {
 
     /// A JSON body (serialised canonically: object members sorted).
     pub fn json(mut self, body: &impl Serialize) -> Self {
-        match serde_json::to_value(body).and_then(|v| serde_json::to_vec(&v)) {
+        match crate::idempotency::to_canonical_json(body) {
             Ok(bytes) => {
                 self.body = Some(Body {
                     bytes: Bytes::from(bytes),

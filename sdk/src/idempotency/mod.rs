@@ -12,5 +12,5 @@
 mod fingerprint;
 mod key;
 
-pub use fingerprint::{canonical_json, fingerprint};
+pub use fingerprint::{canonical_json, fingerprint, to_canonical_json};
 pub use key::{key_for_intent, new_key, IdempotencyKey, KeySource, INTENT_NAMESPACE};
