@@ -40,6 +40,19 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// The answer's body is longer than the client reads
+    /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)).
+    /// Not retried: the same request would get the same answer.
+    #[error("{method} {url}: the answer is larger than the {limit}-byte limit")]
+    ResponseTooLarge {
+        /// The HTTP method.
+        method: String,
+        /// The URL (without query string).
+        url: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+
     /// An attempt, or the whole call, ran out of time.
     #[error("{method} {path}: {kind} timeout after {elapsed:?}")]
     Timeout {

@@ -2,7 +2,12 @@
 //! that polls the server's status resource to the end.
 //!
 //! The status URL comes from `Operation-Location`, `Azure-AsyncOperation`,
-//! `Location`, a status link in the body, or `Content-Location`, in that order.
+//! `Location`, a status link in the body, or `Content-Location`, in that order
+//! (a `200`/`201` is an operation too when it carries one of the first two).
+//! Once an operation status resource says it succeeded, the result is its
+//! `result` member, the resource its `resourceLocation` names, the resource a
+//! PUT or PATCH was sent to, or the `Location` a POST's `202` gave — in that
+//! order, as Azure's APIs define it — and otherwise the status body itself.
 //! Polling honours the server's `Retry-After`; a status resource reporting
 //! `succeeded`/`completed` ends it with the result (the `result` member, a
 //! `resourceLocation`, or the final resource itself), `failed`/`canceled` with
@@ -67,8 +72,14 @@ struct State {
     /// The status URL (absent when the operation completed at once).
     monitor: Option<String>,
     kind: Option<MonitorKind>,
-    /// The URL and method of the request that started the operation.
+    /// The URL of the request that started the operation.
     request_url: String,
+    /// Its method (tokens made before it was recorded have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    method: Option<String>,
+    /// The `Location` of the `202`, when it came with an operation status link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
     /// The final answer's body (base64url), once known.
     done: Option<String>,
 }
@@ -144,7 +155,13 @@ impl<T: DeserializeOwned> Operation<T> {
     /// does this for you; use it directly when you also want the first answer.
     pub fn from_response(client: Client, response: Response) -> Result<Self, Error> {
         let request_url = response.url().to_string();
-        if response.status() != 202 {
+        // A 202 is always an operation; a 200 or 201 is one only when it names
+        // an operation status resource (Azure's PUTs answer `201` with
+        // `Azure-AsyncOperation`). A plain `Location` on a 201 is the new resource.
+        let names_operation = ["operation-location", "azure-asyncoperation"]
+            .iter()
+            .any(|h| response.header(h).is_some_and(|v| !v.trim().is_empty()));
+        if response.status() != 202 && !names_operation {
             return Ok(Self::new(
                 client,
                 State {
@@ -152,6 +169,8 @@ impl<T: DeserializeOwned> Operation<T> {
                     monitor: None,
                     kind: None,
                     request_url,
+                    method: Some(response.method().to_string()),
+                    location: None,
                     done: Some(URL_SAFE_NO_PAD.encode(response.bytes())),
                 },
             ));
@@ -167,6 +186,15 @@ impl<T: DeserializeOwned> Operation<T> {
             || format!("202 answer from {}", response.url().path()),
             "status link",
         )?;
+        // Beside an operation status link, `Location` names where a POST's
+        // result will be (Azure's final-state-via location).
+        let location = match kind {
+            MonitorKind::OperationLocation | MonitorKind::AzureAsyncOperation => response
+                .header("location")
+                .and_then(|l| link_url(response.url(), l.trim(), String::new, "Location").ok())
+                .map(|u| u.to_string()),
+            _ => None,
+        };
         let mut op = Self::new(
             client,
             State {
@@ -174,6 +202,8 @@ impl<T: DeserializeOwned> Operation<T> {
                 monitor: Some(monitor.to_string()),
                 kind: Some(kind),
                 request_url,
+                method: Some(response.method().to_string()),
+                location,
                 done: None,
             },
         );
@@ -216,6 +246,7 @@ impl<T: DeserializeOwned> Operation<T> {
         for url in state
             .monitor
             .iter()
+            .chain(state.location.iter())
             .chain(std::iter::once(&state.request_url))
         {
             let parsed =
@@ -393,9 +424,38 @@ impl<T: DeserializeOwned> Operation<T> {
             )?;
             return self.fetch_result(url).await;
         }
+        if let Some(url) = self.final_resource()? {
+            return self.fetch_result(url).await;
+        }
         let decoded = decode(&body, "operation result")?;
         self.state.done = Some(URL_SAFE_NO_PAD.encode(&body));
         Ok(Poll::Done(decoded))
+    }
+
+    /// Where the result of a succeeded operation lives when its status resource
+    /// neither holds it nor names it, by the rules Azure's APIs follow for an
+    /// operation status link: a PUT or PATCH changed the resource it was sent
+    /// to; a POST's result is at the `Location` of its `202`, if it gave one.
+    /// Otherwise (and for a plain `Location` poll) the status body is the result.
+    fn final_resource(&self) -> Result<Option<Url>, Error> {
+        if !matches!(
+            self.state.kind,
+            Some(MonitorKind::OperationLocation | MonitorKind::AzureAsyncOperation)
+        ) {
+            return Ok(None);
+        }
+        let target = match self.state.method.as_deref() {
+            Some("PUT" | "PATCH") => Some(&self.state.request_url),
+            Some("POST") => self.state.location.as_ref(),
+            _ => None,
+        };
+        target
+            .map(|url| {
+                Url::parse(url).map_err(|e| Error::InvalidResumeToken {
+                    why: format!("URL {url:?} is invalid: {e}"),
+                })
+            })
+            .transpose()
     }
 
     async fn fetch_result(&mut self, url: Url) -> Result<Poll<T>, Error> {

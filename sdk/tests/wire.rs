@@ -210,6 +210,31 @@ async fn caller_keys_that_cannot_be_sent_are_refused_before_sending() {
 }
 
 #[tokio::test]
+async fn turning_the_key_off_while_naming_one_is_refused_before_sending() {
+    let server = spawn(fast_config()).await.unwrap();
+    let client = Client::builder(server.base_url()).build().unwrap();
+    let calls = [
+        client.post("/orders").intent_id("cart-1"),
+        client.post("/orders").idempotency_key("k-1"),
+        client.post("/orders").header("Idempotency-Key", "k-2"),
+    ];
+    for call in calls {
+        let err = call
+            .idempotent(false)
+            .json(&order())
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidInput { .. })
+                && err.to_string().contains("idempotent(false)"),
+            "{err}"
+        );
+    }
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+}
+
+#[tokio::test]
 async fn a_deadline_too_far_to_represent_means_no_deadline() {
     let server = spawn(fast_config()).await.unwrap();
     let client = Client::builder(server.base_url())
@@ -490,4 +515,179 @@ async fn a_failed_precondition_does_not_end_the_intent() {
         .filter(|e| e.kind == SideEffect::OrderUpdated)
         .count();
     assert_eq!(updates, 2);
+}
+
+/// A server with Azure-style long-running operations: a PUT answered `201` with
+/// `Azure-AsyncOperation`, a POST answered `202` with `Operation-Location` and
+/// `Location`. Counts the GETs of each final resource.
+async fn azure_style_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::http::{header, StatusCode, Uri};
+    use axum::routing::{get, post, put};
+    let gets = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = |gets: std::sync::Arc<std::sync::Mutex<Vec<String>>>, body: serde_json::Value| {
+        move |uri: Uri| {
+            let gets = gets.clone();
+            let body = body.clone();
+            async move {
+                gets.lock().unwrap().push(uri.path().to_string());
+                axum::Json(body)
+            }
+        }
+    };
+    let app = axum::Router::new()
+        .route(
+            "/widgets/w1",
+            put(|| async {
+                (
+                    StatusCode::CREATED,
+                    [("azure-asyncoperation", "/ops/put")],
+                    axum::Json(json!({"name": "w1", "state": "creating"})),
+                )
+            })
+            .get(log(gets.clone(), json!({"name": "w1", "state": "ready"}))),
+        )
+        .route(
+            "/widgets/w1/restart",
+            post(|| async {
+                (
+                    StatusCode::ACCEPTED,
+                    [
+                        ("operation-location", "/ops/post"),
+                        (header::LOCATION.as_str(), "/results/restart"),
+                    ],
+                )
+            }),
+        )
+        .route(
+            "/widgets/w1/ping",
+            post(|| async { (StatusCode::ACCEPTED, [("operation-location", "/ops/ping")]) }),
+        )
+        .route(
+            "/ops/{id}",
+            get(|uri: Uri| async move {
+                let mut body = json!({"status": "Succeeded"});
+                if uri.path() == "/ops/ping" {
+                    body["pong"] = json!(true);
+                }
+                axum::Json(body)
+            }),
+        )
+        .route(
+            "/results/restart",
+            get(log(gets.clone(), json!({"restarted": true}))),
+        );
+    (tiny_server(app).await, gets)
+}
+
+#[tokio::test]
+async fn azure_operations_end_on_the_resource_their_method_names() {
+    let (base, gets) = azure_style_server().await;
+    let client = Client::builder(&base).build().unwrap();
+
+    // PUT: the status says only "Succeeded"; the result is the resource itself.
+    let widget: serde_json::Value = client
+        .put("/widgets/w1")
+        .json(&json!({"name": "w1"}))
+        .send_operation()
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(widget, json!({"name": "w1", "state": "ready"}));
+
+    // POST: the result is at the Location the 202 gave.
+    let restarted: serde_json::Value = client
+        .post("/widgets/w1/restart")
+        .send_operation()
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(restarted, json!({"restarted": true}));
+
+    // POST without a Location: the status body is all there is.
+    let pong: serde_json::Value = client
+        .post("/widgets/w1/ping")
+        .send_operation()
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
+    assert_eq!(pong["pong"], json!(true));
+
+    assert_eq!(
+        *gets.lock().unwrap(),
+        vec!["/widgets/w1".to_string(), "/results/restart".to_string()],
+        "each final resource fetched once"
+    );
+}
+
+#[tokio::test]
+async fn a_201_with_a_plain_location_is_the_created_resource_not_an_operation() {
+    use axum::http::{header, StatusCode};
+    use axum::routing::post;
+    let app = axum::Router::new().route(
+        "/things",
+        post(|| async {
+            (
+                StatusCode::CREATED,
+                [(header::LOCATION, "/things/t1")],
+                axum::Json(json!({"id": "t1"})),
+            )
+        }),
+    );
+    let client = Client::builder(tiny_server(app).await).build().unwrap();
+    let op = client
+        .post("/things")
+        .send_operation::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert!(op.is_done());
+    assert_eq!(op.wait().await.unwrap(), json!({"id": "t1"}));
+}
+
+#[tokio::test]
+async fn an_answer_longer_than_the_limit_is_a_typed_error_and_not_retried() {
+    use axum::body::Body;
+    use axum::routing::get;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = |hits: std::sync::Arc<AtomicUsize>, chunked: bool| {
+        move || {
+            let hits = hits.clone();
+            async move {
+                hits.fetch_add(1, Ordering::SeqCst);
+                let chunk = || Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'x'; 700]));
+                if chunked {
+                    // No Content-Length: the limit is found while reading.
+                    Body::from_stream(futures::stream::iter([chunk(), chunk()]))
+                } else {
+                    Body::from(vec![b'x'; 1400])
+                }
+            }
+        }
+    };
+    let app = axum::Router::new()
+        .route("/announced", get(counted(hits.clone(), false)))
+        .route("/streamed", get(counted(hits.clone(), true)))
+        .route("/small", get(|| async { "ok" }));
+    let client = Client::builder(tiny_server(app).await)
+        .max_response_bytes(1024)
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap();
+    for path in ["/announced", "/streamed"] {
+        let err = client.get(path).send().await.unwrap_err();
+        assert!(
+            matches!(err, Error::ResponseTooLarge { limit: 1024, .. }),
+            "{path}: {err}"
+        );
+        assert!(err.to_string().contains(path), "{err}");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "neither call was retried");
+    let small = client.get("/small").send().await.unwrap();
+    assert_eq!(small.text().unwrap(), "ok");
 }

@@ -14,6 +14,9 @@ use crate::operation::PollConfig;
 use crate::retry::{BreakerConfig, BudgetConfig, CircuitBreaker, RetryBudget, RetryPolicy};
 use crate::store::{MemoryStore, Store};
 
+/// The default of [`ClientBuilder::max_response_bytes`].
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
 /// The default header that carries idempotency keys.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
@@ -29,6 +32,7 @@ pub struct ClientBuilder {
     user_agent: String,
     connect_timeout: Duration,
     attempt_timeout: Duration,
+    max_response_bytes: usize,
     deadline: Option<Duration>,
     retry: RetryPolicy,
     budget: Option<BudgetConfig>,
@@ -63,6 +67,7 @@ impl ClientBuilder {
             user_agent: format!("oncely-rust/{}", env!("CARGO_PKG_VERSION")),
             connect_timeout: Duration::from_secs(10),
             attempt_timeout: Duration::from_secs(30),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             deadline: Some(Duration::from_secs(120)),
             retry: RetryPolicy::default(),
             budget: Some(BudgetConfig::default()),
@@ -112,6 +117,14 @@ impl ClientBuilder {
     /// How long one attempt (send and read the whole answer) may take.
     pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
         self.attempt_timeout = timeout;
+        self
+    }
+
+    /// The largest answer body a call reads (default 64 MiB). A longer one —
+    /// announced by `Content-Length` or found while reading — fails the call
+    /// with [`Error::ResponseTooLarge`] instead of filling memory.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 
@@ -244,6 +257,7 @@ impl ClientBuilder {
                 trusted_headers,
                 trusted,
                 attempt_timeout: self.attempt_timeout,
+                max_response_bytes: self.max_response_bytes,
                 deadline: self.deadline,
                 retry: self.retry,
                 budget: self

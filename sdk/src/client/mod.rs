@@ -59,6 +59,7 @@ struct ClientInner {
     trusted_headers: HeaderMap,
     trusted: Vec<Origin>,
     attempt_timeout: Duration,
+    max_response_bytes: usize,
     deadline: Option<Duration>,
     retry: RetryPolicy,
     budget: RetryBudget,

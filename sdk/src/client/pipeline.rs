@@ -126,6 +126,23 @@ fn resolve_key(inner: &ClientInner, call: &Call) -> Result<Option<IdempotencyKey
             source: KeySource::Caller,
         }))
     };
+    // Turning the key off while naming one is a contradiction, refused before
+    // anything is sent rather than settled silently either way.
+    if call.idempotent == Some(false) {
+        let named = if call.intent_id.is_some() {
+            Some("an intent id")
+        } else if call.key.is_some() || call.headers.contains_key(&inner.key_header) {
+            Some("an idempotency key")
+        } else {
+            None
+        };
+        if let Some(named) = named {
+            return Err(Error::invalid(
+                "idempotent(false)",
+                format!("the call also names {named}, which only means something with a key"),
+            ));
+        }
+    }
     if let Some(value) = call.headers.get(&inner.key_header) {
         return caller_key(value.as_bytes());
     }
@@ -497,13 +514,22 @@ async fn attempt_once(
     limit_kind: TimeoutKind,
     started: Instant,
 ) -> Result<Raw, Error> {
-    let transport = |kind: TransportKind, source: reqwest::Error| Error::Transport {
-        method: call.method.to_string(),
-        url: format!(
+    let url_without_query = || {
+        format!(
             "{}{}",
             call.url.origin().ascii_serialization(),
             call.url.path()
-        ),
+        )
+    };
+    let limit_bytes = inner.max_response_bytes;
+    let too_large = || Error::ResponseTooLarge {
+        method: call.method.to_string(),
+        url: url_without_query(),
+        limit: limit_bytes,
+    };
+    let transport = |kind: TransportKind, source: reqwest::Error| Error::Transport {
+        method: call.method.to_string(),
+        url: url_without_query(),
         kind: if source.is_connect() {
             TransportKind::Connect
         } else {
@@ -519,10 +545,16 @@ async fn attempt_once(
         request = request.body(body.bytes.clone());
     }
     let exchange = async {
-        let response = request
+        let mut response = request
             .send()
             .await
             .map_err(|e| transport(TransportKind::Request, e))?;
+        if response
+            .content_length()
+            .is_some_and(|n| n > limit_bytes as u64)
+        {
+            return Err(too_large());
+        }
         let status = response.status().as_u16();
         let mut headers = response.headers().clone();
         // `Set-Cookie` and friends stay readable but print as `Sensitive` in every
@@ -532,10 +564,26 @@ async fn attempt_once(
                 value.set_sensitive(true);
             }
         }
-        let body = response
-            .bytes()
+        // Read chunk by chunk, so a body longer than the limit is never held
+        // whole; the usual single-chunk answer is kept without a copy.
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut length = 0usize;
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| transport(TransportKind::Body, e))?;
+            .map_err(|e| transport(TransportKind::Body, e))?
+        {
+            length += chunk.len();
+            if length > limit_bytes {
+                return Err(too_large());
+            }
+            chunks.push(chunk);
+        }
+        let body = match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.swap_remove(0),
+            _ => Bytes::from(chunks.concat()),
+        };
         Ok(Raw {
             status,
             headers,
@@ -567,6 +615,7 @@ fn finish(
             headers: raw.headers,
             body: raw.body,
             url: call.url.clone(),
+            method: call.method.clone(),
             attempts,
             from_store,
             idempotency_key: key.map(|k| k.value.clone()),

@@ -230,7 +230,8 @@ impl RequestBuilder {
 
     /// Forces an idempotency key on (`true`) or off (`false`). By default POST
     /// and PATCH get one. A call without a key is never retried once it may have
-    /// reached the server.
+    /// reached the server. Turning the key off on a call that also names an
+    /// intent id or a key is refused with [`Error::InvalidInput`].
     pub fn idempotent(mut self, on: bool) -> Self {
         self.idempotent = Some(on);
         self

@@ -13,6 +13,7 @@ pub struct Response {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
     pub(crate) url: Url,
+    pub(crate) method: http::Method,
     pub(crate) attempts: u32,
     pub(crate) from_store: bool,
     pub(crate) idempotency_key: Option<String>,
@@ -72,6 +73,11 @@ impl Response {
         self.header("etag")
     }
 
+    /// The method of the request.
+    pub fn method(&self) -> &http::Method {
+        &self.method
+    }
+
     /// The final URL of the request.
     pub fn url(&self) -> &Url {
         &self.url
@@ -114,6 +120,7 @@ mod tests {
             headers,
             body: Bytes::from_static(body),
             url: Url::parse("http://x/orders/1").unwrap(),
+            method: http::Method::GET,
             attempts: 1,
             from_store: false,
             idempotency_key: None,
