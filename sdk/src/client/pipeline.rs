@@ -96,7 +96,7 @@ pub(crate) async fn execute(client: &Client, call: Call) -> Result<Response, Err
             .record("status", raw.status);
         if let Some(k) = &key {
             if is_final_status(raw.status) {
-                record_outcome(inner, &k.value, &raw).await;
+                record_outcome(inner, k, &raw).await;
             }
         }
         if (200..300).contains(&raw.status) {
@@ -256,7 +256,7 @@ fn is_final_status(status: u16) -> bool {
     }
 }
 
-async fn record_outcome(inner: &ClientInner, key: &str, raw: &Raw) {
+async fn record_outcome(inner: &ClientInner, key: &IdempotencyKey, raw: &Raw) {
     // One pass over what arrived (a handful of headers), not a lookup per name.
     let headers = raw
         .headers
@@ -272,7 +272,12 @@ async fn record_outcome(inner: &ClientInner, key: &str, raw: &Raw) {
     };
     // The server has the answer and will replay it for this key; failing the call
     // here would hide a success from the caller, so a store failure is logged.
-    if let Err(e) = inner.store.complete(key, outcome).await {
+    let recorded = if key.source == KeySource::Generated {
+        inner.store.complete_fresh(&key.value, outcome).await
+    } else {
+        inner.store.complete(&key.value, outcome).await
+    };
+    if let Err(e) = recorded {
         tracing::warn!(error = %e, "could not record the outcome; a later call with this intent will be replayed by the server");
     }
 }

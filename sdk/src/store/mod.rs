@@ -12,11 +12,11 @@
 //! answer. A crash between the two leaves the record in flight, so the next call
 //! with that intent re-sends **the same key** and the server replays.
 //!
-//! A call whose key oncely generated at random uses [`Store::begin_fresh`]
-//! instead of `begin`: nothing can be known about a brand-new key, and no later
-//! call can name it, so a backend may persist such an intent lazily. The SQLite
-//! store does, and writes answers behind the call too — durability is paid
-//! where it changes an outcome (see `sqlite_writer.rs`).
+//! A call whose key oncely generated at random uses [`Store::begin_fresh`] and
+//! [`Store::complete_fresh`] instead: nothing can be known about a brand-new
+//! key, and no later call can name it, so a backend may persist such a record
+//! lazily. The SQLite store does — durability is paid where it changes an
+//! outcome (see `sqlite_writer.rs`).
 //!
 //! Every backend also keeps the workflow [`Journal`] (runs, steps, history and
 //! leases) next to the idempotency records; [`Store::as_journal`] reaches it
@@ -64,6 +64,13 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// is [`begin`](Self::begin).
     async fn begin_fresh(&self, record: IntentRecord) -> Result<(), StoreError> {
         self.begin(record).await.map(drop)
+    }
+
+    /// Records the final answer of a call begun with
+    /// [`begin_fresh`](Self::begin_fresh); like it, a backend may persist it
+    /// lazily. By default it is [`complete`](Self::complete).
+    async fn complete_fresh(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
+        self.complete(key, outcome).await
     }
 
     /// Records the final answer for `key`.

@@ -42,12 +42,14 @@ const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, finge
 /// The embedded default store: one SQLite file in WAL mode, safe to share
 /// between threads and between processes on one machine.
 ///
-/// An intent is committed before the call's first attempt; its final answer is
-/// handed to a background writer and committed right after, off the call's
-/// path (see `sqlite_writer.rs` for why that keeps calls exactly-once). Answers
-/// still queued are visible to every call in this process; other processes see
-/// them once committed, normally within a millisecond. Dropping the last clone
-/// of the store, or [`flush`](Self::flush), commits everything queued.
+/// An intent a later call can name (an intent id, a caller's key) is committed
+/// before the call's first attempt and its answer before the call returns, so
+/// the same intent again — in this process or after a restart — is answered
+/// from the file. A call with a randomly generated key, which no later call can
+/// name, is handed to a background writer instead and committed within a few
+/// milliseconds in a group commit, off the call's path (see `sqlite_writer.rs`
+/// for why that changes no outcome). Queued entries are visible to this store at
+/// once; dropping its last clone, or [`flush`](Self::flush), commits them.
 ///
 /// Opening never overwrites a file it cannot read: a corrupt file or one written
 /// by a newer schema gives a typed [`StoreError`] and is left as it is.
@@ -339,6 +341,33 @@ impl Store for SqliteStore {
     }
 
     async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
+        let key = key.to_string();
+        self.with_conn("complete", move |conn| {
+            let headers = serde_json::to_string(&outcome.headers).map_err(|e| StoreError::Backend {
+                operation: "complete",
+                reason: e.to_string(),
+            })?;
+            conn.prepare_cached(
+                "UPDATE oncely_intents SET state = ?2, status = ?3, headers = ?4, body = ?5, completed_ms = ?6
+                  WHERE key = ?1",
+            )
+            .and_then(|mut update| {
+                update.execute(params![
+                    key,
+                    IntentState::Completed.as_str(),
+                    outcome.status,
+                    headers,
+                    outcome.body,
+                    outcome.completed_ms
+                ])
+            })
+            .map_err(backend("complete"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn complete_fresh(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
         self.writer.enqueue_outcome(key, outcome);
         Ok(())
     }
@@ -422,7 +451,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn named_intents_are_committed_before_the_call_and_answers_soon_after() {
+    async fn named_intents_and_their_answers_are_committed_on_the_call_path() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         let store = SqliteStore::open(&path).unwrap();
@@ -432,15 +461,8 @@ mod tests {
         let seen = other_process.get("k").await.unwrap().unwrap();
         assert_eq!(seen.state, IntentState::InFlight);
         store.complete("k", outcome()).await.unwrap();
-        // This process sees the answer at once, from the writer's queue ...
-        let here = store.get("k").await.unwrap().unwrap();
-        assert_eq!(here.outcome, Some(outcome()));
-        assert!(matches!(
-            store.begin(contract::record("k", "fp")).await.unwrap(),
-            Begin::Completed(_)
-        ));
-        // ... and every other connection once it is committed.
-        store.flush();
+        // Committed before `complete` returned: a restarted process that asks
+        // for the same intent again is answered from the file.
         let there = other_process.get("k").await.unwrap().unwrap();
         assert_eq!(there.state, IntentState::Completed);
         assert_eq!(there.outcome, Some(outcome()));
@@ -461,7 +483,7 @@ mod tests {
             IntentState::InFlight,
             "visible in this process while queued"
         );
-        store.complete("fresh", outcome()).await.unwrap();
+        store.complete_fresh("fresh", outcome()).await.unwrap();
         assert_eq!(
             store.get("fresh").await.unwrap().unwrap().outcome,
             Some(outcome())
@@ -504,12 +526,20 @@ mod tests {
             .begin_fresh(contract::record("b", "fp"))
             .await
             .unwrap();
-        store.complete("b", outcome()).await.unwrap();
+        store.complete_fresh("b", outcome()).await.unwrap();
+        // An answer that arrives after its intent was written is queued as an
+        // update of the row.
+        store
+            .begin_fresh(contract::record("c", "fp"))
+            .await
+            .unwrap();
+        store.flush();
+        store.complete_fresh("c", outcome()).await.unwrap();
         drop(store);
         // A clone still holds the writer: nothing is lost when it goes too.
         drop(clone);
         let reopened = SqliteStore::open(&path).unwrap();
-        for key in ["a", "b"] {
+        for key in ["a", "b", "c"] {
             let record = reopened.get(key).await.unwrap().unwrap();
             assert_eq!(record.outcome, Some(outcome()), "{key}");
         }

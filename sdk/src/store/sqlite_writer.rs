@@ -1,20 +1,15 @@
 //! The background writer of [`SqliteStore`](super::SqliteStore): final answers
 //! written behind the call, and WAL checkpoints kept off the request path.
 //!
-//! What may be written late, and why that keeps calls exactly-once:
-//!
-//! - **Outcomes.** The record that makes a call exactly-once is the in-flight
-//!   intent; the outcome is a cache of the server's answer. If the process dies
-//!   before a queued outcome is committed, the intent is still in flight on
-//!   disk, so the next call with that intent re-sends **the same key** and the
-//!   server replays its answer — the same path as a crash one instruction after
-//!   the response arrived. At worst one replay is fetched.
-//! - **Intents with a generated key.** A key oncely generated for one call is
-//!   known to that call alone: after a crash no call can present it again, so
-//!   committing its intent before the first attempt would change no outcome.
-//!   Such intents are queued (and usually written once, together with their
-//!   answer). Intents that a later call can name — an intent id, a caller's
-//!   key — are committed before the first attempt, on the caller's thread.
+//! What is written late, and why that keeps calls exactly-once: the calls whose
+//! key oncely generated at random. Such a key is known to its call alone; after
+//! a crash no call can present it again, so committing its intent before the
+//! first attempt, or its answer before the call returns, would change no
+//! outcome — the server has the key, and a retry by the caller is a new call
+//! with a new key either way. Those records are queued and normally written
+//! once, intent and answer together. Intents a later call can name (an intent
+//! id, a caller's key) never come here: they are committed on the caller's
+//! thread, before the first attempt and before the call returns.
 //!
 //! Inside the process a queued entry is visible at once: reads consult the queue
 //! before the database. Dropping the last handle of the store (or calling
