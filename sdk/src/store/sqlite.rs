@@ -198,6 +198,27 @@ fn backend(operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     }
 }
 
+/// Marks the intent `key` completed with `outcome`.
+pub(super) fn write_outcome(
+    conn: &Connection,
+    key: &str,
+    outcome: &StoredOutcome,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE oncely_intents SET state = ?2, status = ?3, headers = ?4, body = ?5, completed_ms = ?6
+          WHERE key = ?1",
+    )?
+    .execute(params![
+        key,
+        IntentState::Completed.as_str(),
+        outcome.status,
+        super::sqlite_writer::headers_json(&outcome.headers)?,
+        outcome.body,
+        outcome.completed_ms
+    ])?;
+    Ok(())
+}
+
 fn read_record(conn: &Connection, key: &str) -> Result<Option<IntentRecord>, StoreError> {
     type Row = (
         String,
@@ -343,25 +364,7 @@ impl Store for SqliteStore {
     async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
         let key = key.to_string();
         self.with_conn("complete", move |conn| {
-            let headers = serde_json::to_string(&outcome.headers).map_err(|e| StoreError::Backend {
-                operation: "complete",
-                reason: e.to_string(),
-            })?;
-            conn.prepare_cached(
-                "UPDATE oncely_intents SET state = ?2, status = ?3, headers = ?4, body = ?5, completed_ms = ?6
-                  WHERE key = ?1",
-            )
-            .and_then(|mut update| {
-                update.execute(params![
-                    key,
-                    IntentState::Completed.as_str(),
-                    outcome.status,
-                    headers,
-                    outcome.body,
-                    outcome.completed_ms
-                ])
-            })
-            .map_err(backend("complete"))?;
+            write_outcome(conn, &key, &outcome).map_err(backend("complete"))?;
             Ok(())
         })
         .await

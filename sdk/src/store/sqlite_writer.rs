@@ -344,25 +344,14 @@ fn write_batch(conn: &Mutex<Connection>, batch: &[(u64, String, Queued)]) -> rus
                 ])?;
             }
             Queued::Outcome(outcome) => {
-                tx.prepare_cached(
-                    "UPDATE oncely_intents SET state = ?2, status = ?3, headers = ?4, body = ?5, completed_ms = ?6
-                      WHERE key = ?1",
-                )?
-                .execute(params![
-                    key,
-                    IntentState::Completed.as_str(),
-                    outcome.status,
-                    headers_json(&outcome.headers)?,
-                    outcome.body,
-                    outcome.completed_ms
-                ])?;
+                super::sqlite::write_outcome(&tx, key, outcome)?;
             }
         }
     }
     tx.commit()
 }
 
-fn headers_json(headers: &[(String, String)]) -> rusqlite::Result<String> {
+pub(super) fn headers_json(headers: &[(String, String)]) -> rusqlite::Result<String> {
     serde_json::to_string(headers).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
