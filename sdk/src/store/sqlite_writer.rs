@@ -1,5 +1,6 @@
-//! The background writer of [`SqliteStore`](super::SqliteStore): final answers
-//! written behind the call, and WAL checkpoints kept off the request path.
+//! The background writer of [`SqliteStore`](super::SqliteStore): records of
+//! generated-key calls written behind the call in group commits, and WAL
+//! checkpoints kept off the request path.
 //!
 //! What is written late, and why that keeps calls exactly-once: the calls whose
 //! key oncely generated at random. Such a key is known to its call alone; after
@@ -12,9 +13,11 @@
 //! thread, before the first attempt and before the call returns.
 //!
 //! Inside the process a queued entry is visible at once: reads consult the queue
-//! before the database. Dropping the last handle of the store (or calling
-//! [`SqliteStore::flush`](super::SqliteStore::flush)) writes everything queued.
-//! A queued intent without an answer is written after at most [`LINGER`].
+//! before the database. Entries are committed in groups, one transaction per
+//! group, at most [`LINGER`] after the first of the group was queued — so under
+//! load one write serves many calls. Dropping the last handle of the store (or
+//! calling [`SqliteStore::flush`](super::SqliteStore::flush)) writes everything
+//! queued.
 //!
 //! Checkpoints (copying the WAL back into the database, with an `fsync`) also
 //! run here, on a connection of their own, so a call never pays for one.
@@ -32,8 +35,9 @@ use super::{IntentRecord, IntentState, StoredOutcome};
 
 /// Most entries written in one transaction.
 const BATCH: usize = 512;
-/// How long a queued intent waits for its answer before it is written alone.
-pub(super) const LINGER: Duration = Duration::from_millis(50);
+/// How long the first entry of a group waits for company (and a queued intent
+/// for its answer) before the group is committed.
+pub(super) const LINGER: Duration = Duration::from_millis(2);
 /// How long the WAL may hold uncheckpointed writes once the store is idle.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
@@ -70,21 +74,27 @@ impl Queue {
         self.order.keys().next().copied()
     }
 
-    /// Queues `entry` for `key` under a new sequence number, replacing an
-    /// older entry for the key. Returns true when the writer should be woken
-    /// (to start timing a new group).
+    /// Queues `entry` for `key` under a new sequence number (so a batch being
+    /// written with an older entry for the key does not retire this one),
+    /// replacing any older entry. Returns true when the writer should be woken
+    /// to start timing a new group.
     fn push(&mut self, key: String, entry: Queued) -> bool {
+        let starts_group = self.order.is_empty();
+        self.insert(key, entry, starts_group)
+    }
+
+    /// [`push`](Self::push), told whether the entry starts a new group.
+    fn insert(&mut self, key: String, entry: Queued, starts_group: bool) -> bool {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let was_empty = self.order.is_empty();
         if let Some((old, _)) = self.by_key.insert(key.clone(), (seq, entry)) {
             self.order.remove(&old);
         }
         self.order.insert(seq, key);
-        if was_empty {
+        if starts_group {
             self.group_started = Some(Instant::now());
         }
-        was_empty && self.writer_waiting
+        starts_group && self.writer_waiting
     }
 }
 
@@ -161,9 +171,11 @@ impl Writer {
     /// one, else written as an update of the intent in the database.
     pub fn enqueue_outcome(&self, key: &str, outcome: StoredOutcome) {
         let mut queue = self.shared.lock();
+        let starts_group = queue.order.is_empty();
         let entry = match queue.by_key.remove(key) {
             Some((seq, Queued::Record(mut record))) => {
                 queue.order.remove(&seq);
+                // No copy unless the writer holds this record right now.
                 let record_mut = Arc::make_mut(&mut record);
                 record_mut.state = IntentState::Completed;
                 record_mut.outcome = Some(outcome);
@@ -176,7 +188,7 @@ impl Writer {
                 Queued::Outcome(Arc::new(outcome))
             }
         };
-        let wake = queue.push(key.to_string(), entry);
+        let wake = queue.insert(key.to_string(), entry, starts_group);
         drop(queue);
         if wake {
             self.shared.wake.notify_one();
