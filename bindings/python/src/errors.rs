@@ -413,6 +413,14 @@ pub fn core_error_ref(py: Python<'_>, error: &oncely::Error) -> PyErr {
             attrs.push(("method", obj(py, method)));
             attrs.push(("url", obj(py, url)));
             attrs.push(("kind", obj(py, kind.to_string())));
+            attrs.push(("limit", py.None()));
+            Kind::Transport
+        }
+        E::ResponseTooLarge { method, url, limit } => {
+            attrs.push(("method", obj(py, method)));
+            attrs.push(("url", obj(py, url)));
+            attrs.push(("kind", obj(py, "too_large")));
+            attrs.push(("limit", obj(py, limit)));
             Kind::Transport
         }
         E::Timeout {

@@ -220,6 +220,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "key_ttl",
     "user_agent",
     "trusted_origins",
+    "max_response_bytes",
     "poll_interval",
     "poll_max_interval",
     "poll_timeout",
@@ -293,6 +294,19 @@ pub fn build_client(
             }
             "key_ttl" => builder = builder.key_ttl(positive(&value, "key_ttl")?),
             "user_agent" => builder = builder.user_agent(extract_str(&value, "user_agent")?),
+            "max_response_bytes" => {
+                let limit: usize = value
+                    .extract()
+                    .ok()
+                    .filter(|n: &usize| *n > 0)
+                    .ok_or_else(|| {
+                        PyValueError::new_err(format!(
+                            "max_response_bytes must be a positive int, not {}",
+                            value.repr().map(|r| r.to_string()).unwrap_or_default()
+                        ))
+                    })?;
+                builder = builder.max_response_bytes(limit);
+            }
             "trusted_origins" => {
                 let origins: Vec<String> = value.extract().map_err(|_| {
                     PyTypeError::new_err(

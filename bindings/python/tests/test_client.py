@@ -124,6 +124,21 @@ def test_transport_and_timeout_errors() -> None:
     assert info.value.last_error.kind == "connect"
 
 
+def test_an_answer_over_the_size_limit_is_a_transport_error(
+    fresh: OrdersServer, order: dict[str, Any]
+) -> None:
+    oid = client(fresh).post("/orders", json=order).json()["id"]
+    small = client(fresh, max_response_bytes=16)
+    with pytest.raises(oncely.TransportError) as info:
+        small.get(f"/orders/{oid}")
+    assert info.value.kind == "too_large"
+    assert info.value.limit == 16
+    gets = [r for r in fresh.requests() if r["route"] == "GET /orders/{order_id}"]
+    assert len(gets) == 1  # the same request would get the same answer: not retried
+    with pytest.raises(ValueError, match="max_response_bytes"):
+        client(fresh, max_response_bytes=0)
+
+
 def test_timeout_is_also_the_builtin(fresh: OrdersServer, order: dict[str, Any]) -> None:
     c = client(fresh)
     oid = c.post("/orders", json=order).json()["id"]

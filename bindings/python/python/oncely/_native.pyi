@@ -43,8 +43,11 @@ class InvalidInputError(Error, ValueError):
 class TransportError(Error):
     method: str
     url: str
-    #: ``"connect"`` (nothing was sent), ``"request"`` or ``"body"``.
+    #: ``"connect"`` (nothing was sent), ``"request"``, ``"body"``, or
+    #: ``"too_large"`` (the answer exceeded ``max_response_bytes``; then
+    #: ``limit`` holds that limit).
     kind: str
+    limit: int | None
 
 class TimeoutError(Error, builtins.TimeoutError):
     method: str
@@ -289,6 +292,7 @@ class Client:
         key_ttl: float | None = None,
         user_agent: str | None = None,
         trusted_origins: Sequence[str] | None = None,
+        max_response_bytes: int | None = None,
         poll_interval: float | None = None,
         poll_max_interval: float | None = None,
         poll_timeout: float | None = None,
@@ -474,6 +478,7 @@ class AsyncClient:
         key_ttl: float | None = None,
         user_agent: str | None = None,
         trusted_origins: Sequence[str] | None = None,
+        max_response_bytes: int | None = None,
         poll_interval: float | None = None,
         poll_max_interval: float | None = None,
         poll_timeout: float | None = None,
