@@ -691,3 +691,30 @@ async fn an_answer_longer_than_the_limit_is_a_typed_error_and_not_retried() {
     let small = client.get("/small").send().await.unwrap();
     assert_eq!(small.text().unwrap(), "ok");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_key_is_recorded_with_its_answer_by_the_time_the_call_returns() {
+    let server = spawn(fast_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stores: [std::sync::Arc<dyn oncely::Store>; 2] = [
+        std::sync::Arc::new(oncely::MemoryStore::new()),
+        std::sync::Arc::new(oncely::SqliteStore::open(dir.path().join("s.db")).unwrap()),
+    ];
+    for store in stores {
+        let client = Client::builder(server.base_url())
+            .shared_store(store.clone())
+            .build()
+            .unwrap();
+        let response = client.post("/orders").json(&order()).send().await.unwrap();
+        let key = response.idempotency_key().unwrap();
+        let record = store.get(key).await.unwrap().expect("recorded");
+        assert_eq!(
+            record.state,
+            oncely::store::IntentState::Completed,
+            "{store:?}"
+        );
+        assert_eq!(record.path_template, "/orders");
+        assert_eq!(record.fingerprint.len(), 64);
+        assert_eq!(record.outcome.unwrap().status, 201);
+    }
+}

@@ -81,16 +81,30 @@ pub(crate) async fn execute(client: &Client, call: Call) -> Result<Response, Err
         span.record("idempotency_key", k.value.as_str());
     }
     async move {
-        if let Some(k) = &key {
-            if let Some(stored) = begin_intent(inner, &call, k).await? {
-                tracing::info!(
-                    status = stored.status,
-                    "answered from the idempotency store"
+        let fresh = key.as_ref().filter(|k| k.source == KeySource::Generated);
+        let (raw, attempts) = match (&key, fresh) {
+            // A generated key has no past to look up, and its record changes no
+            // outcome: it is written while the first attempt is on the wire.
+            (_, Some(k)) => {
+                let (sent, _) = tokio::join!(
+                    biased;
+                    retry_loop(client, &call, key.as_ref()),
+                    record_fresh_intent(inner, &call, k),
                 );
-                return finish(stored, &call, key.as_ref(), 0, true);
+                sent?
             }
-        }
-        let (raw, attempts) = retry_loop(client, &call, key.as_ref()).await?;
+            (Some(k), None) => {
+                if let Some(stored) = begin_intent(inner, &call, k).await? {
+                    tracing::info!(
+                        status = stored.status,
+                        "answered from the idempotency store"
+                    );
+                    return finish(stored, &call, key.as_ref(), 0, true);
+                }
+                retry_loop(client, &call, key.as_ref()).await?
+            }
+            (None, None) => retry_loop(client, &call, key.as_ref()).await?,
+        };
         tracing::Span::current()
             .record("attempts", attempts)
             .record("status", raw.status);
@@ -166,13 +180,8 @@ fn resolve_key(inner: &ClientInner, call: &Call) -> Result<Option<IdempotencyKey
         }))
 }
 
-/// Records the intent before the first attempt. Returns a stored final answer
-/// when the same intent already finished.
-async fn begin_intent(
-    inner: &ClientInner,
-    call: &Call,
-    key: &IdempotencyKey,
-) -> Result<Option<Raw>, Error> {
+/// The intent record of a call: key, method, template and fingerprint.
+fn intent_record(inner: &ClientInner, call: &Call, key: &IdempotencyKey) -> IntentRecord {
     // JSON that oncely serialised is canonical already; other JSON is parsed
     // and re-serialised so member order does not change the fingerprint.
     let (body, canonicalise) = call
@@ -180,20 +189,36 @@ async fn begin_intent(
         .as_ref()
         .map(|b| (&b.bytes[..], b.is_json && !b.canonical))
         .unwrap_or((&[], false));
-    let record = IntentRecord::in_flight(
+    IntentRecord::in_flight(
         key.value.clone(),
         call.intent_id.clone(),
         call.method.to_string(),
         call.template.clone(),
         fingerprint(call.method.as_str(), call.url.as_str(), body, canonicalise),
         inner.key_ttl,
-    );
+    )
+}
+
+/// Records the intent of a call with a generated key. Its request may already
+/// be on the wire, so a store failure is logged rather than failing the call:
+/// the key, which the server holds, is what makes the call safe to retry.
+async fn record_fresh_intent(inner: &ClientInner, call: &Call, key: &IdempotencyKey) {
+    let record = intent_record(inner, call, key);
     purge_now_and_then(inner, record.created_ms).await;
-    if key.source == KeySource::Generated {
-        // A fresh key: nothing to decide, and no later call can name it.
-        inner.store.begin_fresh(record).await?;
-        return Ok(None);
+    if let Err(e) = inner.store.begin_fresh(record).await {
+        tracing::warn!(error = %e, "could not record the intent of a generated key");
     }
+}
+
+/// Records the intent before the first attempt. Returns a stored final answer
+/// when the same intent already finished.
+async fn begin_intent(
+    inner: &ClientInner,
+    call: &Call,
+    key: &IdempotencyKey,
+) -> Result<Option<Raw>, Error> {
+    let record = intent_record(inner, call, key);
+    purge_now_and_then(inner, record.created_ms).await;
     match inner.store.begin(record).await? {
         Begin::Started => Ok(None),
         Begin::Resumed(_) => {
@@ -308,11 +333,7 @@ async fn retry_loop(
         .and_then(|d| Instant::now().checked_add(d));
     let started = Instant::now();
     let safe = is_idempotent_method(&call.method) || key.is_some();
-    let host = format!(
-        "{}:{}",
-        call.url.host_str().unwrap_or(""),
-        call.url.port_or_known_default().unwrap_or(0)
-    );
+    let host = breaker_host(&call.url);
     let headers = request_headers(client, call, key);
     let deadline_error = || Error::Timeout {
         method: call.method.to_string(),
@@ -417,6 +438,15 @@ async fn retry_loop(
         tokio::time::sleep(delay).await;
         previous = Some(last);
     }
+}
+
+/// The circuit breaker's name for the host of `url`: `host:port`.
+fn breaker_host(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
 }
 
 fn is_idempotent_method(method: &Method) -> bool {
@@ -561,7 +591,7 @@ async fn attempt_once(
             return Err(too_large());
         }
         let status = response.status().as_u16();
-        let mut headers = response.headers().clone();
+        let mut headers = std::mem::take(response.headers_mut());
         // `Set-Cookie` and friends stay readable but print as `Sensitive` in every
         // `Debug` of a response or an error that carries these headers.
         for (name, value) in headers.iter_mut() {

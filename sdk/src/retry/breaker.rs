@@ -42,6 +42,18 @@ pub struct CircuitBreaker {
     hosts: Arc<Mutex<HashMap<String, HostState>>>,
 }
 
+/// The state of `host`'s circuit, created closed on first use (the host name
+/// is copied only then, not on every call). Always `Some`.
+fn state_of<'a>(
+    hosts: &'a mut HashMap<String, HostState>,
+    host: &str,
+) -> Option<&'a mut HostState> {
+    if !hosts.contains_key(host) {
+        hosts.insert(host.to_string(), HostState::Closed { failures: 0 });
+    }
+    hosts.get_mut(host)
+}
+
 impl CircuitBreaker {
     /// A breaker with every circuit closed.
     pub fn new(config: BreakerConfig) -> Self {
@@ -53,11 +65,14 @@ impl CircuitBreaker {
 
     /// Asks to send a request to `host`. `Err(retry_in)` while the circuit is open.
     pub fn acquire(&self, host: &str) -> Result<(), Duration> {
-        let now = Instant::now();
         let mut hosts = self.lock();
-        let state = hosts
-            .entry(host.to_string())
-            .or_insert(HostState::Closed { failures: 0 });
+        let Some(state) = state_of(&mut hosts, host) else {
+            return Ok(());
+        };
+        if let HostState::Closed { .. } = state {
+            return Ok(());
+        }
+        let now = Instant::now();
         match *state {
             HostState::Closed { .. } => Ok(()),
             HostState::Open { until } if now < until => Err(until - now),
@@ -81,11 +96,10 @@ impl CircuitBreaker {
 
     /// Records the outcome of a request to `host`.
     pub fn record(&self, host: &str, success: bool) {
-        let now = Instant::now();
         let mut hosts = self.lock();
-        let state = hosts
-            .entry(host.to_string())
-            .or_insert(HostState::Closed { failures: 0 });
+        let Some(state) = state_of(&mut hosts, host) else {
+            return;
+        };
         *state = match (*state, success) {
             (_, true) => HostState::Closed { failures: 0 },
             (HostState::Closed { failures }, false)
@@ -97,7 +111,7 @@ impl CircuitBreaker {
             }
             (HostState::Open { until }, false) => HostState::Open { until },
             (_, false) => HostState::Open {
-                until: later(now, self.config.open_for),
+                until: later(Instant::now(), self.config.open_for),
             },
         };
     }
