@@ -68,6 +68,7 @@ chaos:
 
 ## Benchmarks; ratios against raw reqwest / httpx / undici in the same run.
 bench:
+	$(CARGO) bench -p oncely --bench ratios
 	$(CARGO) bench -p oncely --bench overhead
 	scripts/bench-ratios.py target/criterion
 	$(CARGO) bench -p oncely --bench amplification

@@ -9,40 +9,14 @@
 //! key switched off, which isolates the cost of the key and the store. The raw baselines send the same requests (the POST
 //! baseline with a fresh UUID key header, as a careful hand-written client would).
 
+mod common;
+
 use std::time::Duration;
 
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use common::{echo_server, payload};
 use criterion::{criterion_group, criterion_main, Criterion};
 use oncely::{Client, MemoryStore, SqliteStore};
-use serde_json::{json, Value};
-
-fn payload() -> Value {
-    json!({"customer_id": "cus_bench", "currency": "EUR",
-           "items": [{"sku": "sku-1", "quantity": 2}, {"sku": "sku-2", "quantity": 1}],
-           "note": "x".repeat(120)})
-}
-
-async fn echo_server() -> String {
-    let app =
-        Router::new()
-            .route(
-                "/orders/{id}",
-                get(|| async { Json(json!({"id": "o_1", "status": "created"})) }),
-            )
-            .route(
-                "/orders",
-                post(|Json(body): Json<Value>| async move {
-                    (axum::http::StatusCode::CREATED, Json(body))
-                }),
-            );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-    format!("http://{addr}")
-}
+use serde_json::Value;
 
 fn overhead(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()

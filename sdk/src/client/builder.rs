@@ -270,6 +270,7 @@ impl ClientBuilder {
                 key_header,
                 poll: self.poll,
                 last_purge_ms: std::sync::atomic::AtomicI64::new(0),
+                timer_keepalive: Default::default(),
             }),
         })
     }

@@ -13,6 +13,7 @@ mod pipeline;
 mod redact;
 mod request;
 mod response;
+mod timer_keepalive;
 
 pub use body::Multipart;
 pub use builder::{ClientBuilder, IDEMPOTENCY_KEY_HEADER};
@@ -70,6 +71,8 @@ struct ClientInner {
     poll: PollConfig,
     /// When expired idempotency records were last purged (Unix ms).
     last_purge_ms: AtomicI64,
+    /// Keeps attempt timeouts from waking the time driver (see the module).
+    timer_keepalive: timer_keepalive::TimerKeepalive,
 }
 
 impl std::fmt::Debug for Client {

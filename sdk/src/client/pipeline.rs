@@ -68,6 +68,7 @@ struct Raw {
 /// Runs a call through every stage and maps the final answer to a result.
 pub(crate) async fn execute(client: &Client, call: Call) -> Result<Response, Error> {
     let inner = &client.inner;
+    inner.timer_keepalive.ensure_running();
     let key = resolve_key(inner, &call)?;
     let span = tracing::info_span!(
         "oncely.call",
