@@ -295,16 +295,17 @@ pub fn build_client(
             "key_ttl" => builder = builder.key_ttl(positive(&value, "key_ttl")?),
             "user_agent" => builder = builder.user_agent(extract_str(&value, "user_agent")?),
             "max_response_bytes" => {
-                let limit: usize = value
-                    .extract()
-                    .ok()
-                    .filter(|n: &usize| *n > 0)
-                    .ok_or_else(|| {
-                        PyValueError::new_err(format!(
-                            "max_response_bytes must be a positive int, not {}",
-                            value.repr().map(|r| r.to_string()).unwrap_or_default()
-                        ))
-                    })?;
+                let limit: usize =
+                    value
+                        .extract()
+                        .ok()
+                        .filter(|n: &usize| *n > 0)
+                        .ok_or_else(|| {
+                            PyValueError::new_err(format!(
+                                "max_response_bytes must be a positive int, not {}",
+                                value.repr().map(|r| r.to_string()).unwrap_or_default()
+                            ))
+                        })?;
                 builder = builder.max_response_bytes(limit);
             }
             "trusted_origins" => {
