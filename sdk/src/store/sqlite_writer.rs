@@ -207,11 +207,14 @@ impl Writer {
     /// Notes that a statement wrote to the database, so a checkpoint is due.
     pub fn note_write(&self) {
         if !self.shared.dirty.swap(true, Ordering::Relaxed) {
+            // Passing through the lock orders this with the writer's check of
+            // `dirty`, so the wake-up cannot fall between its check and its wait.
+            drop(self.shared.lock());
             self.shared.wake.notify_one();
         }
     }
 
-    /// Blocks until every outcome queued before this call is committed (or
+    /// Blocks until every entry queued before this call is committed (or
     /// given up after a failed write, which the writer logs).
     pub fn flush(&self) {
         let mut queue = self.shared.lock();
@@ -221,11 +224,16 @@ impl Writer {
             self.shared.wake.notify_one();
         }
         while queue.oldest().is_some_and(|seq| seq < target) {
+            // A writer thread that is gone will commit nothing more.
+            if self.thread.as_ref().map_or(true, JoinHandle::is_finished) {
+                return;
+            }
             queue = self
                 .shared
                 .committed
-                .wait(queue)
-                .unwrap_or_else(|e| e.into_inner());
+                .wait_timeout(queue, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
     }
 }
@@ -290,11 +298,15 @@ fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path) {
             return;
         }
         queue.flush_requested = false;
-        let batch: Vec<(u64, String, Queued)> = queue
+        let taken: Vec<(u64, String)> = queue
             .order
             .iter()
             .take(BATCH)
-            .map(|(seq, key)| (*seq, key.clone(), queue.by_key[key].1.clone()))
+            .map(|(seq, key)| (*seq, key.clone()))
+            .collect();
+        let batch: Vec<(u64, String, Queued)> = taken
+            .iter()
+            .filter_map(|(seq, key)| Some((*seq, key.clone(), queue.by_key.get(key)?.1.clone())))
             .collect();
         drop(queue);
         if let Err(e) = write_batch(conn, &batch) {
@@ -305,7 +317,7 @@ fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path) {
         }
         shared.dirty.store(true, Ordering::Relaxed);
         let mut queue = shared.lock();
-        for (seq, key, _) in &batch {
+        for (seq, key) in &taken {
             queue.order.remove(seq);
             if queue.by_key.get(key).is_some_and(|(s, _)| s == seq) {
                 queue.by_key.remove(key);
