@@ -6,12 +6,14 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Object, PromiseRaw};
+use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{guard, CancelToken};
-use crate::convert::{self, BodyArg, CallArgs, CallOptions, ClientOptions, NativeResponse};
+use crate::convert::{
+    self, BodyArg, CallArgs, CallOptions, ClientOptions, JsResponse, NativeResponse,
+};
 use crate::errors::{invalid_arg, to_napi};
 use crate::operation::NativeOperation;
 
@@ -113,10 +115,13 @@ impl NativeClient {
         Ok(NativeClient { inner: client })
     }
 
-    /// Sends one call; resolves with `{status, headers, body, attempts,
-    /// fromStore, idempotencyKey, url, jsonError}`, rejects with an error payload.
+    /// Sends one call; resolves with the response as a [`JsResponse`] array,
+    /// rejects with an error payload.
     #[allow(clippy::too_many_arguments)]
-    #[napi(catch_unwind, ts_return_type = "Promise<NativeResponse>")]
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Promise<[number, number, number, string | null, string, string, Buffer, string | null]>"
+    )]
     pub fn request<'env>(
         &self,
         env: &'env Env,
@@ -128,7 +133,7 @@ impl NativeClient {
         query: Option<Vec<String>>,
         options: Option<CallOptions>,
         cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, Object<'env>>> {
+    ) -> napi::Result<PromiseRaw<'env, JsResponse<'env>>> {
         let args = CallArgs {
             method,
             path,
