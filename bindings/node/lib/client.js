@@ -2,7 +2,7 @@
 /** The client, its store and its responses. */
 const native = require('../native.cjs');
 const args = require('./args.js');
-const { callNative, fromPayload, invalidArgument, DecodeError } = require('./errors.js');
+const { callNative, fromNative, fromPayload, invalidArgument, DecodeError } = require('./errors.js');
 const { Operation } = require('./operation.js');
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -286,6 +286,31 @@ function nativeOptions(options) {
 }
 
 /**
+ * Calls in flight, by id: `[resolve, reject]`. Every native client settles its
+ * calls through `settle` (one function for the module, so no client is kept
+ * alive by the native side; see src/settle.rs).
+ */
+const inFlight = new Map();
+let lastId = 0;
+
+function settle(id, error, raw) {
+  const call = inFlight.get(id);
+  if (call === undefined) return;
+  inFlight.delete(id);
+  if (error === null) call[0](new Response(raw));
+  else call[1](fromNative(new Error(error)));
+}
+
+/** Starts `native.request(id, …)` and returns the promise `settle` settles. */
+function send(n, c, token) {
+  const id = (lastId = (lastId + 1) >>> 0);
+  n.request(id, c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token);
+  return new Promise((resolve, reject) => {
+    inFlight.set(id, [resolve, reject]);
+  });
+}
+
+/**
  * A client for one API. Every call returns a Promise; all I/O runs on the
  * native runtime. Calls get idempotency keys, retries, deadlines, problem
  * details and 202 polling from the Rust core.
@@ -306,12 +331,12 @@ class Client {
       // A PostgreSQL store connects in the background; calls wait for it.
       this.#ready = store.then((s) => {
         this.#store = s;
-        this.#native = callNative(() => new native.NativeClient(nativeOpts, s.native));
+        this.#native = callNative(() => new native.NativeClient(nativeOpts, s.native, settle));
       });
       this.#ready.catch(() => {});
     } else {
       this.#store = store;
-      this.#native = callNative(() => new native.NativeClient(nativeOpts, store.native));
+      this.#native = callNative(() => new native.NativeClient(nativeOpts, store.native, settle));
       this.#ready = Promise.resolve();
     }
   }
@@ -348,9 +373,16 @@ class Client {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#with((n) =>
-      args.run(c.signal, (token) => n.request(c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token)).then(toResponse),
-    );
+    const n = this.#native;
+    if (n !== undefined && c.signal === undefined) {
+      // The common case, without extra promises: `settle` resolves with the Response.
+      try {
+        return send(n, c, undefined);
+      } catch (error) {
+        return Promise.reject(fromNative(error));
+      }
+    }
+    return this.#with((n) => args.run(c.signal, (token) => send(n, c, token)));
   }
 
   /** `GET path`. */
