@@ -6,6 +6,7 @@
 // (POSTs carry an Idempotency-Key header too, which the server requires).
 //
 //   node bench/bench.mjs [--n 10000] [--concurrency 64] [--rounds 3] [--url http://127.0.0.1:PORT]
+//                        [--modes sequential,concurrent] [--methods get,post] [--json]
 //
 // Without --url it starts `orders-server` (release build preferred; see
 // test/support/server.mjs). Prints requests/second and the ratios; the
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     url: { type: 'string' },
     json: { type: 'boolean', default: false },
+    modes: { type: 'string', default: 'sequential,concurrent' },
+    methods: { type: 'string', default: 'get,post' },
   },
 });
 const N = Number(values.n);
@@ -113,8 +116,8 @@ async function concurrent(fn, n, inFlight) {
 }
 
 const results = {};
-for (const mode of ['sequential', 'concurrent']) {
-  for (const method of ['get', 'post']) {
+for (const mode of values.modes.split(',')) {
+  for (const method of values.methods.split(',')) {
     const key = `${method.toUpperCase()} ${mode}`;
     results[key] = {};
     for (const [name, c] of Object.entries(clients)) {

@@ -2,7 +2,7 @@
 /** The client, its store and its responses. */
 const native = require('../native.cjs');
 const args = require('./args.js');
-const { callNative, fromPayload, invalidArgument, DecodeError } = require('./errors.js');
+const { callNative, fromNative, fromPayload, invalidArgument, DecodeError } = require('./errors.js');
 const { Operation } = require('./operation.js');
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -65,6 +65,23 @@ function storeOf(value) {
   throw invalidArgument(`store must be 'memory', 'sqlite:PATH', 'postgres://…' or a Store, got ${args.typeName(value)}`);
 }
 
+/**
+ * Slots of the array the native call resolves with (see `JsResponse` in
+ * src/convert.rs): one array of eight values crosses the boundary faster than
+ * an object with named properties.
+ */
+const STATUS = 0;
+const ATTEMPTS = 1;
+const FLAGS = 2;
+const KEY = 3;
+const URL_ = 4;
+const HEADERS = 5;
+const BODY = 6;
+const JSON_ERROR = 7;
+/** Bits of the flags slot. */
+const FROM_STORE = 1;
+const REPLAYED = 2;
+
 /** A successful (2xx) answer, read completely. */
 class Response {
   #raw;
@@ -75,17 +92,17 @@ class Response {
   constructor(raw) {
     this.#raw = raw;
     /** The HTTP status. */
-    this.status = raw.status;
+    this.status = raw[STATUS];
     /** How many attempts the call took (0 when answered from the store). */
-    this.attempts = raw.attempts;
+    this.attempts = raw[ATTEMPTS];
     /** True when the local store held the answer and nothing was sent. */
-    this.fromStore = raw.fromStore;
+    this.fromStore = (raw[FLAGS] & FROM_STORE) !== 0;
     /** True when the server replayed a stored answer (`Idempotent-Replayed: true`). */
-    this.replayed = raw.replayed;
+    this.replayed = (raw[FLAGS] & REPLAYED) !== 0;
     /** The idempotency key the call was sent with, if any. */
-    this.idempotencyKey = raw.idempotencyKey ?? undefined;
+    this.idempotencyKey = raw[KEY] ?? undefined;
     /** The URL of the request. */
-    this.url = raw.url;
+    this.url = raw[URL_];
   }
 
   /** Always true: failures reject instead. */
@@ -96,11 +113,15 @@ class Response {
   /** Response headers, names lower-case (repeated headers joined with `, `). */
   get headers() {
     if (this.#headers === undefined) {
-      const flat = this.#raw.headers;
+      const packed = this.#raw[HEADERS];
       const headers = {};
-      for (let i = 0; i < flat.length; i += 2) {
-        const name = flat[i];
-        headers[name] = name in headers ? `${headers[name]}, ${flat[i + 1]}` : flat[i + 1];
+      if (packed !== '') {
+        // `name\nvalue\nname\nvalue…`: header values never hold a line feed.
+        const flat = packed.split('\n');
+        for (let i = 0; i < flat.length; i += 2) {
+          const name = flat[i];
+          headers[name] = name in headers ? `${headers[name]}, ${flat[i + 1]}` : flat[i + 1];
+        }
       }
       this.#headers = headers;
     }
@@ -114,14 +135,14 @@ class Response {
 
   /** The raw body. */
   bytes() {
-    return this.#raw.body;
+    return this.#raw[BODY];
   }
 
   /** The body as text; a body that is not UTF-8 is a `DecodeError`. */
   text() {
     if (this.#text === undefined) {
       try {
-        this.#text = utf8.decode(this.#raw.body);
+        this.#text = utf8.decode(this.#raw[BODY]);
       } catch (error) {
         throw new DecodeError({
           kind: 'decode',
@@ -129,7 +150,7 @@ class Response {
           what: `response body of ${this.url}`,
           path: '.',
           reason: String(error.message),
-          snippet: this.#raw.body.subarray(0, 200).toString('latin1'),
+          snippet: this.#raw[BODY].subarray(0, 200).toString('latin1'),
         });
       }
     }
@@ -142,7 +163,7 @@ class Response {
    * @returns {any}
    */
   json() {
-    if (this.#raw.jsonError) throw fromPayload(JSON.parse(this.#raw.jsonError));
+    if (this.#raw[JSON_ERROR]) throw fromPayload(JSON.parse(this.#raw[JSON_ERROR]));
     const text = this.text();
     return text.trim() === '' ? null : JSON.parse(text);
   }
@@ -265,6 +286,31 @@ function nativeOptions(options) {
 }
 
 /**
+ * Calls in flight, by id: `[resolve, reject]`. Every native client settles its
+ * calls through `settle` (one function for the module, so no client is kept
+ * alive by the native side; see src/settle.rs).
+ */
+const inFlight = new Map();
+let lastId = 0;
+
+function settle(id, error, raw) {
+  const call = inFlight.get(id);
+  if (call === undefined) return;
+  inFlight.delete(id);
+  if (error === null) call[0](new Response(raw));
+  else call[1](fromNative(new Error(error)));
+}
+
+/** Starts `native.request(id, …)` and returns the promise `settle` settles. */
+function send(n, c, token) {
+  const id = (lastId = (lastId + 1) >>> 0);
+  n.request(id, c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token);
+  return new Promise((resolve, reject) => {
+    inFlight.set(id, [resolve, reject]);
+  });
+}
+
+/**
  * A client for one API. Every call returns a Promise; all I/O runs on the
  * native runtime. Calls get idempotency keys, retries, deadlines, problem
  * details and 202 polling from the Rust core.
@@ -285,12 +331,12 @@ class Client {
       // A PostgreSQL store connects in the background; calls wait for it.
       this.#ready = store.then((s) => {
         this.#store = s;
-        this.#native = callNative(() => new native.NativeClient(nativeOpts, s.native));
+        this.#native = callNative(() => new native.NativeClient(nativeOpts, s.native, settle));
       });
       this.#ready.catch(() => {});
     } else {
       this.#store = store;
-      this.#native = callNative(() => new native.NativeClient(nativeOpts, store.native));
+      this.#native = callNative(() => new native.NativeClient(nativeOpts, store.native, settle));
       this.#ready = Promise.resolve();
     }
   }
@@ -327,9 +373,16 @@ class Client {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#with((n) =>
-      args.run(c.signal, (token) => n.request(c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token)).then(toResponse),
-    );
+    const n = this.#native;
+    if (n !== undefined && c.signal === undefined) {
+      // The common case, without extra promises: `settle` resolves with the Response.
+      try {
+        return send(n, c, undefined);
+      } catch (error) {
+        return Promise.reject(fromNative(error));
+      }
+    }
+    return this.#with((n) => args.run(c.signal, (token) => send(n, c, token)));
   }
 
   /** `GET path`. */

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Object, PromiseRaw};
+use napi::bindgen_prelude::{Function, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
@@ -14,6 +14,7 @@ use crate::cancel::{guard, CancelToken};
 use crate::convert::{self, BodyArg, CallArgs, CallOptions, ClientOptions, NativeResponse};
 use crate::errors::{invalid_arg, to_napi};
 use crate::operation::NativeOperation;
+use crate::settle::{SettleArgs, Settler};
 
 /// An idempotency store, shareable between clients (and with workflows).
 #[napi]
@@ -99,27 +100,42 @@ impl NativeStore {
 #[napi]
 pub struct NativeClient {
     pub(crate) inner: oncely::Client,
+    settler: Settler,
 }
 
 #[napi]
 impl NativeClient {
     /// Builds a client; invalid options are a `TypeError` naming the option.
+    /// `settle(id, error, response)` receives the outcome of every
+    /// [`request`](Self::request) (see [`crate::settle`]).
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: ClientOptions, store: &NativeStore) -> napi::Result<Self> {
+    pub fn new(
+        options: ClientOptions,
+        store: &NativeStore,
+        #[napi(
+            ts_arg_type = "(id: number, error: string | null, response: [number, number, number, string | null, string, string, Buffer, string | null] | null) => void"
+        )]
+        settle: Function<'_, SettleArgs, ()>,
+    ) -> napi::Result<Self> {
         let client = convert::client_builder(&options)?
             .shared_store(store.inner.clone())
             .build()
             .map_err(|e| to_napi(&e))?;
-        Ok(NativeClient { inner: client })
+        Ok(NativeClient {
+            inner: client,
+            settler: Settler::new(settle)?,
+        })
     }
 
-    /// Sends one call; resolves with `{status, headers, body, attempts,
-    /// fromStore, idempotencyKey, url, jsonError}`, rejects with an error payload.
+    /// Sends one call and returns at once; `settle(id, …)` receives the
+    /// response as a [`crate::convert::JsResponse`] array, or the error
+    /// payload's message.
     #[allow(clippy::too_many_arguments)]
-    #[napi(catch_unwind, ts_return_type = "Promise<NativeResponse>")]
-    pub fn request<'env>(
+    #[napi(catch_unwind)]
+    pub fn request(
         &self,
-        env: &'env Env,
+        env: &Env,
+        id: u32,
         method: String,
         path: String,
         body: Option<BodyArg>,
@@ -128,7 +144,7 @@ impl NativeClient {
         query: Option<Vec<String>>,
         options: Option<CallOptions>,
         cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, Object<'env>>> {
+    ) -> napi::Result<()> {
         let args = CallArgs {
             method,
             path,
@@ -147,7 +163,7 @@ impl NativeClient {
                 .map(NativeResponse::from_core)
                 .map_err(|e| to_napi(&e))
         };
-        env.spawn_future_with_callback(guard(call, cancel), |env, response| response.into_js(env))
+        self.settler.spawn(env, id, guard(call, cancel))
     }
 
     /// Sends a call that may answer `202 Accepted`; resolves with the operation.

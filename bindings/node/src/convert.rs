@@ -359,12 +359,13 @@ pub fn apply(mut rb: RequestBuilder, args: CallArgs) -> napi::Result<RequestBuil
 }
 
 /// A response as it crosses to JavaScript. The body stays bytes; the JS layer
-/// decodes it on demand (`json()`, `text()`).
+/// decodes it (and the headers) on demand (`json()`, `text()`, `headers`).
 pub struct NativeResponse {
     /// HTTP status.
     pub status: u16,
-    /// Headers `[name, value, …]` (names lower-case).
-    pub headers: Vec<String>,
+    /// Headers as `name\nvalue\nname\nvalue…` (names lower-case; header
+    /// values never contain a line feed).
+    pub headers: String,
     /// The raw body.
     pub body: oncely::Bytes,
     /// Attempts made (0 when answered from the store).
@@ -381,6 +382,24 @@ pub struct NativeResponse {
     pub json_error: Option<String>,
 }
 
+/// A response as JavaScript receives it (see [`NativeResponse::into_js`]).
+pub type JsResponse<'env> = (
+    u32,
+    u32,
+    u32,
+    Option<String>,
+    String,
+    String,
+    napi::bindgen_prelude::BufferSlice<'env>,
+    Option<String>,
+);
+
+/// [`NativeResponse::from_store`] and [`NativeResponse::replayed`] packed into
+/// one number for the trip to JavaScript.
+const FROM_STORE: u32 = 1;
+/// See [`FROM_STORE`].
+const REPLAYED: u32 = 2;
+
 impl NativeResponse {
     /// Translates a core response; checks the body the way the core's
     /// `Response::json` does, so `json()` in JS fails exactly when Rust would.
@@ -389,10 +408,14 @@ impl NativeResponse {
             .json::<serde::de::IgnoredAny>()
             .err()
             .map(|e| crate::errors::payload(&e).to_string());
-        let mut headers = Vec::with_capacity(response.headers().len() * 2);
+        let mut headers = String::with_capacity(256);
         for (name, value) in response.headers() {
-            headers.push(name.as_str().to_string());
-            headers.push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+            if !headers.is_empty() {
+                headers.push('\n');
+            }
+            headers.push_str(name.as_str());
+            headers.push('\n');
+            headers.push_str(&String::from_utf8_lossy(value.as_bytes()));
         }
         NativeResponse {
             status: response.status(),
@@ -407,20 +430,23 @@ impl NativeResponse {
         }
     }
 
-    /// Builds the JS object `{status, headers, body, attempts, fromStore,
-    /// replayed, idempotencyKey, url, jsonError}` on the JS thread.
-    pub fn into_js(self, env: &napi::Env) -> napi::Result<napi::bindgen_prelude::Object<'_>> {
+    /// Builds the JS array `[status, attempts, flags, idempotencyKey, url,
+    /// headers, body, jsonError]` on the JS thread (`flags`: 1 = from the
+    /// store, 2 = replayed). An array of eight values costs a fraction of an
+    /// object with named properties; `lib/client.js` reads it.
+    pub fn into_js(self, env: &napi::Env) -> napi::Result<JsResponse<'_>> {
         use napi::bindgen_prelude::BufferSlice;
-        let mut o = napi::bindgen_prelude::Object::new(env)?;
-        o.set("status", self.status as u32)?;
-        o.set("headers", self.headers)?;
-        o.set("body", BufferSlice::copy_from(env, &self.body)?)?;
-        o.set("attempts", self.attempts)?;
-        o.set("fromStore", self.from_store)?;
-        o.set("replayed", self.replayed)?;
-        o.set("idempotencyKey", self.idempotency_key)?;
-        o.set("url", self.url)?;
-        o.set("jsonError", self.json_error)?;
-        Ok(o)
+        let flags =
+            if self.from_store { FROM_STORE } else { 0 } | if self.replayed { REPLAYED } else { 0 };
+        Ok((
+            u32::from(self.status),
+            self.attempts,
+            flags,
+            self.idempotency_key,
+            self.url,
+            self.headers,
+            BufferSlice::copy_from(env, &self.body)?,
+            self.json_error,
+        ))
     }
 }

@@ -12,6 +12,7 @@
 //! - [`cancel`]: `CancelToken` (from an `AbortSignal`) and the boundary guard.
 //! - [`convert`]: options and responses across the boundary.
 //! - [`errors`]: core errors as payloads the JS layer turns into classes.
+//! - [`settle`]: finished client calls back to the JS thread.
 //!
 //! All I/O runs on napi's tokio runtime; promises settle on the JS thread.
 //! Panics are caught at every entry point and reported as errors.
@@ -23,6 +24,7 @@ pub mod client;
 pub mod convert;
 pub mod errors;
 pub mod operation;
+pub mod settle;
 pub mod workflow;
 
 use napi::bindgen_prelude::PromiseRaw;

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{Object, Promise, PromiseRaw};
+use napi::bindgen_prelude::{Promise, PromiseRaw};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::{Env, Status};
 use napi_derive::napi;
@@ -24,7 +24,9 @@ use serde_json::{json, Value};
 
 use crate::cancel::{guard, CancelToken};
 use crate::client::NativeClient;
-use crate::convert::{self, BodyArg, CallArgs, CallOptions, NativeResponse, RetryOptions};
+use crate::convert::{
+    self, BodyArg, CallArgs, CallOptions, JsResponse, NativeResponse, RetryOptions,
+};
 use crate::errors::{self, invalid_arg};
 use crate::operation::NativeOperation;
 
@@ -154,7 +156,10 @@ impl NativeStepContext {
 
     /// A call carrying the step's key (GET carries none); arguments as for the client.
     #[allow(clippy::too_many_arguments)]
-    #[napi(catch_unwind, ts_return_type = "Promise<NativeResponse>")]
+    #[napi(
+        catch_unwind,
+        ts_return_type = "Promise<[number, number, number, string | null, string, string, Buffer, string | null]>"
+    )]
     pub fn request<'env>(
         &self,
         env: &'env Env,
@@ -166,7 +171,7 @@ impl NativeStepContext {
         query: Option<Vec<String>>,
         options: Option<CallOptions>,
         cancel: Option<&CancelToken>,
-    ) -> napi::Result<PromiseRaw<'env, Object<'env>>> {
+    ) -> napi::Result<PromiseRaw<'env, JsResponse<'env>>> {
         let m = convert::method(&method)?;
         let rb = self.ctx.request(m, path.clone());
         let args = CallArgs {

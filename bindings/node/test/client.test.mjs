@@ -123,6 +123,19 @@ test('the event loop keeps ticking during a slow request', async () => {
   assert.ok(ticks >= 20, `only ${ticks} ticks in ${elapsed} ms`);
 });
 
+test('a pending call keeps Node alive until it settles; an idle client does not', async () => {
+  // Calls settle through one weak threadsafe function per client, referenced
+  // only while a call is pending (src/settle.rs): run each case in a process
+  // of its own that has no other handle open.
+  await server.addFaults([{ route: 'GET /orders/{order_id}', nth: 1, fault: { kind: 'delay', ms: 300 } }]);
+  const { execFileSync } = await import('node:child_process');
+  const entry = JSON.stringify(new URL('../index.js', import.meta.url).pathname);
+  const run = (body) => execFileSync(process.execPath, ['-e', `const { Client } = require(${entry}); ${body}`], { encoding: 'utf8', timeout: 20_000 });
+  const pending = run(`new Client({ baseUrl: ${JSON.stringify(server.url)} }).get('/orders/slow').then(() => console.log('resolved'), (e) => console.log('rejected', e.status));`);
+  assert.equal(pending.trim(), 'rejected 404');
+  assert.equal(run(`new Client({ baseUrl: 'http://127.0.0.1:9' }); console.log('idle');`).trim(), 'idle');
+});
+
 test('an AbortSignal cancels a call in flight, and an aborted signal never sends', async () => {
   await server.addFaults([{ route: 'GET /orders/{order_id}', nth: 1, fault: { kind: 'delay', ms: 2000 } }]);
   const client = fast();
