@@ -46,6 +46,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Connect timeout (default 10 000 ms). */
   connectTimeoutMs?: number;
+  /** The largest answer body a call reads (default 64 MiB); a longer one rejects with `TransportError` (`transportKind: 'tooLarge'`). */
+  maxResponseBytes?: number;
   /** Overall deadline of a call, all attempts and waits included (default 120 000 ms; `null`: none). */
   deadlineMs?: number | null;
   /** The retry policy (`false`: one attempt only). */
@@ -303,7 +305,9 @@ export declare class DecodeError extends OncelyError {
 export declare class TransportError extends OncelyError {
   readonly method: string;
   readonly url: string;
-  readonly transportKind: 'connect' | 'request' | 'body';
+  readonly transportKind: 'connect' | 'request' | 'body' | 'tooLarge';
+  /** With `tooLarge`: the client's `maxResponseBytes`. */
+  readonly limit?: number;
 }
 
 /** A long-running operation ended failed or canceled. */

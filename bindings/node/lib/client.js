@@ -232,7 +232,7 @@ function nativeCall(options, defaults) {
 
 const CLIENT_KEYS = new Set([
   'baseUrl', 'apiKey', 'bearer', 'headers', 'userAgent', 'timeoutMs', 'connectTimeoutMs', 'deadlineMs', 'retry', 'budget',
-  'breaker', 'store', 'keyTtlMs', 'idempotencyHeader', 'trustOrigins', 'poll',
+  'breaker', 'store', 'keyTtlMs', 'idempotencyHeader', 'trustOrigins', 'poll', 'maxResponseBytes',
 ]);
 
 function nativeOptions(options) {
@@ -254,6 +254,12 @@ function nativeOptions(options) {
   out.userAgent = args.string('userAgent', o.userAgent);
   out.timeoutMs = args.millis('timeoutMs', o.timeoutMs);
   out.connectTimeoutMs = args.millis('connectTimeoutMs', o.connectTimeoutMs);
+  if (o.maxResponseBytes !== undefined) {
+    if (!Number.isSafeInteger(o.maxResponseBytes) || o.maxResponseBytes < 1) {
+      throw invalidArgument(`maxResponseBytes must be a positive integer, got ${args.typeName(o.maxResponseBytes)}`);
+    }
+    out.maxResponseBytes = o.maxResponseBytes;
+  }
   if (o.deadlineMs === null) out.noDeadline = true;
   else out.deadlineMs = args.millis('deadlineMs', o.deadlineMs);
   if (o.retry === false) out.noRetry = true;

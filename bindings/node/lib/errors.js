@@ -133,8 +133,10 @@ class TransportError extends OncelyError {
     super(payload);
     this.method = payload.method;
     this.url = payload.url;
-    /** `connect` (nothing was sent), `request` or `body`. */
+    /** `connect` (nothing was sent), `request`, `body` or `tooLarge`. */
     this.transportKind = payload.transportKind;
+    /** With `tooLarge`: the client's `maxResponseBytes`. */
+    if (payload.limit !== undefined) this.limit = payload.limit;
   }
 }
 

@@ -80,6 +80,8 @@ pub struct ClientOptions {
     pub timeout_ms: Option<f64>,
     /// Connect timeout.
     pub connect_timeout_ms: Option<f64>,
+    /// The largest answer body a call reads.
+    pub max_response_bytes: Option<f64>,
     /// Overall deadline of a call.
     pub deadline_ms: Option<f64>,
     /// No overall deadline (overrides `deadline_ms`).
@@ -205,6 +207,15 @@ pub fn client_builder(options: &ClientOptions) -> napi::Result<ClientBuilder> {
     }
     if let Some(ms) = options.connect_timeout_ms {
         b = b.connect_timeout(duration("connectTimeoutMs", ms)?);
+    }
+    if let Some(limit) = options.max_response_bytes {
+        if !(limit.is_finite() && limit >= 1.0 && limit.fract() == 0.0) {
+            return Err(invalid_arg(
+                "maxResponseBytes",
+                format!("it must be a positive whole number, got {limit}"),
+            ));
+        }
+        b = b.max_response_bytes(limit.min(usize::MAX as f64) as usize);
     }
     if options.no_deadline == Some(true) {
         b = b.deadline(None);

@@ -112,6 +112,13 @@ pub fn payload(error: &Error) -> Value {
                 TransportKind::Body => "body",
             },
         }),
+        Error::ResponseTooLarge { method, url, limit } => json!({
+            "kind": "transport",
+            "method": method,
+            "url": url,
+            "transportKind": "tooLarge",
+            "limit": limit,
+        }),
         Error::Timeout {
             method,
             path,

@@ -109,6 +109,21 @@ test('a connection refused is a TransportError (after retries)', async () => {
   assert.equal(error.cause.transportKind, 'connect');
 });
 
+test('an answer over maxResponseBytes is a TransportError, not retried', async () => {
+  const client = fast();
+  const order = (await client.post('/orders', { json: ORDER })).json();
+  const before = (await server.requests()).length;
+  const error = await fast({ maxResponseBytes: 16 })
+    .get(`/orders/${order.id}`)
+    .catch((e) => e);
+  assert.ok(error instanceof oncely.TransportError, String(error));
+  assert.equal(error.transportKind, 'tooLarge');
+  assert.equal(error.limit, 16);
+  assert.equal((await server.requests()).length - before, 1, 'the same request would get the same answer');
+  assert.throws(() => fast({ maxResponseBytes: 0 }), TypeError);
+  assert.throws(() => fast({ maxResponseBytes: '1k' }), /maxResponseBytes/);
+});
+
 test('the event loop keeps ticking during a slow request', async () => {
   await server.addFaults([{ route: 'GET /orders/{order_id}', nth: 1, fault: { kind: 'delay', ms: 400 } }]);
   const client = fast();
