@@ -204,6 +204,9 @@ fn intent_record(inner: &ClientInner, call: &Call, key: &IdempotencyKey) -> Inte
 /// be on the wire, so a store failure is logged rather than failing the call:
 /// the key, which the server holds, is what makes the call safe to retry.
 async fn record_fresh_intent(inner: &ClientInner, call: &Call, key: &IdempotencyKey) {
+    // Let the connection task write the request first: on a runtime with one
+    // worker it runs on this thread, after this task yields.
+    tokio::task::yield_now().await;
     let record = intent_record(inner, call, key);
     purge_now_and_then(inner, record.created_ms).await;
     if let Err(e) = inner.store.begin_fresh(record).await {
