@@ -13,31 +13,19 @@ mod common;
 
 use std::time::Duration;
 
-use common::{echo_server, payload};
+use common::payload;
 use criterion::{criterion_group, criterion_main, Criterion};
-use oncely::{Client, MemoryStore, SqliteStore};
 use serde_json::Value;
 
 fn overhead(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let base = rt.block_on(echo_server());
-    let raw = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .build()
-        .expect("reqwest");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let memory = Client::builder(&base)
-        .store(MemoryStore::new())
-        .build()
-        .expect("client");
-    let sqlite = Client::builder(&base)
-        .store(SqliteStore::open(dir.path().join("bench.db")).expect("sqlite"))
-        .build()
-        .expect("client");
+    let common::Setup {
+        rt,
+        base,
+        raw,
+        memory,
+        sqlite,
+        ..
+    } = &common::setup();
     let body = payload();
 
     let mut group = c.benchmark_group("call");
@@ -45,7 +33,7 @@ fn overhead(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4))
         .warm_up_time(Duration::from_secs(1));
     group.bench_function("get/reqwest", |b| {
-        b.to_async(&rt).iter(|| async {
+        b.to_async(rt).iter(|| async {
             let r = raw
                 .get(format!("{base}/orders/o_1"))
                 .send()
@@ -55,7 +43,7 @@ fn overhead(c: &mut Criterion) {
         })
     });
     group.bench_function("get/oncely", |b| {
-        b.to_async(&rt).iter(|| async {
+        b.to_async(rt).iter(|| async {
             memory
                 .get("/orders/{id}")
                 .path_param("id", "o_1")
@@ -65,7 +53,7 @@ fn overhead(c: &mut Criterion) {
         })
     });
     group.bench_function("post/reqwest", |b| {
-        b.to_async(&rt).iter(|| async {
+        b.to_async(rt).iter(|| async {
             let r = raw
                 .post(format!("{base}/orders"))
                 .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
@@ -77,7 +65,7 @@ fn overhead(c: &mut Criterion) {
         })
     });
     group.bench_function("post/oncely-memory", |b| {
-        b.to_async(&rt).iter(|| async {
+        b.to_async(rt).iter(|| async {
             memory
                 .post("/orders")
                 .json(&body)
@@ -87,7 +75,7 @@ fn overhead(c: &mut Criterion) {
         })
     });
     group.bench_function("post/oncely-nokey", |b| {
-        b.to_async(&rt).iter(|| async {
+        b.to_async(rt).iter(|| async {
             memory
                 .post("/orders")
                 .idempotent(false)
@@ -98,7 +86,7 @@ fn overhead(c: &mut Criterion) {
         })
     });
     group.bench_function("post/oncely-sqlite", |b| {
-        b.to_async(&rt).iter(|| async {
+        b.to_async(rt).iter(|| async {
             sqlite
                 .post("/orders")
                 .json(&body)
@@ -110,7 +98,7 @@ fn overhead(c: &mut Criterion) {
     // An intent id: the intent is committed before the first attempt.
     let intents = std::sync::atomic::AtomicU64::new(0);
     group.bench_function("post/oncely-sqlite-intent", |b| {
-        b.to_async(&rt).iter(|| async {
+        b.to_async(rt).iter(|| async {
             let n = intents.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             sqlite
                 .post("/orders")

@@ -20,8 +20,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use common::{echo_server, payload};
-use oncely::{Client, MemoryStore, SqliteStore};
+use common::payload;
 use serde_json::Value;
 
 type Call<'a> = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + 'a>> + 'a>;
@@ -53,25 +52,14 @@ fn quartiles(values: &mut [f64]) -> (f64, f64) {
 fn main() {
     let rounds = env_or("ONCELY_BENCH_ROUNDS", 40).max(4);
     let calls = env_or("ONCELY_BENCH_CALLS", 400).max(1);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let base = rt.block_on(echo_server());
-    let raw = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .build()
-        .expect("reqwest");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let memory = Client::builder(&base)
-        .store(MemoryStore::new())
-        .build()
-        .expect("client");
-    let sqlite = Client::builder(&base)
-        .store(SqliteStore::open(dir.path().join("bench.db")).expect("sqlite"))
-        .build()
-        .expect("client");
+    let common::Setup {
+        rt,
+        base,
+        raw,
+        memory,
+        sqlite,
+        ..
+    } = &common::setup();
     let body = payload();
     let intents = AtomicU64::new(0);
     let (get_url, post_url) = (format!("{base}/orders/o_1"), format!("{base}/orders"));

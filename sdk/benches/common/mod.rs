@@ -2,7 +2,51 @@
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use oncely::{Client, MemoryStore, SqliteStore};
 use serde_json::{json, Value};
+
+/// Everything a benchmark calls: the runtime, the echo server's URL, a raw
+/// `reqwest` client and oncely clients with a memory and a SQLite store.
+pub struct Setup {
+    pub rt: tokio::runtime::Runtime,
+    pub base: String,
+    pub raw: reqwest::Client,
+    pub memory: Client,
+    pub sqlite: Client,
+    /// Holds the SQLite file.
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the echo server on a two-worker runtime and builds the clients.
+pub fn setup() -> Setup {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let base = rt.block_on(echo_server());
+    let raw = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .expect("reqwest");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let memory = Client::builder(&base)
+        .store(MemoryStore::new())
+        .build()
+        .expect("client");
+    let sqlite = Client::builder(&base)
+        .store(SqliteStore::open(dir.path().join("bench.db")).expect("sqlite"))
+        .build()
+        .expect("client");
+    Setup {
+        rt,
+        base,
+        raw,
+        memory,
+        sqlite,
+        _dir: dir,
+    }
+}
 
 /// A ~300-byte order, the body of every POST.
 pub fn payload() -> Value {
