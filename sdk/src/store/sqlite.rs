@@ -548,6 +548,45 @@ mod tests {
         }
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_generated_records_all_land() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|t| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for i in 0..200 {
+                        let key = format!("k-{t}-{i}");
+                        store
+                            .begin_fresh(contract::record(&key, "fp"))
+                            .await
+                            .unwrap();
+                        if i % 2 == 0 {
+                            store.complete_fresh(&key, outcome()).await.unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        store.flush();
+        let conn = Connection::open(&path).unwrap();
+        let count = |state: &str| -> i64 {
+            conn.query_row(
+                "SELECT count(*) FROM oncely_intents WHERE state = ?1",
+                [state],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(count("completed"), 800);
+        assert_eq!(count("in_flight"), 800);
+    }
+
     #[test]
     fn corrupt_file_is_a_typed_error_and_left_untouched() {
         let dir = tempfile::tempdir().unwrap();
