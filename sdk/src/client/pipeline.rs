@@ -516,12 +516,12 @@ fn next_step(outcome: &Result<Raw, Error>, safe: bool, has_key: bool) -> Next {
 /// headers go only to trusted origins.
 fn request_headers(client: &Client, call: &Call, key: Option<&IdempotencyKey>) -> HeaderMap {
     let inner = &client.inner;
-    let mut headers = HeaderMap::new();
-    if client.is_trusted(&call.url) {
-        headers = inner.trusted_headers.clone();
+    let mut headers = if client.is_trusted(&call.url) {
+        inner.trusted_headers.clone()
     } else {
         tracing::debug!(url = %call.url.origin().ascii_serialization(), "untrusted origin: credentials withheld");
-    }
+        HeaderMap::new()
+    };
     headers.extend(call.headers.clone());
     if let Some(body) = &call.body {
         if !headers.contains_key(http::header::CONTENT_TYPE) {
