@@ -9,6 +9,10 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 export CARGO_TERM_COLOR ?= auto
+# CI builds once from a fresh clone: incremental caches would only fill disk.
+ifdef CI
+export CARGO_INCREMENTAL := 0
+endif
 
 .PHONY: demo test lint rust-test python-test node-test bench corpus chaos python-env node-build
 

@@ -79,5 +79,11 @@ console.log(`oncely: building the native addon (${process.env.ONCELY_DEBUG_BUILD
 const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 if (result.status !== 0) {
   console.error('oncely: building the native addon failed (is cargo installed? https://rustup.rs)');
+  try {
+    const { bavail, bsize } = fs.statfsSync(root);
+    console.error(`oncely: free disk space in ${root}: ${((bavail * bsize) / 2 ** 20).toFixed(0)} MiB`);
+  } catch {
+    // statfs is missing before Node 18.15; the message above stands alone.
+  }
   process.exit(result.status ?? 1);
 }

@@ -131,6 +131,8 @@ pub fn cargo_in_workspace(
         .args(args)
         .current_dir(&ws)
         .env("CARGO_TARGET_DIR", e2e_target())
+        // Compile checks need no debug info; it would triple the disk used.
+        .env("CARGO_PROFILE_DEV_DEBUG", "false")
         .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");
