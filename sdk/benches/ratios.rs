@@ -8,6 +8,7 @@
 //! ```text
 //! cargo bench -p oncely --bench ratios            # 40 rounds of 400 calls per case
 //! ONCELY_BENCH_ROUNDS=10 cargo bench -p oncely --bench ratios
+//! ONCELY_BENCH_ONLY=memory cargo bench -p oncely --bench ratios   # cases whose name has "memory", and their baselines
 //! ```
 //!
 //! Prints a Markdown table: median latency per call, and the median (with the
@@ -37,6 +38,20 @@ fn env_or(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// CPU time used so far by every thread of this process, in seconds.
+fn process_cpu_seconds() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec for the duration of the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    if rc != 0 {
+        return 0.0;
+    }
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -166,35 +181,57 @@ fn main() {
         },
     ];
 
-    let run = |case: &Case<'_>, n: usize| -> f64 {
-        let started = Instant::now();
+    // ONCELY_BENCH_ONLY narrows the run (for profiling one case); baselines
+    // of the chosen cases always run.
+    let only = std::env::var("ONCELY_BENCH_ONLY").unwrap_or_default();
+    let chosen = |c: &Case<'_>| c.name.contains(only.as_str());
+    let selected: Vec<bool> = (0..cases.len())
+        .map(|i| chosen(&cases[i]) || cases.iter().any(|c| chosen(c) && c.baseline == Some(i)))
+        .collect();
+
+    // Wall time and the CPU time of the whole process (client and server
+    // threads) per call, in µs.
+    let run = |case: &Case<'_>, n: usize| -> (f64, f64) {
+        let (started, cpu) = (Instant::now(), process_cpu_seconds());
         rt.block_on(async {
             for _ in 0..n {
                 (case.call)().await;
             }
         });
-        started.elapsed().as_secs_f64() * 1e6 / n as f64
+        (
+            started.elapsed().as_secs_f64() * 1e6 / n as f64,
+            (process_cpu_seconds() - cpu) * 1e6 / n as f64,
+        )
     };
     // Warm up connections, pools and caches.
-    for case in &cases {
+    for (case, _) in cases.iter().zip(&selected).filter(|(_, s)| **s) {
         run(case, calls / 4 + 1);
     }
     let mut latency: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); cases.len()];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); cases.len()];
     for round in 0..rounds {
         for offset in 0..cases.len() {
             let i = (round + offset) % cases.len();
-            latency[i].push(run(&cases[i], calls));
+            if selected[i] {
+                let (wall, cpu_time) = run(&cases[i], calls);
+                latency[i].push(wall);
+                cpu[i].push(cpu_time);
+            }
         }
     }
 
     println!("{rounds} interleaved rounds of {calls} calls per case\n");
-    println!("| call | latency (median) | ratio to its baseline (median) | interquartile range |");
-    println!("|---|---:|---:|---:|");
-    for (i, case) in cases.iter().enumerate() {
+    println!("| call | latency (median) | ratio to its baseline (median) | interquartile range | CPU per call, client + server (median) |");
+    println!("|---|---:|---:|---:|---:|");
+    for (i, case) in cases.iter().enumerate().filter(|(i, _)| selected[*i]) {
         let mut own = latency[i].clone();
         let per_call = median(&mut own);
+        let cpu_per_call = median(&mut cpu[i].clone());
         match case.baseline {
-            None => println!("| {} | {per_call:.1} µs | — | — |", case.name),
+            None => println!(
+                "| {} | {per_call:.1} µs | — | — | {cpu_per_call:.1} µs |",
+                case.name
+            ),
             Some(b) => {
                 let mut ratios: Vec<f64> = latency[i]
                     .iter()
@@ -204,7 +241,7 @@ fn main() {
                 let ratio = median(&mut ratios);
                 let (low, high) = quartiles(&mut ratios);
                 println!(
-                    "| {} | {per_call:.1} µs | {ratio:.2}x | {low:.2}–{high:.2}x |",
+                    "| {} | {per_call:.1} µs | {ratio:.2}x | {low:.2}–{high:.2}x | {cpu_per_call:.1} µs |",
                     case.name
                 );
             }
