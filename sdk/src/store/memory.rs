@@ -1,15 +1,40 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
 use super::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
 
+/// How many records of generated keys a [`MemoryStore`] keeps by default.
+pub const DEFAULT_GENERATED_LIMIT: usize = 10_000;
+
 /// An in-memory store: fast, shared by clones, gone when the process exits.
-#[derive(Debug, Clone, Default)]
+///
+/// Records of named intents (an intent id or a caller's key) live for their
+/// TTL, as in every backend. Records of keys oncely generated at random can
+/// never be named by a later call — in memory they only serve inspection
+/// (`store.get(response.idempotency_key())`) — so the store keeps the most
+/// recent [`DEFAULT_GENERATED_LIMIT`] of them (see
+/// [`with_generated_limit`](Self::with_generated_limit)) rather than every one
+/// for 24 hours: a busy, long-running process stays bounded.
+#[derive(Debug, Clone)]
 pub struct MemoryStore {
-    records: Arc<Mutex<HashMap<String, IntentRecord>>>,
+    records: Arc<Mutex<Records>>,
     journal: Arc<Mutex<super::journal_memory::MemoryJournal>>,
+}
+
+/// The records, and the keys of generated ones, oldest first.
+#[derive(Debug)]
+struct Records {
+    by_key: HashMap<String, IntentRecord>,
+    generated: VecDeque<String>,
+    generated_limit: usize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::with_generated_limit(DEFAULT_GENERATED_LIMIT)
+    }
 }
 
 impl MemoryStore {
@@ -18,14 +43,27 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// An empty store that keeps the records of the `limit` most recent calls
+    /// with a generated key, forgetting the oldest first (0 keeps none).
+    pub fn with_generated_limit(limit: usize) -> Self {
+        MemoryStore {
+            records: Arc::new(Mutex::new(Records {
+                by_key: HashMap::new(),
+                generated: VecDeque::new(),
+                generated_limit: limit,
+            })),
+            journal: Arc::default(),
+        }
+    }
+
     /// How many records it holds.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().by_key.len()
     }
 
     /// True when it holds no records.
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.lock().by_key.is_empty()
     }
 
     /// The workflow journal tables (see `journal_memory.rs`).
@@ -33,7 +71,7 @@ impl MemoryStore {
         self.journal.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, IntentRecord>> {
+    fn lock(&self) -> MutexGuard<'_, Records> {
         // Each operation replaces whole records, so a poisoned map is consistent.
         self.records.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -43,15 +81,36 @@ impl MemoryStore {
 impl Store for MemoryStore {
     async fn begin(&self, record: IntentRecord) -> Result<Begin, StoreError> {
         let mut records = self.lock();
-        let decision = decide(records.get(&record.key), &record);
+        let decision = decide(records.by_key.get(&record.key), &record);
         if decision == Begin::Started {
-            records.insert(record.key.clone(), record);
+            records.by_key.insert(record.key.clone(), record);
         }
         Ok(decision)
     }
 
+    async fn begin_fresh(&self, record: IntentRecord) -> Result<(), StoreError> {
+        let mut records = self.lock();
+        let Records {
+            by_key,
+            generated,
+            generated_limit,
+        } = &mut *records;
+        // A brand-new random key: nothing to decide.
+        generated.push_back(record.key.clone());
+        by_key.insert(record.key.clone(), record);
+        while generated.len() > *generated_limit {
+            // The oldest goes, finished or not: a call still running when
+            // `limit` newer ones have started only loses its record, which its
+            // answer would have completed.
+            if let Some(oldest) = generated.pop_front() {
+                by_key.remove(&oldest);
+            }
+        }
+        Ok(())
+    }
+
     async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
-        if let Some(record) = self.lock().get_mut(key) {
+        if let Some(record) = self.lock().by_key.get_mut(key) {
             record.state = IntentState::Completed;
             record.outcome = Some(outcome);
         }
@@ -59,14 +118,14 @@ impl Store for MemoryStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError> {
-        Ok(self.lock().get(key).cloned())
+        Ok(self.lock().by_key.get(key).cloned())
     }
 
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
         let mut records = self.lock();
-        let before = records.len();
-        records.retain(|_, r| r.expires_ms > now_ms);
-        Ok((before - records.len()) as u64)
+        let before = records.by_key.len();
+        records.by_key.retain(|_, r| r.expires_ms > now_ms);
+        Ok((before - records.by_key.len()) as u64)
     }
 
     fn as_journal(self: Arc<Self>) -> Option<Arc<dyn super::Journal>> {
@@ -84,5 +143,90 @@ mod tests {
         contract::begin_complete_replay(&MemoryStore::new()).await;
         contract::expired_records_are_replaced_and_purged(&MemoryStore::new()).await;
         contract::concurrent_begin_starts_once(Arc::new(MemoryStore::new())).await;
+    }
+
+    fn answer() -> StoredOutcome {
+        StoredOutcome {
+            status: 201,
+            headers: Vec::new(),
+            body: b"{}".to_vec(),
+            completed_ms: super::super::now_millis(),
+        }
+    }
+
+    #[tokio::test]
+    async fn keeps_the_most_recent_generated_records_and_every_named_one() {
+        let store = MemoryStore::with_generated_limit(3);
+        store.begin(contract::record("named", "fp")).await.unwrap();
+        for i in 0..10 {
+            let key = format!("gen-{i}");
+            store
+                .begin_fresh(contract::record(&key, "fp"))
+                .await
+                .unwrap();
+            store.complete_fresh(&key, answer()).await.unwrap();
+        }
+        for i in 0..7 {
+            assert!(
+                store.get(&format!("gen-{i}")).await.unwrap().is_none(),
+                "gen-{i}"
+            );
+        }
+        for i in 7..10 {
+            let kept = store.get(&format!("gen-{i}")).await.unwrap().expect("kept");
+            assert_eq!(kept.state, IntentState::Completed);
+        }
+        assert!(
+            store.get("named").await.unwrap().is_some(),
+            "named intents stay"
+        );
+        assert_eq!(store.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_record_forgotten_in_flight_is_not_recreated_by_its_answer() {
+        let store = MemoryStore::with_generated_limit(1);
+        store
+            .begin_fresh(contract::record("slow", "fp"))
+            .await
+            .unwrap();
+        store
+            .begin_fresh(contract::record("fast", "fp"))
+            .await
+            .unwrap();
+        store.complete_fresh("slow", answer()).await.unwrap();
+        assert!(store.get("slow").await.unwrap().is_none());
+        assert!(store.get("fast").await.unwrap().is_some());
+
+        let none = MemoryStore::with_generated_limit(0);
+        none.begin_fresh(contract::record("k", "fp")).await.unwrap();
+        none.complete_fresh("k", answer()).await.unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[tokio::test]
+    async fn purged_generated_records_do_not_disturb_the_limit() {
+        let store = MemoryStore::with_generated_limit(2);
+        store
+            .begin_fresh(contract::record("a", "fp"))
+            .await
+            .unwrap();
+        assert_eq!(store.purge_expired(i64::MAX).await.unwrap(), 1);
+        store
+            .begin_fresh(contract::record("b", "fp"))
+            .await
+            .unwrap();
+        store
+            .begin_fresh(contract::record("c", "fp"))
+            .await
+            .unwrap();
+        assert!(store.get("b").await.unwrap().is_some());
+        assert!(store.get("c").await.unwrap().is_some());
+        store
+            .begin_fresh(contract::record("d", "fp"))
+            .await
+            .unwrap();
+        assert!(store.get("b").await.unwrap().is_none(), "oldest goes");
+        assert_eq!(store.len(), 2);
     }
 }

@@ -1,6 +1,7 @@
 //! Where idempotency records live: one [`Store`] trait, several backends.
 //!
-//! - [`MemoryStore`] — for tests and short-lived processes.
+//! - [`MemoryStore`] — for tests and processes that need no restart safety;
+//!   bounded (it keeps only the most recent records of generated keys).
 //! - [`SqliteStore`] — the embedded default for anything that must survive a
 //!   restart: one file, WAL mode, every write in a transaction, answers and
 //!   checkpoints written by a background thread in group commits.
