@@ -77,17 +77,19 @@ bench:
 	scripts/bench-ratios.py target/criterion
 	$(CARGO) bench -p oncely --bench amplification
 
-## Real-world corpus (codegen): `oncely check` and `oncely generate --lang rust`
-## on ~1,330 public OpenAPI documents (downloaded once, outside the repo, by
-## ../shared/corpus/fetch.sh into CORPUS_DIR), then `cargo check` of Stripe,
-## GitHub and SAMPLE others chosen by SEED. Prints parsed / generated /
-## compiled / panics / dropped operations / untyped fallbacks; fails on a
-## panic, a dropped operation, a compile error or a warning.
+## Real-world corpus (codegen): `oncely check` and `oncely generate` in Rust,
+## Python and TypeScript on ~1,330 public OpenAPI documents (downloaded once,
+## outside the repo, by ../shared/corpus/fetch.sh into CORPUS_DIR), then
+## `cargo check`, `mypy --strict` and `tsc --strict` of Stripe, GitHub and
+## SAMPLE others chosen by SEED. Prints parsed / generated / compiled /
+## type-checked / panics / dropped operations / untyped fallbacks; fails on a
+## panic, a dropped operation, a compile or type error, or a warning.
 ## Options: make corpus CORPUS_DIR=~/.cache/oncely-corpus SAMPLE=50 SEED=1 CHECK=0
 CORPUS_DIR ?= $(HOME)/.cache/oncely-corpus
 SAMPLE ?= 50
 SEED ?= 1
 CHECK ?= 1
-corpus:
+corpus: python-env
+	cd bindings/node && ONCELY_SKIP_BUILD=1 npm install --no-audit --no-fund
 	bash ../shared/corpus/fetch.sh $(CORPUS_DIR) >/dev/null
 	ONCELY_CORPUS=$(CORPUS_DIR) SAMPLE=$(SAMPLE) SEED=$(SEED) CHECK=$(CHECK) codegen/scripts/corpus.sh

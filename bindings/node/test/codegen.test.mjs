@@ -114,6 +114,13 @@ paths:
       requestBody: { required: true, content: { application/json: { schema: { $ref: "#/components/schemas/Animal" } } } }
       responses:
         "201": { description: ok, content: { application/json: { schema: { $ref: "#/components/schemas/Animal" } } } }
+  /notify:
+    post:
+      operationId: notify
+      parameters:
+        - { name: channel, in: query, required: true, schema: { type: string } }
+      requestBody: { content: { application/json: { schema: { $ref: "#/components/schemas/Cat" } } } }
+      responses: { "204": { description: ok } }
   /forms:
     post:
       operationId: submitForm
@@ -156,6 +163,8 @@ components:
   assert.match(client, /async delete_2\(/);
   assert.match(client, /async n2fa\(body: m\.Animal/);
   assert.match(client, /async submitForm\(body: m\.Cat/);
+  // An optional body before required parameters cannot be `body?:`.
+  assert.match(client, /async notify\(body: m\.Cat \| undefined, params: NotifyParams\)/);
 });
 
 test("the code generator's kitchen-sink spec type-checks as TypeScript", { skip: !existsSync(join(repoRoot, 'codegen', 'tests', 'specs', 'kitchen-sink.yaml')) }, async () => {

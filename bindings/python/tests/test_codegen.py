@@ -192,6 +192,14 @@ components:
       oneOf:
         - {type: string}
         - {$ref: "#/components/schemas/str"}
+    Report:
+      type: object
+      properties:
+        warnings: {type: array, items: {$ref: "#/components/schemas/Warning"}}
+    Warning:
+      type: object
+      properties:
+        code: {type: string}
 """
 
 
@@ -217,3 +225,6 @@ def test_awkward_names_are_safe(tmp_path: Path) -> None:
         text=True,
     )
     assert compiled.returncode == 0, compiled.stderr
+    # A model named like a builtin is renamed: mypy would read `list[Warning]`,
+    # written before `class Warning`, as the builtin.
+    assert "WarningModel" in compiled.stdout, compiled.stdout

@@ -166,6 +166,80 @@ const TYPE_RESERVED: &[&str] = &[
     "NotImplemented",
 ];
 
+/// Python's capitalised builtins (exceptions and warnings, 3.9–3.13). A model
+/// with one of these names is renamed: mypy binds a forward reference such as
+/// `list[Warning]`, written before `class Warning`, to the builtin.
+const BUILTIN_CLASSES: &[&str] = &[
+    "ArithmeticError",
+    "AssertionError",
+    "AttributeError",
+    "BaseExceptionGroup",
+    "BlockingIOError",
+    "BrokenPipeError",
+    "BufferError",
+    "BytesWarning",
+    "ChildProcessError",
+    "ConnectionAbortedError",
+    "ConnectionError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "DeprecationWarning",
+    "EOFError",
+    "EncodingWarning",
+    "EnvironmentError",
+    "ExceptionGroup",
+    "FileExistsError",
+    "FileNotFoundError",
+    "FloatingPointError",
+    "FutureWarning",
+    "GeneratorExit",
+    "IOError",
+    "ImportError",
+    "ImportWarning",
+    "IndentationError",
+    "IndexError",
+    "InterruptedError",
+    "IsADirectoryError",
+    "KeyError",
+    "KeyboardInterrupt",
+    "LookupError",
+    "MemoryError",
+    "ModuleNotFoundError",
+    "NameError",
+    "NotADirectoryError",
+    "NotImplementedError",
+    "OSError",
+    "OverflowError",
+    "PendingDeprecationWarning",
+    "PermissionError",
+    "ProcessLookupError",
+    "PythonFinalizationError",
+    "RecursionError",
+    "ReferenceError",
+    "ResourceWarning",
+    "RuntimeError",
+    "RuntimeWarning",
+    "StopAsyncIteration",
+    "StopIteration",
+    "SyntaxError",
+    "SyntaxWarning",
+    "SystemError",
+    "SystemExit",
+    "TabError",
+    "TimeoutError",
+    "TypeError",
+    "UnboundLocalError",
+    "UnicodeDecodeError",
+    "UnicodeEncodeError",
+    "UnicodeError",
+    "UnicodeTranslateError",
+    "UnicodeWarning",
+    "UserWarning",
+    "ValueError",
+    "Warning",
+    "ZeroDivisionError",
+];
+
 fn file(path: String, contents: String) -> GeneratedFile {
     GeneratedFile {
         path: path.into(),
@@ -244,7 +318,10 @@ fn value_name(scope: &mut Scope, raw: &str, fallback: &str, avoid: &[&str]) -> S
 /// A safe UpperCamel type name in `scope`.
 fn type_name(scope: &mut Scope, raw: &str, fallback: &str) -> String {
     let mut base = ident(raw, Case::UpperCamel, fallback, "T");
-    if TYPE_RESERVED.contains(&base.as_str()) || KEYWORDS.contains(&base.as_str()) {
+    if TYPE_RESERVED.contains(&base.as_str())
+        || BUILTIN_CLASSES.contains(&base.as_str())
+        || KEYWORDS.contains(&base.as_str())
+    {
         base.push_str("Model");
     }
     scope.unique(&base, "")

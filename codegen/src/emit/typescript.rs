@@ -661,6 +661,10 @@ fn method(
         .as_ref()
         .and_then(|b| b.contents.first().map(|c| (b, c)));
     let mut body_field = String::new();
+    // An optional body before a required `params` object must be spelled
+    // `body: T | undefined` (TypeScript allows no required parameter after an
+    // optional one): its index and type.
+    let mut optional_body: Option<(usize, String)> = None;
     if let Some((b, c)) = body {
         let opt = if b.required { "" } else { "?" };
         let (ty, field) = match c.kind {
@@ -675,6 +679,9 @@ fn method(
             BodyKind::Form if !ty.starts_with("m.") => "Record<string, unknown>".to_string(),
             _ => ty,
         };
+        if !b.required {
+            optional_body = Some((args.len(), ty.clone()));
+        }
         args.push(format!("body{opt}: {ty}"));
         if let Some(d) = b.docs.description.clone() {
             arg_docs.push(("body".into(), d));
@@ -748,6 +755,9 @@ fn method(
         pname
     };
     if required_params {
+        if let Some((i, ty)) = optional_body {
+            args[i] = format!("body: {ty} | undefined");
+        }
         args.push(format!("params: {params_type}"));
     } else {
         args.push(format!("params: {params_type} = {{}}"));
