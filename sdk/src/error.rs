@@ -27,7 +27,7 @@ pub enum Error {
     },
 
     /// The request could not be sent or its answer could not be read.
-    #[error("{method} {url}: transport error ({kind}): {source}")]
+    #[error("{method} {url}: transport error ({kind}): {}", causes(source.as_ref()))]
     Transport {
         /// The HTTP method.
         method: String,
@@ -37,7 +37,7 @@ pub enum Error {
         kind: TransportKind,
         /// The underlying error.
         #[source]
-        source: reqwest::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 
     /// The answer's body is longer than the client reads
@@ -336,4 +336,21 @@ impl Error {
             snippet: snippet(body),
         })
     }
+}
+
+/// An error and its causes on one line: `a: b: c`. Transport errors wrap the
+/// reason that matters (`Connection refused`, `tunnel unsuccessful`) a few
+/// levels down.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let line = cause.to_string();
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        next = cause.source();
+    }
+    text
 }

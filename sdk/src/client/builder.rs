@@ -3,11 +3,13 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, USER_AGENT};
+use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use percent_encoding::percent_decode_str;
 use url::Url;
 
 use super::origin::Origin;
+use super::redact::redact_user_info;
+use super::transport::{ProxyChoice, Transport, TransportConfig};
 use super::{Client, ClientInner};
 use crate::error::Error;
 use crate::operation::PollConfig;
@@ -31,6 +33,7 @@ pub struct ClientBuilder {
     credentials: Vec<(String, String)>,
     user_agent: String,
     connect_timeout: Duration,
+    proxy: ProxyChoice,
     attempt_timeout: Duration,
     max_response_bytes: usize,
     deadline: Option<Duration>,
@@ -66,6 +69,7 @@ impl ClientBuilder {
             credentials: Vec::new(),
             user_agent: format!("oncely-rust/{}", env!("CARGO_PKG_VERSION")),
             connect_timeout: Duration::from_secs(10),
+            proxy: ProxyChoice::default(),
             attempt_timeout: Duration::from_secs(30),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             deadline: Some(Duration::from_secs(120)),
@@ -111,6 +115,24 @@ impl ClientBuilder {
     /// How long establishing a connection may take.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sends every request through this proxy: `http://host:port` (a CONNECT
+    /// tunnel for HTTPS, absolute-form requests for plain HTTP), `socks5://`
+    /// (names resolved here) or `socks5h://` (resolved by the proxy), with
+    /// credentials as `scheme://user:password@host:port`. Hosts listed in
+    /// `NO_PROXY` still go direct. Without this, the client follows
+    /// `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` as curl does.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// Connects straight to every host, whatever the proxy environment
+    /// variables say.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Direct;
         self
     }
 
@@ -236,16 +258,11 @@ impl ClientBuilder {
         let user_agent = HeaderValue::try_from(self.user_agent.as_str()).map_err(|e| {
             Error::invalid(format!("user agent {:?}", self.user_agent), e.to_string())
         })?;
-        let mut transport_headers = HeaderMap::new();
-        transport_headers.insert(USER_AGENT, user_agent);
-        let http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .default_headers(transport_headers)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| Error::invalid("HTTP transport", e.to_string()))?;
+        let http = Transport::new(&TransportConfig {
+            connect_timeout: self.connect_timeout,
+            pool_idle_timeout: Duration::from_secs(60),
+            proxy: self.proxy,
+        })?;
         let mut trusted_headers = headers.clone();
         trusted_headers.extend(credentials.clone());
         Ok(Client {
@@ -268,6 +285,7 @@ impl ClientBuilder {
                 store: self.store,
                 key_ttl: self.key_ttl,
                 key_header,
+                user_agent,
                 poll: self.poll,
                 last_purge_ms: std::sync::atomic::AtomicI64::new(0),
                 timer_keepalive: Default::default(),
@@ -283,17 +301,6 @@ fn base_without_user_info(url: &Url) -> Url {
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url
-}
-
-/// A base URL for messages: a password in it is replaced by `***`.
-fn redact_user_info(raw: &str) -> String {
-    match Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        _ => raw.to_string(),
-    }
 }
 
 /// Parses and checks a base URL: absolute, `http` or `https`, with a host.

@@ -14,6 +14,7 @@ mod redact;
 mod request;
 mod response;
 mod timer_keepalive;
+mod transport;
 
 pub use body::Multipart;
 pub use builder::{ClientBuilder, IDEMPOTENCY_KEY_HEADER};
@@ -24,7 +25,7 @@ use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderName, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
 use crate::operation::PollConfig;
@@ -53,7 +54,7 @@ pub struct Client {
 
 struct ClientInner {
     base: Url,
-    http: reqwest::Client,
+    http: transport::Transport,
     headers: HeaderMap,
     credentials: HeaderMap,
     /// Default headers then credentials, merged once: what a trusted origin gets.
@@ -68,6 +69,8 @@ struct ClientInner {
     store: Arc<dyn Store>,
     key_ttl: Duration,
     key_header: HeaderName,
+    /// Sent with every request that does not set its own.
+    user_agent: HeaderValue,
     poll: PollConfig,
     /// When expired idempotency records were last purged (Unix ms).
     last_purge_ms: AtomicI64,

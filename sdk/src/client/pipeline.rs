@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method};
+use http_body_util::BodyExt;
+use hyper::body::Body as _;
 use tokio::time::Instant;
 use tracing::{field, Instrument};
 use url::Url;
 
 use super::body::Body;
+use super::transport::SendError;
 use super::{Client, ClientInner, Response};
 use crate::error::{Error, TimeoutKind, TransportKind};
 use crate::idempotency::{fingerprint, key_for_intent, new_key, IdempotencyKey, KeySource};
@@ -536,6 +539,9 @@ fn request_headers(client: &Client, call: &Call, key: Option<&IdempotencyKey>) -
             HeaderValue::from_static("application/json, application/problem+json"),
         );
     }
+    if !headers.contains_key(http::header::USER_AGENT) {
+        headers.insert(http::header::USER_AGENT, inner.user_agent.clone());
+    }
     if let Some(key) = key {
         if let Ok(v) = HeaderValue::try_from(key.value.as_str()) {
             headers.insert(inner.key_header.clone(), v);
@@ -566,36 +572,37 @@ async fn attempt_once(
         url: url_without_query(),
         limit: limit_bytes,
     };
-    let transport = |kind: TransportKind, source: reqwest::Error| Error::Transport {
+    let transport = |kind: TransportKind, failure: SendError| Error::Transport {
         method: call.method.to_string(),
         url: url_without_query(),
-        kind: if source.is_connect() {
+        kind: if failure.is_connect {
             TransportKind::Connect
         } else {
             kind
         },
-        source,
+        source: failure.source,
     };
-    let mut request = inner
-        .http
-        .request(call.method.clone(), call.url.clone())
-        .headers(headers.clone());
-    if let Some(body) = &call.body {
-        request = request.body(body.bytes.clone());
-    }
     let exchange = async {
-        let mut response = request
-            .send()
+        let response = inner
+            .http
+            .send(
+                call.method.clone(),
+                &call.url,
+                headers.clone(),
+                call.body.as_ref().map(|b| b.bytes.clone()),
+            )
             .await
             .map_err(|e| transport(TransportKind::Request, e))?;
-        if response
-            .content_length()
+        let (head, mut incoming) = response.into_parts();
+        if incoming
+            .size_hint()
+            .exact()
             .is_some_and(|n| n > limit_bytes as u64)
         {
             return Err(too_large());
         }
-        let status = response.status().as_u16();
-        let mut headers = std::mem::take(response.headers_mut());
+        let status = head.status.as_u16();
+        let mut headers = head.headers;
         // `Set-Cookie` and friends stay readable but print as `Sensitive` in every
         // `Debug` of a response or an error that carries these headers.
         for (name, value) in headers.iter_mut() {
@@ -603,15 +610,23 @@ async fn attempt_once(
                 value.set_sensitive(true);
             }
         }
-        // Read chunk by chunk, so a body longer than the limit is never held
-        // whole; the usual single-chunk answer is kept without a copy.
+        // Read frame by frame, so a body longer than the limit is never held
+        // whole; the usual single-frame answer is kept without a copy.
         let mut chunks: Vec<Bytes> = Vec::new();
         let mut length = 0usize;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| transport(TransportKind::Body, e))?
-        {
+        while let Some(frame) = incoming.frame().await {
+            let frame = frame.map_err(|e| {
+                transport(
+                    TransportKind::Body,
+                    SendError {
+                        is_connect: false,
+                        source: Box::new(e),
+                    },
+                )
+            })?;
+            let Ok(chunk) = frame.into_data() else {
+                continue; // trailers
+            };
             length += chunk.len();
             if length > limit_bytes {
                 return Err(too_large());

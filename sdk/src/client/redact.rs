@@ -1,7 +1,8 @@
-//! Which headers are secrets. Their values never reach a log, a span or a
-//! `Debug` string.
+//! Which headers are secrets, and URLs with passwords in them. Their values
+//! never reach a log, a span or a `Debug` string.
 
 use http::HeaderName;
+use url::Url;
 
 /// True for headers whose values are credentials or session state.
 pub(crate) fn is_sensitive_header(name: &HeaderName) -> bool {
@@ -31,6 +32,17 @@ pub(crate) fn is_sensitive_header(name: &HeaderName) -> bool {
         || n.contains("token")
         || n.contains("secret")
         || n.contains("password")
+}
+
+/// A URL for messages: a password in it is replaced by `***`.
+pub(super) fn redact_user_info(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
+    }
 }
 
 #[cfg(test)]
