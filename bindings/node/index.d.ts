@@ -46,6 +46,12 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Connect timeout (default 10 000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * A proxy for every request: `http://host:port` (CONNECT tunnel for HTTPS), `socks5://` or `socks5h://`,
+   * credentials as `scheme://user:password@host`; hosts in `NO_PROXY` go direct. `false`: always direct.
+   * Default: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`, as curl reads them.
+   */
+  proxy?: string | false;
   /** The largest answer body a call reads (default 64 MiB); a longer one rejects with `TransportError` (`transportKind: 'tooLarge'`). */
   maxResponseBytes?: number;
   /** Overall deadline of a call, all attempts and waits included (default 120 000 ms; `null`: none). */

@@ -232,7 +232,7 @@ function nativeCall(options, defaults) {
 
 const CLIENT_KEYS = new Set([
   'baseUrl', 'apiKey', 'bearer', 'headers', 'userAgent', 'timeoutMs', 'connectTimeoutMs', 'deadlineMs', 'retry', 'budget',
-  'breaker', 'store', 'keyTtlMs', 'idempotencyHeader', 'trustOrigins', 'poll', 'maxResponseBytes',
+  'breaker', 'store', 'keyTtlMs', 'idempotencyHeader', 'trustOrigins', 'poll', 'maxResponseBytes', 'proxy',
 ]);
 
 function nativeOptions(options) {
@@ -254,6 +254,8 @@ function nativeOptions(options) {
   out.userAgent = args.string('userAgent', o.userAgent);
   out.timeoutMs = args.millis('timeoutMs', o.timeoutMs);
   out.connectTimeoutMs = args.millis('connectTimeoutMs', o.connectTimeoutMs);
+  if (o.proxy === false) out.noProxy = true;
+  else out.proxy = args.string('proxy', o.proxy);
   if (o.maxResponseBytes !== undefined) {
     if (!Number.isSafeInteger(o.maxResponseBytes) || o.maxResponseBytes < 1) {
       throw invalidArgument(`maxResponseBytes must be a positive integer, got ${args.typeName(o.maxResponseBytes)}`);

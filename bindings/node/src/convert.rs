@@ -80,6 +80,10 @@ pub struct ClientOptions {
     pub timeout_ms: Option<f64>,
     /// Connect timeout.
     pub connect_timeout_ms: Option<f64>,
+    /// A proxy URL for every request.
+    pub proxy: Option<String>,
+    /// Always connect directly (overrides `proxy` and the environment).
+    pub no_proxy: Option<bool>,
     /// The largest answer body a call reads.
     pub max_response_bytes: Option<f64>,
     /// Overall deadline of a call.
@@ -207,6 +211,11 @@ pub fn client_builder(options: &ClientOptions) -> napi::Result<ClientBuilder> {
     }
     if let Some(ms) = options.connect_timeout_ms {
         b = b.connect_timeout(duration("connectTimeoutMs", ms)?);
+    }
+    if options.no_proxy == Some(true) {
+        b = b.no_proxy();
+    } else if let Some(proxy) = &options.proxy {
+        b = b.proxy(proxy);
     }
     if let Some(limit) = options.max_response_bytes {
         if !(limit.is_finite() && limit >= 1.0 && limit.fract() == 0.0) {

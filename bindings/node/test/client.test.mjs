@@ -124,6 +124,17 @@ test('an answer over maxResponseBytes is a TransportError, not retried', async (
   assert.throws(() => fast({ maxResponseBytes: '1k' }), /maxResponseBytes/);
 });
 
+test('a proxy carries the call; proxy: false goes direct; a bad proxy is a TypeError', async () => {
+  // The reference server plays an HTTP forward proxy: it receives the whole
+  // URL in the request line and serves it by path.
+  const proxied = new oncely.Client({ baseUrl: 'http://orders.invalid', proxy: server.url });
+  const order = (await proxied.post('/orders', { json: ORDER })).json();
+  const direct = fast({ proxy: false });
+  assert.equal((await direct.get(`/orders/${order.id}`)).json().id, order.id);
+  assert.throws(() => new oncely.Client({ baseUrl: 'http://orders.invalid', proxy: 'ftp://proxy.example' }), /proxy URL/);
+  assert.throws(() => new oncely.Client({ baseUrl: 'http://orders.invalid', proxy: 3128 }), /proxy/);
+});
+
 test('the event loop keeps ticking during a slow request', async () => {
   await server.addFaults([{ route: 'GET /orders/{order_id}', nth: 1, fault: { kind: 'delay', ms: 400 } }]);
   const client = fast();

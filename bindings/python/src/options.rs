@@ -211,6 +211,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "headers",
     "timeout",
     "connect_timeout",
+    "proxy",
     "deadline",
     "retry",
     "retry_budget",
@@ -261,6 +262,18 @@ pub fn build_client(
             "timeout" => builder = builder.attempt_timeout(positive(&value, "timeout")?),
             "connect_timeout" => {
                 builder = builder.connect_timeout(positive(&value, "connect_timeout")?)
+            }
+            "proxy" => {
+                if let Ok(flag) = value.cast::<PyBool>() {
+                    if flag.is_true() {
+                        return Err(PyTypeError::new_err(
+                            "proxy must be a URL (str) or False, not True",
+                        ));
+                    }
+                    builder = builder.no_proxy();
+                } else {
+                    builder = builder.proxy(extract_str(&value, "proxy")?);
+                }
             }
             "deadline" => builder = builder.deadline(limit(&value, "deadline")?),
             "retry" => builder = builder.retry_policy(retry_arg(&value)?),

@@ -139,6 +139,23 @@ def test_an_answer_over_the_size_limit_is_a_transport_error(
         client(fresh, max_response_bytes=0)
 
 
+def test_a_proxy_carries_the_call_and_bad_proxies_are_value_errors(
+    fresh: OrdersServer, order: dict[str, Any]
+) -> None:
+    # The reference server plays an HTTP forward proxy: it receives the whole
+    # URL in the request line and serves it by path.
+    proxied = oncely.Client("http://orders.invalid", proxy=fresh.base_url)
+    created = proxied.post("/orders", json=order).json()
+    assert len([e for e in fresh.ledger() if e["kind"] == "order_created"]) == 1
+    assert created["id"]
+    direct = client(fresh, proxy=False)
+    assert direct.get(f"/orders/{created['id']}").json()["id"] == created["id"]
+    with pytest.raises(ValueError, match="proxy URL"):
+        oncely.Client("http://orders.invalid", proxy="ftp://proxy.example")
+    with pytest.raises(TypeError, match="proxy"):
+        oncely.Client("http://orders.invalid", proxy=True)  # type: ignore[arg-type]
+
+
 def test_timeout_is_also_the_builtin(fresh: OrdersServer, order: dict[str, Any]) -> None:
     c = client(fresh)
     oid = c.post("/orders", json=order).json()["id"]

@@ -3,7 +3,7 @@
 import builtins
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from os import PathLike
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from typing_extensions import Self, TypeAlias
 
@@ -283,6 +283,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
+        proxy: str | Literal[False] | None = None,
         deadline: float | None = None,
         retry: RetryPolicy | int | None = None,
         retry_budget: RetryBudget | bool | None = None,
@@ -469,6 +470,7 @@ class AsyncClient:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
+        proxy: str | Literal[False] | None = None,
         deadline: float | None = None,
         retry: RetryPolicy | int | None = None,
         retry_budget: RetryBudget | bool | None = None,
