@@ -1,5 +1,6 @@
-//! The transport on the wire: what a request looks like when it arrives, and
-//! the proxies it can go through (HTTP forward proxy, CONNECT tunnel, SOCKS5).
+//! The transport on the wire: what a request looks like when it arrives, TLS
+//! (HTTP/2 by ALPN, private roots, refused certificates), and the proxies a
+//! request can go through (HTTP forward proxy, CONNECT tunnel, SOCKS5).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -305,4 +306,161 @@ fn bad_proxy_urls_are_typed_errors_naming_the_proxy_without_its_password() {
     assert!(e.contains("not supported") && !e.contains("hunter2"), "{e}");
     let e = error("not a url");
     assert!(e.contains("proxy URL \"not a url\""), "{e}");
+}
+
+/// An HTTPS server on loopback with a fresh self-signed certificate for
+/// `localhost`, offering `alpn`; every answer says which HTTP version it got.
+/// Returns its port and the certificate as PEM.
+async fn tls_server(alpn: &[&[u8]]) -> (u16, String) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let pem = certified.cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let app = axum::Router::new().fallback(|request: Request| async move {
+        Json(json!({"version": format!("{:?}", request.version())}))
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return; // a client that refused the certificate
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                .await;
+            });
+        }
+    });
+    (port, pem)
+}
+
+#[tokio::test]
+async fn https_with_a_private_root_speaks_http2_when_offered_and_http1_otherwise() {
+    for (alpn, expected) in [
+        (&[b"h2".as_slice(), b"http/1.1"][..], "HTTP/2.0"),
+        (&[b"http/1.1".as_slice()][..], "HTTP/1.1"),
+    ] {
+        let (port, pem) = tls_server(alpn).await;
+        let client = Client::builder(format!("https://localhost:{port}"))
+            .add_root_certificate(pem)
+            .no_proxy()
+            .build()
+            .unwrap();
+        let answer: Value = client
+            .post("/orders")
+            .json(&json!({"sku": "A-1"}))
+            .send_json()
+            .await
+            .unwrap();
+        assert_eq!(answer["version"], expected);
+    }
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_a_connect_error_that_says_so() {
+    let (port, _) = tls_server(&[b"http/1.1"]).await;
+    let client = Client::builder(format!("https://localhost:{port}"))
+        .no_proxy()
+        .retry_policy(no_retries())
+        .build()
+        .unwrap();
+    let error = match client.get("/").send().await.unwrap_err() {
+        Error::RetryExhausted { last, .. } => *last,
+        other => other,
+    };
+    assert!(
+        matches!(
+            error,
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("certificate"), "{error}");
+}
+
+#[test]
+fn a_root_certificate_that_is_not_pem_is_a_typed_error() {
+    for (pem, why) in [
+        ("not a certificate", "no \"BEGIN CERTIFICATE\" block"),
+        (
+            "-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n",
+            "not PEM",
+        ),
+    ] {
+        match Client::builder("https://api.example.com")
+            .add_root_certificate(pem)
+            .build()
+            .unwrap_err()
+        {
+            Error::InvalidInput { what, why: message } => {
+                assert_eq!(what, "root certificate #1");
+                assert!(message.contains(why), "{message}");
+            }
+            other => panic!("{other}"),
+        }
+    }
+}
+
+/// A CONNECT proxy that opens every tunnel it is asked for and records the
+/// targets.
+async fn tunnel_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+    let targets = Arc::new(Mutex::new(Vec::new()));
+    let log = targets.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    client.read_exact(&mut byte).await?;
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let target = head.split(' ').nth(1).unwrap_or_default().to_string();
+                log.lock().unwrap().push(target.clone());
+                let mut upstream = TcpStream::connect(target).await?;
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await?;
+                tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
+                Ok::<(), std::io::Error>(())
+            });
+        }
+    });
+    (format!("127.0.0.1:{}", addr.port()), targets)
+}
+
+#[tokio::test]
+async fn https_through_a_connect_tunnel_reaches_the_server_end_to_end() {
+    let (port, pem) = tls_server(&[b"h2", b"http/1.1"]).await;
+    let (proxy, targets) = tunnel_proxy().await;
+    let client = Client::builder(format!("https://localhost:{port}"))
+        .add_root_certificate(pem)
+        .proxy(format!("http://{proxy}"))
+        .build()
+        .unwrap();
+    let answer: Value = client.get("/orders/o_1").send_json().await.unwrap();
+    // TLS (and HTTP/2) run inside the tunnel, with the server itself.
+    assert_eq!(answer["version"], "HTTP/2.0");
+    assert_eq!(*targets.lock().unwrap(), vec![format!("localhost:{port}")]);
 }

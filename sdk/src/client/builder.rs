@@ -34,6 +34,7 @@ pub struct ClientBuilder {
     user_agent: String,
     connect_timeout: Duration,
     proxy: ProxyChoice,
+    root_certificates: Vec<Vec<u8>>,
     attempt_timeout: Duration,
     max_response_bytes: usize,
     deadline: Option<Duration>,
@@ -70,6 +71,7 @@ impl ClientBuilder {
             user_agent: format!("oncely-rust/{}", env!("CARGO_PKG_VERSION")),
             connect_timeout: Duration::from_secs(10),
             proxy: ProxyChoice::default(),
+            root_certificates: Vec::new(),
             attempt_timeout: Duration::from_secs(30),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             deadline: Some(Duration::from_secs(120)),
@@ -133,6 +135,15 @@ impl ClientBuilder {
     /// variables say.
     pub fn no_proxy(mut self) -> Self {
         self.proxy = ProxyChoice::Direct;
+        self
+    }
+
+    /// Trusts the certificates in this PEM document (`-----BEGIN
+    /// CERTIFICATE-----` blocks) as roots, besides the operating system's: a
+    /// private certificate authority, or a test server's own certificate.
+    /// Checked when the client is built.
+    pub fn add_root_certificate(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_certificates.push(pem.as_ref().to_vec());
         self
     }
 
@@ -262,6 +273,7 @@ impl ClientBuilder {
             connect_timeout: self.connect_timeout,
             pool_idle_timeout: Duration::from_secs(60),
             proxy: self.proxy,
+            extra_roots: self.root_certificates,
         })?;
         let mut trusted_headers = headers.clone();
         trusted_headers.extend(credentials.clone());

@@ -57,6 +57,9 @@ pub(crate) struct TransportConfig {
     pub connect_timeout: Duration,
     pub pool_idle_timeout: Duration,
     pub proxy: ProxyChoice,
+    /// PEM documents whose certificates are trusted as roots besides the
+    /// operating system's.
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 /// A pooled HTTP client. Cheap to share; clones share the pool.
@@ -90,7 +93,7 @@ impl Transport {
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(config.connect_timeout));
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls_config()?)
+            .with_tls_config(tls_config(&config.extra_roots)?)
             .https_or_http()
             .enable_http1()
             .enable_http2()
@@ -183,17 +186,58 @@ fn proxy_matcher(choice: &ProxyChoice) -> Result<Option<Matcher>, Error> {
 }
 
 /// rustls with the process's default crypto provider (aws-lc-rs unless the
-/// application installed another) and the operating system's verifier.
-fn tls_config() -> Result<rustls::ClientConfig, Error> {
-    use rustls_platform_verifier::BuilderVerifierExt;
+/// application installed another) and the operating system's verifier, which
+/// also trusts `extra_roots`.
+fn tls_config(extra_roots: &[Vec<u8>]) -> Result<rustls::ClientConfig, Error> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
-    rustls::ClientConfig::builder_with_provider(provider)
+    let mut roots = Vec::new();
+    for (i, pem) in extra_roots.iter().enumerate() {
+        let what = || format!("root certificate #{}", i + 1);
+        let found = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::invalid(what(), format!("it is not PEM: {e}")))?;
+        if found.is_empty() {
+            return Err(Error::invalid(
+                what(),
+                "it holds no \"BEGIN CERTIFICATE\" block",
+            ));
+        }
+        roots.extend(found);
+    }
+    let tls = |e: rustls::Error| Error::invalid("TLS configuration", e.to_string());
+    let verifier = if roots.is_empty() {
+        rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls)?
+    } else {
+        platform_verifier_with(roots, provider.clone()).map_err(tls)?
+    };
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_platform_verifier())
-        .map(|b| b.with_no_client_auth())
-        .map_err(|e| Error::invalid("TLS configuration", e.to_string()))
+        .map_err(tls)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth())
+}
+
+#[cfg(not(target_os = "android"))]
+fn platform_verifier_with(
+    roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<rustls_platform_verifier::Verifier, rustls::Error> {
+    rustls_platform_verifier::Verifier::new_with_extra_roots(roots, provider)
+}
+
+#[cfg(target_os = "android")]
+fn platform_verifier_with(
+    _roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    _provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<rustls_platform_verifier::Verifier, rustls::Error> {
+    Err(rustls::Error::General(
+        "extra root certificates are not supported on Android".into(),
+    ))
 }
 
 /// Opens TCP connections, through a proxy where the rules say so: a CONNECT
