@@ -525,6 +525,9 @@ fn request_headers(client: &Client, call: &Call, key: Option<&IdempotencyKey>) -
         tracing::debug!(url = %call.url.origin().ascii_serialization(), "untrusted origin: credentials withheld");
         HeaderMap::new()
     };
+    // Room for what follows (content type, accept, user agent, key), so the
+    // map grows once.
+    headers.reserve(call.headers.len() + 4);
     headers.extend(call.headers.clone());
     if let Some(body) = &call.body {
         if !headers.contains_key(http::header::CONTENT_TYPE) {
