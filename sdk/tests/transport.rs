@@ -49,6 +49,37 @@ fn no_retries() -> RetryPolicy {
     RetryPolicy::default().max_attempts(1)
 }
 
+/// Sends `GET path` with `client` (built with one attempt) and returns its
+/// error, checked to be a connect-stage transport error.
+async fn connect_error(client: &Client, path: &str) -> Error {
+    let error = match client.get(path).send().await.unwrap_err() {
+        Error::RetryExhausted { last, .. } => *last,
+        other => other,
+    };
+    assert!(
+        matches!(
+            error,
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    error
+}
+
+/// Reads a request head (up to the blank line) byte by byte.
+async fn read_head(socket: &mut TcpStream) -> std::io::Result<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        socket.read_exact(&mut byte).await?;
+        head.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
+}
+
 #[tokio::test]
 async fn requests_arrive_with_user_agent_accept_and_exact_bodies() {
     let (addr, seen) = recording_server().await;
@@ -137,37 +168,19 @@ async fn https_goes_through_a_connect_tunnel_and_a_refusal_is_a_connect_error() 
     let proxy = listener.local_addr().unwrap();
     let received = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            socket.read_exact(&mut byte).await.unwrap();
-            head.push(byte[0]);
-        }
+        let head = read_head(&mut socket).await.unwrap();
         socket
             .write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
             .await
             .unwrap();
-        String::from_utf8(head).unwrap()
+        head
     });
     let client = Client::builder("https://api.example.com")
         .proxy(format!("http://shop:s3cret@{proxy}"))
         .retry_policy(no_retries())
         .build()
         .unwrap();
-    let error = match client.get("/orders").send().await.unwrap_err() {
-        Error::RetryExhausted { last, .. } => *last,
-        other => other,
-    };
-    assert!(
-        matches!(
-            error,
-            Error::Transport {
-                kind: TransportKind::Connect,
-                ..
-            }
-        ),
-        "{error}"
-    );
+    let error = connect_error(&client, "/orders").await;
     // The reason is in the message, not only deep in the source chain.
     assert!(error.to_string().contains("unsuccessful"), "{error}");
     let head = received.await.unwrap().to_ascii_lowercase();
@@ -378,20 +391,7 @@ async fn an_untrusted_certificate_is_a_connect_error_that_says_so() {
         .retry_policy(no_retries())
         .build()
         .unwrap();
-    let error = match client.get("/").send().await.unwrap_err() {
-        Error::RetryExhausted { last, .. } => *last,
-        other => other,
-    };
-    assert!(
-        matches!(
-            error,
-            Error::Transport {
-                kind: TransportKind::Connect,
-                ..
-            }
-        ),
-        "{error}"
-    );
+    let error = connect_error(&client, "/").await;
     assert!(error.to_string().contains("certificate"), "{error}");
 }
 
@@ -429,13 +429,7 @@ async fn tunnel_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
         while let Ok((mut client, _)) = listener.accept().await {
             let log = log.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    client.read_exact(&mut byte).await?;
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
+                let head = read_head(&mut client).await?;
                 let target = head.split(' ').nth(1).unwrap_or_default().to_string();
                 log.lock().unwrap().push(target.clone());
                 let mut upstream = TcpStream::connect(target).await?;
