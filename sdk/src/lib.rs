@@ -17,6 +17,11 @@
 //!   [`Operation`] you can wait on, poll, or resume from a token in another process.
 //! - **Problem details** ([`problem`]): RFC 9457 / 7807 bodies become typed
 //!   [`Error::Problem`]s; bodies that are not problems are kept raw.
+//! - **Transport**: hyper's pooled client (HTTP/1.1, and HTTP/2 where TLS
+//!   negotiates it), rustls with the operating system's certificate verifier
+//!   ([`ClientBuilder::add_root_certificate`] for a private CA), and HTTP or
+//!   SOCKS5 proxies from `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY` or
+//!   [`ClientBuilder::proxy`].
 //!
 //! ```no_run
 //! use oncely::{Client, SqliteStore};

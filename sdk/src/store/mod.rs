@@ -40,7 +40,7 @@ pub use journal::{
     Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter, RunRecord,
     RunState, StateCounts, StepPhase, StepRecord, StepStatus, StepUpdate,
 };
-pub use memory::MemoryStore;
+pub use memory::{MemoryStore, DEFAULT_GENERATED_LIMIT};
 pub use open::{open, OpenedStore};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgConfig, PgStore};
