@@ -127,7 +127,9 @@ impl Transport {
         if let Some(intercept) = self.proxies.as_ref().and_then(|p| p.intercept(&uri)) {
             if uri.scheme_str() == Some("http") {
                 if let Some(auth) = intercept.basic_auth() {
-                    headers.insert(PROXY_AUTHORIZATION, auth.clone());
+                    let mut auth = auth.clone();
+                    auth.set_sensitive(true);
+                    headers.insert(PROXY_AUTHORIZATION, auth);
                 }
             }
         }
