@@ -149,13 +149,12 @@ mod tests {
         contract::concurrent_begin_starts_once(Arc::new(MemoryStore::new())).await;
     }
 
-    fn answer() -> StoredOutcome {
-        StoredOutcome {
-            status: 201,
-            headers: Vec::new(),
-            body: b"{}".to_vec(),
-            completed_ms: super::super::now_millis(),
-        }
+    /// Begins a generated key's record.
+    async fn fresh(store: &MemoryStore, key: &str) {
+        store
+            .begin_fresh(contract::record(key, "fp"))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -164,11 +163,11 @@ mod tests {
         store.begin(contract::record("named", "fp")).await.unwrap();
         for i in 0..10 {
             let key = format!("gen-{i}");
+            fresh(&store, &key).await;
             store
-                .begin_fresh(contract::record(&key, "fp"))
+                .complete_fresh(&key, contract::outcome())
                 .await
                 .unwrap();
-            store.complete_fresh(&key, answer()).await.unwrap();
         }
         for i in 0..7 {
             assert!(
@@ -190,46 +189,31 @@ mod tests {
     #[tokio::test]
     async fn a_record_forgotten_in_flight_is_not_recreated_by_its_answer() {
         let store = MemoryStore::with_generated_limit(1);
+        fresh(&store, "slow").await;
+        fresh(&store, "fast").await;
         store
-            .begin_fresh(contract::record("slow", "fp"))
+            .complete_fresh("slow", contract::outcome())
             .await
             .unwrap();
-        store
-            .begin_fresh(contract::record("fast", "fp"))
-            .await
-            .unwrap();
-        store.complete_fresh("slow", answer()).await.unwrap();
         assert!(store.get("slow").await.unwrap().is_none());
         assert!(store.get("fast").await.unwrap().is_some());
 
         let none = MemoryStore::with_generated_limit(0);
-        none.begin_fresh(contract::record("k", "fp")).await.unwrap();
-        none.complete_fresh("k", answer()).await.unwrap();
+        fresh(&none, "k").await;
+        none.complete_fresh("k", contract::outcome()).await.unwrap();
         assert!(none.is_empty());
     }
 
     #[tokio::test]
     async fn purged_generated_records_do_not_disturb_the_limit() {
         let store = MemoryStore::with_generated_limit(2);
-        store
-            .begin_fresh(contract::record("a", "fp"))
-            .await
-            .unwrap();
+        fresh(&store, "a").await;
         assert_eq!(store.purge_expired(i64::MAX).await.unwrap(), 1);
-        store
-            .begin_fresh(contract::record("b", "fp"))
-            .await
-            .unwrap();
-        store
-            .begin_fresh(contract::record("c", "fp"))
-            .await
-            .unwrap();
+        fresh(&store, "b").await;
+        fresh(&store, "c").await;
         assert!(store.get("b").await.unwrap().is_some());
         assert!(store.get("c").await.unwrap().is_some());
-        store
-            .begin_fresh(contract::record("d", "fp"))
-            .await
-            .unwrap();
+        fresh(&store, "d").await;
         assert!(store.get("b").await.unwrap().is_none(), "oldest goes");
         assert_eq!(store.len(), 2);
     }

@@ -130,6 +130,16 @@ pub(crate) mod contract {
         )
     }
 
+    /// A final answer, the same on every call (tests compare stored copies).
+    pub fn outcome() -> StoredOutcome {
+        StoredOutcome {
+            status: 201,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: br#"{"id":"o1"}"#.to_vec(),
+            completed_ms: 1_795_000_000_000,
+        }
+    }
+
     pub async fn begin_complete_replay(store: &dyn Store) {
         let r = record("k1", "fp1");
         assert!(matches!(
@@ -140,12 +150,7 @@ pub(crate) mod contract {
             store.begin(r.clone()).await.unwrap(),
             Begin::Resumed(_)
         ));
-        let outcome = StoredOutcome {
-            status: 201,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: br#"{"id":"o1"}"#.to_vec(),
-            completed_ms: now_millis(),
-        };
+        let outcome = outcome();
         store.complete("k1", outcome.clone()).await.unwrap();
         match store.begin(r.clone()).await.unwrap() {
             Begin::Completed(old) => assert_eq!(old.outcome.unwrap(), outcome),

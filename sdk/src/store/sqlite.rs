@@ -421,7 +421,7 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::contract;
+    use super::super::contract::{self, outcome};
     use super::*;
 
     #[tokio::test]
@@ -442,15 +442,6 @@ mod tests {
         drop(store);
         let again = SqliteStore::open(&path).unwrap();
         assert_eq!(again.get("k").await.unwrap().unwrap().fingerprint, "fp");
-    }
-
-    fn outcome() -> StoredOutcome {
-        StoredOutcome {
-            status: 201,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: br#"{"id":"o1"}"#.to_vec(),
-            completed_ms: 1_795_000_000_000,
-        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
