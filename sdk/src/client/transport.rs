@@ -117,11 +117,11 @@ impl Transport {
         mut headers: HeaderMap,
         body: Option<Bytes>,
     ) -> Result<http::Response<Incoming>, SendError> {
-        let not_sent = |source: BoxError| SendError {
+        // Nothing was sent when the URL is not a valid request target.
+        let uri: Uri = url.as_str().parse().map_err(|e| SendError {
             is_connect: true,
-            source,
-        };
-        let uri: Uri = url.as_str().parse().map_err(|e| not_sent(Box::new(e)))?;
+            source: Box::new(e),
+        })?;
         // A plain-HTTP request through an HTTP proxy carries the proxy's
         // credentials itself; a tunnel sends them once, when it opens.
         if let Some(intercept) = self.proxies.as_ref().and_then(|p| p.intercept(&uri)) {
