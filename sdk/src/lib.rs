@@ -52,6 +52,7 @@
 
 #![warn(missing_docs)]
 
+pub mod arazzo;
 pub mod client;
 pub mod error;
 pub mod idempotency;
