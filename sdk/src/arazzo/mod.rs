@@ -32,9 +32,9 @@
 //! completed run in reverse order. See [`Compensation`].
 
 // pub mod check;
-// pub mod condition;
+pub mod condition;
 pub mod context;
-// pub mod criterion;
+pub mod criterion;
 pub mod document;
 pub mod error;
 pub mod expression;
@@ -46,9 +46,9 @@ pub mod template;
 pub mod validate;
 
 // pub use check::{check, Finding, FindingKind, Severity};
-// pub use condition::{Condition, ConditionError};
+pub use condition::{Condition, ConditionError};
 pub use context::{EvalContext, EvalError, HttpMessage};
-// pub use criterion::{CompiledCriterion, CriterionError};
+pub use criterion::{CompiledCriterion, CriterionError};
 pub use document::{
     Compensation, Components, Criterion, Document, FailureAction, Parameter, Step, StepTarget,
     SuccessAction, Workflow,
