@@ -31,7 +31,7 @@
 //! workflow later ends in failure, the compensations of the steps that
 //! completed run in reverse order. See [`Compensation`].
 
-// pub mod check;
+pub mod check;
 pub mod condition;
 pub mod context;
 pub mod criterion;
@@ -39,13 +39,13 @@ pub mod document;
 pub mod error;
 pub mod expression;
 pub mod load;
-// pub mod operation;
+pub mod operation;
 pub mod pointer;
-// pub mod source;
+pub mod source;
 pub mod template;
 pub mod validate;
 
-// pub use check::{check, Finding, FindingKind, Severity};
+pub use check::{check, Finding, FindingKind, Severity};
 pub use condition::{Condition, ConditionError};
 pub use context::{EvalContext, EvalError, HttpMessage};
 pub use criterion::{CompiledCriterion, CriterionError};
@@ -56,7 +56,7 @@ pub use document::{
 pub use error::{LoadError, LoadErrorKind};
 pub use expression::{Expression, ExpressionError};
 pub use load::{load_file, load_str, load_value};
-// pub use operation::{ResolvedOperation, ResolveError};
+pub use operation::{ResolveError, ResolvedOperation};
 pub use pointer::JsonPointer;
-// pub use source::{Source, Sources, SourceError};
+pub use source::{Source, SourceError, Sources};
 pub use template::{Template, ValueExpr};
