@@ -504,13 +504,15 @@ impl Checker<'_> {
                     if !self.reusable(&at, reusable, ComponentKind::Parameters) {
                         continue;
                     }
-                    if let Some(value) = &reusable.value {
-                        self.value(&at.child("value"), value, scope);
+                    let Some(parameter) = parameter_of(self.document, item) else {
+                        continue;
+                    };
+                    // The value is evaluated where the reference is used.
+                    match &reusable.value {
+                        Some(value) => self.value(&at.child("value"), value, scope),
+                        None => self.value(&at.child("reference"), &parameter.value, scope),
                     }
-                    match parameter_of(self.document, item) {
-                        Some(parameter) => parameter,
-                        None => continue,
-                    }
+                    parameter
                 }
             };
             let location = parameter
