@@ -106,11 +106,11 @@ pub enum FindingKind {
     #[error("{0} has no value outside a step's call")]
     ExchangeOutsideStep(String),
     /// A cycle of `goto`s that no retry limit bounds.
-    #[error("the steps {steps:?} form a goto cycle that no retryLimit bounds{}", if *.conditional { " (every goto in it has criteria)" } else { "" })]
+    #[error("the steps {steps:?} form a goto cycle that no retryLimit bounds{}", if *.conditional { " (some goto in it has criteria, so it may end)" } else { "" })]
     UnboundedGotoCycle {
         /// The steps in the cycle, in order.
         steps: Vec<String>,
-        /// Whether every `goto` in the cycle is conditional.
+        /// Whether some `goto` in the cycle has criteria (so the loop may end).
         conditional: bool,
     },
     /// A Reusable Object's `reference` that resolves to nothing.
@@ -1005,7 +1005,9 @@ impl Checker<'_> {
                 continue;
             };
             let pointer = (*pointer).clone();
-            let conditional = gotos.iter().all(|(_, conditional)| *conditional);
+            // A loop whose every goto is unconditional never ends; one with criteria
+            // may (a polling loop), so it is a warning.
+            let conditional = gotos.iter().any(|(_, conditional)| *conditional);
             let severity = if conditional {
                 Severity::Warning
             } else {
