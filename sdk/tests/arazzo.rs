@@ -268,7 +268,8 @@ fn invalid_documents_fail_with_a_pointer() {
 fn checks_find_what_cannot_work() {
     use Severity::{Error, Warning};
     type Kind = fn(&FindingKind) -> bool;
-    let cases: &[(&str, &[(Severity, &str, Kind)])] = &[
+    type Expected = (Severity, &'static str, Kind);
+    let cases: &[(&str, &[Expected])] = &[
         (
             "goto-unknown-step",
             &[(

@@ -784,15 +784,15 @@ impl Checker<'_> {
                     }
                 }
             }
-            Expression::Workflow { workflow_id, .. } => {
-                if self.document.workflow(workflow_id).is_none() {
-                    self.error(at, FindingKind::UnknownWorkflow(workflow_id.clone()));
-                }
+            Expression::Workflow { workflow_id, .. }
+                if self.document.workflow(workflow_id).is_none() =>
+            {
+                self.error(at, FindingKind::UnknownWorkflow(workflow_id.clone()));
             }
-            Expression::SourceDescription { name, .. } => {
-                if self.document.source_description(name).is_none() {
-                    self.error(at, FindingKind::UnknownSourceDescription(name.clone()));
-                }
+            Expression::SourceDescription { name, .. }
+                if self.document.source_description(name).is_none() =>
+            {
+                self.error(at, FindingKind::UnknownSourceDescription(name.clone()));
             }
             Expression::Component { kind, name } => {
                 let exists = self

@@ -52,7 +52,7 @@ pub enum SourceErrorKind {
     BadFileUrl,
     /// The file could not be read or parsed.
     #[error("{0}")]
-    Load(LoadError),
+    Load(Box<LoadError>),
     /// The document is neither OpenAPI nor Arazzo.
     #[error("the document has neither an `openapi` nor an `arazzo` field")]
     UnknownType,
@@ -150,8 +150,8 @@ fn decode(text: &str) -> String {
 
 fn load_source(path: &Path, kind: Option<SourceKind>) -> Result<Source, SourceErrorKind> {
     let name = path.display().to_string();
-    let text = read_text(path, &name).map_err(SourceErrorKind::Load)?;
-    let value = parse_text(&text, &name).map_err(SourceErrorKind::Load)?;
+    let text = read_text(path, &name).map_err(|e| SourceErrorKind::Load(Box::new(e)))?;
+    let value = parse_text(&text, &name).map_err(|e| SourceErrorKind::Load(Box::new(e)))?;
     let kind = match kind {
         Some(kind) => kind,
         None if value.get("arazzo").is_some() => SourceKind::Arazzo,
@@ -163,7 +163,7 @@ fn load_source(path: &Path, kind: Option<SourceKind>) -> Result<Source, SourceEr
     Ok(match kind {
         SourceKind::Openapi => Source::OpenApi(value),
         SourceKind::Arazzo => Source::Arazzo(Box::new(
-            load_value(value, &name).map_err(SourceErrorKind::Load)?,
+            load_value(value, &name).map_err(|e| SourceErrorKind::Load(Box::new(e)))?,
         )),
     })
 }
