@@ -41,6 +41,7 @@ pub mod expression;
 pub mod load;
 pub mod operation;
 pub mod pointer;
+pub mod run;
 pub mod source;
 pub mod template;
 pub mod validate;

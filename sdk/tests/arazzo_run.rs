@@ -1,0 +1,189 @@
+//! The Arazzo interpreter against the reference server: the checkout of
+//! `openapi/orders.arazzo.yaml` runs on the engine and journal, every write
+//! keyed by (run, step), faults absorbed without duplicates, a declined
+//! payment compensated through `x-oncely-compensate`.
+
+mod workflow_common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use oncely::arazzo::run::{ArazzoWorkflow, PlanError};
+use oncely::arazzo::{load_file, load_str, Sources};
+use oncely::store::{Journal, RunState};
+use oncely::workflow::{step_key, Engine};
+use oncely::{MemoryStore, Store};
+use orders_server::{Fault, FaultRule, SideEffect};
+use serde_json::{json, Value};
+use workflow_common::{client, count, requests_to, server};
+
+fn checkout_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/orders.arazzo.yaml")
+}
+
+fn checkout() -> ArazzoWorkflow {
+    let path = checkout_path();
+    let document = load_file(&path).unwrap();
+    let (sources, errors) = Sources::load(&document, &path);
+    assert!(errors.is_empty(), "{errors:?}");
+    ArazzoWorkflow::compile(&document, &sources, "checkout").unwrap()
+}
+
+fn inputs(payment_method: &str) -> Value {
+    json!({
+        "customer_id": "cus_1",
+        "sku": "sku-1",
+        "quantity": 2,
+        "currency": "EUR",
+        "amount": 1250,
+        "payment_method": payment_method,
+        "carrier": "oncely-post",
+    })
+}
+
+fn engine(base: &str, flow: &ArazzoWorkflow) -> Engine {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let journal: Arc<dyn Journal> = store.clone().as_journal().unwrap();
+    Engine::new(client(base, store), journal)
+        .owner("arazzo")
+        .register(flow.workflow().clone())
+}
+
+#[tokio::test]
+async fn the_checkout_runs_every_step_once_with_its_key() {
+    let server = server().await;
+    let flow = checkout();
+    let engine = engine(&server.base_url(), &flow);
+    // A lost answer on the payment and a 503 on the reservation: retried
+    // with the same keys, replayed by the server.
+    server.add_fault(FaultRule::new(
+        "POST /orders/{order_id}/payments",
+        Fault::DropAfterCommit,
+    ));
+    server.add_fault(FaultRule::new(
+        "POST /orders/{order_id}/reservations",
+        Fault::status(503),
+    ));
+    let outcome = engine
+        .start(flow.workflow(), Some("checkout-1"), &inputs("pm_card_visa"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, RunState::Completed, "{outcome:?}");
+    let outputs = flow.outputs(&outcome, &inputs("pm_card_visa")).unwrap();
+    let order_id = outputs["orderId"].as_str().unwrap().to_owned();
+    for name in ["reservationId", "paymentId", "shipmentOperationId"] {
+        assert!(outputs[name].is_string(), "{name}: {outputs:?}");
+    }
+    assert_eq!(
+        outcome.outputs["createOrder"]["etag"]
+            .as_str()
+            .map(|e| e.starts_with('"')),
+        Some(true)
+    );
+    for kind in [
+        SideEffect::OrderCreated,
+        SideEffect::InventoryReserved,
+        SideEffect::PaymentAuthorized,
+        SideEffect::ShipmentRequested,
+    ] {
+        assert_eq!(count(&server, kind, &order_id), 1, "{kind:?}");
+    }
+    assert_eq!(count(&server, SideEffect::OrderCancelled, &order_id), 0);
+    let payments = requests_to(&server, "POST", &format!("/orders/{order_id}/payments"));
+    assert_eq!(payments.len(), 2, "the lost answer was retried once");
+    assert!(payments.iter().all(|r| r.idempotency_key.as_deref()
+        == Some(step_key("checkout-1", "authorizePayment").as_str())));
+    assert!(payments[1].replayed);
+    // The 202 was polled to its end.
+    let operation = outputs["shipmentOperationId"].as_str().unwrap();
+    let polls = requests_to(&server, "GET", &format!("/operations/{operation}"));
+    assert!(!polls.is_empty(), "the shipment operation was polled");
+    let created = requests_to(&server, "POST", "/orders");
+    assert_eq!(
+        created[0].idempotency_key.as_deref(),
+        Some(step_key("checkout-1", "createOrder").as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_declined_payment_compensates_in_reverse() {
+    let server = server().await;
+    let flow = checkout();
+    let engine = engine(&server.base_url(), &flow);
+    let outcome = engine
+        .start(
+            flow.workflow(),
+            Some("checkout-2"),
+            &inputs("pm_card_declined"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, RunState::Compensated, "{outcome:?}");
+    let error = outcome.error.clone().unwrap();
+    assert_eq!(error["step"], "authorizePayment", "{error}");
+    let order_id = outcome.outputs["createOrder"]["orderId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(count(&server, SideEffect::PaymentAuthorized, &order_id), 0);
+    assert_eq!(
+        count(&server, SideEffect::ReservationReleased, &order_id),
+        1
+    );
+    assert_eq!(count(&server, SideEffect::OrderCancelled, &order_id), 1);
+    assert_eq!(count(&server, SideEffect::ShipmentRequested, &order_id), 0);
+    // Release before cancel: reverse order.
+    let requests = server.requests();
+    let release = requests.iter().position(|r| r.method == "DELETE").unwrap();
+    let cancel = requests
+        .iter()
+        .position(|r| r.path.ends_with("/cancel"))
+        .unwrap();
+    assert!(release < cancel);
+}
+
+#[tokio::test]
+async fn a_criterion_that_does_not_hold_fails_the_step() {
+    let server = server().await;
+    let path = checkout_path();
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "condition: $statusCode == 202",
+        "condition: $statusCode == 200",
+    );
+    let document = load_str(&text, "modified.arazzo.yaml").unwrap();
+    let (sources, _) = Sources::load(&document, &path);
+    let flow = ArazzoWorkflow::compile(&document, &sources, "checkout").unwrap();
+    let engine = engine(&server.base_url(), &flow);
+    let outcome = engine
+        .start(flow.workflow(), Some("checkout-3"), &inputs("pm_card_visa"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, RunState::Compensated, "{outcome:?}");
+    assert_eq!(outcome.error.unwrap()["step"], "requestShipment");
+    let order_id = outcome.outputs["createOrder"]["orderId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(count(&server, SideEffect::PaymentVoided, &order_id), 1);
+}
+
+#[test]
+fn unsupported_constructs_are_refused_before_anything_runs() {
+    let path = checkout_path();
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "          - name: declined\n            type: end\n",
+        "          - name: declined\n            type: goto\n            stepId: createOrder\n",
+    );
+    let document = load_str(&text, "goto.arazzo.yaml").unwrap();
+    let (sources, _) = Sources::load(&document, &path);
+    let error = ArazzoWorkflow::compile(&document, &sources, "checkout").unwrap_err();
+    assert!(
+        matches!(&error, PlanError::Unsupported { pointer, .. } if pointer.to_string() == "/workflows/0/steps/2/onFailure/0"),
+        "{error}"
+    );
+    let document = load_file(&path).unwrap();
+    assert_eq!(
+        ArazzoWorkflow::compile(&document, &sources, "nope").unwrap_err(),
+        PlanError::UnknownWorkflow("nope".into())
+    );
+}
