@@ -24,9 +24,9 @@
 
 use super::criterion::{CompiledCriterion, CriterionError};
 use super::document::{
-    Components, Criterion, Document, FailureAction, FailureActionType, OrReusable, Parameter,
-    ParameterLocation, RequestBody, Reusable, Step, StepTarget, SuccessAction, SuccessActionType,
-    Workflow,
+    Action, Components, Criterion, Document, FailureAction, FailureActionType, OrReusable,
+    Parameter, ParameterLocation, RequestBody, Reusable, Step, StepTarget, SuccessAction,
+    SuccessActionType, Workflow,
 };
 use super::expression::{ComponentKind, Expression, ExpressionError};
 use super::operation::{resolve, ResolveError, ResolvedOperation};
@@ -288,13 +288,13 @@ impl Checker<'_> {
         }
         let scope = Scope::Workflow(workflow, false);
         self.parameters(&at.child("parameters"), &workflow.parameters, scope, None);
-        self.success_actions(
+        self.actions(
             &at.child("successActions"),
             &workflow.success_actions,
             workflow,
             Scope::Workflow(workflow, true),
         );
-        self.failure_actions(
+        self.actions(
             &at.child("failureActions"),
             &workflow.failure_actions,
             workflow,
@@ -338,8 +338,8 @@ impl Checker<'_> {
             self.request_body(&at.child("requestBody"), body, before);
         }
         self.criteria(&at.child("successCriteria"), &step.success_criteria, after);
-        self.success_actions(&at.child("onSuccess"), &step.on_success, workflow, after);
-        self.failure_actions(&at.child("onFailure"), &step.on_failure, workflow, after);
+        self.actions(&at.child("onSuccess"), &step.on_success, workflow, after);
+        self.actions(&at.child("onFailure"), &step.on_failure, workflow, after);
         for (name, expression) in &step.outputs {
             self.value(
                 &at.child("outputs").child(name),
@@ -651,10 +651,10 @@ impl Checker<'_> {
         }
     }
 
-    fn success_actions(
+    fn actions<A: Action>(
         &mut self,
         at: &JsonPointer,
-        actions: &[OrReusable<SuccessAction>],
+        actions: &[OrReusable<A>],
         workflow: &Workflow,
         scope: Scope<'_>,
     ) {
@@ -664,60 +664,20 @@ impl Checker<'_> {
             let action = match item {
                 OrReusable::Inline(action) => action,
                 OrReusable::Reusable(reusable) => {
-                    if !self.reusable(&at, reusable, ComponentKind::SuccessActions) {
+                    if !self.reusable(&at, reusable, A::COMPONENT) {
                         continue;
                     }
-                    match success_component(self.document, reusable) {
+                    match component::<A>(self.document, reusable) {
                         Some(action) => action,
                         None => continue,
                     }
                 }
             };
-            if !names.insert(action.name.clone()) {
-                self.error(&at, FindingKind::DuplicateAction(action.name.clone()));
+            if !names.insert(action.name().to_owned()) {
+                self.error(&at, FindingKind::DuplicateAction(action.name().to_owned()));
             }
-            self.criteria(&at.child("criteria"), &action.criteria, scope);
-            self.jump(
-                &at,
-                workflow,
-                action.step_id.as_deref(),
-                action.workflow_id.as_deref(),
-            );
-        }
-    }
-
-    fn failure_actions(
-        &mut self,
-        at: &JsonPointer,
-        actions: &[OrReusable<FailureAction>],
-        workflow: &Workflow,
-        scope: Scope<'_>,
-    ) {
-        let mut names = HashSet::new();
-        for (index, item) in actions.iter().enumerate() {
-            let at = at.child(index.to_string());
-            let action = match item {
-                OrReusable::Inline(action) => action,
-                OrReusable::Reusable(reusable) => {
-                    if !self.reusable(&at, reusable, ComponentKind::FailureActions) {
-                        continue;
-                    }
-                    match failure_component(self.document, reusable) {
-                        Some(action) => action,
-                        None => continue,
-                    }
-                }
-            };
-            if !names.insert(action.name.clone()) {
-                self.error(&at, FindingKind::DuplicateAction(action.name.clone()));
-            }
-            self.criteria(&at.child("criteria"), &action.criteria, scope);
-            self.jump(
-                &at,
-                workflow,
-                action.step_id.as_deref(),
-                action.workflow_id.as_deref(),
-            );
+            self.criteria(&at.child("criteria"), action.criteria(), scope);
+            self.jump(&at, workflow, action.step_id(), action.workflow_id());
         }
     }
 
@@ -887,7 +847,7 @@ impl Checker<'_> {
             for (pointer, item) in success {
                 let action = match item {
                     OrReusable::Inline(action) => Some(action),
-                    OrReusable::Reusable(r) => success_component(self.document, r),
+                    OrReusable::Reusable(r) => component::<SuccessAction>(self.document, r),
                 };
                 if let Some(action) = action.filter(|a| a.kind == SuccessActionType::Goto) {
                     jumps.push((
@@ -913,7 +873,7 @@ impl Checker<'_> {
             for (pointer, item) in failure {
                 let action = match item {
                     OrReusable::Inline(action) => Some(action),
-                    OrReusable::Reusable(r) => failure_component(self.document, r),
+                    OrReusable::Reusable(r) => component::<FailureAction>(self.document, r),
                 };
                 match action {
                     Some(a) if a.kind == FailureActionType::Goto => {
@@ -1051,14 +1011,13 @@ fn component_name(reusable: &Reusable, expected: ComponentKind) -> Option<String
     }
 }
 
-fn success_component<'d>(document: &'d Document, reusable: &Reusable) -> Option<&'d SuccessAction> {
-    let name = component_name(reusable, ComponentKind::SuccessActions)?;
-    document.components.as_ref()?.success_actions.get(&name)
-}
-
-fn failure_component<'d>(document: &'d Document, reusable: &Reusable) -> Option<&'d FailureAction> {
-    let name = component_name(reusable, ComponentKind::FailureActions)?;
-    document.components.as_ref()?.failure_actions.get(&name)
+/// The reusable action a Reusable Object names, if it resolves.
+pub(crate) fn component<'d, A: Action>(
+    document: &'d Document,
+    reusable: &Reusable,
+) -> Option<&'d A> {
+    let name = component_name(reusable, A::COMPONENT)?;
+    A::components(document.components.as_ref()?).get(&name)
 }
 
 fn reachable(edges: &[Vec<Edge>], from: usize) -> BTreeSet<usize> {

@@ -8,6 +8,7 @@
 //! expressions (parameter values, payloads, outputs) are kept as written and
 //! parsed by [`expression`](super::expression) and [`template`](super::template).
 
+use super::expression::ComponentKind;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -521,6 +522,61 @@ pub enum FailureActionType {
     Goto,
     /// The step runs again (after `retryAfter`, at most `retryLimit` times).
     Retry,
+}
+
+/// What success and failure actions have in common, so that code walking
+/// either kind is written once.
+pub trait Action: Sized {
+    /// The map of the Components Object that holds reusable actions of this kind.
+    const COMPONENT: ComponentKind;
+    /// The action's `name`.
+    fn name(&self) -> &str;
+    /// The step it transfers to (or, for `retry`, runs first).
+    fn step_id(&self) -> Option<&str>;
+    /// The workflow it transfers to (or, for `retry`, runs first).
+    fn workflow_id(&self) -> Option<&str>;
+    /// Its `criteria`.
+    fn criteria(&self) -> &[Criterion];
+    /// The reusable actions of this kind in `components`.
+    fn components(components: &Components) -> &BTreeMap<String, Self>;
+}
+
+impl Action for SuccessAction {
+    const COMPONENT: ComponentKind = ComponentKind::SuccessActions;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn step_id(&self) -> Option<&str> {
+        self.step_id.as_deref()
+    }
+    fn workflow_id(&self) -> Option<&str> {
+        self.workflow_id.as_deref()
+    }
+    fn criteria(&self) -> &[Criterion] {
+        &self.criteria
+    }
+    fn components(components: &Components) -> &BTreeMap<String, Self> {
+        &components.success_actions
+    }
+}
+
+impl Action for FailureAction {
+    const COMPONENT: ComponentKind = ComponentKind::FailureActions;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn step_id(&self) -> Option<&str> {
+        self.step_id.as_deref()
+    }
+    fn workflow_id(&self) -> Option<&str> {
+        self.workflow_id.as_deref()
+    }
+    fn criteria(&self) -> &[Criterion] {
+        &self.criteria
+    }
+    fn components(components: &Components) -> &BTreeMap<String, Self> {
+        &components.failure_actions
+    }
 }
 
 /// Reusable objects, referenced from the rest of the document.

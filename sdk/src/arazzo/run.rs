@@ -31,11 +31,12 @@
 //! A step polling a `202` that crashes mid-poll sends its call again with
 //! the same key on resume and polls the replayed operation.
 
+use super::check::component;
 use super::context::{EvalContext, HttpMessage};
 use super::criterion::{CompiledCriterion, CriterionError};
 use super::document::{
-    ConditionLanguage, Criterion, Document, FailureActionType, OrReusable, Parameter,
-    ParameterLocation, RequestBody, StepTarget, SuccessActionType,
+    Action, ConditionLanguage, Criterion, Document, FailureAction, FailureActionType, OrReusable,
+    Parameter, ParameterLocation, RequestBody, StepTarget, SuccessAction, SuccessActionType,
 };
 use super::operation::{resolve, ResolveError};
 use super::pointer::JsonPointer;
@@ -294,81 +295,58 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
-    fn success_actions(
+    /// Refuses actions that resolve to nothing or that `unsupported` names.
+    fn actions<A: Action>(
         &self,
         at: &JsonPointer,
-        actions: &[OrReusable<super::document::SuccessAction>],
-        last_step: bool,
+        actions: &[OrReusable<A>],
+        unsupported: impl Fn(&A) -> Option<&'static str>,
     ) -> Result<(), PlanError> {
         for (i, item) in actions.iter().enumerate() {
-            let action = match item {
-                OrReusable::Inline(action) => Some(action),
-                OrReusable::Reusable(r) => self
-                    .component_name(r, "$components.successActions.")
-                    .and_then(|name| self.document.components.as_ref()?.success_actions.get(name)),
-            };
             let pointer = at.child(i.to_string());
-            match action {
-                None => {
-                    return Err(PlanError::Reference {
-                        pointer,
-                        reference: reusable_reference(item),
-                    })
+            let action = match item {
+                OrReusable::Inline(action) => action,
+                OrReusable::Reusable(r) => {
+                    component::<A>(self.document, r).ok_or_else(|| PlanError::Reference {
+                        pointer: pointer.clone(),
+                        reference: r.reference.clone(),
+                    })?
                 }
-                Some(a) if a.kind == SuccessActionType::Goto => {
-                    return Err(PlanError::Unsupported {
-                        pointer,
-                        what: "a `goto` action",
-                    })
-                }
-                Some(_) if !last_step => {
-                    return Err(PlanError::Unsupported {
-                        pointer,
-                        what: "an `end` success action before the last step",
-                    })
-                }
-                Some(_) => {}
+            };
+            if let Some(what) = unsupported(action) {
+                return Err(PlanError::Unsupported { pointer, what });
             }
         }
         Ok(())
     }
 
+    fn success_actions(
+        &self,
+        at: &JsonPointer,
+        actions: &[OrReusable<SuccessAction>],
+        last_step: bool,
+    ) -> Result<(), PlanError> {
+        self.actions(at, actions, |a| match a.kind {
+            SuccessActionType::Goto => Some("a `goto` action"),
+            SuccessActionType::End if !last_step => {
+                Some("an `end` success action before the last step")
+            }
+            SuccessActionType::End => None,
+        })
+    }
+
     fn failure_actions(
         &self,
         at: &JsonPointer,
-        actions: &[OrReusable<super::document::FailureAction>],
+        actions: &[OrReusable<FailureAction>],
     ) -> Result<(), PlanError> {
-        for (i, item) in actions.iter().enumerate() {
-            let action = match item {
-                OrReusable::Inline(action) => Some(action),
-                OrReusable::Reusable(r) => self
-                    .component_name(r, "$components.failureActions.")
-                    .and_then(|name| self.document.components.as_ref()?.failure_actions.get(name)),
-            };
-            let pointer = at.child(i.to_string());
-            match action {
-                None => {
-                    return Err(PlanError::Reference {
-                        pointer,
-                        reference: reusable_reference(item),
-                    })
-                }
-                Some(a) if a.kind == FailureActionType::Goto => {
-                    return Err(PlanError::Unsupported {
-                        pointer,
-                        what: "a `goto` action",
-                    })
-                }
-                Some(a) if a.step_id.is_some() || a.workflow_id.is_some() => {
-                    return Err(PlanError::Unsupported {
-                        pointer,
-                        what: "a `retry` that runs another step or workflow first",
-                    })
-                }
-                Some(_) => {}
+        self.actions(at, actions, |a| match a.kind {
+            FailureActionType::Goto => Some("a `goto` action"),
+            _ if a.step_id.is_some() || a.workflow_id.is_some() => {
+                Some("a `retry` that runs another step or workflow first")
             }
-        }
-        Ok(())
+            _ => None,
+        })
     }
 
     fn component_name<'r>(
@@ -511,13 +489,6 @@ impl Compiler<'_> {
             criteria,
             outputs,
         })
-    }
-}
-
-fn reusable_reference<T>(item: &OrReusable<T>) -> String {
-    match item {
-        OrReusable::Reusable(r) => r.reference.clone(),
-        OrReusable::Inline(_) => String::new(),
     }
 }
 
