@@ -12,7 +12,7 @@ use oncely::arazzo::run::{ArazzoWorkflow, PlanError};
 use oncely::arazzo::{load_file, load_str, Sources};
 use oncely::store::{Journal, RunState};
 use oncely::workflow::{step_key, Engine};
-use oncely::{MemoryStore, Store};
+use oncely::{MemoryStore, SqliteStore, Store};
 use orders_server::{Fault, FaultRule, SideEffect};
 use serde_json::{json, Value};
 use workflow_common::{client, count, requests_to, server};
@@ -42,7 +42,10 @@ fn inputs(payment_method: &str) -> Value {
 }
 
 fn engine(base: &str, flow: &ArazzoWorkflow) -> Engine {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    engine_on(base, flow, Arc::new(MemoryStore::new()))
+}
+
+fn engine_on(base: &str, flow: &ArazzoWorkflow, store: Arc<dyn Store>) -> Engine {
     let journal: Arc<dyn Journal> = store.clone().as_journal().unwrap();
     Engine::new(client(base, store), journal)
         .owner("arazzo")
@@ -186,4 +189,63 @@ fn unsupported_constructs_are_refused_before_anything_runs() {
         ArazzoWorkflow::compile(&document, &sources, "nope").unwrap_err(),
         PlanError::UnknownWorkflow("nope".into())
     );
+}
+
+#[tokio::test]
+async fn a_run_killed_mid_step_resumes_with_the_same_key_on_sqlite() {
+    let server = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite =
+        || -> Arc<dyn Store> { Arc::new(SqliteStore::open(dir.path().join("runs.db")).unwrap()) };
+    let flow = checkout();
+    // The payment is slow: the process is killed while it is in flight.
+    server.add_fault(FaultRule::new(
+        "POST /orders/{order_id}/payments",
+        Fault::delay_ms(300),
+    ));
+    let crashing = engine_on(&server.base_url(), &flow, sqlite());
+    let task = tokio::spawn({
+        let workflow = flow.workflow().clone();
+        async move {
+            crashing
+                .start(&workflow, Some("checkout-4"), &inputs("pm_card_visa"))
+                .await
+        }
+    });
+    for _ in 0..1000 {
+        if server
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/payments"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    task.abort();
+    let _ = task.await;
+
+    let restarted = engine_on(&server.base_url(), &flow, sqlite());
+    let outcome = restarted.resume("checkout-4").await.unwrap();
+    assert_eq!(outcome.state, RunState::Completed, "{outcome:?}");
+    let order_id = outcome.outputs["createOrder"]["orderId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        requests_to(&server, "POST", "/orders").len(),
+        1,
+        "createOrder was not sent again"
+    );
+    let payments = requests_to(&server, "POST", &format!("/orders/{order_id}/payments"));
+    assert!(
+        payments.len() >= 2,
+        "the payment was sent again after the kill: {payments:?}"
+    );
+    let key = step_key("checkout-4", "authorizePayment");
+    assert!(payments
+        .iter()
+        .all(|r| r.idempotency_key.as_deref() == Some(key.as_str())));
+    assert_eq!(count(&server, SideEffect::PaymentAuthorized, &order_id), 1);
+    assert_eq!(count(&server, SideEffect::ShipmentRequested, &order_id), 1);
 }
