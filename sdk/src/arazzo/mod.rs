@@ -7,8 +7,9 @@
 //! answers (`successCriteria`), and what to do next (`onSuccess`,
 //! `onFailure`: `end`, `goto`, `retry`).
 //!
-//! This module reads and checks such descriptions so that oncely can run
-//! them on its workflow engine:
+//! This module reads and checks such descriptions and runs them on oncely's
+//! workflow engine, so that every step is journaled, every write keyed and a
+//! crashed run resumable:
 //!
 //! | Arazzo                                   | here                                   |
 //! |------------------------------------------|----------------------------------------|
@@ -22,6 +23,37 @@
 //! | Criterion Object (`simple`, `regex`, `jsonpath`, `xpath`) | [`criterion`]         |
 //! | source descriptions, `operationId` / `operationPath` | [`source`], [`operation`]  |
 //! | static checks                            | [`check`](check::check)                |
+//! | running a workflow on the [`Engine`](crate::workflow::Engine) | [`run`] ([`ArazzoWorkflow`]) |
+//!
+//! ```
+//! use oncely::arazzo::{check, load_str, Sources};
+//!
+//! let document = load_str(r#"
+//! arazzo: 1.0.1
+//! info: {title: Ping, version: 1.0.0}
+//! sourceDescriptions: [{name: api, url: ./api.yaml}]
+//! workflows:
+//!   - workflowId: ping
+//!     steps:
+//!       - stepId: ping
+//!         operationId: ping
+//!         successCriteria: [{condition: $statusCode == 200}]
+//! "#, "ping.arazzo.yaml")?;
+//! let mut sources = Sources::new();
+//! sources.insert_openapi("api", serde_json::json!({
+//!     "openapi": "3.1.0",
+//!     "paths": {"/ping": {"get": {"operationId": "ping", "responses": {"200": {"description": "pong"}}}}}
+//! }));
+//! assert!(check(&document, &sources).is_empty());
+//! # Ok::<(), oncely::arazzo::LoadError>(())
+//! ```
+//!
+//! Not covered yet: `goto`, workflow-calling steps, `dependsOn` and `retry`
+//! actions that run another step first are loaded and checked but refused by
+//! the interpreter ([`run::PlanError::Unsupported`]); `xpath` criteria are
+//! reported by `check` and fail at evaluation; XPath payload replacement
+//! targets are not applied; remote (`http:`) source descriptions are not
+//! fetched.
 //!
 //! ## Extension: `x-oncely-compensate`
 //!
@@ -59,5 +91,6 @@ pub use expression::{Expression, ExpressionError};
 pub use load::{load_file, load_str, load_value};
 pub use operation::{ResolveError, ResolvedOperation};
 pub use pointer::JsonPointer;
+pub use run::{ArazzoWorkflow, PlanError};
 pub use source::{Source, SourceError, Sources};
 pub use template::{Template, ValueExpr};
