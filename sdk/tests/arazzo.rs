@@ -441,6 +441,14 @@ fn checks_find_what_cannot_work() {
             )],
         ),
         (
+            "unresolved-input-ref",
+            &[(
+                Error,
+                "/workflows/0/inputs/properties/buyer/$ref",
+                |k| matches!(k, FindingKind::UnresolvedReference(r) if r == "#/components/inputs/buyer"),
+            )],
+        ),
+        (
             "missing-request-body",
             &[(Error, "/workflows/0/steps/0", |k| {
                 matches!(k, FindingKind::MissingRequestBody)

@@ -276,6 +276,10 @@ impl Checker<'_> {
         for (index, dependency) in workflow.depends_on.iter().enumerate() {
             self.workflow_reference(&at.child("dependsOn").child(index.to_string()), dependency);
         }
+        if let Some(inputs) = &workflow.inputs {
+            let root = serde_json::to_value(self.document).unwrap_or(Value::Null);
+            self.input_refs(&at.child("inputs"), inputs, &root);
+        }
         let flow = self.flow(at, workflow);
         for (index, step) in workflow.steps.iter().enumerate() {
             self.step(
@@ -369,6 +373,37 @@ impl Checker<'_> {
                 &compensate.success_criteria,
                 after,
             );
+        }
+    }
+
+    /// Every local `$ref` in an inputs schema must resolve in the document
+    /// (`#/components/inputs/NAME` and the like).
+    fn input_refs(&mut self, at: &JsonPointer, schema: &Value, root: &Value) {
+        match schema {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("$ref", Value::String(reference)) if reference.starts_with('#') => {
+                            let resolves = JsonPointer::parse(&reference[1..])
+                                .ok()
+                                .is_some_and(|p| p.resolve(root).is_some());
+                            if !resolves {
+                                self.error(
+                                    &at.child("$ref"),
+                                    FindingKind::UnresolvedReference(reference.clone()),
+                                );
+                            }
+                        }
+                        _ => self.input_refs(&at.child(key), value, root),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    self.input_refs(&at.child(index.to_string()), item, root);
+                }
+            }
+            _ => {}
         }
     }
 
