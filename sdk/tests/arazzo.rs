@@ -449,6 +449,26 @@ fn checks_find_what_cannot_work() {
             )],
         ),
         (
+            "type-mismatch",
+            &[
+                (
+                    Warning,
+                    "/workflows/0/steps/1/requestBody/payload/petId",
+                    |k| matches!(k, FindingKind::TypeMismatch { found, expected, .. } if found == "string" && expected == "integer or number"),
+                ),
+                (
+                    Warning,
+                    "/workflows/0/steps/1/requestBody/replacements/0/value",
+                    |k| matches!(k, FindingKind::TypeMismatch { expected, .. } if expected == "string"),
+                ),
+                (
+                    Warning,
+                    "/workflows/0/steps/2/parameters/0/value",
+                    |k| matches!(k, FindingKind::TypeMismatch { output, found, .. } if output == "$steps.find.outputs.id" && found == "integer or number"),
+                ),
+            ],
+        ),
+        (
             "missing-request-body",
             &[(Error, "/workflows/0/steps/0", |k| {
                 matches!(k, FindingKind::MissingRequestBody)

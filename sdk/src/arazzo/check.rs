@@ -20,7 +20,9 @@
 //! - `operationId` / `operationPath` resolve in the OpenAPI sources; the
 //!   step's parameters exist on the operation and its required ones are given
 //!   (except `Idempotency-Key`, which oncely sends itself); a `requestBody`
-//!   goes to an operation that takes one.
+//!   goes to an operation that takes one;
+//! - a step output (`$response.body#/…` of an operation) fed to a parameter
+//!   or payload field whose OpenAPI schema takes another type.
 
 use super::criterion::{CompiledCriterion, CriterionError};
 use super::document::{
@@ -28,11 +30,14 @@ use super::document::{
     Parameter, ParameterLocation, RequestBody, Reusable, Step, StepTarget, SuccessAction,
     SuccessActionType, Workflow,
 };
-use super::expression::{ComponentKind, Expression, ExpressionError};
+use super::expression::{
+    looks_like_expression, ComponentKind, Expression, ExpressionError, MessagePart, NamedValue,
+};
 use super::operation::{resolve, ResolveError, ResolvedOperation};
 use super::pointer::JsonPointer;
 use super::source::{Source, Sources};
 use super::template::ValueExpr;
+use super::types::{compatible, schema_at, types_of};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
@@ -160,6 +165,17 @@ pub enum FindingKind {
     /// A required request body that the step does not give.
     #[error("the operation requires a request body")]
     MissingRequestBody,
+    /// A step output whose OpenAPI schema type differs from the one the
+    /// parameter or payload field it feeds declares.
+    #[error("{output} is {found} but this place takes {expected}")]
+    TypeMismatch {
+        /// The expression of the step output.
+        output: String,
+        /// The types the output's schema gives.
+        found: String,
+        /// The types the receiving schema allows.
+        expected: String,
+    },
     /// A payload replacement target that is not a JSON Pointer.
     #[error("replacement target {0:?} is not a JSON pointer")]
     BadReplacementTarget(String),
@@ -334,6 +350,7 @@ impl Checker<'_> {
         if let Some(operation) = &operation {
             self.required_parameters(at, workflow, step, operation);
             self.body_expected(at, step.request_body.as_ref(), operation);
+            self.types(at, workflow, step, operation);
         }
         if let Some(StepTarget::WorkflowId(id)) = step.target() {
             self.workflow_inputs(&at.child("parameters"), id, &step.parameters);
@@ -374,6 +391,137 @@ impl Checker<'_> {
                 after,
             );
         }
+    }
+
+    /// Step outputs fed to parameters and payload fields whose schemas give
+    /// another type than the output's.
+    fn types(
+        &mut self,
+        at: &JsonPointer,
+        workflow: &Workflow,
+        step: &Step,
+        operation: &ResolvedOperation,
+    ) {
+        let Some(Source::OpenApi(document)) = self.sources.get(&operation.source) else {
+            return;
+        };
+        for (index, item) in step.parameters.iter().enumerate() {
+            let Some(parameter) = parameter_of(self.document, item) else {
+                continue;
+            };
+            let value = match item {
+                OrReusable::Reusable(r) => r.value.as_ref().unwrap_or(&parameter.value),
+                OrReusable::Inline(p) => &p.value,
+            };
+            let (Value::String(text), Some(location)) = (value, parameter.location) else {
+                continue;
+            };
+            let expected = operation
+                .parameter(&parameter.name, location)
+                .and_then(|declared| declared.schema.as_ref())
+                .and_then(|schema| types_of(document, schema));
+            if let Some(expected) = expected {
+                let at = at
+                    .child("parameters")
+                    .child(index.to_string())
+                    .child("value");
+                self.compare_output(&at, workflow, text, &expected);
+            }
+        }
+        let (Some(body), Some(declared)) = (&step.request_body, &operation.request_body) else {
+            return;
+        };
+        let Some(schema) = json_schema(&declared.content) else {
+            return;
+        };
+        let mut fields = Vec::new();
+        if let Some(payload) = &body.payload {
+            whole_expressions(payload, &mut JsonPointer::root(), &mut fields);
+        }
+        let body_at = at.child("requestBody");
+        let mut places: Vec<(JsonPointer, JsonPointer, &str)> = fields
+            .into_iter()
+            .map(|(inner, text)| {
+                let mut place = body_at.child("payload");
+                inner.tokens().iter().for_each(|t| place.push(t.clone()));
+                (place, inner, text)
+            })
+            .collect();
+        for (index, replacement) in body.replacements.iter().enumerate() {
+            if let (Ok(target), Value::String(text)) =
+                (JsonPointer::parse(&replacement.target), &replacement.value)
+            {
+                let place = body_at
+                    .child("replacements")
+                    .child(index.to_string())
+                    .child("value");
+                places.push((place, target, text));
+            }
+        }
+        for (place, inner, text) in places {
+            let expected = schema_at(document, schema, &inner).and_then(|s| types_of(document, s));
+            if let Some(expected) = expected {
+                self.compare_output(&place, workflow, text, &expected);
+            }
+        }
+    }
+
+    fn compare_output(
+        &mut self,
+        at: &JsonPointer,
+        workflow: &Workflow,
+        text: &str,
+        expected: &BTreeSet<String>,
+    ) {
+        let Ok(Expression::StepOutput { step_id, output }) = Expression::parse(text) else {
+            return;
+        };
+        let Some(found) = self.output_types(workflow, &step_id, &output) else {
+            return;
+        };
+        if !compatible(&found, expected) {
+            let join =
+                |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(" or ");
+            self.report(
+                Severity::Warning,
+                at,
+                FindingKind::TypeMismatch {
+                    output: text.to_owned(),
+                    found: join(&found),
+                    expected: join(expected),
+                },
+            );
+        }
+    }
+
+    /// The types of `$steps.STEP.outputs.NAME` when NAME is
+    /// `$response.body#/…` of an operation whose 2xx JSON schema says.
+    fn output_types(
+        &self,
+        workflow: &Workflow,
+        step_id: &str,
+        output: &NamedValue,
+    ) -> Option<BTreeSet<String>> {
+        let step = &workflow.steps[workflow.step_index(step_id)?];
+        let Ok(Expression::Response(MessagePart::Body(pointer))) =
+            Expression::parse(step.outputs.get(&output.name)?)
+        else {
+            return None;
+        };
+        let operation = resolve(step.target()?, self.document, self.sources).ok()?;
+        let Some(Source::OpenApi(document)) = self.sources.get(&operation.source) else {
+            return None;
+        };
+        let schema = operation
+            .responses
+            .iter()
+            .filter(|(status, _)| status.starts_with('2'))
+            .find_map(|(_, response)| json_schema(&response.content))?;
+        let mut pointer = pointer.unwrap_or_default();
+        for token in output.pointer.iter().flat_map(|p| p.tokens()) {
+            pointer.push(token.clone());
+        }
+        types_of(document, schema_at(document, schema, &pointer)?)
     }
 
     /// Every local `$ref` in an inputs schema must resolve in the document
@@ -1053,6 +1201,40 @@ pub(crate) fn component<'d, A: Action>(
 ) -> Option<&'d A> {
     let name = component_name(reusable, A::COMPONENT)?;
     A::components(document.components.as_ref()?).get(&name)
+}
+
+/// The schema of the first JSON media type.
+fn json_schema(content: &std::collections::BTreeMap<String, Option<Value>>) -> Option<&Value> {
+    content
+        .iter()
+        .find(|(media, _)| media.contains("json"))
+        .and_then(|(_, schema)| schema.as_ref())
+}
+
+/// The strings of `value` that are whole runtime expressions, with their places.
+fn whole_expressions<'v>(
+    value: &'v Value,
+    at: &mut JsonPointer,
+    out: &mut Vec<(JsonPointer, &'v str)>,
+) {
+    match value {
+        Value::String(text) if looks_like_expression(text) => out.push((at.clone(), text)),
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                at.push(index.to_string());
+                whole_expressions(item, at, out);
+                at.pop();
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                at.push(key.clone());
+                whole_expressions(item, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 fn reachable(edges: &[Vec<Edge>], from: usize) -> BTreeSet<usize> {

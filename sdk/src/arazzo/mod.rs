@@ -76,6 +76,7 @@ pub mod pointer;
 pub mod run;
 pub mod source;
 pub mod template;
+mod types;
 pub mod validate;
 
 pub use check::{check, Finding, FindingKind, Severity};
