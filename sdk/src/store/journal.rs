@@ -303,6 +303,131 @@ pub struct JournalWrite {
     pub event: NewEvent,
 }
 
+impl StepUpdate {
+    /// An update of one step row to `status`, keeping its output, error,
+    /// token and attempt count; the `with_*` methods and
+    /// [`new_attempt`](Self::new_attempt) add to it.
+    pub fn new(
+        index: u32,
+        phase: StepPhase,
+        name: impl Into<String>,
+        key: impl Into<String>,
+        status: StepStatus,
+    ) -> Self {
+        StepUpdate {
+            index,
+            phase,
+            name: name.into(),
+            key: key.into(),
+            status,
+            new_attempt: false,
+            output: None,
+            error: None,
+            resume_token: None,
+        }
+    }
+
+    /// Marks the update as the start of a new attempt.
+    pub fn new_attempt(mut self) -> Self {
+        self.new_attempt = true;
+        self
+    }
+
+    /// Sets the output.
+    pub fn with_output(mut self, output: Value) -> Self {
+        self.output = Some(output);
+        self
+    }
+
+    /// Sets the error.
+    pub fn with_error(mut self, error: Value) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    /// Sets a `202` operation's resume token.
+    pub fn with_resume_token(mut self, token: impl Into<String>) -> Self {
+        self.resume_token = Some(token.into());
+        self
+    }
+}
+
+impl NewEvent {
+    /// An event of `kind` about the run as a whole.
+    pub fn new(kind: impl Into<String>) -> Self {
+        NewEvent {
+            kind: kind.into(),
+            step: None,
+            phase: None,
+            attempt: None,
+            detail: None,
+        }
+    }
+}
+
+impl JournalWrite {
+    /// A change to one step with its history entry of `kind` (about the same
+    /// step and phase, at `attempt`).
+    ///
+    /// ```
+    /// use oncely::store::{JournalWrite, StepPhase, StepStatus, StepUpdate};
+    /// let update = StepUpdate::new(0, StepPhase::Action, "charge", "key-1", StepStatus::Started);
+    /// let write = JournalWrite::step(update.new_attempt(), "step_started", Some(1));
+    /// assert_eq!(write.event.step.as_deref(), Some("charge"));
+    /// assert_eq!(write.state, None);
+    /// ```
+    pub fn step(step: StepUpdate, kind: impl Into<String>, attempt: Option<u32>) -> Self {
+        let event = NewEvent {
+            kind: kind.into(),
+            step: Some(step.name.clone()),
+            phase: Some(step.phase),
+            attempt,
+            detail: None,
+        };
+        JournalWrite {
+            step: Some(step),
+            state: None,
+            error: None,
+            event,
+        }
+    }
+
+    /// A change of the run's state alone, with its history entry of `kind`.
+    pub fn run_state(state: RunState, kind: impl Into<String>) -> Self {
+        JournalWrite {
+            step: None,
+            state: Some(state),
+            error: None,
+            event: NewEvent::new(kind),
+        }
+    }
+
+    /// Also moves the run to `state`.
+    pub fn and_state(mut self, state: RunState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Also records the run's error (the failure that made it compensate or park).
+    pub fn with_run_error(mut self, error: Value) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    /// Names the step (and phase) the history entry is about.
+    pub fn about(mut self, step: impl Into<String>, phase: StepPhase) -> Self {
+        self.event.step = Some(step.into());
+        self.event.phase = Some(phase);
+        self
+    }
+
+    /// Sets the history entry's details.
+    pub fn with_detail(mut self, detail: Value) -> Self {
+        self.event.detail = Some(detail);
+        self
+    }
+}
+
 /// What [`Journal::create_run`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateRun {
@@ -408,6 +533,26 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
     ) -> Result<Option<RunRecord>, StoreError>;
 }
 
+/// The history entry of [`Journal::request_pickup`].
+pub(crate) fn pickup_event(previous: RunState, run: &RunRecord, retry_parked: bool) -> NewEvent {
+    NewEvent {
+        kind: if retry_parked {
+            "retry_requested"
+        } else {
+            "resume_requested"
+        }
+        .into(),
+        step: None,
+        phase: None,
+        attempt: None,
+        detail: Some(serde_json::json!({
+            "from": previous.as_str(),
+            "to": run.state.as_str(),
+            "generation": run.generation,
+        })),
+    }
+}
+
 /// Milliseconds of a lease, saturating.
 pub(crate) fn lease_ms(lease: Duration) -> i64 {
     i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 4)
@@ -430,28 +575,14 @@ pub(crate) mod contract {
     }
 
     fn started(index: u32, name: &str) -> JournalWrite {
-        JournalWrite {
-            step: Some(StepUpdate {
-                index,
-                phase: StepPhase::Action,
-                name: name.into(),
-                key: format!("key-{name}"),
-                status: StepStatus::Started,
-                new_attempt: true,
-                output: None,
-                error: None,
-                resume_token: None,
-            }),
-            state: Some(RunState::Running),
-            error: None,
-            event: NewEvent {
-                kind: "step_started".into(),
-                step: Some(name.into()),
-                phase: Some(StepPhase::Action),
-                attempt: Some(1),
-                detail: None,
-            },
-        }
+        let step = StepUpdate::new(
+            index,
+            StepPhase::Action,
+            name,
+            format!("key-{name}"),
+            StepStatus::Started,
+        );
+        JournalWrite::step(step.new_attempt(), "step_started", Some(1)).and_state(RunState::Running)
     }
 
     pub async fn lifecycle(j: &dyn Journal) {
@@ -522,18 +653,8 @@ pub(crate) mod contract {
         assert_eq!(run.input, json!({"n": 1}));
 
         // Park, then send back.
-        let park = JournalWrite {
-            step: None,
-            state: Some(RunState::NeedsAttention),
-            error: Some(json!({"message": "boom"})),
-            event: NewEvent {
-                kind: "parked".into(),
-                step: None,
-                phase: None,
-                attempt: None,
-                detail: None,
-            },
-        };
+        let park = JournalWrite::run_state(RunState::NeedsAttention, "parked")
+            .with_run_error(json!({"message": "boom"}));
         assert!(j.write("r1", "w1", lease, &park).await.unwrap());
         let parked = j
             .list_runs(&RunFilter {

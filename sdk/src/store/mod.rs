@@ -17,7 +17,7 @@
 //! [`Store::complete_fresh`] instead: nothing can be known about a brand-new
 //! key, and no later call can name it, so a backend may persist such a record
 //! lazily. The SQLite store does — durability is paid where it changes an
-//! outcome (see `sqlite_writer.rs`).
+//! outcome (see `sqlite/writer.rs`).
 //!
 //! Every backend also keeps the workflow [`Journal`] (runs, steps, history and
 //! leases) next to the idempotency records; [`Store::as_journal`] reaches it
@@ -25,15 +25,12 @@
 
 mod error;
 mod journal;
-mod journal_memory;
-mod journal_sqlite;
 mod memory;
 mod open;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod record;
 mod sqlite;
-mod sqlite_writer;
 
 pub use error::StoreError;
 pub use journal::{
@@ -61,7 +58,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Records the intent of a call whose key oncely generated for it alone: no
     /// earlier call can have used the key, so there is nothing to decide, and
     /// after a crash no call can present it again, so a backend may persist it
-    /// lazily (the SQLite store does; see `sqlite_writer.rs`). By default it
+    /// lazily (the SQLite store does; see `sqlite/writer.rs`). By default it
     /// is [`begin`](Self::begin).
     async fn begin_fresh(&self, record: IntentRecord) -> Result<(), StoreError> {
         self.begin(record).await.map(drop)

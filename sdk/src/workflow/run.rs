@@ -16,8 +16,8 @@ use super::definition::{Action, Workflow};
 use super::error::{StepError, StepErrorKind, WorkflowError};
 use crate::client::Client;
 use crate::store::{
-    Acquire, CreateRun, Journal, JournalWrite, NewEvent, NewRun, RunRecord, RunState, StepPhase,
-    StepRecord, StepStatus, StepUpdate, StoreError,
+    Acquire, CreateRun, Journal, JournalWrite, NewRun, RunRecord, RunState, StepPhase, StepRecord,
+    StepStatus, StepUpdate, StoreError,
 };
 
 /// Where a run ended up after the engine drove it as far as it could.
@@ -498,21 +498,9 @@ pub(crate) struct Runner<'a> {
     pub run: &'a RunRecord,
 }
 
-/// A journal event.
-pub(crate) fn event(
-    kind: &str,
-    step: Option<&str>,
-    phase: Option<StepPhase>,
-    attempt: Option<u32>,
-    detail: Option<Value>,
-) -> NewEvent {
-    NewEvent {
-        kind: kind.into(),
-        step: step.map(str::to_string),
-        phase,
-        attempt,
-        detail,
-    }
+/// The run's error when action `step` failed for good with `error`.
+pub(crate) fn action_failure(step: &str, error: Option<Value>) -> Value {
+    serde_json::json!({"step": step, "phase": "action", "error": error})
 }
 
 impl Runner<'_> {
@@ -531,6 +519,22 @@ impl Runner<'_> {
                     self.run.error.clone(),
                 )),
         }
+    }
+
+    /// An update of `step`'s action row (sent with the step's key).
+    pub(crate) fn action_update(
+        &self,
+        index: u32,
+        step: &super::definition::Step,
+        status: StepStatus,
+    ) -> StepUpdate {
+        StepUpdate::new(
+            index,
+            StepPhase::Action,
+            &step.name,
+            step_key(&self.run.run_id, &step.name),
+            status,
+        )
     }
 
     pub(crate) fn outcome(
@@ -565,14 +569,10 @@ impl Runner<'_> {
                 Some(StepStatus::Failed) => {
                     // The failure was journaled but the run did not move on: compensate now.
                     let error = record.and_then(|r| r.error.clone());
-                    self.engine
-                        .write(&self.run.run_id, JournalWrite {
-                            step: None,
-                            state: Some(RunState::Compensating),
-                            error: Some(serde_json::json!({"step": step.name, "phase": "action", "error": error})),
-                            event: event("compensating", Some(&step.name), Some(StepPhase::Action), None, None),
-                        })
-                        .await?;
+                    let write = JournalWrite::run_state(RunState::Compensating, "compensating")
+                        .with_run_error(action_failure(&step.name, error))
+                        .about(&step.name, StepPhase::Action);
+                    self.engine.write(&self.run.run_id, write).await?;
                     return self.compensate(journaled, outputs).await;
                 }
                 Some(StepStatus::Started) | None => {}
@@ -583,31 +583,13 @@ impl Runner<'_> {
                 .await?
             {
                 Ok(output) => {
+                    let update = self
+                        .action_update(index, step, StepStatus::Succeeded)
+                        .with_output(output.clone());
                     self.engine
                         .write(
                             &self.run.run_id,
-                            JournalWrite {
-                                step: Some(StepUpdate {
-                                    index,
-                                    phase: StepPhase::Action,
-                                    name: step.name.clone(),
-                                    key: step_key(&self.run.run_id, &step.name),
-                                    status: StepStatus::Succeeded,
-                                    new_attempt: false,
-                                    output: Some(output.clone()),
-                                    error: None,
-                                    resume_token: None,
-                                }),
-                                state: None,
-                                error: None,
-                                event: event(
-                                    "step_succeeded",
-                                    Some(&step.name),
-                                    Some(StepPhase::Action),
-                                    None,
-                                    None,
-                                ),
-                            },
+                            JournalWrite::step(update, "step_succeeded", None),
                         )
                         .await?;
                     outputs.insert(step.name.clone(), output);
@@ -622,24 +604,14 @@ impl Runner<'_> {
                 Err(error) => {
                     tracing::warn!(step = %step.name, error = %error, "step failed for good; compensating");
                     let failure = error.to_json();
-                    self.engine
-                        .write(&self.run.run_id, JournalWrite {
-                            step: Some(StepUpdate {
-                                index,
-                                phase: StepPhase::Action,
-                                name: step.name.clone(),
-                                key: step_key(&self.run.run_id, &step.name),
-                                status: StepStatus::Failed,
-                                new_attempt: false,
-                                output: None,
-                                error: Some(failure.clone()),
-                                resume_token: None,
-                            }),
-                            state: Some(RunState::Compensating),
-                            error: Some(serde_json::json!({"step": step.name, "phase": "action", "error": failure})),
-                            event: event("step_failed", Some(&step.name), Some(StepPhase::Action), None, Some(failure)),
-                        })
-                        .await?;
+                    let update = self
+                        .action_update(index, step, StepStatus::Failed)
+                        .with_error(failure.clone());
+                    let write = JournalWrite::step(update, "step_failed", None)
+                        .and_state(RunState::Compensating)
+                        .with_run_error(action_failure(&step.name, Some(failure.clone())))
+                        .with_detail(failure);
+                    self.engine.write(&self.run.run_id, write).await?;
                     let steps = self.engine.journal.steps(&self.run.run_id).await?;
                     return self.compensate(&steps, outputs).await;
                 }
@@ -648,12 +620,7 @@ impl Runner<'_> {
         self.engine
             .write(
                 &self.run.run_id,
-                JournalWrite {
-                    step: None,
-                    state: Some(RunState::Completed),
-                    error: None,
-                    event: event("completed", None, None, None, None),
-                },
+                JournalWrite::run_state(RunState::Completed, "completed"),
             )
             .await?;
         Ok(self.outcome(RunState::Completed, outputs, None))
@@ -678,31 +645,13 @@ impl Runner<'_> {
         loop {
             tries += 1;
             attempt += 1;
+            let update = self
+                .action_update(index, step, StepStatus::Started)
+                .new_attempt();
             self.engine
                 .write(
                     &self.run.run_id,
-                    JournalWrite {
-                        step: Some(StepUpdate {
-                            index,
-                            phase: StepPhase::Action,
-                            name: step.name.clone(),
-                            key: key.clone(),
-                            status: StepStatus::Started,
-                            new_attempt: true,
-                            output: None,
-                            error: None,
-                            resume_token: None,
-                        }),
-                        state: Some(state),
-                        error: None,
-                        event: event(
-                            "step_started",
-                            Some(&step.name),
-                            Some(StepPhase::Action),
-                            Some(attempt),
-                            None,
-                        ),
-                    },
+                    JournalWrite::step(update, "step_started", Some(attempt)).and_state(state),
                 )
                 .await?;
             let ctx = self.engine.context(
@@ -725,23 +674,14 @@ impl Runner<'_> {
                             }
                             None => match submit(ctx).await {
                                 Ok(t) => {
+                                    let update = self
+                                        .action_update(index, step, StepStatus::Started)
+                                        .with_resume_token(t.clone());
                                     self.engine
-                                        .write(&self.run.run_id, JournalWrite {
-                                            step: Some(StepUpdate {
-                                                index,
-                                                phase: StepPhase::Action,
-                                                name: step.name.clone(),
-                                                key: key.clone(),
-                                                status: StepStatus::Started,
-                                                new_attempt: false,
-                                                output: None,
-                                                error: None,
-                                                resume_token: Some(t.clone()),
-                                            }),
-                                            state: None,
-                                            error: None,
-                                            event: event("operation_submitted", Some(&step.name), Some(StepPhase::Action), Some(attempt), None),
-                                        })
+                                        .write(
+                                            &self.run.run_id,
+                                            JournalWrite::step(update, "operation_submitted", Some(attempt)),
+                                        )
                                         .await?;
                                     token = Some(t.clone());
                                     t
@@ -760,33 +700,12 @@ impl Runner<'_> {
                 Err(e) if e.kind() == StepErrorKind::Retryable && tries < policy.attempts() => {
                     let delay = policy.backoff(tries - 1);
                     tracing::info!(step = %step.name, error = %e, delay_ms = delay.as_millis() as u64, "step failed; retrying with the same key");
-                    self.engine
-                        .write(
-                            &self.run.run_id,
-                            JournalWrite {
-                                step: Some(StepUpdate {
-                                    index,
-                                    phase: StepPhase::Action,
-                                    name: step.name.clone(),
-                                    key: key.clone(),
-                                    status: StepStatus::Started,
-                                    new_attempt: false,
-                                    output: None,
-                                    error: Some(e.to_json()),
-                                    resume_token: None,
-                                }),
-                                state: None,
-                                error: None,
-                                event: event(
-                                    "step_attempt_failed",
-                                    Some(&step.name),
-                                    Some(StepPhase::Action),
-                                    Some(attempt),
-                                    Some(e.to_json()),
-                                ),
-                            },
-                        )
-                        .await?;
+                    let update = self
+                        .action_update(index, step, StepStatus::Started)
+                        .with_error(e.to_json());
+                    let write = JournalWrite::step(update, "step_attempt_failed", Some(attempt))
+                        .with_detail(e.to_json());
+                    self.engine.write(&self.run.run_id, write).await?;
                     tokio::time::sleep(delay).await;
                 }
                 Err(e) => return Ok(Err(e.into_permanent())),

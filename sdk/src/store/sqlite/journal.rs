@@ -8,12 +8,12 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use serde_json::Value;
 
-use super::journal::{
-    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter,
-    RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+use super::SqliteStore;
+use crate::store::journal::{
+    lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent,
+    NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
 };
-use super::journal_memory::pickup_event;
-use super::{now_millis, SqliteStore, StoreError};
+use crate::store::{now_millis, StoreError};
 
 /// Schema version 2: the journal tables.
 pub(super) const MIGRATION_2: &str = "
@@ -584,8 +584,8 @@ impl Journal for SqliteStore {
 mod tests {
     use std::sync::Arc;
 
-    use super::super::journal::contract;
     use super::*;
+    use crate::store::journal::contract;
 
     #[tokio::test]
     async fn journal_contract() {

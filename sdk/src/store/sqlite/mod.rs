@@ -1,3 +1,10 @@
+//! [`SqliteStore`]: the embedded default. Idempotency records (this file), the
+//! workflow journal (`journal.rs`) and the background writer that commits in
+//! groups and checkpoints the WAL (`writer.rs`), all in one SQLite file.
+
+mod journal;
+mod writer;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -5,8 +12,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::sqlite_writer::{Queued, Writer};
-use super::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
+use crate::store::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
+use writer::{Queued, Writer};
 
 /// WAL pages after which a statement checkpoints inline. The background writer
 /// checkpoints long before this; it is only a bound if that writer falls behind.
@@ -31,8 +38,8 @@ const MIGRATIONS: &[&str] = &[
          completed_ms  INTEGER
      );
      CREATE INDEX IF NOT EXISTS oncely_intents_expires ON oncely_intents (expires_ms);",
-    // 2: workflow journal (runs, steps, history, leases); see journal_sqlite.rs.
-    super::journal_sqlite::MIGRATION_2,
+    // 2: workflow journal (runs, steps, history, leases); see journal.rs.
+    journal::MIGRATION_2,
 ];
 
 const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, fingerprint, state,
@@ -47,7 +54,7 @@ const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, finge
 /// the same intent again — in this process or after a restart — is answered
 /// from the file. A call with a randomly generated key, which no later call can
 /// name, is handed to a background writer instead and committed within a few
-/// milliseconds in a group commit, off the call's path (see `sqlite_writer.rs`
+/// milliseconds in a group commit, off the call's path (see `writer.rs`
 /// for why that changes no outcome). Queued entries are visible to this store at
 /// once; dropping its last clone, or [`flush`](Self::flush), commits them.
 ///
@@ -156,7 +163,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the connection without stalling other tasks (see below).
-    pub(super) async fn with_conn<T, F>(
+    pub(crate) async fn with_conn<T, F>(
         &self,
         operation: &'static str,
         f: F,
@@ -212,7 +219,7 @@ pub(super) fn write_outcome(
         key,
         IntentState::Completed.as_str(),
         outcome.status,
-        super::sqlite_writer::headers_json(&outcome.headers)?,
+        writer::headers_json(&outcome.headers)?,
         outcome.body,
         outcome.completed_ms
     ])?;
@@ -414,15 +421,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    fn as_journal(self: Arc<Self>) -> Option<Arc<dyn super::Journal>> {
+    fn as_journal(self: Arc<Self>) -> Option<Arc<dyn crate::store::Journal>> {
         Some(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::contract::{self, outcome};
     use super::*;
+    use crate::store::contract::{self, outcome};
 
     #[tokio::test]
     async fn contract() {

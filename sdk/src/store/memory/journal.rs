@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::journal::{
-    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter,
-    RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+use super::MemoryStore;
+use crate::store::journal::{
+    lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent,
+    NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
 };
-use super::{now_millis, MemoryStore, StoreError};
+use crate::store::{now_millis, StoreError};
 
 /// The journal tables of a memory store.
 #[derive(Debug, Default)]
@@ -299,32 +300,12 @@ impl Journal for MemoryStore {
     }
 }
 
-/// The history entry of [`Journal::request_pickup`].
-pub(crate) fn pickup_event(previous: RunState, run: &RunRecord, retry_parked: bool) -> NewEvent {
-    NewEvent {
-        kind: if retry_parked {
-            "retry_requested"
-        } else {
-            "resume_requested"
-        }
-        .into(),
-        step: None,
-        phase: None,
-        attempt: None,
-        detail: Some(serde_json::json!({
-            "from": previous.as_str(),
-            "to": run.state.as_str(),
-            "generation": run.generation,
-        })),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use super::super::journal::contract;
     use super::*;
+    use crate::store::journal::contract;
 
     #[tokio::test]
     async fn journal_contract() {

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OpenFlags};
 
-use super::{IntentRecord, IntentState, StoredOutcome};
+use crate::store::{IntentRecord, IntentState, StoredOutcome};
 
 /// Most entries written in one transaction.
 const BATCH: usize = 512;
@@ -368,7 +368,7 @@ fn write_batch(conn: &Mutex<Connection>, batch: &[(u64, String, Queued)]) -> rus
                 ])?;
             }
             Queued::Outcome(outcome) => {
-                super::sqlite::write_outcome(&tx, key, outcome)?;
+                super::write_outcome(&tx, key, outcome)?;
             }
         }
     }
