@@ -23,6 +23,7 @@
 //! leases) next to the idempotency records; [`Store::as_journal`] reaches it
 //! and [`open`] opens a store from a path or a `postgres://` URL.
 
+mod counters;
 mod error;
 mod journal;
 mod memory;
@@ -32,6 +33,7 @@ mod postgres;
 mod record;
 mod sqlite;
 
+pub use counters::WriteCounts;
 pub use error::StoreError;
 pub use journal::{
     Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter, RunRecord,
@@ -86,6 +88,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Deletes records whose expiry is before `now_ms` (Unix milliseconds) and
     /// returns how many were removed.
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError>;
+
+    /// How many records this store wrote and in how many transactions, for
+    /// backends that count (SQLite and PostgreSQL do; see [`WriteCounts`]).
+    fn write_counts(&self) -> Option<WriteCounts> {
+        None
+    }
 
     /// The workflow journal kept in the same store, if the backend has one
     /// (every backend in this crate does).

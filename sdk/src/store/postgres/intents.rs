@@ -55,7 +55,7 @@ fn decode_intent(row: &Row) -> Result<IntentRecord, StoreError> {
 impl Store for PgStore {
     async fn begin(&self, record: IntentRecord) -> Result<Begin, StoreError> {
         let record = &record;
-        self.op("begin", |mut c| async move {
+        let done = self.op("begin", |mut c| async move {
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
                 &record.key,
                 &record.intent_id,
@@ -113,7 +113,10 @@ impl Store for PgStore {
             tx.commit().await?;
             Ok(decision)
         })
-        .await
+        .await?;
+        self.counters
+            .committed(0, u64::from(done == Begin::Started));
+        Ok(done)
     }
 
     async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
@@ -123,7 +126,7 @@ impl Store for PgStore {
             reason: e.to_string(),
         })?;
         let headers = &headers;
-        self.op("complete", |c| async move {
+        let done = self.op("complete", |c| async move {
             pg_execute(&c,
                 "UPDATE oncely_intents SET state = $2, status = $3, headers = $4, body = $5, completed_ms = $6 WHERE key = $1",
                 &[&key, &IntentState::Completed.as_str(), &i32::from(outcome.status), headers, &outcome.body, &outcome.completed_ms],
@@ -131,7 +134,9 @@ impl Store for PgStore {
             .await?;
             Ok(())
         })
-        .await
+        .await?;
+        self.counters.committed(0, 1);
+        Ok(done)
     }
 
     async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError> {
@@ -157,6 +162,10 @@ impl Store for PgStore {
             .await?)
         })
         .await
+    }
+
+    fn write_counts(&self) -> Option<crate::store::WriteCounts> {
+        Some(self.counters.snapshot())
     }
 
     fn as_journal(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn Journal>> {

@@ -109,7 +109,7 @@ impl Journal for PgStore {
         let steps =
             serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
         let (steps, input) = (&steps, &run.input.to_string());
-        self.op("create run", |mut c| async move {
+        let done = self.op("create run", |mut c| async move {
             let tx = c.transaction().await?;
             let inserted = tx
                 .execute(
@@ -124,7 +124,11 @@ impl Journal for PgStore {
             tx.commit().await?;
             Ok(if inserted == 1 { CreateRun::Created(record) } else { CreateRun::Exists(record) })
         })
-        .await
+        .await?;
+        if matches!(done, CreateRun::Created(_)) {
+            self.counters.committed(1, 0);
+        }
+        Ok(done)
     }
 
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
@@ -246,7 +250,7 @@ impl Journal for PgStore {
         lease: Duration,
     ) -> Result<Acquire, StoreError> {
         let lease = lease_ms(lease);
-        self.op("acquire", |c| async move {
+        let done = self.op("acquire", |c| async move {
             // One statement: take the lease if it is free, expired or ours.
             let sql = format!(
                 "UPDATE oncely_runs SET lease_owner = $2, lease_until_ms = {NOW_MS} + $3
@@ -261,7 +265,11 @@ impl Journal for PgStore {
                 None => Acquire::Missing,
             })
         })
-        .await
+        .await?;
+        if matches!(done, Acquire::Acquired(_)) {
+            self.counters.committed(1, 0);
+        }
+        Ok(done)
     }
 
     async fn claim(
@@ -272,7 +280,7 @@ impl Journal for PgStore {
     ) -> Result<Option<RunRecord>, StoreError> {
         let lease = lease_ms(lease);
         let workflows = &workflows.to_vec();
-        self.op("claim", |c| async move {
+        let done = self.op("claim", |c| async move {
             // The queue pattern in one statement: lock the oldest free active
             // run (skipping rows other claimers hold) and lease it.
             let sql = format!(
@@ -287,23 +295,30 @@ impl Journal for PgStore {
             let row = pg_query_opt(&c, &sql, &[workflows, &owner, &lease]).await?;
             Ok(row.as_ref().map(decode_run).transpose()?)
         })
-        .await
+        .await?;
+        if done.is_some() {
+            self.counters.committed(1, 0);
+        }
+        Ok(done)
     }
 
     async fn renew(&self, run_id: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
         let lease = lease_ms(lease);
-        self.op("renew", |c| async move {
-            let sql = format!(
-                "UPDATE oncely_runs SET lease_until_ms = {NOW_MS} + $3
+        let done = self
+            .op("renew", |c| async move {
+                let sql = format!(
+                    "UPDATE oncely_runs SET lease_until_ms = {NOW_MS} + $3
                   WHERE run_id = $1 AND lease_owner = $2 AND lease_until_ms > {NOW_MS}"
-            );
-            Ok(pg_execute(&c, &sql, &[&run_id, &owner, &lease]).await? > 0)
-        })
-        .await
+                );
+                Ok(pg_execute(&c, &sql, &[&run_id, &owner, &lease]).await? > 0)
+            })
+            .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 
     async fn release(&self, run_id: &str, owner: &str) -> Result<(), StoreError> {
-        self.op("release", |c| async move {
+        let done = self.op("release", |c| async move {
             pg_execute(&c,
                 "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE run_id = $1 AND lease_owner = $2",
                 &[&run_id, &owner],
@@ -311,14 +326,18 @@ impl Journal for PgStore {
             .await?;
             Ok(())
         })
-        .await
+        .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 
     async fn release_all(&self, owner: &str) -> Result<u64, StoreError> {
-        self.op("release all", |c| async move {
+        let done = self.op("release all", |c| async move {
             Ok(pg_execute(&c, "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = $1", &[&owner]).await?)
         })
-        .await
+        .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 
     async fn write(
@@ -349,7 +368,7 @@ impl Journal for PgStore {
         });
         let (state, error, phase, attempt, detail, step) =
             (&state, &error, &phase, &attempt, &detail, &step);
-        self.op("journal write", |c| async move {
+        let done = self.op("journal write", |c| async move {
             // One statement, one round trip, atomic: the lease check (the
             // UPDATE locks the run row and matches only while `owner` holds an
             // unexpired lease), the step upsert and the event all happen, or
@@ -382,7 +401,11 @@ impl Journal for PgStore {
             let row = pg_query_one(&c, &sql, &params).await?;
             Ok(row.get::<_, i64>(0) == 1)
         })
-        .await
+        .await?;
+        if done {
+            self.counters.committed(1, 0);
+        }
+        Ok(done)
     }
 
     async fn request_pickup(
@@ -390,7 +413,7 @@ impl Journal for PgStore {
         run_id: &str,
         retry_parked: bool,
     ) -> Result<Option<RunRecord>, StoreError> {
-        self.op("request pickup", |mut c| async move {
+        let done = self.op("request pickup", |mut c| async move {
             let tx = c.transaction().await?;
             let Some(before) = read_run(&tx, run_id, true).await? else { return Ok(None) };
             let retry = retry_parked && before.state == RunState::NeedsAttention;
@@ -409,6 +432,8 @@ impl Journal for PgStore {
             tx.commit().await?;
             Ok(Some(after))
         })
-        .await
+        .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 }

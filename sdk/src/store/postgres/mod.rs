@@ -126,6 +126,7 @@ pub struct PgStore {
     schema: String,
     location: String,
     reconnect_attempts: u32,
+    counters: std::sync::Arc<crate::store::counters::Counters>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -236,6 +237,7 @@ impl PgStore {
             schema: config.schema.clone(),
             location: location.clone(),
             reconnect_attempts: config.reconnect_attempts,
+            counters: Default::default(),
         };
         let client = store.pool.get().await.map_err(|e| open(e.to_string()))?;
         store.migrate(client).await?;

@@ -237,7 +237,7 @@ fn set_lease(
 impl Journal for SqliteStore {
     async fn create_run(&self, run: &NewRun) -> Result<CreateRun, StoreError> {
         let run = run.clone();
-        self.with_conn("create run", move |conn| {
+        let done = self.with_conn("create run", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("create run"))?;
             if let Some(existing) = read_run(&tx, &run.run_id)? {
                 return Ok(CreateRun::Exists(existing));
@@ -254,7 +254,11 @@ impl Journal for SqliteStore {
             tx.commit().map_err(backend("create run"))?;
             Ok(CreateRun::Created(created))
         })
-        .await
+        .await?;
+        if matches!(done, CreateRun::Created(_)) {
+            self.counters.committed(1, 0);
+        }
+        Ok(done)
     }
 
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
@@ -386,27 +390,32 @@ impl Journal for SqliteStore {
         lease: Duration,
     ) -> Result<Acquire, StoreError> {
         let (run_id, owner) = (run_id.to_string(), owner.to_string());
-        self.with_conn("acquire", move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend("acquire"))?;
-            let now = now_millis();
-            let Some(mut run) = read_run(&tx, &run_id)? else {
-                return Ok(Acquire::Missing);
-            };
-            let free = run.lease_owner.is_none()
-                || run.lease_until_ms <= now
-                || run.lease_owner.as_deref() == Some(owner.as_str());
-            if !free {
-                return Ok(Acquire::Held(run));
-            }
-            run.lease_owner = Some(owner.clone());
-            run.lease_until_ms = now.saturating_add(lease_ms(lease));
-            set_lease(&tx, &run_id, Some(&owner), run.lease_until_ms)?;
-            tx.commit().map_err(backend("acquire"))?;
-            Ok(Acquire::Acquired(run))
-        })
-        .await
+        let done = self
+            .with_conn("acquire", move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(backend("acquire"))?;
+                let now = now_millis();
+                let Some(mut run) = read_run(&tx, &run_id)? else {
+                    return Ok(Acquire::Missing);
+                };
+                let free = run.lease_owner.is_none()
+                    || run.lease_until_ms <= now
+                    || run.lease_owner.as_deref() == Some(owner.as_str());
+                if !free {
+                    return Ok(Acquire::Held(run));
+                }
+                run.lease_owner = Some(owner.clone());
+                run.lease_until_ms = now.saturating_add(lease_ms(lease));
+                set_lease(&tx, &run_id, Some(&owner), run.lease_until_ms)?;
+                tx.commit().map_err(backend("acquire"))?;
+                Ok(Acquire::Acquired(run))
+            })
+            .await?;
+        if matches!(done, Acquire::Acquired(_)) {
+            self.counters.committed(1, 0);
+        }
+        Ok(done)
     }
 
     async fn claim(
@@ -417,42 +426,47 @@ impl Journal for SqliteStore {
     ) -> Result<Option<RunRecord>, StoreError> {
         let owner = owner.to_string();
         let workflows = serde_json::to_string(workflows).unwrap_or_else(|_| "[]".into());
-        self.with_conn("claim", move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend("claim"))?;
-            let now = now_millis();
-            let run_id: Option<String> = tx
-                .query_row(
-                    "SELECT run_id FROM oncely_runs
+        let done = self
+            .with_conn("claim", move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(backend("claim"))?;
+                let now = now_millis();
+                let run_id: Option<String> = tx
+                    .query_row(
+                        "SELECT run_id FROM oncely_runs
                       WHERE state IN ('pending', 'running', 'compensating')
                         AND workflow IN (SELECT value FROM json_each(?1))
                         AND (lease_owner IS NULL OR lease_until_ms <= ?2)
                       ORDER BY rowid LIMIT 1",
-                    params![workflows, now],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend("claim"))?;
-            let Some(run_id) = run_id else {
-                return Ok(None);
-            };
-            set_lease(
-                &tx,
-                &run_id,
-                Some(&owner),
-                now.saturating_add(lease_ms(lease)),
-            )?;
-            let run = read_run(&tx, &run_id)?;
-            tx.commit().map_err(backend("claim"))?;
-            Ok(run)
-        })
-        .await
+                        params![workflows, now],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(backend("claim"))?;
+                let Some(run_id) = run_id else {
+                    return Ok(None);
+                };
+                set_lease(
+                    &tx,
+                    &run_id,
+                    Some(&owner),
+                    now.saturating_add(lease_ms(lease)),
+                )?;
+                let run = read_run(&tx, &run_id)?;
+                tx.commit().map_err(backend("claim"))?;
+                Ok(run)
+            })
+            .await?;
+        if done.is_some() {
+            self.counters.committed(1, 0);
+        }
+        Ok(done)
     }
 
     async fn renew(&self, run_id: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
         let (run_id, owner) = (run_id.to_string(), owner.to_string());
-        self.with_conn("renew", move |conn| {
+        let done = self.with_conn("renew", move |conn| {
             let now = now_millis();
             let n = conn
                 .execute(
@@ -462,12 +476,14 @@ impl Journal for SqliteStore {
                 .map_err(backend("renew"))?;
             Ok(n > 0)
         })
-        .await
+        .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 
     async fn release(&self, run_id: &str, owner: &str) -> Result<(), StoreError> {
         let (run_id, owner) = (run_id.to_string(), owner.to_string());
-        self.with_conn("release", move |conn| {
+        let done = self.with_conn("release", move |conn| {
             conn.execute(
                 "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE run_id = ?1 AND lease_owner = ?2",
                 params![run_id, owner],
@@ -475,18 +491,22 @@ impl Journal for SqliteStore {
             .map_err(backend("release"))?;
             Ok(())
         })
-        .await
+        .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 
     async fn release_all(&self, owner: &str) -> Result<u64, StoreError> {
         let owner = owner.to_string();
-        self.with_conn("release all", move |conn| {
+        let done = self.with_conn("release all", move |conn| {
             let n = conn
                 .execute("UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?1", [owner])
                 .map_err(backend("release all"))?;
             Ok(n as u64)
         })
-        .await
+        .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 
     async fn write(
@@ -497,7 +517,7 @@ impl Journal for SqliteStore {
         write: &JournalWrite,
     ) -> Result<bool, StoreError> {
         let (run_id, owner, write) = (run_id.to_string(), owner.to_string(), write.clone());
-        self.with_conn("journal write", move |conn| {
+        let done = self.with_conn("journal write", move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("journal write"))?;
             let now = now_millis();
             if !holds(&tx, &run_id, &owner, now)? {
@@ -539,7 +559,11 @@ impl Journal for SqliteStore {
             tx.commit().map_err(backend("journal write"))?;
             Ok(true)
         })
-        .await
+        .await?;
+        if done {
+            self.counters.committed(1, 0);
+        }
+        Ok(done)
     }
 
     async fn request_pickup(
@@ -548,16 +572,17 @@ impl Journal for SqliteStore {
         retry_parked: bool,
     ) -> Result<Option<RunRecord>, StoreError> {
         let run_id = run_id.to_string();
-        self.with_conn("request pickup", move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend("request pickup"))?;
-            let Some(before) = read_run(&tx, &run_id)? else {
-                return Ok(None);
-            };
-            let now = now_millis();
-            let retry = retry_parked && before.state == RunState::NeedsAttention;
-            tx.execute(
+        let done = self
+            .with_conn("request pickup", move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(backend("request pickup"))?;
+                let Some(before) = read_run(&tx, &run_id)? else {
+                    return Ok(None);
+                };
+                let now = now_millis();
+                let retry = retry_parked && before.state == RunState::NeedsAttention;
+                tx.execute(
                 "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0, updated_ms = ?2,
                         state = CASE WHEN ?3 THEN 'compensating' ELSE state END,
                         generation = generation + CASE WHEN ?3 THEN 1 ELSE 0 END
@@ -565,18 +590,20 @@ impl Journal for SqliteStore {
                 params![run_id, now, retry],
             )
             .map_err(backend("request pickup"))?;
-            let after = read_run(&tx, &run_id)?
-                .ok_or_else(|| bad(&run_id, "vanished during update".into()))?;
-            append_event(
-                &tx,
-                &run_id,
-                &pickup_event(before.state, &after, retry_parked),
-                now,
-            )?;
-            tx.commit().map_err(backend("request pickup"))?;
-            Ok(Some(after))
-        })
-        .await
+                let after = read_run(&tx, &run_id)?
+                    .ok_or_else(|| bad(&run_id, "vanished during update".into()))?;
+                append_event(
+                    &tx,
+                    &run_id,
+                    &pickup_event(before.state, &after, retry_parked),
+                    now,
+                )?;
+                tx.commit().map_err(backend("request pickup"))?;
+                Ok(Some(after))
+            })
+            .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 }
 

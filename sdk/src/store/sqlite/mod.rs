@@ -12,6 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use crate::store::counters::Counters;
 use crate::store::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
 use writer::{Queued, Writer};
 
@@ -72,6 +73,7 @@ pub struct SqliteStore {
     path: PathBuf,
     conn: Arc<Mutex<Connection>>,
     writer: Arc<Writer>,
+    counters: Arc<Counters>,
 }
 
 impl SqliteStore {
@@ -117,14 +119,17 @@ impl SqliteStore {
         // Preparing the queries proves the tables have the columns we need.
         conn.prepare(SELECT_RECORD).map_err(corrupt)?;
         let conn = Arc::new(Mutex::new(conn));
-        let writer = Writer::start(&path, conn.clone()).map_err(|e| StoreError::Open {
-            path: path.clone(),
-            reason: format!("cannot start the background writer: {e}"),
-        })?;
+        let counters = Arc::new(Counters::default());
+        let writer =
+            Writer::start(&path, conn.clone(), counters.clone()).map_err(|e| StoreError::Open {
+                path: path.clone(),
+                reason: format!("cannot start the background writer: {e}"),
+            })?;
         Ok(SqliteStore {
             path,
             conn,
             writer: Arc::new(writer),
+            counters,
         })
     }
 
@@ -362,6 +367,7 @@ impl Store for SqliteStore {
             Ok(Some((read_record(conn, &record.key)?, record)))
         })
         .await?;
+        self.counters.committed(0, u64::from(found.is_none()));
         Ok(match found {
             None => Begin::Started,
             Some((existing, record)) => decide(self.with_queued(&key, existing).as_ref(), &record),
@@ -374,7 +380,9 @@ impl Store for SqliteStore {
             write_outcome(conn, &key, &outcome).map_err(backend("complete"))?;
             Ok(())
         })
-        .await
+        .await?;
+        self.counters.committed(0, 1);
+        Ok(())
     }
 
     async fn complete_fresh(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
@@ -419,6 +427,10 @@ impl Store for SqliteStore {
             Ok(n as u64)
         })
         .await
+    }
+
+    fn write_counts(&self) -> Option<crate::store::WriteCounts> {
+        Some(self.counters.snapshot())
     }
 
     fn as_journal(self: Arc<Self>) -> Option<Arc<dyn crate::store::Journal>> {

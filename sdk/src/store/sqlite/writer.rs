@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OpenFlags};
 
+use crate::store::counters::Counters;
 use crate::store::{IntentRecord, IntentState, StoredOutcome};
 
 /// Most entries written in one transaction.
@@ -134,7 +135,11 @@ impl std::fmt::Debug for Writer {
 impl Writer {
     /// Starts the writer thread for the store at `path`, writing through `conn`
     /// (the store's own connection, shared under its mutex).
-    pub fn start(path: &Path, conn: Arc<Mutex<Connection>>) -> std::io::Result<Self> {
+    pub fn start(
+        path: &Path,
+        conn: Arc<Mutex<Connection>>,
+        counters: Arc<Counters>,
+    ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
@@ -146,7 +151,7 @@ impl Writer {
             .spawn({
                 let shared = shared.clone();
                 let path = path.to_path_buf();
-                move || run(&shared, &conn, &path)
+                move || run(&shared, &conn, &path, &counters)
             })?;
         Ok(Writer {
             shared,
@@ -251,7 +256,7 @@ impl Drop for Writer {
 
 /// The writer thread: commits queued outcomes in batches and checkpoints the
 /// WAL when the store has been written to.
-fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path) {
+fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path, counters: &Counters) {
     let mut checkpointer = Checkpointer::new(path);
     loop {
         let mut queue = shared.lock();
@@ -314,6 +319,8 @@ fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path) {
             // with one of them re-sends its key and the server replays. Queued
             // generated-key intents are lost, which no call can notice.
             tracing::warn!(error = %e, entries = batch.len(), "could not write to the SQLite store");
+        } else {
+            counters.committed(0, batch.len() as u64);
         }
         shared.dirty.store(true, Ordering::Relaxed);
         let mut queue = shared.lock();
