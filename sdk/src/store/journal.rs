@@ -513,7 +513,10 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
     async fn release_all(&self, owner: &str) -> Result<u64, StoreError>;
 
     /// Applies `write` in one transaction if `owner` holds the run's lease, and
-    /// extends the lease by `lease`. `false` (nothing written) when the lease was lost.
+    /// extends the lease by `lease`. `false` (nothing written) when the lease
+    /// was lost. A write that ends the run (to completed, compensated or
+    /// needs attention) gives the lease up in the same transaction: an ended
+    /// run needs no worker.
     async fn write(
         &self,
         run_id: &str,
@@ -521,6 +524,27 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
         lease: Duration,
         write: &JournalWrite,
     ) -> Result<bool, StoreError>;
+
+    /// Applies `writes` in order, all in one transaction, if `owner` holds the
+    /// run's lease, and extends the lease by `lease`. `false` (nothing
+    /// written) when the lease was lost. The engine folds a step's result and
+    /// the next step's start into one call (see [`crate::workflow`]'s crash
+    /// points); the default applies them one by one, which a backend keeping
+    /// that guarantee must override.
+    async fn write_all(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        writes: &[JournalWrite],
+    ) -> Result<bool, StoreError> {
+        for write in writes {
+            if !self.write(run_id, owner, lease, write).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
 
     /// Marks a run for pickup by any worker: clears its lease, and when
     /// `retry_parked` and the run needs attention, sends it back to
@@ -551,6 +575,12 @@ pub(crate) fn pickup_event(previous: RunState, run: &RunRecord, retry_parked: bo
             "generation": run.generation,
         })),
     }
+}
+
+/// True for the states a run ends in (for now): a write to one of them gives
+/// the lease up.
+pub(crate) fn ends_run(state: Option<RunState>) -> bool {
+    state.is_some_and(|s| !s.is_active())
 }
 
 /// Milliseconds of a lease, saturating.

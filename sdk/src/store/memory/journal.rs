@@ -7,8 +7,9 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::store::journal::{
-    lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent,
-    NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+    ends_run, lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite,
+    NewEvent, NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord,
+    StepStatus,
 };
 use crate::store::{now_millis, StoreError};
 
@@ -53,6 +54,64 @@ impl MemoryJournal {
         let mut runs: Vec<_> = self.runs.values().collect();
         runs.sort_by_key(|(order, _)| *order);
         runs
+    }
+
+    /// Applies one write (the caller checked the lease).
+    fn apply(&mut self, run_id: &str, lease: Duration, write: &JournalWrite, now: i64) {
+        if let Some(update) = &write.step {
+            let id = (run_id.to_string(), update.index, update.phase);
+            let row = self.steps.entry(id).or_insert_with(|| StepRecord {
+                run_id: run_id.to_string(),
+                index: update.index,
+                phase: update.phase,
+                name: update.name.clone(),
+                key: update.key.clone(),
+                status: StepStatus::Started,
+                attempts: 0,
+                output: None,
+                error: None,
+                resume_token: None,
+                started_ms: now,
+                finished_ms: None,
+            });
+            row.name = update.name.clone();
+            row.key = update.key.clone();
+            row.status = update.status;
+            if update.new_attempt {
+                row.attempts += 1;
+                row.started_ms = now;
+            }
+            row.finished_ms = if update.status == StepStatus::Started {
+                None
+            } else {
+                Some(now)
+            };
+            if update.output.is_some() {
+                row.output = update.output.clone();
+            }
+            if update.error.is_some() {
+                row.error = update.error.clone();
+            }
+            if update.resume_token.is_some() {
+                row.resume_token = update.resume_token.clone();
+            }
+        }
+        if let Some((_, run)) = self.runs.get_mut(run_id) {
+            if let Some(state) = write.state {
+                run.state = state;
+            }
+            if write.error.is_some() {
+                run.error = write.error.clone();
+            }
+            run.updated_ms = now;
+            if ends_run(write.state) {
+                run.lease_owner = None;
+                run.lease_until_ms = 0;
+            } else {
+                run.lease_until_ms = now.saturating_add(lease_ms(lease));
+            }
+        }
+        self.append(run_id, &write.event, now);
     }
 }
 
@@ -218,60 +277,25 @@ impl Journal for MemoryStore {
         lease: Duration,
         write: &JournalWrite,
     ) -> Result<bool, StoreError> {
+        self.write_all(run_id, owner, lease, std::slice::from_ref(write))
+            .await
+    }
+
+    async fn write_all(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        writes: &[JournalWrite],
+    ) -> Result<bool, StoreError> {
         let now = now_millis();
         let mut j = self.journal();
         if !j.holds(run_id, owner, now) {
             return Ok(false);
         }
-        if let Some(update) = &write.step {
-            let id = (run_id.to_string(), update.index, update.phase);
-            let row = j.steps.entry(id).or_insert_with(|| StepRecord {
-                run_id: run_id.to_string(),
-                index: update.index,
-                phase: update.phase,
-                name: update.name.clone(),
-                key: update.key.clone(),
-                status: StepStatus::Started,
-                attempts: 0,
-                output: None,
-                error: None,
-                resume_token: None,
-                started_ms: now,
-                finished_ms: None,
-            });
-            row.name = update.name.clone();
-            row.key = update.key.clone();
-            row.status = update.status;
-            if update.new_attempt {
-                row.attempts += 1;
-                row.started_ms = now;
-            }
-            row.finished_ms = if update.status == StepStatus::Started {
-                None
-            } else {
-                Some(now)
-            };
-            if update.output.is_some() {
-                row.output = update.output.clone();
-            }
-            if update.error.is_some() {
-                row.error = update.error.clone();
-            }
-            if update.resume_token.is_some() {
-                row.resume_token = update.resume_token.clone();
-            }
+        for write in writes {
+            j.apply(run_id, lease, write, now);
         }
-        if let Some((_, run)) = j.runs.get_mut(run_id) {
-            if let Some(state) = write.state {
-                run.state = state;
-            }
-            if write.error.is_some() {
-                run.error = write.error.clone();
-            }
-            run.updated_ms = now;
-            run.lease_until_ms = now.saturating_add(lease_ms(lease));
-        }
-        j.append(run_id, &write.event, now);
         Ok(true)
     }
 

@@ -10,37 +10,164 @@ use tokio_postgres::Row;
 use super::sql::{pg_execute, pg_query, pg_query_one, pg_query_opt};
 use super::{bad, parse_json, to_i32, OpError, PgStore, NOW_MS};
 use crate::store::journal::{
-    lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent,
-    NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+    ends_run, lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite,
+    NewEvent, NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord,
+    StepStatus,
 };
 use crate::store::StoreError;
 
 const RUN_COLUMNS: &str = "run_id, workflow, fingerprint, steps, input, state, error, generation,
     lease_owner, lease_until_ms, created_ms, updated_ms";
 
-/// The step upsert of a journal write (parameters `$11`..`$19`), as a CTE that
-/// runs only when the lease CTE matched.
-const STEP_CTE: &str = ",
-                 step AS (
-                     INSERT INTO oncely_steps (run_id, idx, phase, name, key, status, attempts, output, error, resume_token,
-                                               started_ms, finished_ms)
-                     SELECT run_id, $11::int, $12::text, $13::text, $14::text, $15::text,
-                            CASE WHEN $19::bool THEN 1 ELSE 0 END, $16::text, $17::text, $18::text,
-                            (extract(epoch from clock_timestamp()) * 1000)::bigint,
-                            CASE WHEN $15::text = 'started' THEN NULL ELSE (extract(epoch from clock_timestamp()) * 1000)::bigint END
-                       FROM lease
-                     ON CONFLICT (run_id, idx, phase) DO UPDATE SET
-                         name = excluded.name,
-                         key = excluded.key,
-                         status = excluded.status,
-                         attempts = oncely_steps.attempts + CASE WHEN $19::bool THEN 1 ELSE 0 END,
-                         output = COALESCE(excluded.output, oncely_steps.output),
-                         error = COALESCE(excluded.error, oncely_steps.error),
-                         resume_token = COALESCE(excluded.resume_token, oncely_steps.resume_token),
-                         started_ms = CASE WHEN $19::bool THEN excluded.started_ms ELSE oncely_steps.started_ms END,
-                         finished_ms = CASE WHEN excluded.status = 'started' THEN NULL ELSE excluded.started_ms END
-                     RETURNING 1
-                 )";
+/// The upsert of one step row in a journal write, as a CTE named `name` that
+/// runs only when the lease CTE matched; its nine parameters start at `$p`.
+fn step_cte(name: &str, p: usize) -> String {
+    let [index, phase, step, key, status, output, error, token, new_attempt] =
+        std::array::from_fn(|k| format!("${}", p + k));
+    format!(
+        ",
+         {name} AS (
+             INSERT INTO oncely_steps (run_id, idx, phase, name, key, status, attempts, output, error, resume_token,
+                                       started_ms, finished_ms)
+             SELECT run_id, {index}::int, {phase}::text, {step}::text, {key}::text, {status}::text,
+                    CASE WHEN {new_attempt}::bool THEN 1 ELSE 0 END, {output}::text, {error}::text, {token}::text,
+                    {NOW_MS}, CASE WHEN {status}::text = 'started' THEN NULL ELSE {NOW_MS} END
+               FROM lease
+             ON CONFLICT (run_id, idx, phase) DO UPDATE SET
+                 name = excluded.name,
+                 key = excluded.key,
+                 status = excluded.status,
+                 attempts = oncely_steps.attempts + CASE WHEN {new_attempt}::bool THEN 1 ELSE 0 END,
+                 output = COALESCE(excluded.output, oncely_steps.output),
+                 error = COALESCE(excluded.error, oncely_steps.error),
+                 resume_token = COALESCE(excluded.resume_token, oncely_steps.resume_token),
+                 started_ms = CASE WHEN {new_attempt}::bool THEN excluded.started_ms ELSE oncely_steps.started_ms END,
+                 finished_ms = CASE WHEN excluded.status = 'started' THEN NULL ELSE excluded.started_ms END
+             RETURNING 1
+         )"
+    )
+}
+
+/// The statement applying `writes` (see [`Journal::write_all`]): one round
+/// trip, atomic. The lease CTE locks the run row and matches only while the
+/// owner holds an unexpired lease; every step upsert and history entry reads
+/// from it, so all happen or none does. Parameters: `$1` run, `$2` owner, `$3`
+/// lease, `$4` final state, `$5` error, `$6` whether the run ends, then five
+/// per event, then nine per step update.
+fn write_statement(writes: &[JournalWrite]) -> String {
+    let mut next = 7;
+    let mut events = Vec::with_capacity(writes.len());
+    for n in 1..=writes.len() {
+        let p: [String; 5] = std::array::from_fn(|k| format!("${}", next + k));
+        events.push(format!(
+            "({n}, {}::text, {}::text, {}::text, {}::int, {}::text)",
+            p[0], p[1], p[2], p[3], p[4]
+        ));
+        next += 5;
+    }
+    let mut steps = String::new();
+    for (n, _) in writes.iter().enumerate().filter(|(_, w)| w.step.is_some()) {
+        steps.push_str(&step_cte(&format!("step{n}"), next));
+        next += 9;
+    }
+    format!(
+        "WITH lease AS (
+             UPDATE oncely_runs SET state = COALESCE($4::text, state), error = COALESCE($5::text, error),
+                    updated_ms = {NOW_MS},
+                    lease_owner = CASE WHEN $6::bool THEN NULL ELSE lease_owner END,
+                    lease_until_ms = CASE WHEN $6::bool THEN 0 ELSE {NOW_MS} + $3::bigint END
+              WHERE run_id = $1 AND lease_owner = $2 AND lease_until_ms > {NOW_MS}
+              RETURNING run_id
+         ){steps},
+         event AS (
+             INSERT INTO oncely_run_events (run_id, seq, at_ms, kind, step, phase, attempt, detail)
+             SELECT lease.run_id, COALESCE((SELECT MAX(seq) FROM oncely_run_events WHERE run_id = $1), 0) + e.n,
+                    {NOW_MS}, e.kind, e.step, e.phase, e.attempt, e.detail
+               FROM lease, (VALUES {}) AS e(n, kind, step, phase, attempt, detail)
+             RETURNING 1
+         )
+         SELECT COUNT(*) FROM lease",
+        events.join(", ")
+    )
+}
+
+/// A journal write's values as statement parameters.
+struct WriteParams {
+    events: Vec<(
+        String,
+        Option<String>,
+        Option<&'static str>,
+        Option<i32>,
+        Option<String>,
+    )>,
+    steps: Vec<StepParams>,
+}
+
+struct StepParams {
+    index: i32,
+    phase: &'static str,
+    name: String,
+    key: String,
+    status: &'static str,
+    output: Option<String>,
+    error: Option<String>,
+    token: Option<String>,
+    new_attempt: bool,
+}
+
+impl WriteParams {
+    fn new(writes: &[JournalWrite]) -> Self {
+        let events = writes
+            .iter()
+            .map(|w| {
+                let e = &w.event;
+                (
+                    e.kind.clone(),
+                    e.step.clone(),
+                    e.phase.map(StepPhase::as_str),
+                    e.attempt.map(to_i32),
+                    e.detail.as_ref().map(Value::to_string),
+                )
+            })
+            .collect();
+        let steps = writes
+            .iter()
+            .filter_map(|w| w.step.as_ref())
+            .map(|s| StepParams {
+                index: to_i32(s.index),
+                phase: s.phase.as_str(),
+                name: s.name.clone(),
+                key: s.key.clone(),
+                status: s.status.as_str(),
+                output: s.output.as_ref().map(Value::to_string),
+                error: s.error.as_ref().map(Value::to_string),
+                token: s.resume_token.clone(),
+                new_attempt: s.new_attempt,
+            })
+            .collect();
+        WriteParams { events, steps }
+    }
+
+    /// The parameters after the first six, in [`write_statement`]'s order.
+    fn push_onto<'a>(&'a self, params: &mut Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)>) {
+        for (kind, step, phase, attempt, detail) in &self.events {
+            params.extend_from_slice(&[kind, step, phase, attempt, detail]);
+        }
+        for s in &self.steps {
+            params.extend_from_slice(&[
+                &s.index,
+                &s.phase,
+                &s.name,
+                &s.key,
+                &s.status,
+                &s.output,
+                &s.error,
+                &s.token,
+                &s.new_attempt,
+            ]);
+        }
+    }
+}
 
 fn decode_run(row: &Row) -> Result<RunRecord, StoreError> {
     let run_id: String = row.get(0);
@@ -347,63 +474,43 @@ impl Journal for PgStore {
         lease: Duration,
         write: &JournalWrite,
     ) -> Result<bool, StoreError> {
+        self.write_all(run_id, owner, lease, std::slice::from_ref(write))
+            .await
+    }
+
+    async fn write_all(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        writes: &[JournalWrite],
+    ) -> Result<bool, StoreError> {
+        if writes.is_empty() {
+            return Ok(true);
+        }
         let lease = lease_ms(lease);
-        let state = write.state.map(RunState::as_str);
-        let error = write.error.as_ref().map(Value::to_string);
-        let e = &write.event;
-        let (phase, attempt, detail) = (
-            e.phase.map(StepPhase::as_str),
-            e.attempt.map(to_i32),
-            e.detail.as_ref().map(Value::to_string),
-        );
-        let step = write.step.as_ref().map(|s| {
-            (
-                to_i32(s.index),
-                s.phase.as_str(),
-                s.output.as_ref().map(Value::to_string),
-                s.error.as_ref().map(Value::to_string),
-                s.status.as_str(),
-                s,
-            )
-        });
-        let (state, error, phase, attempt, detail, step) =
-            (&state, &error, &phase, &attempt, &detail, &step);
-        let done = self.op("journal write", |c| async move {
-            // One statement, one round trip, atomic: the lease check (the
-            // UPDATE locks the run row and matches only while `owner` holds an
-            // unexpired lease), the step upsert and the event all happen, or
-            // none does.
-            let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                vec![&run_id, &owner, &lease, state, error, &e.kind, &e.step, phase, attempt, detail];
-            let step_cte = match step {
-                Some((index, step_phase, output, step_error, status, s)) => {
-                    params.extend_from_slice(&[index, step_phase, &s.name, &s.key, status, output, step_error, &s.resume_token, &s.new_attempt]);
-                    STEP_CTE
-                }
-                None => "",
-            };
-            let sql = format!(
-                "WITH lease AS (
-                     UPDATE oncely_runs SET state = COALESCE($4::text, state), error = COALESCE($5::text, error),
-                            updated_ms = {NOW_MS}, lease_until_ms = {NOW_MS} + $3::bigint
-                      WHERE run_id = $1 AND lease_owner = $2 AND lease_until_ms > {NOW_MS}
-                      RETURNING run_id
-                 ){step_cte},
-                 event AS (
-                     INSERT INTO oncely_run_events (run_id, seq, at_ms, kind, step, phase, attempt, detail)
-                     SELECT run_id, COALESCE((SELECT MAX(seq) FROM oncely_run_events WHERE run_id = $1), 0) + 1, {NOW_MS},
-                            $6::text, $7::text, $8::text, $9::int, $10::text
-                       FROM lease
-                     RETURNING 1
-                 )
-                 SELECT COUNT(*) FROM lease"
-            );
-            let row = pg_query_one(&c, &sql, &params).await?;
-            Ok(row.get::<_, i64>(0) == 1)
-        })
-        .await?;
+        let state = writes.iter().rev().find_map(|w| w.state);
+        let ends = ends_run(state);
+        let state = state.map(RunState::as_str);
+        let error = writes
+            .iter()
+            .rev()
+            .find_map(|w| w.error.as_ref())
+            .map(Value::to_string);
+        let values = WriteParams::new(writes);
+        let sql = write_statement(writes);
+        let (state, error, ends, values, sql) = (&state, &error, &ends, &values, &sql);
+        let done = self
+            .op("journal write", |c| async move {
+                let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                    vec![&run_id, &owner, &lease, state, error, ends];
+                values.push_onto(&mut params);
+                let row = pg_query_one(&c, sql, &params).await?;
+                Ok(row.get::<_, i64>(0) == 1)
+            })
+            .await?;
         if done {
-            self.counters.committed(1, 0);
+            self.counters.committed(writes.len() as u64, 0);
         }
         Ok(done)
     }

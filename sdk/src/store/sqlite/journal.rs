@@ -10,8 +10,9 @@ use serde_json::Value;
 
 use super::SqliteStore;
 use crate::store::journal::{
-    lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent,
-    NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+    ends_run, lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite,
+    NewEvent, NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord,
+    StepStatus,
 };
 use crate::store::{now_millis, StoreError};
 
@@ -187,11 +188,10 @@ fn read_run(conn: &Connection, run_id: &str) -> Result<Option<RunRecord>, StoreE
 
 fn holds(conn: &Connection, run_id: &str, owner: &str, now: i64) -> Result<bool, StoreError> {
     let n: i64 = conn
-        .query_row(
+        .prepare_cached(
             "SELECT COUNT(*) FROM oncely_runs WHERE run_id = ?1 AND lease_owner = ?2 AND lease_until_ms > ?3",
-            params![run_id, owner, now],
-            |r| r.get(0),
         )
+        .and_then(|mut select| select.query_row(params![run_id, owner, now], |r| r.get(0)))
         .map_err(backend("check lease"))?;
     Ok(n > 0)
 }
@@ -202,10 +202,11 @@ fn append_event(
     event: &NewEvent,
     now: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO oncely_run_events (run_id, seq, at_ms, kind, step, phase, attempt, detail)
          SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 FROM oncely_run_events WHERE run_id = ?1",
-        params![
+    )
+    .and_then(|mut insert| insert.execute(params![
             run_id,
             now,
             event.kind,
@@ -213,8 +214,7 @@ fn append_event(
             event.phase.map(StepPhase::as_str),
             event.attempt,
             event.detail.as_ref().map(to_json)
-        ],
-    )
+        ]))
     .map_err(backend("append event"))?;
     Ok(())
 }
@@ -231,6 +231,80 @@ fn set_lease(
     )
     .map_err(backend("lease"))?;
     Ok(())
+}
+
+/// A journal transaction for the writer's next group commit.
+#[derive(Debug)]
+pub(super) struct JournalJob {
+    pub run_id: String,
+    pub owner: String,
+    pub lease: Duration,
+    pub writes: Vec<JournalWrite>,
+}
+
+impl JournalJob {
+    /// Applies the job's writes on `conn` (inside the group's transaction) if
+    /// its owner holds the run's lease; `false`, writing nothing, if not.
+    pub(super) fn apply(&self, conn: &Connection) -> Result<bool, StoreError> {
+        let now = now_millis();
+        if !holds(conn, &self.run_id, &self.owner, now)? {
+            return Ok(false);
+        }
+        for write in &self.writes {
+            apply_write(conn, &self.run_id, self.lease, write, now)?;
+        }
+        Ok(true)
+    }
+}
+
+/// One write's statements: the step row, the run row (state, error, lease)
+/// and the history entry.
+fn apply_write(
+    conn: &Connection,
+    run_id: &str,
+    lease: Duration,
+    write: &JournalWrite,
+    now: i64,
+) -> Result<(), StoreError> {
+    let failed = backend("journal write");
+    if let Some(s) = &write.step {
+        conn.prepare_cached(UPSERT_STEP)
+            .and_then(|mut upsert| {
+                upsert.execute(params![
+                    run_id,
+                    s.index,
+                    s.phase.as_str(),
+                    s.name,
+                    s.key,
+                    s.status.as_str(),
+                    s.output.as_ref().map(to_json),
+                    s.error.as_ref().map(to_json),
+                    s.resume_token,
+                    now,
+                    s.new_attempt
+                ])
+            })
+            .map_err(&failed)?;
+    }
+    let ends = ends_run(write.state);
+    conn.prepare_cached(
+        "UPDATE oncely_runs SET state = COALESCE(?2, state), error = COALESCE(?3, error), updated_ms = ?4,
+                lease_owner = CASE WHEN ?6 THEN NULL ELSE lease_owner END,
+                lease_until_ms = CASE WHEN ?6 THEN 0 ELSE ?5 END
+          WHERE run_id = ?1",
+    )
+    .and_then(|mut update| {
+        update.execute(params![
+            run_id,
+            write.state.map(RunState::as_str),
+            write.error.as_ref().map(to_json),
+            now,
+            now.saturating_add(lease_ms(lease)),
+            ends
+        ])
+    })
+    .map_err(&failed)?;
+    append_event(conn, run_id, &write.event, now)
 }
 
 #[async_trait]
@@ -516,54 +590,27 @@ impl Journal for SqliteStore {
         lease: Duration,
         write: &JournalWrite,
     ) -> Result<bool, StoreError> {
-        let (run_id, owner, write) = (run_id.to_string(), owner.to_string(), write.clone());
-        let done = self.with_conn("journal write", move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("journal write"))?;
-            let now = now_millis();
-            if !holds(&tx, &run_id, &owner, now)? {
-                return Ok(false);
-            }
-            if let Some(s) = &write.step {
-                tx.execute(
-                    UPSERT_STEP,
-                    params![
-                        run_id,
-                        s.index,
-                        s.phase.as_str(),
-                        s.name,
-                        s.key,
-                        s.status.as_str(),
-                        s.output.as_ref().map(to_json),
-                        s.error.as_ref().map(to_json),
-                        s.resume_token,
-                        now,
-                        s.new_attempt
-                    ],
-                )
-                .map_err(backend("journal write"))?;
-            }
-            tx.execute(
-                "UPDATE oncely_runs SET state = COALESCE(?2, state), error = COALESCE(?3, error), updated_ms = ?4,
-                        lease_until_ms = ?5
-                  WHERE run_id = ?1",
-                params![
-                    run_id,
-                    write.state.map(RunState::as_str),
-                    write.error.as_ref().map(to_json),
-                    now,
-                    now.saturating_add(lease_ms(lease))
-                ],
-            )
-            .map_err(backend("journal write"))?;
-            append_event(&tx, &run_id, &write.event, now)?;
-            tx.commit().map_err(backend("journal write"))?;
-            Ok(true)
-        })
-        .await?;
-        if done {
-            self.counters.committed(1, 0);
-        }
-        Ok(done)
+        self.write_all(run_id, owner, lease, std::slice::from_ref(write))
+            .await
+    }
+
+    async fn write_all(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        writes: &[JournalWrite],
+    ) -> Result<bool, StoreError> {
+        // Committed by the writer thread in a group with other runs' writes;
+        // this returns once that group is committed.
+        self.writer
+            .commit_journal(JournalJob {
+                run_id: run_id.to_string(),
+                owner: owner.to_string(),
+                lease,
+                writes: writes.to_vec(),
+            })
+            .await
     }
 
     async fn request_pickup(

@@ -29,10 +29,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
+use tokio::sync::oneshot;
+
+use super::journal::JournalJob;
 
 use crate::store::counters::Counters;
-use crate::store::{IntentRecord, IntentState, StoredOutcome};
+use crate::store::{IntentRecord, IntentState, StoreError, StoredOutcome};
 
 /// Most entries written in one transaction.
 const BATCH: usize = 512;
@@ -52,9 +55,18 @@ pub(super) enum Queued {
     Outcome(Arc<StoredOutcome>),
 }
 
+/// A journal transaction waiting for the next group, and its caller's reply.
+struct Job {
+    job: JournalJob,
+    reply: oneshot::Sender<Result<bool, StoreError>>,
+}
+
 /// Entries waiting to be committed, in the order they were queued.
 #[derive(Default)]
 struct Queue {
+    /// Journal transactions, oldest first; each caller waits for its group's
+    /// commit, so these are committed as soon as the writer is free.
+    jobs: Vec<Job>,
     /// key → (sequence number, entry); the newest entry per key wins.
     by_key: HashMap<String, (u64, Queued)>,
     /// sequence number → key, oldest first.
@@ -200,6 +212,30 @@ impl Writer {
         }
     }
 
+    /// Commits `job` in the next group (with whatever else is queued by then)
+    /// and answers once that group is committed: durable, as a transaction of
+    /// its own would be, at a fraction of the cost when many runs write at once.
+    pub async fn commit_journal(&self, job: JournalJob) -> Result<bool, StoreError> {
+        let answer = self.queue_job(job)?;
+        answer.await.unwrap_or_else(|_| Err(writer_gone()))
+    }
+
+    fn queue_job(
+        &self,
+        job: JournalJob,
+    ) -> Result<oneshot::Receiver<Result<bool, StoreError>>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let mut queue = self.shared.lock();
+        if queue.shutdown {
+            return Err(writer_gone());
+        }
+        queue.jobs.push(Job { job, reply });
+        if queue.writer_waiting {
+            self.shared.wake.notify_one();
+        }
+        Ok(answer)
+    }
+
     /// The queued (not yet committed) entry for `key`, if any.
     pub fn queued(&self, key: &str) -> Option<Queued> {
         self.shared
@@ -263,7 +299,10 @@ fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path, counters: &Counte
         // Wait until a group is due (it lingered long enough, a flush asked for
         // it, or the store is closing), checkpointing while idle.
         loop {
-            if queue.shutdown || (queue.flush_requested && !queue.order.is_empty()) {
+            if queue.shutdown
+                || !queue.jobs.is_empty()
+                || (queue.flush_requested && !queue.order.is_empty())
+            {
                 break;
             }
             let timeout =
@@ -299,7 +338,7 @@ fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path, counters: &Counte
             };
             queue.writer_waiting = false;
         }
-        if queue.order.is_empty() && queue.shutdown {
+        if queue.order.is_empty() && queue.jobs.is_empty() && queue.shutdown {
             return;
         }
         queue.flush_requested = false;
@@ -313,14 +352,34 @@ fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path, counters: &Counte
             .iter()
             .filter_map(|(seq, key)| Some((*seq, key.clone(), queue.by_key.get(key)?.1.clone())))
             .collect();
+        let jobs = std::mem::take(&mut queue.jobs);
         drop(queue);
-        if let Err(e) = write_batch(conn, &batch) {
-            // Intents with an answer queued stay in flight on disk: a later call
-            // with one of them re-sends its key and the server replays. Queued
-            // generated-key intents are lost, which no call can notice.
-            tracing::warn!(error = %e, entries = batch.len(), "could not write to the SQLite store");
-        } else {
-            counters.committed(0, batch.len() as u64);
+        match write_group(conn, &batch, &jobs) {
+            Ok(results) => {
+                let applied = jobs
+                    .iter()
+                    .zip(&results)
+                    .filter(|(_, r)| matches!(r, Ok(true)))
+                    .map(|(job, _)| job.job.writes.len() as u64)
+                    .sum();
+                counters.committed(applied, batch.len() as u64);
+                for (job, result) in jobs.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                // Intents with an answer queued stay in flight on disk: a later call
+                // with one of them re-sends its key and the server replays. Queued
+                // generated-key intents are lost, which no call can notice. Journal
+                // writers get the error (and may try again).
+                tracing::warn!(error = %e, entries = batch.len(), "could not write to the SQLite store");
+                for job in jobs {
+                    let _ = job.reply.send(Err(StoreError::Backend {
+                        operation: "journal write",
+                        reason: e.to_string(),
+                    }));
+                }
+            }
         }
         shared.dirty.store(true, Ordering::Relaxed);
         let mut queue = shared.lock();
@@ -339,9 +398,34 @@ fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path, counters: &Counte
     }
 }
 
-fn write_batch(conn: &Mutex<Connection>, batch: &[(u64, String, Queued)]) -> rusqlite::Result<()> {
+/// One group commit: the queued idempotency records, then each journal job
+/// inside a savepoint of its own (so one failing job is undone alone and its
+/// caller told, while the others commit). Returns each job's answer; an error
+/// means nothing was committed.
+fn write_group(
+    conn: &Mutex<Connection>,
+    batch: &[(u64, String, Queued)],
+    jobs: &[Job],
+) -> rusqlite::Result<Vec<Result<bool, StoreError>>> {
     let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
-    let tx = conn.transaction()?;
+    // IMMEDIATE: other processes' lease checks on this file serialise with ours.
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    write_intents(&tx, batch)?;
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let savepoint = tx.savepoint()?;
+        let result = job.job.apply(&savepoint);
+        if result.is_ok() {
+            savepoint.commit()?;
+        }
+        // Dropping an uncommitted savepoint rolls it back.
+        results.push(result);
+    }
+    tx.commit()?;
+    Ok(results)
+}
+
+fn write_intents(tx: &Connection, batch: &[(u64, String, Queued)]) -> rusqlite::Result<()> {
     for (_, key, entry) in batch {
         match entry {
             Queued::Record(record) => {
@@ -375,11 +459,18 @@ fn write_batch(conn: &Mutex<Connection>, batch: &[(u64, String, Queued)]) -> rus
                 ])?;
             }
             Queued::Outcome(outcome) => {
-                super::write_outcome(&tx, key, outcome)?;
+                super::write_outcome(tx, key, outcome)?;
             }
         }
     }
-    tx.commit()
+    Ok(())
+}
+
+fn writer_gone() -> StoreError {
+    StoreError::Backend {
+        operation: "journal write",
+        reason: "the SQLite writer thread has stopped".into(),
+    }
 }
 
 pub(super) fn headers_json(headers: &[(String, String)]) -> rusqlite::Result<String> {
