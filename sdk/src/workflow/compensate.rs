@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use super::context::compensation_key;
 use super::error::{StepErrorKind, WorkflowError};
-use super::run::{find, RunOutcome, Runner};
+use super::run::{find, RunOutcome, Runner, Start};
 use crate::store::{JournalWrite, RunState, StepPhase, StepRecord, StepStatus, StepUpdate};
 
 impl Runner<'_> {
@@ -164,7 +164,14 @@ impl Runner<'_> {
         tracing::info!(step = %step.name, "settling an ambiguous step before compensating it: same key, sent again");
         let shared = Arc::new(outputs.clone());
         match self
-            .run_action(index, step, record, &shared, RunState::Compensating)
+            .run_action(
+                index,
+                step,
+                record,
+                &shared,
+                RunState::Compensating,
+                Start::default(),
+            )
             .await?
         {
             Ok(output) => {

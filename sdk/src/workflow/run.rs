@@ -358,7 +358,10 @@ impl Engine {
         .instrument(span)
         .await;
         drop(heartbeat);
-        if !matches!(result, Err(WorkflowError::LeaseLost { .. })) {
+        // The write that ended an active run gave its lease up with it.
+        let released =
+            run.state.is_active() && matches!(&result, Ok(outcome) if !outcome.state.is_active());
+        if !released && !matches!(result, Err(WorkflowError::LeaseLost { .. })) {
             if let Err(e) = self.journal.release(&run.run_id, &self.owner).await {
                 tracing::warn!(run_id = %run.run_id, error = %e, "could not release the lease; it will expire");
             }
@@ -401,12 +404,21 @@ impl Engine {
         run_id: &str,
         write: JournalWrite,
     ) -> Result<(), WorkflowError> {
+        self.write_all(run_id, vec![write]).await
+    }
+
+    /// Several writes in one journal transaction, like [`write`](Self::write).
+    pub(crate) async fn write_all(
+        &self,
+        run_id: &str,
+        writes: Vec<JournalWrite>,
+    ) -> Result<(), WorkflowError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self
                 .journal
-                .write(run_id, &self.owner, self.lease, &write)
+                .write_all(run_id, &self.owner, self.lease, &writes)
                 .await
             {
                 Ok(true) => return Ok(()),
@@ -445,6 +457,7 @@ impl Engine {
             input: Arc::new(run.input.clone()),
             outputs: outputs.clone(),
             calls: Arc::new(AtomicU32::new(0)),
+            first_use: false,
         }
     }
 }
@@ -554,7 +567,12 @@ impl Runner<'_> {
 
     async fn forward(&self, journaled: &[StepRecord]) -> Result<RunOutcome, WorkflowError> {
         let mut outputs = BTreeMap::new();
-        for (index, step) in self.workflow.steps().iter().enumerate() {
+        // The step whose start this execution already committed, folded into
+        // the previous step's result (see the crash points in the module docs).
+        let mut start_committed = None;
+        let steps = self.workflow.steps();
+        for (index, step) in steps.iter().enumerate() {
+            let next = steps.get(index + 1);
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             let record = find(journaled, index, StepPhase::Action);
             match record.map(|r| r.status) {
@@ -578,21 +596,45 @@ impl Runner<'_> {
                 Some(StepStatus::Started) | None => {}
             }
             let shared = Arc::new(outputs.clone());
+            let start = Start {
+                committed: start_committed == Some(index),
+                // No row before this execution reached the step: its keys were
+                // never sent (a send always follows its start's commit).
+                first_use: record.is_none(),
+            };
             match self
-                .run_action(index, step, record, &shared, RunState::Running)
+                .run_action(index, step, record, &shared, RunState::Running, start)
                 .await?
             {
                 Ok(output) => {
                     let update = self
                         .action_update(index, step, StepStatus::Succeeded)
                         .with_output(output.clone());
-                    self.engine
-                        .write(
-                            &self.run.run_id,
-                            JournalWrite::step(update, "step_succeeded", None),
-                        )
-                        .await?;
+                    // One commit: this step's result, and the next step's start
+                    // (or the run's completion, giving the lease up).
+                    let mut writes = vec![JournalWrite::step(update, "step_succeeded", None)];
+                    match next {
+                        Some(next) => {
+                            let next_index = index.saturating_add(1);
+                            if find(journaled, next_index, StepPhase::Action).is_none() {
+                                writes.push(self.start_write(
+                                    next_index,
+                                    next,
+                                    1,
+                                    RunState::Running,
+                                ));
+                                start_committed = Some(next_index);
+                            }
+                        }
+                        None => {
+                            writes.push(JournalWrite::run_state(RunState::Completed, "completed"))
+                        }
+                    }
+                    self.engine.write_all(&self.run.run_id, writes).await?;
                     outputs.insert(step.name.clone(), output);
+                    if next.is_none() {
+                        return Ok(self.outcome(RunState::Completed, outputs, None));
+                    }
                 }
                 Err(error) if error.kind() == StepErrorKind::Store => {
                     return Err(WorkflowError::Interrupted {
@@ -626,6 +668,21 @@ impl Runner<'_> {
         Ok(self.outcome(RunState::Completed, outputs, None))
     }
 
+    /// The write that starts attempt `attempt` of step `index`'s action,
+    /// moving the run to `state`.
+    pub(crate) fn start_write(
+        &self,
+        index: u32,
+        step: &super::definition::Step,
+        attempt: u32,
+        state: RunState,
+    ) -> JournalWrite {
+        let update = self
+            .action_update(index, step, StepStatus::Started)
+            .new_attempt();
+        JournalWrite::step(update, "step_started", Some(attempt)).and_state(state)
+    }
+
     /// Runs one step's action with its retries, journaling the run as `state`
     /// meanwhile (running, or compensating while an ambiguous step is settled).
     /// The outer `Result` is the engine's (journal), the inner one the step's.
@@ -636,24 +693,23 @@ impl Runner<'_> {
         record: Option<&StepRecord>,
         outputs: &Arc<BTreeMap<String, Value>>,
         state: RunState,
+        start: Start,
     ) -> Result<Result<Value, StepError>, WorkflowError> {
         let policy = self.workflow.action_retry();
         let key = step_key(&self.run.run_id, &step.name);
         let mut attempt = record.map(|r| r.attempts).unwrap_or(0);
         let mut token = record.and_then(|r| r.resume_token.clone());
         let mut tries = 0;
+        // A retried attempt's failure, committed with the next attempt's start.
+        let mut failed_attempt = None;
         loop {
             tries += 1;
             attempt += 1;
-            let update = self
-                .action_update(index, step, StepStatus::Started)
-                .new_attempt();
-            self.engine
-                .write(
-                    &self.run.run_id,
-                    JournalWrite::step(update, "step_started", Some(attempt)).and_state(state),
-                )
-                .await?;
+            if !(tries == 1 && start.committed) {
+                let mut writes: Vec<JournalWrite> = failed_attempt.take().into_iter().collect();
+                writes.push(self.start_write(index, step, attempt, state));
+                self.engine.write_all(&self.run.run_id, writes).await?;
+            }
             let ctx = self.engine.context(
                 self.run,
                 &step.name,
@@ -662,6 +718,7 @@ impl Runner<'_> {
                 attempt,
                 outputs,
             );
+            let ctx = ctx.first_use(start.first_use && tries == 1);
             let span = tracing::info_span!("oncely.workflow.step", step = %step.name, phase = "action", key = %key, attempt);
             let result = async {
                 match &step.action {
@@ -703,15 +760,25 @@ impl Runner<'_> {
                     let update = self
                         .action_update(index, step, StepStatus::Started)
                         .with_error(e.to_json());
-                    let write = JournalWrite::step(update, "step_attempt_failed", Some(attempt))
-                        .with_detail(e.to_json());
-                    self.engine.write(&self.run.run_id, write).await?;
+                    failed_attempt = Some(
+                        JournalWrite::step(update, "step_attempt_failed", Some(attempt))
+                            .with_detail(e.to_json()),
+                    );
                     tokio::time::sleep(delay).await;
                 }
                 Err(e) => return Ok(Err(e.into_permanent())),
             }
         }
     }
+}
+
+/// How a step's first attempt in this execution begins.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Start {
+    /// Its start is committed already (folded into the previous step's result).
+    pub committed: bool,
+    /// Its keys were never sent before, so their records are written lazily.
+    pub first_use: bool,
 }
 
 /// The journaled outputs of succeeded actions, by step name.
