@@ -704,6 +704,72 @@ pub(crate) mod contract {
         assert_eq!(counts.get(&RunState::Compensating), Some(&1));
     }
 
+    /// Several writes in one call: applied in order and all together, fenced
+    /// like one write; the write that ends the run gives its lease up.
+    pub async fn write_all_is_one_fenced_transaction(j: &dyn Journal) {
+        let lease = Duration::from_secs(30);
+        j.create_run(&new_run("w1")).await.unwrap();
+        j.acquire("w1", "owner", lease).await.unwrap();
+        let done = JournalWrite::step(
+            StepUpdate::new(0, StepPhase::Action, "a", "key-a", StepStatus::Succeeded)
+                .with_output(json!({"id": "o1"})),
+            "step_succeeded",
+            None,
+        );
+        let fold = [done.clone(), started(1, "b")];
+        assert!(
+            !j.write_all("w1", "intruder", lease, &fold).await.unwrap(),
+            "fenced"
+        );
+        assert!(j.steps("w1").await.unwrap().is_empty(), "nothing written");
+        assert!(j.write_all("w1", "owner", lease, &fold).await.unwrap());
+        let steps = j.steps("w1").await.unwrap();
+        let status: Vec<_> = steps
+            .iter()
+            .map(|s| (s.index, s.status, s.attempts))
+            .collect();
+        assert_eq!(
+            status,
+            vec![(0, StepStatus::Succeeded, 0), (1, StepStatus::Started, 1)]
+        );
+        let kinds: Vec<_> = j
+            .events("w1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.seq, e.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (1, "step_succeeded".to_string()),
+                (2, "step_started".to_string())
+            ]
+        );
+        let run = j.run("w1").await.unwrap().unwrap();
+        assert_eq!(
+            (run.state, run.lease_owner.as_deref()),
+            (RunState::Running, Some("owner"))
+        );
+        let end = [
+            JournalWrite::step(
+                StepUpdate::new(1, StepPhase::Action, "b", "key-b", StepStatus::Succeeded),
+                "step_succeeded",
+                None,
+            ),
+            JournalWrite::run_state(RunState::Completed, "completed"),
+        ];
+        assert!(j.write_all("w1", "owner", lease, &end).await.unwrap());
+        let run = j.run("w1").await.unwrap().unwrap();
+        assert_eq!(run.state, RunState::Completed);
+        assert_eq!(run.lease_owner, None, "an ended run gives its lease up");
+        assert_eq!(j.events("w1").await.unwrap().len(), 4);
+        assert!(
+            !j.write_all("w1", "owner", lease, &end).await.unwrap(),
+            "the lease is gone"
+        );
+    }
+
     pub async fn leases_expire_and_claims_are_exclusive(j: &dyn Journal) {
         let short = Duration::from_millis(0);
         let long = Duration::from_secs(30);

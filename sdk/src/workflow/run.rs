@@ -518,7 +518,12 @@ pub(crate) fn action_failure(step: &str, error: Option<Value>) -> Value {
 
 impl Runner<'_> {
     async fn drive(&self) -> Result<RunOutcome, WorkflowError> {
-        let steps = self.engine.journal.steps(&self.run.run_id).await?;
+        // A pending run has no steps yet: the first step's start moves it on.
+        let steps = if self.run.state == RunState::Pending {
+            Vec::new()
+        } else {
+            self.engine.journal.steps(&self.run.run_id).await?
+        };
         match self.run.state {
             RunState::Pending | RunState::Running => self.forward(&steps).await,
             RunState::Compensating => {

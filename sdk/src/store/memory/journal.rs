@@ -334,6 +334,7 @@ mod tests {
     #[tokio::test]
     async fn journal_contract() {
         contract::lifecycle(&MemoryStore::new()).await;
+        contract::write_all_is_one_fenced_transaction(&MemoryStore::new()).await;
         contract::leases_expire_and_claims_are_exclusive(&MemoryStore::new()).await;
         contract::concurrent_claims_take_each_run_once(Arc::new(MemoryStore::new())).await;
     }

@@ -236,20 +236,20 @@ impl Journal for PgStore {
         let steps =
             serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
         let (steps, input) = (&steps, &run.input.to_string());
-        let done = self.op("create run", |mut c| async move {
-            let tx = c.transaction().await?;
-            let inserted = tx
-                .execute(
-                    &format!(
-                        "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms)
-                         VALUES ($1, $2, $3, $4, $5, $6, {NOW_MS}, {NOW_MS}) ON CONFLICT (run_id) DO NOTHING"
-                    ),
-                    &[&run.run_id, &run.workflow, &run.fingerprint, steps, input, &RunState::Pending.as_str()],
-                )
-                .await?;
-            let record = read_run(&tx, &run.run_id, false).await?.ok_or_else(|| bad(&run.run_id, "vanished after insert".into()))?;
-            tx.commit().await?;
-            Ok(if inserted == 1 { CreateRun::Created(record) } else { CreateRun::Exists(record) })
+        let done = self.op("create run", |c| async move {
+            // One round trip for a new run; a second only when it exists.
+            let insert = format!(
+                "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, {NOW_MS}, {NOW_MS}) ON CONFLICT (run_id) DO NOTHING
+                 RETURNING {RUN_COLUMNS}"
+            );
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
+                [&run.run_id, &run.workflow, &run.fingerprint, steps, input, &RunState::Pending.as_str()];
+            if let Some(row) = pg_query_opt(&c, &insert, &params).await? {
+                return Ok(CreateRun::Created(decode_run(&row)?));
+            }
+            let existing = read_run(&c, &run.run_id, false).await?;
+            Ok(CreateRun::Exists(existing.ok_or_else(|| bad(&run.run_id, "vanished after insert".into()))?))
         })
         .await?;
         if matches!(done, CreateRun::Created(_)) {

@@ -36,6 +36,10 @@ async fn journal_contract() {
         return;
     };
     journal::contract::concurrent_claims_take_each_run_once(Arc::new(c)).await;
+    let Some(d) = testing::store("journal_contract_d").await else {
+        return;
+    };
+    journal::contract::write_all_is_one_fenced_transaction(&d).await;
 }
 
 #[tokio::test]

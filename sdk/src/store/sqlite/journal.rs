@@ -180,8 +180,8 @@ pub(super) fn decode_run(raw: RawRun) -> Result<RunRecord, StoreError> {
 fn read_run(conn: &Connection, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM oncely_runs WHERE run_id = ?1");
     let raw = conn
-        .query_row(&sql, [run_id], raw_run)
-        .optional()
+        .prepare_cached(&sql)
+        .and_then(|mut select| select.query_row([run_id], raw_run).optional())
         .map_err(backend("read run"))?;
     raw.map(decode_run).transpose()
 }
@@ -219,6 +219,14 @@ fn append_event(
     Ok(())
 }
 
+/// A job answered with another job's kind of answer (a bug, reported as such).
+fn unexpected(answer: JobAnswer) -> StoreError {
+    StoreError::Backend {
+        operation: "journal write",
+        reason: format!("the writer answered {answer:?} to another kind of job"),
+    }
+}
+
 fn set_lease(
     conn: &Connection,
     run_id: &str,
@@ -233,28 +241,121 @@ fn set_lease(
     Ok(())
 }
 
-/// A journal transaction for the writer's next group commit.
+/// A journal change for the writer's next group commit.
 #[derive(Debug)]
-pub(super) struct JournalJob {
-    pub run_id: String,
-    pub owner: String,
-    pub lease: Duration,
-    pub writes: Vec<JournalWrite>,
+pub(super) enum JournalJob {
+    /// [`Journal::create_run`].
+    Create(NewRun),
+    /// [`Journal::acquire`].
+    Acquire {
+        run_id: String,
+        owner: String,
+        lease: Duration,
+    },
+    /// [`Journal::write_all`].
+    Write {
+        run_id: String,
+        owner: String,
+        lease: Duration,
+        writes: Vec<JournalWrite>,
+    },
+}
+
+/// What a [`JournalJob`] did.
+#[derive(Debug)]
+pub(super) enum JobAnswer {
+    Created(CreateRun),
+    Acquired(Acquire),
+    Written(bool),
+}
+
+impl JobAnswer {
+    /// How many journal changes it made.
+    pub(super) fn changes(&self, job: &JournalJob) -> u64 {
+        match (self, job) {
+            (JobAnswer::Created(CreateRun::Created(_)), _)
+            | (JobAnswer::Acquired(Acquire::Acquired(_)), _) => 1,
+            (JobAnswer::Written(true), JournalJob::Write { writes, .. }) => writes.len() as u64,
+            _ => 0,
+        }
+    }
 }
 
 impl JournalJob {
-    /// Applies the job's writes on `conn` (inside the group's transaction) if
-    /// its owner holds the run's lease; `false`, writing nothing, if not.
-    pub(super) fn apply(&self, conn: &Connection) -> Result<bool, StoreError> {
+    /// Applies the job on `conn`, inside the group's transaction.
+    pub(super) fn apply(&self, conn: &Connection) -> Result<JobAnswer, StoreError> {
         let now = now_millis();
-        if !holds(conn, &self.run_id, &self.owner, now)? {
-            return Ok(false);
+        match self {
+            JournalJob::Create(run) => create_run(conn, run, now).map(JobAnswer::Created),
+            JournalJob::Acquire {
+                run_id,
+                owner,
+                lease,
+            } => acquire(conn, run_id, owner, *lease, now).map(JobAnswer::Acquired),
+            JournalJob::Write {
+                run_id,
+                owner,
+                lease,
+                writes,
+            } => {
+                if !holds(conn, run_id, owner, now)? {
+                    return Ok(JobAnswer::Written(false));
+                }
+                for write in writes {
+                    apply_write(conn, run_id, *lease, write, now)?;
+                }
+                Ok(JobAnswer::Written(true))
+            }
         }
-        for write in &self.writes {
-            apply_write(conn, &self.run_id, self.lease, write, now)?;
-        }
-        Ok(true)
     }
+}
+
+fn create_run(conn: &Connection, run: &NewRun, now: i64) -> Result<CreateRun, StoreError> {
+    if let Some(existing) = read_run(conn, &run.run_id)? {
+        return Ok(CreateRun::Exists(existing));
+    }
+    let steps = serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    )
+    .and_then(|mut insert| {
+        insert.execute(params![
+            run.run_id,
+            run.workflow,
+            run.fingerprint,
+            steps,
+            to_json(&run.input),
+            RunState::Pending.as_str(),
+            now
+        ])
+    })
+    .map_err(backend("create run"))?;
+    let created = read_run(conn, &run.run_id)?
+        .ok_or_else(|| bad(&run.run_id, "vanished after insert".into()))?;
+    Ok(CreateRun::Created(created))
+}
+
+fn acquire(
+    conn: &Connection,
+    run_id: &str,
+    owner: &str,
+    lease: Duration,
+    now: i64,
+) -> Result<Acquire, StoreError> {
+    let Some(mut run) = read_run(conn, run_id)? else {
+        return Ok(Acquire::Missing);
+    };
+    let free = run.lease_owner.is_none()
+        || run.lease_until_ms <= now
+        || run.lease_owner.as_deref() == Some(owner);
+    if !free {
+        return Ok(Acquire::Held(run));
+    }
+    run.lease_owner = Some(owner.to_string());
+    run.lease_until_ms = now.saturating_add(lease_ms(lease));
+    set_lease(conn, run_id, Some(owner), run.lease_until_ms)?;
+    Ok(Acquire::Acquired(run))
 }
 
 /// One write's statements: the step row, the run row (state, error, lease)
@@ -310,29 +411,14 @@ fn apply_write(
 #[async_trait]
 impl Journal for SqliteStore {
     async fn create_run(&self, run: &NewRun) -> Result<CreateRun, StoreError> {
-        let run = run.clone();
-        let done = self.with_conn("create run", move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("create run"))?;
-            if let Some(existing) = read_run(&tx, &run.run_id)? {
-                return Ok(CreateRun::Exists(existing));
-            }
-            let now = now_millis();
-            let steps = serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
-            tx.execute(
-                "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                params![run.run_id, run.workflow, run.fingerprint, steps, to_json(&run.input), RunState::Pending.as_str(), now],
-            )
-            .map_err(backend("create run"))?;
-            let created = read_run(&tx, &run.run_id)?.ok_or_else(|| bad(&run.run_id, "vanished after insert".into()))?;
-            tx.commit().map_err(backend("create run"))?;
-            Ok(CreateRun::Created(created))
-        })
-        .await?;
-        if matches!(done, CreateRun::Created(_)) {
-            self.counters.committed(1, 0);
+        match self
+            .writer
+            .commit_journal(JournalJob::Create(run.clone()))
+            .await?
+        {
+            JobAnswer::Created(created) => Ok(created),
+            other => Err(unexpected(other)),
         }
-        Ok(done)
     }
 
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
@@ -463,33 +549,15 @@ impl Journal for SqliteStore {
         owner: &str,
         lease: Duration,
     ) -> Result<Acquire, StoreError> {
-        let (run_id, owner) = (run_id.to_string(), owner.to_string());
-        let done = self
-            .with_conn("acquire", move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(backend("acquire"))?;
-                let now = now_millis();
-                let Some(mut run) = read_run(&tx, &run_id)? else {
-                    return Ok(Acquire::Missing);
-                };
-                let free = run.lease_owner.is_none()
-                    || run.lease_until_ms <= now
-                    || run.lease_owner.as_deref() == Some(owner.as_str());
-                if !free {
-                    return Ok(Acquire::Held(run));
-                }
-                run.lease_owner = Some(owner.clone());
-                run.lease_until_ms = now.saturating_add(lease_ms(lease));
-                set_lease(&tx, &run_id, Some(&owner), run.lease_until_ms)?;
-                tx.commit().map_err(backend("acquire"))?;
-                Ok(Acquire::Acquired(run))
-            })
-            .await?;
-        if matches!(done, Acquire::Acquired(_)) {
-            self.counters.committed(1, 0);
+        let job = JournalJob::Acquire {
+            run_id: run_id.to_string(),
+            owner: owner.to_string(),
+            lease,
+        };
+        match self.writer.commit_journal(job).await? {
+            JobAnswer::Acquired(acquired) => Ok(acquired),
+            other => Err(unexpected(other)),
         }
-        Ok(done)
     }
 
     async fn claim(
@@ -603,14 +671,16 @@ impl Journal for SqliteStore {
     ) -> Result<bool, StoreError> {
         // Committed by the writer thread in a group with other runs' writes;
         // this returns once that group is committed.
-        self.writer
-            .commit_journal(JournalJob {
-                run_id: run_id.to_string(),
-                owner: owner.to_string(),
-                lease,
-                writes: writes.to_vec(),
-            })
-            .await
+        let job = JournalJob::Write {
+            run_id: run_id.to_string(),
+            owner: owner.to_string(),
+            lease,
+            writes: writes.to_vec(),
+        };
+        match self.writer.commit_journal(job).await? {
+            JobAnswer::Written(applied) => Ok(applied),
+            other => Err(unexpected(other)),
+        }
     }
 
     async fn request_pickup(
@@ -666,8 +736,54 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let open = |name: &str| SqliteStore::open(dir.path().join(name)).unwrap();
         contract::lifecycle(&open("a.db")).await;
+        contract::write_all_is_one_fenced_transaction(&open("d.db")).await;
         contract::leases_expire_and_claims_are_exclusive(&open("b.db")).await;
         contract::concurrent_claims_take_each_run_once(Arc::new(open("c.db"))).await;
+    }
+
+    /// Journal writes of several runs that arrive while the writer is busy
+    /// are committed together: one transaction for all of them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_runs_share_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("g.db")).unwrap());
+        let lease = Duration::from_secs(30);
+        let runs = 8;
+        for n in 0..runs {
+            let id = format!("g{n}");
+            store.create_run(&contract::new_run(&id)).await.unwrap();
+            store.acquire(&id, "w", lease).await.unwrap();
+        }
+        let job = |n: usize| JournalJob::Write {
+            run_id: format!("g{n}"),
+            owner: "w".into(),
+            lease,
+            writes: vec![JournalWrite::run_state(RunState::Running, "running")],
+        };
+        let before = store.counters.snapshot();
+        // While the connection is held, the writer can take at most one group
+        // (and then waits for the connection); everything else queues behind.
+        let held = store.conn.lock().unwrap();
+        let answers: Vec<_> = (0..runs)
+            .map(|n| store.writer.queue_job(job(n)).unwrap())
+            .collect();
+        drop(held);
+        for answer in answers {
+            let applied = answer.await.unwrap().unwrap();
+            assert!(matches!(applied, JobAnswer::Written(true)), "{applied:?}");
+        }
+        let counted = store.counters.snapshot() - before;
+        assert_eq!(counted.journal_writes, runs as u64);
+        assert!(
+            counted.commits <= 2,
+            "{} runs' writes in {} commits",
+            runs,
+            counted.commits
+        );
+        for n in 0..runs {
+            let events = store.events(&format!("g{n}")).await.unwrap();
+            assert_eq!(events.len(), 1);
+        }
     }
 
     #[tokio::test]

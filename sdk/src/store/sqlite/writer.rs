@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::oneshot;
 
-use super::journal::JournalJob;
+use super::journal::{JobAnswer, JournalJob};
 
 use crate::store::counters::Counters;
 use crate::store::{IntentRecord, IntentState, StoreError, StoredOutcome};
@@ -58,7 +58,7 @@ pub(super) enum Queued {
 /// A journal transaction waiting for the next group, and its caller's reply.
 struct Job {
     job: JournalJob,
-    reply: oneshot::Sender<Result<bool, StoreError>>,
+    reply: oneshot::Sender<Result<JobAnswer, StoreError>>,
 }
 
 /// Entries waiting to be committed, in the order they were queued.
@@ -215,15 +215,16 @@ impl Writer {
     /// Commits `job` in the next group (with whatever else is queued by then)
     /// and answers once that group is committed: durable, as a transaction of
     /// its own would be, at a fraction of the cost when many runs write at once.
-    pub async fn commit_journal(&self, job: JournalJob) -> Result<bool, StoreError> {
+    pub async fn commit_journal(&self, job: JournalJob) -> Result<JobAnswer, StoreError> {
         let answer = self.queue_job(job)?;
         answer.await.unwrap_or_else(|_| Err(writer_gone()))
     }
 
-    fn queue_job(
+    /// Queues `job` for the next group; the receiver gets its answer.
+    pub(super) fn queue_job(
         &self,
         job: JournalJob,
-    ) -> Result<oneshot::Receiver<Result<bool, StoreError>>, StoreError> {
+    ) -> Result<oneshot::Receiver<Result<JobAnswer, StoreError>>, StoreError> {
         let (reply, answer) = oneshot::channel();
         let mut queue = self.shared.lock();
         if queue.shutdown {
@@ -359,8 +360,7 @@ fn run(shared: &Shared, conn: &Mutex<Connection>, path: &Path, counters: &Counte
                 let applied = jobs
                     .iter()
                     .zip(&results)
-                    .filter(|(_, r)| matches!(r, Ok(true)))
-                    .map(|(job, _)| job.job.writes.len() as u64)
+                    .filter_map(|(job, r)| r.as_ref().ok().map(|a| a.changes(&job.job)))
                     .sum();
                 counters.committed(applied, batch.len() as u64);
                 for (job, result) in jobs.into_iter().zip(results) {
@@ -406,7 +406,7 @@ fn write_group(
     conn: &Mutex<Connection>,
     batch: &[(u64, String, Queued)],
     jobs: &[Job],
-) -> rusqlite::Result<Vec<Result<bool, StoreError>>> {
+) -> rusqlite::Result<Vec<Result<JobAnswer, StoreError>>> {
     let mut conn = conn.lock().unwrap_or_else(|e| e.into_inner());
     // IMMEDIATE: other processes' lease checks on this file serialise with ours.
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
