@@ -14,6 +14,7 @@
 //! cargo bench -p oncely --bench workflow
 //! ONCELY_BENCH_SUMMARY=only ONCELY_BENCH_ROUNDS=5 cargo bench -p oncely --bench workflow
 //! scripts/with-postgres.sh cargo bench -p oncely --bench workflow
+//! ONCELY_BENCH_ONLY=sqlite cargo bench -p oncely --bench workflow   # the baseline and the SQLite variants
 //! ```
 
 #[path = "../tests/workflow_common/mod.rs"]
@@ -164,6 +165,16 @@ async fn setup() -> Setup {
         }
         _ => eprintln!("ONCELY_TEST_DATABASE_URL is not set: the PostgreSQL variant is skipped"),
     }
+    // ONCELY_BENCH_ONLY=sqlite keeps the variants whose name has "sqlite" (and
+    // the baseline), for profiling one of them.
+    let only = std::env::var("ONCELY_BENCH_ONLY")
+        .unwrap_or_default()
+        .to_lowercase();
+    let mut index = 0;
+    variants.retain(|(name, _, _)| {
+        index += 1;
+        index == 1 || name.to_lowercase().contains(&only)
+    });
     Setup {
         _server: server,
         _dir: dir,

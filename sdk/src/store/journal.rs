@@ -9,7 +9,11 @@
 //!
 //! Every write is one transaction that also checks the writer still holds the
 //! run's lease (*fencing*): a worker whose lease expired and was taken over
-//! cannot write into the journal any more.
+//! cannot write into the journal any more. [`Journal::write_all`] applies
+//! several writes in one such transaction (the engine folds a step's result
+//! with the next step's start); the write that ends a run gives its lease up.
+//! The journal's constructors ([`StepUpdate::new`], [`JournalWrite::step`],
+//! [`JournalWrite::run_state`]) name what a write does.
 
 use std::time::Duration;
 

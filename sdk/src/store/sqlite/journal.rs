@@ -331,9 +331,20 @@ fn create_run(conn: &Connection, run: &NewRun, now: i64) -> Result<CreateRun, St
         ])
     })
     .map_err(backend("create run"))?;
-    let created = read_run(conn, &run.run_id)?
-        .ok_or_else(|| bad(&run.run_id, "vanished after insert".into()))?;
-    Ok(CreateRun::Created(created))
+    Ok(CreateRun::Created(RunRecord {
+        run_id: run.run_id.clone(),
+        workflow: run.workflow.clone(),
+        fingerprint: run.fingerprint.clone(),
+        steps: run.steps.clone(),
+        input: run.input.clone(),
+        state: RunState::Pending,
+        error: None,
+        generation: 0,
+        lease_owner: None,
+        lease_until_ms: 0,
+        created_ms: now,
+        updated_ms: now,
+    }))
 }
 
 fn acquire(
