@@ -123,8 +123,11 @@ impl Variant {
 struct Setup {
     _server: orders_server::RunningServer,
     _dir: tempfile::TempDir,
-    variants: Vec<(&'static str, Variant, Option<Arc<dyn Store>>)>,
+    variants: Vec<Measured>,
 }
+
+/// A variant's name, what it runs, and the store whose writes are counted.
+type Measured = (&'static str, Variant, Option<Arc<dyn Store>>);
 
 async fn setup() -> Setup {
     let server = orders_server::spawn(orders_server::ServerConfig {

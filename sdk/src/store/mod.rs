@@ -44,7 +44,7 @@ pub use open::{open, OpenedStore};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgConfig, PgStore};
 pub use record::{now_millis, Begin, IntentRecord, IntentState, StoredOutcome};
-pub use sqlite::SqliteStore;
+pub use sqlite::{NamedAnswers, SqliteStore};
 
 use async_trait::async_trait;
 

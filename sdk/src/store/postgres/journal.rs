@@ -93,15 +93,18 @@ fn write_statement(writes: &[JournalWrite]) -> String {
 
 /// A journal write's values as statement parameters.
 struct WriteParams {
-    events: Vec<(
-        String,
-        Option<String>,
-        Option<&'static str>,
-        Option<i32>,
-        Option<String>,
-    )>,
+    events: Vec<EventParams>,
     steps: Vec<StepParams>,
 }
+
+/// An event's kind, step, phase, attempt and details.
+type EventParams = (
+    String,
+    Option<String>,
+    Option<&'static str>,
+    Option<i32>,
+    Option<String>,
+);
 
 struct StepParams {
     index: i32,

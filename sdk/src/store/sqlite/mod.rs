@@ -47,6 +47,24 @@ const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, finge
         created_ms, expires_ms, status, headers, body, completed_ms
    FROM oncely_intents WHERE key = ?1";
 
+/// When a [`SqliteStore`] commits the answer of a call that a later call can
+/// name (an intent id or a caller's key). Its intent is committed before the
+/// first attempt either way: that is what makes a restarted process send the
+/// same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NamedAnswers {
+    /// Before the call returns: a restarted process asking for the same intent
+    /// is answered from the file. Two commits on the call's path. The default.
+    #[default]
+    Committed,
+    /// Queued for the writer's next group commit (within a few milliseconds of
+    /// the call's return): one commit on the call's path. A process killed in
+    /// that window leaves the intent in flight, so the same intent asked again
+    /// re-sends the same key and the server replays its answer — still once,
+    /// but with a request, and only while the server keeps the key.
+    Grouped,
+}
+
 /// The embedded default store: one SQLite file in WAL mode, safe to share
 /// between threads and between processes on one machine.
 ///
@@ -74,6 +92,7 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     writer: Arc<Writer>,
     counters: Arc<Counters>,
+    named_answers: NamedAnswers,
 }
 
 impl SqliteStore {
@@ -130,7 +149,24 @@ impl SqliteStore {
             conn,
             writer: Arc::new(writer),
             counters,
+            named_answers: NamedAnswers::default(),
         })
+    }
+
+    /// Sets when answers of named intents are committed (see [`NamedAnswers`];
+    /// the default is [`NamedAnswers::Committed`]).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), oncely::store::StoreError> {
+    /// use oncely::store::NamedAnswers;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = oncely::SqliteStore::open(dir.path().join("oncely.db"))?
+    ///     .named_answers(NamedAnswers::Grouped);
+    /// # Ok(()) }
+    /// ```
+    pub fn named_answers(mut self, when: NamedAnswers) -> Self {
+        self.named_answers = when;
+        self
     }
 
     /// Commits every answer queued so far (blocking the thread briefly). Calls
@@ -375,6 +411,10 @@ impl Store for SqliteStore {
     }
 
     async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
+        if self.named_answers == NamedAnswers::Grouped {
+            self.writer.enqueue_outcome(key, outcome);
+            return Ok(());
+        }
         let key = key.to_string();
         self.with_conn("complete", move |conn| {
             write_outcome(conn, &key, &outcome).map_err(backend("complete"))?;
@@ -479,6 +519,36 @@ mod tests {
         let there = other_process.get("k").await.unwrap().unwrap();
         assert_eq!(there.state, IntentState::Completed);
         assert_eq!(there.outcome, Some(outcome()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn grouped_named_answers_commit_the_intent_first_and_the_answer_in_a_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = SqliteStore::open(&path)
+            .unwrap()
+            .named_answers(NamedAnswers::Grouped);
+        let other_process = SqliteStore::open(&path).unwrap();
+        let before = store.counters.snapshot();
+        store.begin(contract::record("k", "fp")).await.unwrap();
+        assert_eq!(
+            other_process.get("k").await.unwrap().unwrap().state,
+            IntentState::InFlight,
+            "the intent is committed before the call's first attempt"
+        );
+        store.complete("k", outcome()).await.unwrap();
+        assert_eq!(
+            store.get("k").await.unwrap().unwrap().outcome,
+            Some(outcome()),
+            "this process sees the answer at once"
+        );
+        store.flush();
+        assert_eq!(
+            other_process.get("k").await.unwrap().unwrap().outcome,
+            Some(outcome())
+        );
+        let counted = store.counters.snapshot() - before;
+        assert_eq!((counted.intent_writes, counted.commits), (2, 2));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
