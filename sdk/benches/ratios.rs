@@ -75,6 +75,16 @@ fn main() {
         sqlite,
         ..
     } = &common::setup();
+    // The same SQLite store, answering named intents in group commits.
+    let grouped_dir = tempfile::tempdir().expect("tempdir");
+    let sqlite_grouped = &oncely::Client::builder(base)
+        .store(
+            oncely::SqliteStore::open(grouped_dir.path().join("grouped.db"))
+                .expect("sqlite")
+                .named_answers(oncely::store::NamedAnswers::Grouped),
+        )
+        .build()
+        .expect("client");
     let body = payload();
     let intents = AtomicU64::new(0);
     let (get_url, post_url) = (format!("{base}/orders/o_1"), format!("{base}/orders"));
@@ -157,6 +167,22 @@ fn main() {
                     sqlite
                         .post("/orders")
                         .intent_id(format!("bench-{n}"))
+                        .json(&body)
+                        .send_json::<Value>()
+                        .await
+                        .expect("oncely");
+                })
+            }),
+        },
+        Case {
+            name: "POST + intent id, SQLite store (answer in a group commit)",
+            baseline: Some(2),
+            call: Box::new(|| {
+                Box::pin(async {
+                    let n = intents.fetch_add(1, Ordering::Relaxed);
+                    sqlite_grouped
+                        .post("/orders")
+                        .intent_id(format!("bench-grouped-{n}"))
                         .json(&body)
                         .send_json::<Value>()
                         .await

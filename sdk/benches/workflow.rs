@@ -3,8 +3,19 @@
 //! baseline), in the same run, against the reference server on loopback.
 //!
 //! `cargo bench -p oncely --bench workflow` prints criterion's numbers, then a
-//! summary with both ratios (journaled throughput / baseline throughput).
-//! PostgreSQL is measured when `ONCELY_TEST_DATABASE_URL` is set.
+//! summary: runs per second at 32 concurrent runs and one run at a time, each
+//! as a ratio to the baseline measured in the same round (rounds interleave
+//! the variants, so a machine whose speed drifts hurts every variant alike),
+//! and the journal writes, idempotency records and commits per run, counted by
+//! the store ([`oncely::store::WriteCounts`]). PostgreSQL is measured when
+//! `ONCELY_TEST_DATABASE_URL` is set.
+//!
+//! ```text
+//! cargo bench -p oncely --bench workflow
+//! ONCELY_BENCH_SUMMARY=only ONCELY_BENCH_ROUNDS=5 cargo bench -p oncely --bench workflow
+//! scripts/with-postgres.sh cargo bench -p oncely --bench workflow
+//! ONCELY_BENCH_ONLY=sqlite cargo bench -p oncely --bench workflow   # the baseline and the SQLite variants
+//! ```
 
 #[path = "../tests/workflow_common/mod.rs"]
 mod common;
@@ -78,7 +89,12 @@ enum Variant {
 
 impl Variant {
     async fn batch(&self) {
-        let tasks: Vec<_> = (0..BATCH)
+        self.runs(BATCH).await
+    }
+
+    /// `n` runs, all at once.
+    async fn runs(&self, n: usize) {
+        let tasks: Vec<_> = (0..n)
             .map(|n| {
                 let me = self.clone();
                 tokio::spawn(async move {
@@ -107,8 +123,11 @@ impl Variant {
 struct Setup {
     _server: orders_server::RunningServer,
     _dir: tempfile::TempDir,
-    variants: Vec<(&'static str, Variant)>,
+    variants: Vec<Measured>,
 }
+
+/// A variant's name, what it runs, and the store whose writes are counted.
+type Measured = (&'static str, Variant, Option<Arc<dyn Store>>);
 
 async fn setup() -> Setup {
     let server = orders_server::spawn(orders_server::ServerConfig {
@@ -123,6 +142,7 @@ async fn setup() -> Setup {
     let mut variants = vec![(
         "baseline (no journal)",
         Variant::Baseline(client(&base, Arc::new(MemoryStore::new()))),
+        None,
     )];
     let sqlite: Arc<dyn Store> =
         Arc::new(SqliteStore::open(dir.path().join("bench.db")).expect("sqlite"));
@@ -130,15 +150,34 @@ async fn setup() -> Setup {
     variants.push((
         "calls + SQLite keys",
         Variant::Baseline(client(&base, sqlite.clone())),
+        Some(sqlite.clone()),
     ));
-    variants.push(("journal: SQLite", Variant::Journaled(engine(&base, sqlite))));
+    variants.push((
+        "journal: SQLite",
+        Variant::Journaled(engine(&base, sqlite.clone())),
+        Some(sqlite),
+    ));
     match std::env::var("ONCELY_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
             let pg = common::pg_store(&url, &common::pg_schema("bench")).await;
-            variants.push(("journal: PostgreSQL", Variant::Journaled(engine(&base, pg))));
+            variants.push((
+                "journal: PostgreSQL",
+                Variant::Journaled(engine(&base, pg.clone())),
+                Some(pg),
+            ));
         }
         _ => eprintln!("ONCELY_TEST_DATABASE_URL is not set: the PostgreSQL variant is skipped"),
     }
+    // ONCELY_BENCH_ONLY=sqlite keeps the variants whose name has "sqlite" (and
+    // the baseline), for profiling one of them.
+    let only = std::env::var("ONCELY_BENCH_ONLY")
+        .unwrap_or_default()
+        .to_lowercase();
+    let mut index = 0;
+    variants.retain(|(name, _, _)| {
+        index += 1;
+        index == 1 || name.to_lowercase().contains(&only)
+    });
     Setup {
         _server: server,
         _dir: dir,
@@ -170,42 +209,112 @@ fn bench_workflows(c: &mut Criterion) {
         .sample_size(20)
         .measurement_time(Duration::from_secs(5))
         .warm_up_time(Duration::from_secs(1));
-    for (name, variant) in &setup.variants {
+    for (name, variant, _) in &setup.variants {
         group.bench_function(*name, |b| b.to_async(&rt).iter(|| variant.batch()));
     }
     group.finish();
 }
 
-/// The same variants timed back to back over a fixed number of runs, and
-/// their throughput as ratios of the baseline's.
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The machine's load average (1, 5, 15 minutes), for the record.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Runs per second of every variant at `concurrency` runs at once, measured in
+/// interleaved rounds (the order rotates each round); each variant's ratio is
+/// the median of its per-round ratios to the baseline's. Prints a Markdown
+/// table with the store's writes per run.
+fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, runs: usize) {
+    let rounds = env_or("ONCELY_BENCH_ROUNDS", 5);
+    let waves = runs.div_ceil(concurrency);
+    let n = setup.variants.len();
+    let mut rates = vec![Vec::new(); n];
+    let mut counts = vec![oncely::store::WriteCounts::default(); n];
+    for (_, variant, _) in &setup.variants {
+        rt.block_on(variant.runs(concurrency)); // warm up
+    }
+    for round in 0..rounds {
+        for k in 0..n {
+            let index = (k + round) % n;
+            let (_, variant, store) = &setup.variants[index];
+            let before = store.as_ref().and_then(|s| s.write_counts());
+            let started = Instant::now();
+            for _ in 0..waves {
+                rt.block_on(variant.runs(concurrency));
+            }
+            rates[index].push((waves * concurrency) as f64 / started.elapsed().as_secs_f64());
+            if let (Some(before), Some(after)) =
+                (before, store.as_ref().and_then(|s| s.write_counts()))
+            {
+                let delta = after - before;
+                counts[index].journal_writes += delta.journal_writes;
+                counts[index].intent_writes += delta.intent_writes;
+                counts[index].commits += delta.commits;
+            }
+        }
+    }
+    let total_runs = (rounds * waves * concurrency) as f64;
+    println!(
+        "\n{concurrency} concurrent run(s), {rounds} rounds of {} runs per variant, load average before: {}",
+        waves * concurrency,
+        load_average()
+    );
+    println!("| variant | runs/s (median) | ratio to baseline (median, min-max) | journal writes/run | intent records/run | commits/run |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (index, (name, _, store)) in setup.variants.iter().enumerate() {
+        let mut ratios: Vec<f64> = rates[index]
+            .iter()
+            .zip(&rates[0])
+            .map(|(rate, base)| rate / base)
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let mut own = rates[index].clone();
+        own.sort_by(f64::total_cmp);
+        let per_run = |v: u64| {
+            if store.is_some() {
+                format!("{:.2}", v as f64 / total_runs)
+            } else {
+                "-".into()
+            }
+        };
+        println!(
+            "| {name} | {:.1} | {:.2} ({:.2}-{:.2}) | {} | {} | {} |",
+            own[own.len() / 2],
+            ratios[ratios.len() / 2],
+            ratios[0],
+            ratios[ratios.len() - 1],
+            per_run(counts[index].journal_writes),
+            per_run(counts[index].intent_writes),
+            per_run(counts[index].commits),
+        );
+    }
+    println!("load average after: {}", load_average());
+}
+
+/// The summary tables: 32 runs at once, then one run at a time.
 fn summary() {
     let rt = runtime();
     let setup = rt.block_on(setup());
-    let batches = 25;
-    let mut baseline = None;
-    println!(
-        "\nworkflow throughput, {} runs each ({BATCH} concurrent), same server, same run:",
-        batches * BATCH
-    );
-    for (name, variant) in &setup.variants {
-        rt.block_on(variant.batch()); // warm up
-        let started = Instant::now();
-        for _ in 0..batches {
-            rt.block_on(variant.batch());
-        }
-        let per_second = (batches * BATCH) as f64 / started.elapsed().as_secs_f64();
-        let base = *baseline.get_or_insert(per_second);
-        println!(
-            "  {name:<24} {per_second:>8.1} runs/s   ratio to baseline {:.2}",
-            per_second / base
-        );
-    }
+    summary_at(&rt, &setup, 32, env_or("ONCELY_BENCH_RUNS", 128));
+    summary_at(&rt, &setup, 1, env_or("ONCELY_BENCH_SERIAL_RUNS", 24));
 }
 
 criterion_group!(benches, bench_workflows);
 
 fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    // ONCELY_BENCH_SUMMARY=only skips criterion's measurements.
+    if std::env::var("ONCELY_BENCH_SUMMARY").as_deref() != Ok("only") {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    }
     summary();
 }

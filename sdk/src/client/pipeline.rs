@@ -55,6 +55,9 @@ pub(crate) struct Call {
     pub idempotent: Option<bool>,
     pub intent_id: Option<String>,
     pub key: Option<String>,
+    /// `key` was never sent before: its records are written lazily, as a
+    /// generated key's are (see `RequestBuilder::first_use_key`).
+    pub first_use_key: bool,
     pub retry: Option<RetryPolicy>,
     pub attempt_timeout: Option<Duration>,
     pub deadline: Option<Option<Duration>>,
@@ -85,7 +88,10 @@ pub(crate) async fn execute(client: &Client, call: Call) -> Result<Response, Err
         span.record("idempotency_key", k.value.as_str());
     }
     async move {
-        let fresh = key.as_ref().filter(|k| k.source == KeySource::Generated);
+        let lazy = key
+            .as_ref()
+            .is_some_and(|k| k.source == KeySource::Generated || call.first_use_key);
+        let fresh = key.as_ref().filter(|_| lazy);
         let (raw, attempts) = match (&key, fresh) {
             // A generated key has no past to look up, and its record changes no
             // outcome: it is written as soon as the first attempt has been handed
@@ -117,7 +123,7 @@ pub(crate) async fn execute(client: &Client, call: Call) -> Result<Response, Err
             .record("status", raw.status);
         if let Some(k) = &key {
             if is_final_status(raw.status) {
-                record_outcome(inner, k, &raw).await;
+                record_outcome(inner, k, &raw, lazy).await;
             }
         }
         if (200..300).contains(&raw.status) {
@@ -288,7 +294,7 @@ fn is_final_status(status: u16) -> bool {
     }
 }
 
-async fn record_outcome(inner: &ClientInner, key: &IdempotencyKey, raw: &Raw) {
+async fn record_outcome(inner: &ClientInner, key: &IdempotencyKey, raw: &Raw, lazy: bool) {
     // One pass over what arrived (a handful of headers), not a lookup per name.
     let headers = raw
         .headers
@@ -304,7 +310,7 @@ async fn record_outcome(inner: &ClientInner, key: &IdempotencyKey, raw: &Raw) {
     };
     // The server has the answer and will replay it for this key; failing the call
     // here would hide a success from the caller, so a store failure is logged.
-    let recorded = if key.source == KeySource::Generated {
+    let recorded = if lazy {
         inner.store.complete_fresh(&key.value, outcome).await
     } else {
         inner.store.complete(&key.value, outcome).await

@@ -55,6 +55,8 @@ pub struct RequestBuilder {
     idempotent: Option<bool>,
     intent_id: Option<String>,
     key: Option<String>,
+    /// `key` was never sent before (see [`first_use_key`](Self::first_use_key)).
+    first_use_key: bool,
     retry: Option<RetryPolicy>,
     attempt_timeout: Option<Duration>,
     deadline: Option<Option<Duration>>,
@@ -105,6 +107,7 @@ impl RequestBuilder {
             idempotent: None,
             intent_id: None,
             key: None,
+            first_use_key: false,
             retry: None,
             attempt_timeout: None,
             deadline: None,
@@ -252,6 +255,15 @@ impl RequestBuilder {
         self
     }
 
+    /// Uses `key`, which has never been sent before (a workflow step's key on
+    /// the step's first attempt, its start journaled): nothing can be known
+    /// about it, so the call records it lazily, as it does a generated key.
+    pub(crate) fn first_use_key(mut self, key: String) -> Self {
+        self.key = Some(key);
+        self.first_use_key = true;
+        self
+    }
+
     /// Overrides the client's retry policy for this call.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
@@ -319,6 +331,7 @@ impl RequestBuilder {
             idempotent: self.idempotent,
             intent_id: self.intent_id,
             key: self.key,
+            first_use_key: self.first_use_key,
             retry: self.retry,
             attempt_timeout: self.attempt_timeout,
             deadline: self.deadline,

@@ -9,7 +9,11 @@
 //!
 //! Every write is one transaction that also checks the writer still holds the
 //! run's lease (*fencing*): a worker whose lease expired and was taken over
-//! cannot write into the journal any more.
+//! cannot write into the journal any more. [`Journal::write_all`] applies
+//! several writes in one such transaction (the engine folds a step's result
+//! with the next step's start); the write that ends a run gives its lease up.
+//! The journal's constructors ([`StepUpdate::new`], [`JournalWrite::step`],
+//! [`JournalWrite::run_state`]) name what a write does.
 
 use std::time::Duration;
 
@@ -303,6 +307,131 @@ pub struct JournalWrite {
     pub event: NewEvent,
 }
 
+impl StepUpdate {
+    /// An update of one step row to `status`, keeping its output, error,
+    /// token and attempt count; the `with_*` methods and
+    /// [`new_attempt`](Self::new_attempt) add to it.
+    pub fn new(
+        index: u32,
+        phase: StepPhase,
+        name: impl Into<String>,
+        key: impl Into<String>,
+        status: StepStatus,
+    ) -> Self {
+        StepUpdate {
+            index,
+            phase,
+            name: name.into(),
+            key: key.into(),
+            status,
+            new_attempt: false,
+            output: None,
+            error: None,
+            resume_token: None,
+        }
+    }
+
+    /// Marks the update as the start of a new attempt.
+    pub fn new_attempt(mut self) -> Self {
+        self.new_attempt = true;
+        self
+    }
+
+    /// Sets the output.
+    pub fn with_output(mut self, output: Value) -> Self {
+        self.output = Some(output);
+        self
+    }
+
+    /// Sets the error.
+    pub fn with_error(mut self, error: Value) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    /// Sets a `202` operation's resume token.
+    pub fn with_resume_token(mut self, token: impl Into<String>) -> Self {
+        self.resume_token = Some(token.into());
+        self
+    }
+}
+
+impl NewEvent {
+    /// An event of `kind` about the run as a whole.
+    pub fn new(kind: impl Into<String>) -> Self {
+        NewEvent {
+            kind: kind.into(),
+            step: None,
+            phase: None,
+            attempt: None,
+            detail: None,
+        }
+    }
+}
+
+impl JournalWrite {
+    /// A change to one step with its history entry of `kind` (about the same
+    /// step and phase, at `attempt`).
+    ///
+    /// ```
+    /// use oncely::store::{JournalWrite, StepPhase, StepStatus, StepUpdate};
+    /// let update = StepUpdate::new(0, StepPhase::Action, "charge", "key-1", StepStatus::Started);
+    /// let write = JournalWrite::step(update.new_attempt(), "step_started", Some(1));
+    /// assert_eq!(write.event.step.as_deref(), Some("charge"));
+    /// assert_eq!(write.state, None);
+    /// ```
+    pub fn step(step: StepUpdate, kind: impl Into<String>, attempt: Option<u32>) -> Self {
+        let event = NewEvent {
+            kind: kind.into(),
+            step: Some(step.name.clone()),
+            phase: Some(step.phase),
+            attempt,
+            detail: None,
+        };
+        JournalWrite {
+            step: Some(step),
+            state: None,
+            error: None,
+            event,
+        }
+    }
+
+    /// A change of the run's state alone, with its history entry of `kind`.
+    pub fn run_state(state: RunState, kind: impl Into<String>) -> Self {
+        JournalWrite {
+            step: None,
+            state: Some(state),
+            error: None,
+            event: NewEvent::new(kind),
+        }
+    }
+
+    /// Also moves the run to `state`.
+    pub fn and_state(mut self, state: RunState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Also records the run's error (the failure that made it compensate or park).
+    pub fn with_run_error(mut self, error: Value) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    /// Names the step (and phase) the history entry is about.
+    pub fn about(mut self, step: impl Into<String>, phase: StepPhase) -> Self {
+        self.event.step = Some(step.into());
+        self.event.phase = Some(phase);
+        self
+    }
+
+    /// Sets the history entry's details.
+    pub fn with_detail(mut self, detail: Value) -> Self {
+        self.event.detail = Some(detail);
+        self
+    }
+}
+
 /// What [`Journal::create_run`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateRun {
@@ -388,7 +517,10 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
     async fn release_all(&self, owner: &str) -> Result<u64, StoreError>;
 
     /// Applies `write` in one transaction if `owner` holds the run's lease, and
-    /// extends the lease by `lease`. `false` (nothing written) when the lease was lost.
+    /// extends the lease by `lease`. `false` (nothing written) when the lease
+    /// was lost. A write that ends the run (to completed, compensated or
+    /// needs attention) gives the lease up in the same transaction: an ended
+    /// run needs no worker.
     async fn write(
         &self,
         run_id: &str,
@@ -396,6 +528,27 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
         lease: Duration,
         write: &JournalWrite,
     ) -> Result<bool, StoreError>;
+
+    /// Applies `writes` in order, all in one transaction, if `owner` holds the
+    /// run's lease, and extends the lease by `lease`. `false` (nothing
+    /// written) when the lease was lost. The engine folds a step's result and
+    /// the next step's start into one call (see [`crate::workflow`]'s crash
+    /// points); the default applies them one by one, which a backend keeping
+    /// that guarantee must override.
+    async fn write_all(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        writes: &[JournalWrite],
+    ) -> Result<bool, StoreError> {
+        for write in writes {
+            if !self.write(run_id, owner, lease, write).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
 
     /// Marks a run for pickup by any worker: clears its lease, and when
     /// `retry_parked` and the run needs attention, sends it back to
@@ -406,6 +559,32 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
         run_id: &str,
         retry_parked: bool,
     ) -> Result<Option<RunRecord>, StoreError>;
+}
+
+/// The history entry of [`Journal::request_pickup`].
+pub(crate) fn pickup_event(previous: RunState, run: &RunRecord, retry_parked: bool) -> NewEvent {
+    NewEvent {
+        kind: if retry_parked {
+            "retry_requested"
+        } else {
+            "resume_requested"
+        }
+        .into(),
+        step: None,
+        phase: None,
+        attempt: None,
+        detail: Some(serde_json::json!({
+            "from": previous.as_str(),
+            "to": run.state.as_str(),
+            "generation": run.generation,
+        })),
+    }
+}
+
+/// True for the states a run ends in (for now): a write to one of them gives
+/// the lease up.
+pub(crate) fn ends_run(state: Option<RunState>) -> bool {
+    state.is_some_and(|s| !s.is_active())
 }
 
 /// Milliseconds of a lease, saturating.
@@ -430,28 +609,14 @@ pub(crate) mod contract {
     }
 
     fn started(index: u32, name: &str) -> JournalWrite {
-        JournalWrite {
-            step: Some(StepUpdate {
-                index,
-                phase: StepPhase::Action,
-                name: name.into(),
-                key: format!("key-{name}"),
-                status: StepStatus::Started,
-                new_attempt: true,
-                output: None,
-                error: None,
-                resume_token: None,
-            }),
-            state: Some(RunState::Running),
-            error: None,
-            event: NewEvent {
-                kind: "step_started".into(),
-                step: Some(name.into()),
-                phase: Some(StepPhase::Action),
-                attempt: Some(1),
-                detail: None,
-            },
-        }
+        let step = StepUpdate::new(
+            index,
+            StepPhase::Action,
+            name,
+            format!("key-{name}"),
+            StepStatus::Started,
+        );
+        JournalWrite::step(step.new_attempt(), "step_started", Some(1)).and_state(RunState::Running)
     }
 
     pub async fn lifecycle(j: &dyn Journal) {
@@ -522,18 +687,8 @@ pub(crate) mod contract {
         assert_eq!(run.input, json!({"n": 1}));
 
         // Park, then send back.
-        let park = JournalWrite {
-            step: None,
-            state: Some(RunState::NeedsAttention),
-            error: Some(json!({"message": "boom"})),
-            event: NewEvent {
-                kind: "parked".into(),
-                step: None,
-                phase: None,
-                attempt: None,
-                detail: None,
-            },
-        };
+        let park = JournalWrite::run_state(RunState::NeedsAttention, "parked")
+            .with_run_error(json!({"message": "boom"}));
         assert!(j.write("r1", "w1", lease, &park).await.unwrap());
         let parked = j
             .list_runs(&RunFilter {
@@ -551,6 +706,72 @@ pub(crate) mod contract {
         assert!(j.request_pickup("missing", true).await.unwrap().is_none());
         let counts = j.count_runs().await.unwrap();
         assert_eq!(counts.get(&RunState::Compensating), Some(&1));
+    }
+
+    /// Several writes in one call: applied in order and all together, fenced
+    /// like one write; the write that ends the run gives its lease up.
+    pub async fn write_all_is_one_fenced_transaction(j: &dyn Journal) {
+        let lease = Duration::from_secs(30);
+        j.create_run(&new_run("w1")).await.unwrap();
+        j.acquire("w1", "owner", lease).await.unwrap();
+        let done = JournalWrite::step(
+            StepUpdate::new(0, StepPhase::Action, "a", "key-a", StepStatus::Succeeded)
+                .with_output(json!({"id": "o1"})),
+            "step_succeeded",
+            None,
+        );
+        let fold = [done.clone(), started(1, "b")];
+        assert!(
+            !j.write_all("w1", "intruder", lease, &fold).await.unwrap(),
+            "fenced"
+        );
+        assert!(j.steps("w1").await.unwrap().is_empty(), "nothing written");
+        assert!(j.write_all("w1", "owner", lease, &fold).await.unwrap());
+        let steps = j.steps("w1").await.unwrap();
+        let status: Vec<_> = steps
+            .iter()
+            .map(|s| (s.index, s.status, s.attempts))
+            .collect();
+        assert_eq!(
+            status,
+            vec![(0, StepStatus::Succeeded, 0), (1, StepStatus::Started, 1)]
+        );
+        let kinds: Vec<_> = j
+            .events("w1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.seq, e.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (1, "step_succeeded".to_string()),
+                (2, "step_started".to_string())
+            ]
+        );
+        let run = j.run("w1").await.unwrap().unwrap();
+        assert_eq!(
+            (run.state, run.lease_owner.as_deref()),
+            (RunState::Running, Some("owner"))
+        );
+        let end = [
+            JournalWrite::step(
+                StepUpdate::new(1, StepPhase::Action, "b", "key-b", StepStatus::Succeeded),
+                "step_succeeded",
+                None,
+            ),
+            JournalWrite::run_state(RunState::Completed, "completed"),
+        ];
+        assert!(j.write_all("w1", "owner", lease, &end).await.unwrap());
+        let run = j.run("w1").await.unwrap().unwrap();
+        assert_eq!(run.state, RunState::Completed);
+        assert_eq!(run.lease_owner, None, "an ended run gives its lease up");
+        assert_eq!(j.events("w1").await.unwrap().len(), 4);
+        assert!(
+            !j.write_all("w1", "owner", lease, &end).await.unwrap(),
+            "the lease is gone"
+        );
     }
 
     pub async fn leases_expire_and_claims_are_exclusive(j: &dyn Journal) {

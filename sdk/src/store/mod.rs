@@ -17,24 +17,23 @@
 //! [`Store::complete_fresh`] instead: nothing can be known about a brand-new
 //! key, and no later call can name it, so a backend may persist such a record
 //! lazily. The SQLite store does — durability is paid where it changes an
-//! outcome (see `sqlite_writer.rs`).
+//! outcome (see `sqlite/writer.rs`).
 //!
 //! Every backend also keeps the workflow [`Journal`] (runs, steps, history and
 //! leases) next to the idempotency records; [`Store::as_journal`] reaches it
 //! and [`open`] opens a store from a path or a `postgres://` URL.
 
+mod counters;
 mod error;
 mod journal;
-mod journal_memory;
-mod journal_sqlite;
 mod memory;
 mod open;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod record;
 mod sqlite;
-mod sqlite_writer;
 
+pub use counters::WriteCounts;
 pub use error::StoreError;
 pub use journal::{
     Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter, RunRecord,
@@ -45,7 +44,7 @@ pub use open::{open, OpenedStore};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgConfig, PgStore};
 pub use record::{now_millis, Begin, IntentRecord, IntentState, StoredOutcome};
-pub use sqlite::SqliteStore;
+pub use sqlite::{NamedAnswers, SqliteStore};
 
 use async_trait::async_trait;
 
@@ -61,7 +60,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Records the intent of a call whose key oncely generated for it alone: no
     /// earlier call can have used the key, so there is nothing to decide, and
     /// after a crash no call can present it again, so a backend may persist it
-    /// lazily (the SQLite store does; see `sqlite_writer.rs`). By default it
+    /// lazily (the SQLite store does; see `sqlite/writer.rs`). By default it
     /// is [`begin`](Self::begin).
     async fn begin_fresh(&self, record: IntentRecord) -> Result<(), StoreError> {
         self.begin(record).await.map(drop)
@@ -89,6 +88,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Deletes records whose expiry is before `now_ms` (Unix milliseconds) and
     /// returns how many were removed.
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError>;
+
+    /// How many records this store wrote and in how many transactions, for
+    /// backends that count (SQLite and PostgreSQL do; see [`WriteCounts`]).
+    fn write_counts(&self) -> Option<WriteCounts> {
+        None
+    }
 
     /// The workflow journal kept in the same store, if the backend has one
     /// (every backend in this crate does).

@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use super::context::compensation_key;
 use super::error::{StepErrorKind, WorkflowError};
-use super::run::{event, find, RunOutcome, Runner};
+use super::run::{find, RunOutcome, Runner, Start};
 use crate::store::{JournalWrite, RunState, StepPhase, StepRecord, StepStatus, StepUpdate};
 
 impl Runner<'_> {
@@ -64,33 +64,19 @@ impl Runner<'_> {
             loop {
                 tries += 1;
                 attempt += 1;
-                let update =
-                    |status: StepStatus, new_attempt: bool, error: Option<Value>| StepUpdate {
-                        index,
-                        phase: StepPhase::Compensation,
-                        name: step.name.clone(),
-                        key: key.clone(),
-                        status,
-                        new_attempt,
-                        output: None,
-                        error,
-                        resume_token: None,
-                    };
+                let update = |status: StepStatus| {
+                    StepUpdate::new(index, StepPhase::Compensation, &step.name, &key, status)
+                };
+                let write = |update: StepUpdate, kind: &str| {
+                    JournalWrite::step(update, kind, Some(attempt))
+                };
                 self.engine
                     .write(
                         run_id,
-                        JournalWrite {
-                            step: Some(update(StepStatus::Started, true, None)),
-                            state: None,
-                            error: None,
-                            event: event(
-                                "compensation_started",
-                                Some(&step.name),
-                                Some(StepPhase::Compensation),
-                                Some(attempt),
-                                None,
-                            ),
-                        },
+                        write(
+                            update(StepStatus::Started).new_attempt(),
+                            "compensation_started",
+                        ),
                     )
                     .await?;
                 let ctx = self.engine.context(
@@ -107,18 +93,7 @@ impl Runner<'_> {
                         self.engine
                             .write(
                                 run_id,
-                                JournalWrite {
-                                    step: Some(update(StepStatus::Succeeded, false, None)),
-                                    state: None,
-                                    error: None,
-                                    event: event(
-                                        "compensation_succeeded",
-                                        Some(&step.name),
-                                        Some(StepPhase::Compensation),
-                                        Some(attempt),
-                                        None,
-                                    ),
-                                },
+                                write(update(StepStatus::Succeeded), "compensation_succeeded"),
                             )
                             .await?;
                         break;
@@ -133,25 +108,12 @@ impl Runner<'_> {
                     Err(e) if tries < policy.attempts() => {
                         let delay = policy.backoff(tries - 1);
                         tracing::warn!(step = %step.name, error = %e, delay_ms = delay.as_millis() as u64, "compensation failed; retrying");
+                        let failed = update(StepStatus::Failed).with_error(e.to_json());
                         self.engine
                             .write(
                                 run_id,
-                                JournalWrite {
-                                    step: Some(update(
-                                        StepStatus::Failed,
-                                        false,
-                                        Some(e.to_json()),
-                                    )),
-                                    state: None,
-                                    error: None,
-                                    event: event(
-                                        "compensation_attempt_failed",
-                                        Some(&step.name),
-                                        Some(StepPhase::Compensation),
-                                        Some(attempt),
-                                        Some(e.to_json()),
-                                    ),
-                                },
+                                write(failed, "compensation_attempt_failed")
+                                    .with_detail(e.to_json()),
                             )
                             .await?;
                         tokio::time::sleep(delay).await;
@@ -164,27 +126,12 @@ impl Runner<'_> {
                             "error": e.to_json(),
                             "cause": cause,
                         });
-                        self.engine
-                            .write(
-                                run_id,
-                                JournalWrite {
-                                    step: Some(update(
-                                        StepStatus::Failed,
-                                        false,
-                                        Some(e.to_json()),
-                                    )),
-                                    state: Some(RunState::NeedsAttention),
-                                    error: Some(error.clone()),
-                                    event: event(
-                                        "parked",
-                                        Some(&step.name),
-                                        Some(StepPhase::Compensation),
-                                        Some(attempt),
-                                        Some(e.to_json()),
-                                    ),
-                                },
-                            )
-                            .await?;
+                        let failed = update(StepStatus::Failed).with_error(e.to_json());
+                        let park = write(failed, "parked")
+                            .and_state(RunState::NeedsAttention)
+                            .with_run_error(error.clone())
+                            .with_detail(e.to_json());
+                        self.engine.write(run_id, park).await?;
                         return Ok(self.outcome(RunState::NeedsAttention, outputs, Some(error)));
                     }
                 }
@@ -193,12 +140,7 @@ impl Runner<'_> {
         self.engine
             .write(
                 run_id,
-                JournalWrite {
-                    step: None,
-                    state: Some(RunState::Compensated),
-                    error: None,
-                    event: event("compensated", None, None, None, None),
-                },
+                JournalWrite::run_state(RunState::Compensated, "compensated"),
             )
             .await?;
         Ok(self.outcome(RunState::Compensated, outputs, cause))
@@ -222,36 +164,22 @@ impl Runner<'_> {
         tracing::info!(step = %step.name, "settling an ambiguous step before compensating it: same key, sent again");
         let shared = Arc::new(outputs.clone());
         match self
-            .run_action(index, step, record, &shared, RunState::Compensating)
+            .run_action(
+                index,
+                step,
+                record,
+                &shared,
+                RunState::Compensating,
+                Start::default(),
+            )
             .await?
         {
             Ok(output) => {
+                let settled = self
+                    .action_update(index, step, StepStatus::Succeeded)
+                    .with_output(output.clone());
                 self.engine
-                    .write(
-                        run_id,
-                        JournalWrite {
-                            step: Some(StepUpdate {
-                                index,
-                                phase: StepPhase::Action,
-                                name: step.name.clone(),
-                                key: super::context::step_key(run_id, &step.name),
-                                status: StepStatus::Succeeded,
-                                new_attempt: false,
-                                output: Some(output.clone()),
-                                error: None,
-                                resume_token: None,
-                            }),
-                            state: None,
-                            error: None,
-                            event: event(
-                                "step_settled",
-                                Some(&step.name),
-                                Some(StepPhase::Action),
-                                None,
-                                None,
-                            ),
-                        },
-                    )
+                    .write(run_id, JournalWrite::step(settled, "step_settled", None))
                     .await?;
                 outputs.insert(step.name.clone(), output);
                 Ok(Settled::Applied)
@@ -264,33 +192,12 @@ impl Runner<'_> {
             Err(e) if !e.is_ambiguous() => {
                 // Had the server applied it, it would have replayed that answer.
                 tracing::info!(step = %step.name, error = %e, "the ambiguous step was never applied: nothing to compensate");
-                self.engine
-                    .write(
-                        run_id,
-                        JournalWrite {
-                            step: Some(StepUpdate {
-                                index,
-                                phase: StepPhase::Action,
-                                name: step.name.clone(),
-                                key: super::context::step_key(run_id, &step.name),
-                                status: StepStatus::Failed,
-                                new_attempt: false,
-                                output: None,
-                                error: Some(e.to_json()),
-                                resume_token: None,
-                            }),
-                            state: None,
-                            error: None,
-                            event: event(
-                                "step_settled_not_applied",
-                                Some(&step.name),
-                                Some(StepPhase::Action),
-                                None,
-                                Some(e.to_json()),
-                            ),
-                        },
-                    )
-                    .await?;
+                let failed = self
+                    .action_update(index, step, StepStatus::Failed)
+                    .with_error(e.to_json());
+                let write = JournalWrite::step(failed, "step_settled_not_applied", None)
+                    .with_detail(e.to_json());
+                self.engine.write(run_id, write).await?;
                 Ok(Settled::NotApplied)
             }
             Err(e) => {
@@ -302,33 +209,14 @@ impl Runner<'_> {
                     "why": "the step may have taken effect and could not be settled, so it cannot be compensated",
                     "cause": cause,
                 });
-                self.engine
-                    .write(
-                        run_id,
-                        JournalWrite {
-                            step: Some(StepUpdate {
-                                index,
-                                phase: StepPhase::Action,
-                                name: step.name.clone(),
-                                key: super::context::step_key(run_id, &step.name),
-                                status: StepStatus::Failed,
-                                new_attempt: false,
-                                output: None,
-                                error: Some(e.to_json()),
-                                resume_token: None,
-                            }),
-                            state: Some(RunState::NeedsAttention),
-                            error: Some(error.clone()),
-                            event: event(
-                                "parked",
-                                Some(&step.name),
-                                Some(StepPhase::Action),
-                                None,
-                                Some(e.to_json()),
-                            ),
-                        },
-                    )
-                    .await?;
+                let failed = self
+                    .action_update(index, step, StepStatus::Failed)
+                    .with_error(e.to_json());
+                let park = JournalWrite::step(failed, "parked", None)
+                    .and_state(RunState::NeedsAttention)
+                    .with_run_error(error.clone())
+                    .with_detail(e.to_json());
+                self.engine.write(run_id, park).await?;
                 Ok(Settled::Parked(Box::new(self.outcome(
                     RunState::NeedsAttention,
                     outputs.clone(),

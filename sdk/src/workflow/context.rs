@@ -64,6 +64,9 @@ pub struct StepContext {
     pub(crate) input: Arc<Value>,
     pub(crate) outputs: Arc<BTreeMap<String, Value>>,
     pub(crate) calls: Arc<AtomicU32>,
+    /// The step's keys were never sent before (its first attempt, its start
+    /// journaled): their idempotency records are written lazily.
+    pub(crate) first_use: bool,
 }
 
 impl std::fmt::Debug for StepContext {
@@ -80,6 +83,12 @@ impl std::fmt::Debug for StepContext {
 }
 
 impl StepContext {
+    /// Marks the step's keys as never sent before (see the field).
+    pub(crate) fn first_use(mut self, first_use: bool) -> Self {
+        self.first_use = first_use;
+        self
+    }
+
     /// The client the engine runs with.
     pub fn client(&self) -> &Client {
         &self.client
@@ -170,7 +179,11 @@ impl StepContext {
         } else {
             self.key_for(&format!("call-{n}"))
         };
-        builder.idempotency_key(key)
+        if self.first_use {
+            builder.first_use_key(key)
+        } else {
+            builder.idempotency_key(key)
+        }
     }
 
     /// A `POST` with the step's key.
@@ -218,6 +231,7 @@ mod tests {
                 serde_json::json!("out"),
             )])),
             calls: Arc::new(AtomicU32::new(0)),
+            first_use: false,
         }
     }
 

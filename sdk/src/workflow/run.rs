@@ -16,8 +16,8 @@ use super::definition::{Action, Workflow};
 use super::error::{StepError, StepErrorKind, WorkflowError};
 use crate::client::Client;
 use crate::store::{
-    Acquire, CreateRun, Journal, JournalWrite, NewEvent, NewRun, RunRecord, RunState, StepPhase,
-    StepRecord, StepStatus, StepUpdate, StoreError,
+    Acquire, CreateRun, Journal, JournalWrite, NewRun, RunRecord, RunState, StepPhase, StepRecord,
+    StepStatus, StepUpdate, StoreError,
 };
 
 /// Where a run ended up after the engine drove it as far as it could.
@@ -358,7 +358,10 @@ impl Engine {
         .instrument(span)
         .await;
         drop(heartbeat);
-        if !matches!(result, Err(WorkflowError::LeaseLost { .. })) {
+        // The write that ended an active run gave its lease up with it.
+        let released =
+            run.state.is_active() && matches!(&result, Ok(outcome) if !outcome.state.is_active());
+        if !released && !matches!(result, Err(WorkflowError::LeaseLost { .. })) {
             if let Err(e) = self.journal.release(&run.run_id, &self.owner).await {
                 tracing::warn!(run_id = %run.run_id, error = %e, "could not release the lease; it will expire");
             }
@@ -401,12 +404,21 @@ impl Engine {
         run_id: &str,
         write: JournalWrite,
     ) -> Result<(), WorkflowError> {
+        self.write_all(run_id, vec![write]).await
+    }
+
+    /// Several writes in one journal transaction, like [`write`](Self::write).
+    pub(crate) async fn write_all(
+        &self,
+        run_id: &str,
+        writes: Vec<JournalWrite>,
+    ) -> Result<(), WorkflowError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             match self
                 .journal
-                .write(run_id, &self.owner, self.lease, &write)
+                .write_all(run_id, &self.owner, self.lease, &writes)
                 .await
             {
                 Ok(true) => return Ok(()),
@@ -445,6 +457,7 @@ impl Engine {
             input: Arc::new(run.input.clone()),
             outputs: outputs.clone(),
             calls: Arc::new(AtomicU32::new(0)),
+            first_use: false,
         }
     }
 }
@@ -498,26 +511,19 @@ pub(crate) struct Runner<'a> {
     pub run: &'a RunRecord,
 }
 
-/// A journal event.
-pub(crate) fn event(
-    kind: &str,
-    step: Option<&str>,
-    phase: Option<StepPhase>,
-    attempt: Option<u32>,
-    detail: Option<Value>,
-) -> NewEvent {
-    NewEvent {
-        kind: kind.into(),
-        step: step.map(str::to_string),
-        phase,
-        attempt,
-        detail,
-    }
+/// The run's error when action `step` failed for good with `error`.
+pub(crate) fn action_failure(step: &str, error: Option<Value>) -> Value {
+    serde_json::json!({"step": step, "phase": "action", "error": error})
 }
 
 impl Runner<'_> {
     async fn drive(&self) -> Result<RunOutcome, WorkflowError> {
-        let steps = self.engine.journal.steps(&self.run.run_id).await?;
+        // A pending run has no steps yet: the first step's start moves it on.
+        let steps = if self.run.state == RunState::Pending {
+            Vec::new()
+        } else {
+            self.engine.journal.steps(&self.run.run_id).await?
+        };
         match self.run.state {
             RunState::Pending | RunState::Running => self.forward(&steps).await,
             RunState::Compensating => {
@@ -531,6 +537,22 @@ impl Runner<'_> {
                     self.run.error.clone(),
                 )),
         }
+    }
+
+    /// An update of `step`'s action row (sent with the step's key).
+    pub(crate) fn action_update(
+        &self,
+        index: u32,
+        step: &super::definition::Step,
+        status: StepStatus,
+    ) -> StepUpdate {
+        StepUpdate::new(
+            index,
+            StepPhase::Action,
+            &step.name,
+            step_key(&self.run.run_id, &step.name),
+            status,
+        )
     }
 
     pub(crate) fn outcome(
@@ -550,7 +572,12 @@ impl Runner<'_> {
 
     async fn forward(&self, journaled: &[StepRecord]) -> Result<RunOutcome, WorkflowError> {
         let mut outputs = BTreeMap::new();
-        for (index, step) in self.workflow.steps().iter().enumerate() {
+        // The step whose start this execution already committed, folded into
+        // the previous step's result (see the crash points in the module docs).
+        let mut start_committed = None;
+        let steps = self.workflow.steps();
+        for (index, step) in steps.iter().enumerate() {
+            let next = steps.get(index + 1);
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             let record = find(journaled, index, StepPhase::Action);
             match record.map(|r| r.status) {
@@ -565,52 +592,54 @@ impl Runner<'_> {
                 Some(StepStatus::Failed) => {
                     // The failure was journaled but the run did not move on: compensate now.
                     let error = record.and_then(|r| r.error.clone());
-                    self.engine
-                        .write(&self.run.run_id, JournalWrite {
-                            step: None,
-                            state: Some(RunState::Compensating),
-                            error: Some(serde_json::json!({"step": step.name, "phase": "action", "error": error})),
-                            event: event("compensating", Some(&step.name), Some(StepPhase::Action), None, None),
-                        })
-                        .await?;
+                    let write = JournalWrite::run_state(RunState::Compensating, "compensating")
+                        .with_run_error(action_failure(&step.name, error))
+                        .about(&step.name, StepPhase::Action);
+                    self.engine.write(&self.run.run_id, write).await?;
                     return self.compensate(journaled, outputs).await;
                 }
                 Some(StepStatus::Started) | None => {}
             }
             let shared = Arc::new(outputs.clone());
+            let start = Start {
+                committed: start_committed == Some(index),
+                // No row before this execution reached the step: its keys were
+                // never sent (a send always follows its start's commit).
+                first_use: record.is_none(),
+            };
             match self
-                .run_action(index, step, record, &shared, RunState::Running)
+                .run_action(index, step, record, &shared, RunState::Running, start)
                 .await?
             {
                 Ok(output) => {
-                    self.engine
-                        .write(
-                            &self.run.run_id,
-                            JournalWrite {
-                                step: Some(StepUpdate {
-                                    index,
-                                    phase: StepPhase::Action,
-                                    name: step.name.clone(),
-                                    key: step_key(&self.run.run_id, &step.name),
-                                    status: StepStatus::Succeeded,
-                                    new_attempt: false,
-                                    output: Some(output.clone()),
-                                    error: None,
-                                    resume_token: None,
-                                }),
-                                state: None,
-                                error: None,
-                                event: event(
-                                    "step_succeeded",
-                                    Some(&step.name),
-                                    Some(StepPhase::Action),
-                                    None,
-                                    None,
-                                ),
-                            },
-                        )
-                        .await?;
+                    let update = self
+                        .action_update(index, step, StepStatus::Succeeded)
+                        .with_output(output.clone());
+                    // One commit: this step's result, and the next step's start
+                    // (or the run's completion, giving the lease up).
+                    let mut writes = vec![JournalWrite::step(update, "step_succeeded", None)];
+                    match next {
+                        Some(next) => {
+                            let next_index = index.saturating_add(1);
+                            if find(journaled, next_index, StepPhase::Action).is_none() {
+                                writes.push(self.start_write(
+                                    next_index,
+                                    next,
+                                    1,
+                                    RunState::Running,
+                                ));
+                                start_committed = Some(next_index);
+                            }
+                        }
+                        None => {
+                            writes.push(JournalWrite::run_state(RunState::Completed, "completed"))
+                        }
+                    }
+                    self.engine.write_all(&self.run.run_id, writes).await?;
                     outputs.insert(step.name.clone(), output);
+                    if next.is_none() {
+                        return Ok(self.outcome(RunState::Completed, outputs, None));
+                    }
                 }
                 Err(error) if error.kind() == StepErrorKind::Store => {
                     return Err(WorkflowError::Interrupted {
@@ -622,24 +651,14 @@ impl Runner<'_> {
                 Err(error) => {
                     tracing::warn!(step = %step.name, error = %error, "step failed for good; compensating");
                     let failure = error.to_json();
-                    self.engine
-                        .write(&self.run.run_id, JournalWrite {
-                            step: Some(StepUpdate {
-                                index,
-                                phase: StepPhase::Action,
-                                name: step.name.clone(),
-                                key: step_key(&self.run.run_id, &step.name),
-                                status: StepStatus::Failed,
-                                new_attempt: false,
-                                output: None,
-                                error: Some(failure.clone()),
-                                resume_token: None,
-                            }),
-                            state: Some(RunState::Compensating),
-                            error: Some(serde_json::json!({"step": step.name, "phase": "action", "error": failure})),
-                            event: event("step_failed", Some(&step.name), Some(StepPhase::Action), None, Some(failure)),
-                        })
-                        .await?;
+                    let update = self
+                        .action_update(index, step, StepStatus::Failed)
+                        .with_error(failure.clone());
+                    let write = JournalWrite::step(update, "step_failed", None)
+                        .and_state(RunState::Compensating)
+                        .with_run_error(action_failure(&step.name, Some(failure.clone())))
+                        .with_detail(failure);
+                    self.engine.write(&self.run.run_id, write).await?;
                     let steps = self.engine.journal.steps(&self.run.run_id).await?;
                     return self.compensate(&steps, outputs).await;
                 }
@@ -648,15 +667,25 @@ impl Runner<'_> {
         self.engine
             .write(
                 &self.run.run_id,
-                JournalWrite {
-                    step: None,
-                    state: Some(RunState::Completed),
-                    error: None,
-                    event: event("completed", None, None, None, None),
-                },
+                JournalWrite::run_state(RunState::Completed, "completed"),
             )
             .await?;
         Ok(self.outcome(RunState::Completed, outputs, None))
+    }
+
+    /// The write that starts attempt `attempt` of step `index`'s action,
+    /// moving the run to `state`.
+    pub(crate) fn start_write(
+        &self,
+        index: u32,
+        step: &super::definition::Step,
+        attempt: u32,
+        state: RunState,
+    ) -> JournalWrite {
+        let update = self
+            .action_update(index, step, StepStatus::Started)
+            .new_attempt();
+        JournalWrite::step(update, "step_started", Some(attempt)).and_state(state)
     }
 
     /// Runs one step's action with its retries, journaling the run as `state`
@@ -669,42 +698,23 @@ impl Runner<'_> {
         record: Option<&StepRecord>,
         outputs: &Arc<BTreeMap<String, Value>>,
         state: RunState,
+        start: Start,
     ) -> Result<Result<Value, StepError>, WorkflowError> {
         let policy = self.workflow.action_retry();
         let key = step_key(&self.run.run_id, &step.name);
         let mut attempt = record.map(|r| r.attempts).unwrap_or(0);
         let mut token = record.and_then(|r| r.resume_token.clone());
         let mut tries = 0;
+        // A retried attempt's failure, committed with the next attempt's start.
+        let mut failed_attempt = None;
         loop {
             tries += 1;
             attempt += 1;
-            self.engine
-                .write(
-                    &self.run.run_id,
-                    JournalWrite {
-                        step: Some(StepUpdate {
-                            index,
-                            phase: StepPhase::Action,
-                            name: step.name.clone(),
-                            key: key.clone(),
-                            status: StepStatus::Started,
-                            new_attempt: true,
-                            output: None,
-                            error: None,
-                            resume_token: None,
-                        }),
-                        state: Some(state),
-                        error: None,
-                        event: event(
-                            "step_started",
-                            Some(&step.name),
-                            Some(StepPhase::Action),
-                            Some(attempt),
-                            None,
-                        ),
-                    },
-                )
-                .await?;
+            if !(tries == 1 && start.committed) {
+                let mut writes: Vec<JournalWrite> = failed_attempt.take().into_iter().collect();
+                writes.push(self.start_write(index, step, attempt, state));
+                self.engine.write_all(&self.run.run_id, writes).await?;
+            }
             let ctx = self.engine.context(
                 self.run,
                 &step.name,
@@ -713,6 +723,7 @@ impl Runner<'_> {
                 attempt,
                 outputs,
             );
+            let ctx = ctx.first_use(start.first_use && tries == 1);
             let span = tracing::info_span!("oncely.workflow.step", step = %step.name, phase = "action", key = %key, attempt);
             let result = async {
                 match &step.action {
@@ -725,23 +736,14 @@ impl Runner<'_> {
                             }
                             None => match submit(ctx).await {
                                 Ok(t) => {
+                                    let update = self
+                                        .action_update(index, step, StepStatus::Started)
+                                        .with_resume_token(t.clone());
                                     self.engine
-                                        .write(&self.run.run_id, JournalWrite {
-                                            step: Some(StepUpdate {
-                                                index,
-                                                phase: StepPhase::Action,
-                                                name: step.name.clone(),
-                                                key: key.clone(),
-                                                status: StepStatus::Started,
-                                                new_attempt: false,
-                                                output: None,
-                                                error: None,
-                                                resume_token: Some(t.clone()),
-                                            }),
-                                            state: None,
-                                            error: None,
-                                            event: event("operation_submitted", Some(&step.name), Some(StepPhase::Action), Some(attempt), None),
-                                        })
+                                        .write(
+                                            &self.run.run_id,
+                                            JournalWrite::step(update, "operation_submitted", Some(attempt)),
+                                        )
                                         .await?;
                                     token = Some(t.clone());
                                     t
@@ -760,39 +762,28 @@ impl Runner<'_> {
                 Err(e) if e.kind() == StepErrorKind::Retryable && tries < policy.attempts() => {
                     let delay = policy.backoff(tries - 1);
                     tracing::info!(step = %step.name, error = %e, delay_ms = delay.as_millis() as u64, "step failed; retrying with the same key");
-                    self.engine
-                        .write(
-                            &self.run.run_id,
-                            JournalWrite {
-                                step: Some(StepUpdate {
-                                    index,
-                                    phase: StepPhase::Action,
-                                    name: step.name.clone(),
-                                    key: key.clone(),
-                                    status: StepStatus::Started,
-                                    new_attempt: false,
-                                    output: None,
-                                    error: Some(e.to_json()),
-                                    resume_token: None,
-                                }),
-                                state: None,
-                                error: None,
-                                event: event(
-                                    "step_attempt_failed",
-                                    Some(&step.name),
-                                    Some(StepPhase::Action),
-                                    Some(attempt),
-                                    Some(e.to_json()),
-                                ),
-                            },
-                        )
-                        .await?;
+                    let update = self
+                        .action_update(index, step, StepStatus::Started)
+                        .with_error(e.to_json());
+                    failed_attempt = Some(
+                        JournalWrite::step(update, "step_attempt_failed", Some(attempt))
+                            .with_detail(e.to_json()),
+                    );
                     tokio::time::sleep(delay).await;
                 }
                 Err(e) => return Ok(Err(e.into_permanent())),
             }
         }
     }
+}
+
+/// How a step's first attempt in this execution begins.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Start {
+    /// Its start is committed already (folded into the previous step's result).
+    pub committed: bool,
+    /// Its keys were never sent before, so their records are written lazily.
+    pub first_use: bool,
 }
 
 /// The journaled outputs of succeeded actions, by step name.

@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::journal::{
-    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter,
-    RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+use super::MemoryStore;
+use crate::store::journal::{
+    ends_run, lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite,
+    NewEvent, NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord,
+    StepStatus,
 };
-use super::{now_millis, MemoryStore, StoreError};
+use crate::store::{now_millis, StoreError};
 
 /// The journal tables of a memory store.
 #[derive(Debug, Default)]
@@ -52,6 +54,64 @@ impl MemoryJournal {
         let mut runs: Vec<_> = self.runs.values().collect();
         runs.sort_by_key(|(order, _)| *order);
         runs
+    }
+
+    /// Applies one write (the caller checked the lease).
+    fn apply(&mut self, run_id: &str, lease: Duration, write: &JournalWrite, now: i64) {
+        if let Some(update) = &write.step {
+            let id = (run_id.to_string(), update.index, update.phase);
+            let row = self.steps.entry(id).or_insert_with(|| StepRecord {
+                run_id: run_id.to_string(),
+                index: update.index,
+                phase: update.phase,
+                name: update.name.clone(),
+                key: update.key.clone(),
+                status: StepStatus::Started,
+                attempts: 0,
+                output: None,
+                error: None,
+                resume_token: None,
+                started_ms: now,
+                finished_ms: None,
+            });
+            row.name = update.name.clone();
+            row.key = update.key.clone();
+            row.status = update.status;
+            if update.new_attempt {
+                row.attempts += 1;
+                row.started_ms = now;
+            }
+            row.finished_ms = if update.status == StepStatus::Started {
+                None
+            } else {
+                Some(now)
+            };
+            if update.output.is_some() {
+                row.output = update.output.clone();
+            }
+            if update.error.is_some() {
+                row.error = update.error.clone();
+            }
+            if update.resume_token.is_some() {
+                row.resume_token = update.resume_token.clone();
+            }
+        }
+        if let Some((_, run)) = self.runs.get_mut(run_id) {
+            if let Some(state) = write.state {
+                run.state = state;
+            }
+            if write.error.is_some() {
+                run.error = write.error.clone();
+            }
+            run.updated_ms = now;
+            if ends_run(write.state) {
+                run.lease_owner = None;
+                run.lease_until_ms = 0;
+            } else {
+                run.lease_until_ms = now.saturating_add(lease_ms(lease));
+            }
+        }
+        self.append(run_id, &write.event, now);
     }
 }
 
@@ -217,60 +277,25 @@ impl Journal for MemoryStore {
         lease: Duration,
         write: &JournalWrite,
     ) -> Result<bool, StoreError> {
+        self.write_all(run_id, owner, lease, std::slice::from_ref(write))
+            .await
+    }
+
+    async fn write_all(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        writes: &[JournalWrite],
+    ) -> Result<bool, StoreError> {
         let now = now_millis();
         let mut j = self.journal();
         if !j.holds(run_id, owner, now) {
             return Ok(false);
         }
-        if let Some(update) = &write.step {
-            let id = (run_id.to_string(), update.index, update.phase);
-            let row = j.steps.entry(id).or_insert_with(|| StepRecord {
-                run_id: run_id.to_string(),
-                index: update.index,
-                phase: update.phase,
-                name: update.name.clone(),
-                key: update.key.clone(),
-                status: StepStatus::Started,
-                attempts: 0,
-                output: None,
-                error: None,
-                resume_token: None,
-                started_ms: now,
-                finished_ms: None,
-            });
-            row.name = update.name.clone();
-            row.key = update.key.clone();
-            row.status = update.status;
-            if update.new_attempt {
-                row.attempts += 1;
-                row.started_ms = now;
-            }
-            row.finished_ms = if update.status == StepStatus::Started {
-                None
-            } else {
-                Some(now)
-            };
-            if update.output.is_some() {
-                row.output = update.output.clone();
-            }
-            if update.error.is_some() {
-                row.error = update.error.clone();
-            }
-            if update.resume_token.is_some() {
-                row.resume_token = update.resume_token.clone();
-            }
+        for write in writes {
+            j.apply(run_id, lease, write, now);
         }
-        if let Some((_, run)) = j.runs.get_mut(run_id) {
-            if let Some(state) = write.state {
-                run.state = state;
-            }
-            if write.error.is_some() {
-                run.error = write.error.clone();
-            }
-            run.updated_ms = now;
-            run.lease_until_ms = now.saturating_add(lease_ms(lease));
-        }
-        j.append(run_id, &write.event, now);
         Ok(true)
     }
 
@@ -299,36 +324,17 @@ impl Journal for MemoryStore {
     }
 }
 
-/// The history entry of [`Journal::request_pickup`].
-pub(crate) fn pickup_event(previous: RunState, run: &RunRecord, retry_parked: bool) -> NewEvent {
-    NewEvent {
-        kind: if retry_parked {
-            "retry_requested"
-        } else {
-            "resume_requested"
-        }
-        .into(),
-        step: None,
-        phase: None,
-        attempt: None,
-        detail: Some(serde_json::json!({
-            "from": previous.as_str(),
-            "to": run.state.as_str(),
-            "generation": run.generation,
-        })),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use super::super::journal::contract;
     use super::*;
+    use crate::store::journal::contract;
 
     #[tokio::test]
     async fn journal_contract() {
         contract::lifecycle(&MemoryStore::new()).await;
+        contract::write_all_is_one_fenced_transaction(&MemoryStore::new()).await;
         contract::leases_expire_and_claims_are_exclusive(&MemoryStore::new()).await;
         contract::concurrent_claims_take_each_run_once(Arc::new(MemoryStore::new())).await;
     }

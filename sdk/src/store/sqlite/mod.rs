@@ -1,3 +1,10 @@
+//! [`SqliteStore`]: the embedded default. Idempotency records (this file), the
+//! workflow journal (`journal.rs`) and the background writer that commits in
+//! groups and checkpoints the WAL (`writer.rs`), all in one SQLite file.
+
+mod journal;
+mod writer;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -5,8 +12,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::sqlite_writer::{Queued, Writer};
-use super::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
+use crate::store::counters::Counters;
+use crate::store::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
+use writer::{Queued, Writer};
 
 /// WAL pages after which a statement checkpoints inline. The background writer
 /// checkpoints long before this; it is only a bound if that writer falls behind.
@@ -31,13 +39,31 @@ const MIGRATIONS: &[&str] = &[
          completed_ms  INTEGER
      );
      CREATE INDEX IF NOT EXISTS oncely_intents_expires ON oncely_intents (expires_ms);",
-    // 2: workflow journal (runs, steps, history, leases); see journal_sqlite.rs.
-    super::journal_sqlite::MIGRATION_2,
+    // 2: workflow journal (runs, steps, history, leases); see journal.rs.
+    journal::MIGRATION_2,
 ];
 
 const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, fingerprint, state,
         created_ms, expires_ms, status, headers, body, completed_ms
    FROM oncely_intents WHERE key = ?1";
+
+/// When a [`SqliteStore`] commits the answer of a call that a later call can
+/// name (an intent id or a caller's key). Its intent is committed before the
+/// first attempt either way: that is what makes a restarted process send the
+/// same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NamedAnswers {
+    /// Before the call returns: a restarted process asking for the same intent
+    /// is answered from the file. Two commits on the call's path. The default.
+    #[default]
+    Committed,
+    /// Queued for the writer's next group commit (within a few milliseconds of
+    /// the call's return): one commit on the call's path. A process killed in
+    /// that window leaves the intent in flight, so the same intent asked again
+    /// re-sends the same key and the server replays its answer — still once,
+    /// but with a request, and only while the server keeps the key.
+    Grouped,
+}
 
 /// The embedded default store: one SQLite file in WAL mode, safe to share
 /// between threads and between processes on one machine.
@@ -47,7 +73,7 @@ const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, finge
 /// the same intent again — in this process or after a restart — is answered
 /// from the file. A call with a randomly generated key, which no later call can
 /// name, is handed to a background writer instead and committed within a few
-/// milliseconds in a group commit, off the call's path (see `sqlite_writer.rs`
+/// milliseconds in a group commit, off the call's path (see `writer.rs`
 /// for why that changes no outcome). Queued entries are visible to this store at
 /// once; dropping its last clone, or [`flush`](Self::flush), commits them.
 ///
@@ -65,6 +91,8 @@ pub struct SqliteStore {
     path: PathBuf,
     conn: Arc<Mutex<Connection>>,
     writer: Arc<Writer>,
+    counters: Arc<Counters>,
+    named_answers: NamedAnswers,
 }
 
 impl SqliteStore {
@@ -110,15 +138,35 @@ impl SqliteStore {
         // Preparing the queries proves the tables have the columns we need.
         conn.prepare(SELECT_RECORD).map_err(corrupt)?;
         let conn = Arc::new(Mutex::new(conn));
-        let writer = Writer::start(&path, conn.clone()).map_err(|e| StoreError::Open {
-            path: path.clone(),
-            reason: format!("cannot start the background writer: {e}"),
-        })?;
+        let counters = Arc::new(Counters::default());
+        let writer =
+            Writer::start(&path, conn.clone(), counters.clone()).map_err(|e| StoreError::Open {
+                path: path.clone(),
+                reason: format!("cannot start the background writer: {e}"),
+            })?;
         Ok(SqliteStore {
             path,
             conn,
             writer: Arc::new(writer),
+            counters,
+            named_answers: NamedAnswers::default(),
         })
+    }
+
+    /// Sets when answers of named intents are committed (see [`NamedAnswers`];
+    /// the default is [`NamedAnswers::Committed`]).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), oncely::store::StoreError> {
+    /// use oncely::store::NamedAnswers;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = oncely::SqliteStore::open(dir.path().join("oncely.db"))?
+    ///     .named_answers(NamedAnswers::Grouped);
+    /// # Ok(()) }
+    /// ```
+    pub fn named_answers(mut self, when: NamedAnswers) -> Self {
+        self.named_answers = when;
+        self
     }
 
     /// Commits every answer queued so far (blocking the thread briefly). Calls
@@ -156,7 +204,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the connection without stalling other tasks (see below).
-    pub(super) async fn with_conn<T, F>(
+    pub(crate) async fn with_conn<T, F>(
         &self,
         operation: &'static str,
         f: F,
@@ -212,7 +260,7 @@ pub(super) fn write_outcome(
         key,
         IntentState::Completed.as_str(),
         outcome.status,
-        super::sqlite_writer::headers_json(&outcome.headers)?,
+        writer::headers_json(&outcome.headers)?,
         outcome.body,
         outcome.completed_ms
     ])?;
@@ -355,6 +403,7 @@ impl Store for SqliteStore {
             Ok(Some((read_record(conn, &record.key)?, record)))
         })
         .await?;
+        self.counters.committed(0, u64::from(found.is_none()));
         Ok(match found {
             None => Begin::Started,
             Some((existing, record)) => decide(self.with_queued(&key, existing).as_ref(), &record),
@@ -362,12 +411,18 @@ impl Store for SqliteStore {
     }
 
     async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
+        if self.named_answers == NamedAnswers::Grouped {
+            self.writer.enqueue_outcome(key, outcome);
+            return Ok(());
+        }
         let key = key.to_string();
         self.with_conn("complete", move |conn| {
             write_outcome(conn, &key, &outcome).map_err(backend("complete"))?;
             Ok(())
         })
-        .await
+        .await?;
+        self.counters.committed(0, 1);
+        Ok(())
     }
 
     async fn complete_fresh(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
@@ -414,15 +469,19 @@ impl Store for SqliteStore {
         .await
     }
 
-    fn as_journal(self: Arc<Self>) -> Option<Arc<dyn super::Journal>> {
+    fn write_counts(&self) -> Option<crate::store::WriteCounts> {
+        Some(self.counters.snapshot())
+    }
+
+    fn as_journal(self: Arc<Self>) -> Option<Arc<dyn crate::store::Journal>> {
         Some(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::contract::{self, outcome};
     use super::*;
+    use crate::store::contract::{self, outcome};
 
     #[tokio::test]
     async fn contract() {
@@ -460,6 +519,36 @@ mod tests {
         let there = other_process.get("k").await.unwrap().unwrap();
         assert_eq!(there.state, IntentState::Completed);
         assert_eq!(there.outcome, Some(outcome()));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn grouped_named_answers_commit_the_intent_first_and_the_answer_in_a_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let store = SqliteStore::open(&path)
+            .unwrap()
+            .named_answers(NamedAnswers::Grouped);
+        let other_process = SqliteStore::open(&path).unwrap();
+        let before = store.counters.snapshot();
+        store.begin(contract::record("k", "fp")).await.unwrap();
+        assert_eq!(
+            other_process.get("k").await.unwrap().unwrap().state,
+            IntentState::InFlight,
+            "the intent is committed before the call's first attempt"
+        );
+        store.complete("k", outcome()).await.unwrap();
+        assert_eq!(
+            store.get("k").await.unwrap().unwrap().outcome,
+            Some(outcome()),
+            "this process sees the answer at once"
+        );
+        store.flush();
+        assert_eq!(
+            other_process.get("k").await.unwrap().unwrap().outcome,
+            Some(outcome())
+        );
+        let counted = store.counters.snapshot() - before;
+        assert_eq!((counted.intent_writes, counted.commits), (2, 2));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

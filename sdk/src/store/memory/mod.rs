@@ -1,9 +1,15 @@
+//! [`MemoryStore`]: idempotency records (this file) and the workflow journal
+//! (`journal.rs`) in the process's memory, for tests and processes that need
+//! no restart safety.
+
+mod journal;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
+use crate::store::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
 
 /// How many records of generated keys a [`MemoryStore`] keeps by default.
 pub const DEFAULT_GENERATED_LIMIT: usize = 10_000;
@@ -20,7 +26,7 @@ pub const DEFAULT_GENERATED_LIMIT: usize = 10_000;
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
     records: Arc<Mutex<Records>>,
-    journal: Arc<Mutex<super::journal_memory::MemoryJournal>>,
+    journal: Arc<Mutex<journal::MemoryJournal>>,
 }
 
 /// The records, and the keys of generated ones, oldest first. A key is
@@ -69,8 +75,8 @@ impl MemoryStore {
         self.lock().by_key.is_empty()
     }
 
-    /// The workflow journal tables (see `journal_memory.rs`).
-    pub(super) fn journal(&self) -> MutexGuard<'_, super::journal_memory::MemoryJournal> {
+    /// The workflow journal tables (see `journal.rs`).
+    pub(super) fn journal(&self) -> MutexGuard<'_, journal::MemoryJournal> {
         self.journal.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -132,15 +138,15 @@ impl Store for MemoryStore {
         Ok((before - records.by_key.len()) as u64)
     }
 
-    fn as_journal(self: Arc<Self>) -> Option<Arc<dyn super::Journal>> {
+    fn as_journal(self: Arc<Self>) -> Option<Arc<dyn crate::store::Journal>> {
         Some(self)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::contract;
     use super::*;
+    use crate::store::contract;
 
     #[tokio::test]
     async fn contract() {

@@ -8,12 +8,13 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use serde_json::Value;
 
-use super::journal::{
-    lease_ms, Acquire, CreateRun, EventRecord, Journal, JournalWrite, NewEvent, NewRun, RunFilter,
-    RunRecord, RunState, StateCounts, StepPhase, StepRecord, StepStatus,
+use super::SqliteStore;
+use crate::store::journal::{
+    ends_run, lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite,
+    NewEvent, NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord,
+    StepStatus,
 };
-use super::journal_memory::pickup_event;
-use super::{now_millis, SqliteStore, StoreError};
+use crate::store::{now_millis, StoreError};
 
 /// Schema version 2: the journal tables.
 pub(super) const MIGRATION_2: &str = "
@@ -179,19 +180,18 @@ pub(super) fn decode_run(raw: RawRun) -> Result<RunRecord, StoreError> {
 fn read_run(conn: &Connection, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
     let sql = format!("SELECT {RUN_COLUMNS} FROM oncely_runs WHERE run_id = ?1");
     let raw = conn
-        .query_row(&sql, [run_id], raw_run)
-        .optional()
+        .prepare_cached(&sql)
+        .and_then(|mut select| select.query_row([run_id], raw_run).optional())
         .map_err(backend("read run"))?;
     raw.map(decode_run).transpose()
 }
 
 fn holds(conn: &Connection, run_id: &str, owner: &str, now: i64) -> Result<bool, StoreError> {
     let n: i64 = conn
-        .query_row(
+        .prepare_cached(
             "SELECT COUNT(*) FROM oncely_runs WHERE run_id = ?1 AND lease_owner = ?2 AND lease_until_ms > ?3",
-            params![run_id, owner, now],
-            |r| r.get(0),
         )
+        .and_then(|mut select| select.query_row(params![run_id, owner, now], |r| r.get(0)))
         .map_err(backend("check lease"))?;
     Ok(n > 0)
 }
@@ -202,10 +202,11 @@ fn append_event(
     event: &NewEvent,
     now: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO oncely_run_events (run_id, seq, at_ms, kind, step, phase, attempt, detail)
          SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, ?7 FROM oncely_run_events WHERE run_id = ?1",
-        params![
+    )
+    .and_then(|mut insert| insert.execute(params![
             run_id,
             now,
             event.kind,
@@ -213,10 +214,17 @@ fn append_event(
             event.phase.map(StepPhase::as_str),
             event.attempt,
             event.detail.as_ref().map(to_json)
-        ],
-    )
+        ]))
     .map_err(backend("append event"))?;
     Ok(())
+}
+
+/// A job answered with another job's kind of answer (a bug, reported as such).
+fn unexpected(answer: JobAnswer) -> StoreError {
+    StoreError::Backend {
+        operation: "journal write",
+        reason: format!("the writer answered {answer:?} to another kind of job"),
+    }
 }
 
 fn set_lease(
@@ -233,28 +241,195 @@ fn set_lease(
     Ok(())
 }
 
+/// A journal change for the writer's next group commit.
+#[derive(Debug)]
+pub(super) enum JournalJob {
+    /// [`Journal::create_run`].
+    Create(NewRun),
+    /// [`Journal::acquire`].
+    Acquire {
+        run_id: String,
+        owner: String,
+        lease: Duration,
+    },
+    /// [`Journal::write_all`].
+    Write {
+        run_id: String,
+        owner: String,
+        lease: Duration,
+        writes: Vec<JournalWrite>,
+    },
+}
+
+/// What a [`JournalJob`] did.
+#[derive(Debug)]
+pub(super) enum JobAnswer {
+    Created(CreateRun),
+    Acquired(Acquire),
+    Written(bool),
+}
+
+impl JobAnswer {
+    /// How many journal changes it made.
+    pub(super) fn changes(&self, job: &JournalJob) -> u64 {
+        match (self, job) {
+            (JobAnswer::Created(CreateRun::Created(_)), _)
+            | (JobAnswer::Acquired(Acquire::Acquired(_)), _) => 1,
+            (JobAnswer::Written(true), JournalJob::Write { writes, .. }) => writes.len() as u64,
+            _ => 0,
+        }
+    }
+}
+
+impl JournalJob {
+    /// Applies the job on `conn`, inside the group's transaction.
+    pub(super) fn apply(&self, conn: &Connection) -> Result<JobAnswer, StoreError> {
+        let now = now_millis();
+        match self {
+            JournalJob::Create(run) => create_run(conn, run, now).map(JobAnswer::Created),
+            JournalJob::Acquire {
+                run_id,
+                owner,
+                lease,
+            } => acquire(conn, run_id, owner, *lease, now).map(JobAnswer::Acquired),
+            JournalJob::Write {
+                run_id,
+                owner,
+                lease,
+                writes,
+            } => {
+                if !holds(conn, run_id, owner, now)? {
+                    return Ok(JobAnswer::Written(false));
+                }
+                for write in writes {
+                    apply_write(conn, run_id, *lease, write, now)?;
+                }
+                Ok(JobAnswer::Written(true))
+            }
+        }
+    }
+}
+
+fn create_run(conn: &Connection, run: &NewRun, now: i64) -> Result<CreateRun, StoreError> {
+    if let Some(existing) = read_run(conn, &run.run_id)? {
+        return Ok(CreateRun::Exists(existing));
+    }
+    let steps = serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    )
+    .and_then(|mut insert| {
+        insert.execute(params![
+            run.run_id,
+            run.workflow,
+            run.fingerprint,
+            steps,
+            to_json(&run.input),
+            RunState::Pending.as_str(),
+            now
+        ])
+    })
+    .map_err(backend("create run"))?;
+    Ok(CreateRun::Created(RunRecord {
+        run_id: run.run_id.clone(),
+        workflow: run.workflow.clone(),
+        fingerprint: run.fingerprint.clone(),
+        steps: run.steps.clone(),
+        input: run.input.clone(),
+        state: RunState::Pending,
+        error: None,
+        generation: 0,
+        lease_owner: None,
+        lease_until_ms: 0,
+        created_ms: now,
+        updated_ms: now,
+    }))
+}
+
+fn acquire(
+    conn: &Connection,
+    run_id: &str,
+    owner: &str,
+    lease: Duration,
+    now: i64,
+) -> Result<Acquire, StoreError> {
+    let Some(mut run) = read_run(conn, run_id)? else {
+        return Ok(Acquire::Missing);
+    };
+    let free = run.lease_owner.is_none()
+        || run.lease_until_ms <= now
+        || run.lease_owner.as_deref() == Some(owner);
+    if !free {
+        return Ok(Acquire::Held(run));
+    }
+    run.lease_owner = Some(owner.to_string());
+    run.lease_until_ms = now.saturating_add(lease_ms(lease));
+    set_lease(conn, run_id, Some(owner), run.lease_until_ms)?;
+    Ok(Acquire::Acquired(run))
+}
+
+/// One write's statements: the step row, the run row (state, error, lease)
+/// and the history entry.
+fn apply_write(
+    conn: &Connection,
+    run_id: &str,
+    lease: Duration,
+    write: &JournalWrite,
+    now: i64,
+) -> Result<(), StoreError> {
+    let failed = backend("journal write");
+    if let Some(s) = &write.step {
+        conn.prepare_cached(UPSERT_STEP)
+            .and_then(|mut upsert| {
+                upsert.execute(params![
+                    run_id,
+                    s.index,
+                    s.phase.as_str(),
+                    s.name,
+                    s.key,
+                    s.status.as_str(),
+                    s.output.as_ref().map(to_json),
+                    s.error.as_ref().map(to_json),
+                    s.resume_token,
+                    now,
+                    s.new_attempt
+                ])
+            })
+            .map_err(&failed)?;
+    }
+    let ends = ends_run(write.state);
+    conn.prepare_cached(
+        "UPDATE oncely_runs SET state = COALESCE(?2, state), error = COALESCE(?3, error), updated_ms = ?4,
+                lease_owner = CASE WHEN ?6 THEN NULL ELSE lease_owner END,
+                lease_until_ms = CASE WHEN ?6 THEN 0 ELSE ?5 END
+          WHERE run_id = ?1",
+    )
+    .and_then(|mut update| {
+        update.execute(params![
+            run_id,
+            write.state.map(RunState::as_str),
+            write.error.as_ref().map(to_json),
+            now,
+            now.saturating_add(lease_ms(lease)),
+            ends
+        ])
+    })
+    .map_err(&failed)?;
+    append_event(conn, run_id, &write.event, now)
+}
+
 #[async_trait]
 impl Journal for SqliteStore {
     async fn create_run(&self, run: &NewRun) -> Result<CreateRun, StoreError> {
-        let run = run.clone();
-        self.with_conn("create run", move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("create run"))?;
-            if let Some(existing) = read_run(&tx, &run.run_id)? {
-                return Ok(CreateRun::Exists(existing));
-            }
-            let now = now_millis();
-            let steps = serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
-            tx.execute(
-                "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                params![run.run_id, run.workflow, run.fingerprint, steps, to_json(&run.input), RunState::Pending.as_str(), now],
-            )
-            .map_err(backend("create run"))?;
-            let created = read_run(&tx, &run.run_id)?.ok_or_else(|| bad(&run.run_id, "vanished after insert".into()))?;
-            tx.commit().map_err(backend("create run"))?;
-            Ok(CreateRun::Created(created))
-        })
-        .await
+        match self
+            .writer
+            .commit_journal(JournalJob::Create(run.clone()))
+            .await?
+        {
+            JobAnswer::Created(created) => Ok(created),
+            other => Err(unexpected(other)),
+        }
     }
 
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
@@ -385,28 +560,15 @@ impl Journal for SqliteStore {
         owner: &str,
         lease: Duration,
     ) -> Result<Acquire, StoreError> {
-        let (run_id, owner) = (run_id.to_string(), owner.to_string());
-        self.with_conn("acquire", move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend("acquire"))?;
-            let now = now_millis();
-            let Some(mut run) = read_run(&tx, &run_id)? else {
-                return Ok(Acquire::Missing);
-            };
-            let free = run.lease_owner.is_none()
-                || run.lease_until_ms <= now
-                || run.lease_owner.as_deref() == Some(owner.as_str());
-            if !free {
-                return Ok(Acquire::Held(run));
-            }
-            run.lease_owner = Some(owner.clone());
-            run.lease_until_ms = now.saturating_add(lease_ms(lease));
-            set_lease(&tx, &run_id, Some(&owner), run.lease_until_ms)?;
-            tx.commit().map_err(backend("acquire"))?;
-            Ok(Acquire::Acquired(run))
-        })
-        .await
+        let job = JournalJob::Acquire {
+            run_id: run_id.to_string(),
+            owner: owner.to_string(),
+            lease,
+        };
+        match self.writer.commit_journal(job).await? {
+            JobAnswer::Acquired(acquired) => Ok(acquired),
+            other => Err(unexpected(other)),
+        }
     }
 
     async fn claim(
@@ -417,42 +579,47 @@ impl Journal for SqliteStore {
     ) -> Result<Option<RunRecord>, StoreError> {
         let owner = owner.to_string();
         let workflows = serde_json::to_string(workflows).unwrap_or_else(|_| "[]".into());
-        self.with_conn("claim", move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend("claim"))?;
-            let now = now_millis();
-            let run_id: Option<String> = tx
-                .query_row(
-                    "SELECT run_id FROM oncely_runs
+        let done = self
+            .with_conn("claim", move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(backend("claim"))?;
+                let now = now_millis();
+                let run_id: Option<String> = tx
+                    .query_row(
+                        "SELECT run_id FROM oncely_runs
                       WHERE state IN ('pending', 'running', 'compensating')
                         AND workflow IN (SELECT value FROM json_each(?1))
                         AND (lease_owner IS NULL OR lease_until_ms <= ?2)
                       ORDER BY rowid LIMIT 1",
-                    params![workflows, now],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend("claim"))?;
-            let Some(run_id) = run_id else {
-                return Ok(None);
-            };
-            set_lease(
-                &tx,
-                &run_id,
-                Some(&owner),
-                now.saturating_add(lease_ms(lease)),
-            )?;
-            let run = read_run(&tx, &run_id)?;
-            tx.commit().map_err(backend("claim"))?;
-            Ok(run)
-        })
-        .await
+                        params![workflows, now],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(backend("claim"))?;
+                let Some(run_id) = run_id else {
+                    return Ok(None);
+                };
+                set_lease(
+                    &tx,
+                    &run_id,
+                    Some(&owner),
+                    now.saturating_add(lease_ms(lease)),
+                )?;
+                let run = read_run(&tx, &run_id)?;
+                tx.commit().map_err(backend("claim"))?;
+                Ok(run)
+            })
+            .await?;
+        if done.is_some() {
+            self.counters.committed(1, 0);
+        }
+        Ok(done)
     }
 
     async fn renew(&self, run_id: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
         let (run_id, owner) = (run_id.to_string(), owner.to_string());
-        self.with_conn("renew", move |conn| {
+        let done = self.with_conn("renew", move |conn| {
             let now = now_millis();
             let n = conn
                 .execute(
@@ -462,12 +629,14 @@ impl Journal for SqliteStore {
                 .map_err(backend("renew"))?;
             Ok(n > 0)
         })
-        .await
+        .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 
     async fn release(&self, run_id: &str, owner: &str) -> Result<(), StoreError> {
         let (run_id, owner) = (run_id.to_string(), owner.to_string());
-        self.with_conn("release", move |conn| {
+        let done = self.with_conn("release", move |conn| {
             conn.execute(
                 "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE run_id = ?1 AND lease_owner = ?2",
                 params![run_id, owner],
@@ -475,18 +644,22 @@ impl Journal for SqliteStore {
             .map_err(backend("release"))?;
             Ok(())
         })
-        .await
+        .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 
     async fn release_all(&self, owner: &str) -> Result<u64, StoreError> {
         let owner = owner.to_string();
-        self.with_conn("release all", move |conn| {
+        let done = self.with_conn("release all", move |conn| {
             let n = conn
                 .execute("UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = ?1", [owner])
                 .map_err(backend("release all"))?;
             Ok(n as u64)
         })
-        .await
+        .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 
     async fn write(
@@ -496,50 +669,29 @@ impl Journal for SqliteStore {
         lease: Duration,
         write: &JournalWrite,
     ) -> Result<bool, StoreError> {
-        let (run_id, owner, write) = (run_id.to_string(), owner.to_string(), write.clone());
-        self.with_conn("journal write", move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend("journal write"))?;
-            let now = now_millis();
-            if !holds(&tx, &run_id, &owner, now)? {
-                return Ok(false);
-            }
-            if let Some(s) = &write.step {
-                tx.execute(
-                    UPSERT_STEP,
-                    params![
-                        run_id,
-                        s.index,
-                        s.phase.as_str(),
-                        s.name,
-                        s.key,
-                        s.status.as_str(),
-                        s.output.as_ref().map(to_json),
-                        s.error.as_ref().map(to_json),
-                        s.resume_token,
-                        now,
-                        s.new_attempt
-                    ],
-                )
-                .map_err(backend("journal write"))?;
-            }
-            tx.execute(
-                "UPDATE oncely_runs SET state = COALESCE(?2, state), error = COALESCE(?3, error), updated_ms = ?4,
-                        lease_until_ms = ?5
-                  WHERE run_id = ?1",
-                params![
-                    run_id,
-                    write.state.map(RunState::as_str),
-                    write.error.as_ref().map(to_json),
-                    now,
-                    now.saturating_add(lease_ms(lease))
-                ],
-            )
-            .map_err(backend("journal write"))?;
-            append_event(&tx, &run_id, &write.event, now)?;
-            tx.commit().map_err(backend("journal write"))?;
-            Ok(true)
-        })
-        .await
+        self.write_all(run_id, owner, lease, std::slice::from_ref(write))
+            .await
+    }
+
+    async fn write_all(
+        &self,
+        run_id: &str,
+        owner: &str,
+        lease: Duration,
+        writes: &[JournalWrite],
+    ) -> Result<bool, StoreError> {
+        // Committed by the writer thread in a group with other runs' writes;
+        // this returns once that group is committed.
+        let job = JournalJob::Write {
+            run_id: run_id.to_string(),
+            owner: owner.to_string(),
+            lease,
+            writes: writes.to_vec(),
+        };
+        match self.writer.commit_journal(job).await? {
+            JobAnswer::Written(applied) => Ok(applied),
+            other => Err(unexpected(other)),
+        }
     }
 
     async fn request_pickup(
@@ -548,16 +700,17 @@ impl Journal for SqliteStore {
         retry_parked: bool,
     ) -> Result<Option<RunRecord>, StoreError> {
         let run_id = run_id.to_string();
-        self.with_conn("request pickup", move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend("request pickup"))?;
-            let Some(before) = read_run(&tx, &run_id)? else {
-                return Ok(None);
-            };
-            let now = now_millis();
-            let retry = retry_parked && before.state == RunState::NeedsAttention;
-            tx.execute(
+        let done = self
+            .with_conn("request pickup", move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(backend("request pickup"))?;
+                let Some(before) = read_run(&tx, &run_id)? else {
+                    return Ok(None);
+                };
+                let now = now_millis();
+                let retry = retry_parked && before.state == RunState::NeedsAttention;
+                tx.execute(
                 "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0, updated_ms = ?2,
                         state = CASE WHEN ?3 THEN 'compensating' ELSE state END,
                         generation = generation + CASE WHEN ?3 THEN 1 ELSE 0 END
@@ -565,18 +718,20 @@ impl Journal for SqliteStore {
                 params![run_id, now, retry],
             )
             .map_err(backend("request pickup"))?;
-            let after = read_run(&tx, &run_id)?
-                .ok_or_else(|| bad(&run_id, "vanished during update".into()))?;
-            append_event(
-                &tx,
-                &run_id,
-                &pickup_event(before.state, &after, retry_parked),
-                now,
-            )?;
-            tx.commit().map_err(backend("request pickup"))?;
-            Ok(Some(after))
-        })
-        .await
+                let after = read_run(&tx, &run_id)?
+                    .ok_or_else(|| bad(&run_id, "vanished during update".into()))?;
+                append_event(
+                    &tx,
+                    &run_id,
+                    &pickup_event(before.state, &after, retry_parked),
+                    now,
+                )?;
+                tx.commit().map_err(backend("request pickup"))?;
+                Ok(Some(after))
+            })
+            .await?;
+        self.counters.committed(1, 0);
+        Ok(done)
     }
 }
 
@@ -584,16 +739,62 @@ impl Journal for SqliteStore {
 mod tests {
     use std::sync::Arc;
 
-    use super::super::journal::contract;
     use super::*;
+    use crate::store::journal::contract;
 
     #[tokio::test]
     async fn journal_contract() {
         let dir = tempfile::tempdir().unwrap();
         let open = |name: &str| SqliteStore::open(dir.path().join(name)).unwrap();
         contract::lifecycle(&open("a.db")).await;
+        contract::write_all_is_one_fenced_transaction(&open("d.db")).await;
         contract::leases_expire_and_claims_are_exclusive(&open("b.db")).await;
         contract::concurrent_claims_take_each_run_once(Arc::new(open("c.db"))).await;
+    }
+
+    /// Journal writes of several runs that arrive while the writer is busy
+    /// are committed together: one transaction for all of them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_runs_share_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("g.db")).unwrap());
+        let lease = Duration::from_secs(30);
+        let runs = 8;
+        for n in 0..runs {
+            let id = format!("g{n}");
+            store.create_run(&contract::new_run(&id)).await.unwrap();
+            store.acquire(&id, "w", lease).await.unwrap();
+        }
+        let job = |n: usize| JournalJob::Write {
+            run_id: format!("g{n}"),
+            owner: "w".into(),
+            lease,
+            writes: vec![JournalWrite::run_state(RunState::Running, "running")],
+        };
+        let before = store.counters.snapshot();
+        // While the connection is held, the writer can take at most one group
+        // (and then waits for the connection); everything else queues behind.
+        let held = store.conn.lock().unwrap();
+        let answers: Vec<_> = (0..runs)
+            .map(|n| store.writer.queue_job(job(n)).unwrap())
+            .collect();
+        drop(held);
+        for answer in answers {
+            let applied = answer.await.unwrap().unwrap();
+            assert!(matches!(applied, JobAnswer::Written(true)), "{applied:?}");
+        }
+        let counted = store.counters.snapshot() - before;
+        assert_eq!(counted.journal_writes, runs as u64);
+        assert!(
+            counted.commits <= 2,
+            "{} runs' writes in {} commits",
+            runs,
+            counted.commits
+        );
+        for n in 0..runs {
+            let events = store.events(&format!("g{n}")).await.unwrap();
+            assert_eq!(events.len(), 1);
+        }
     }
 
     #[tokio::test]
