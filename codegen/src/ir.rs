@@ -367,8 +367,10 @@ pub struct Operation {
     pub operation_id: Option<String>,
     /// Method.
     pub method: Method,
-    /// Path template (`/orders/{order_id}`).
+    /// Path template (`/orders/{order_id}`), as written.
     pub path: String,
+    /// The same template, parsed.
+    pub template: PathTemplate,
     /// JSON pointer of the operation object.
     pub pointer: String,
     /// Documentation.
@@ -400,6 +402,73 @@ pub struct Operation {
     pub etag: bool,
 }
 
+/// A parsed path template: `/orders/{order_id}/items` is the literal
+/// `/orders/`, the parameter `order_id` and the literal `/items`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PathTemplate {
+    /// The parts, in order.
+    pub segments: Vec<Segment>,
+}
+
+/// One part of a [`PathTemplate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "text", rename_all = "lowercase")]
+pub enum Segment {
+    /// Text sent as written.
+    Literal(String),
+    /// A `{name}` placeholder.
+    Param(String),
+}
+
+impl PathTemplate {
+    /// Parses `path`. A `{` without a closing `}` is literal text; so is
+    /// `{}` (a placeholder needs a name).
+    pub fn parse(path: &str) -> PathTemplate {
+        let mut segments = Vec::new();
+        let mut literal = String::new();
+        let mut rest = path;
+        while let Some(open) = rest.find('{') {
+            let Some(len) = rest[open + 1..].find('}') else {
+                break;
+            };
+            let name = &rest[open + 1..open + 1 + len];
+            if name.is_empty() {
+                literal.push_str(&rest[..open + 2]);
+            } else {
+                literal.push_str(&rest[..open]);
+                if !literal.is_empty() {
+                    segments.push(Segment::Literal(std::mem::take(&mut literal)));
+                }
+                segments.push(Segment::Param(name.to_string()));
+            }
+            rest = &rest[open + len + 2..];
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            segments.push(Segment::Literal(literal));
+        }
+        PathTemplate { segments }
+    }
+
+    /// The placeholder names in order of first appearance, each once (a
+    /// template may repeat one: the call gives its value once).
+    pub fn params(&self) -> impl Iterator<Item = &str> {
+        self.segments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Segment::Param(name)
+                    if !self.segments[..i]
+                        .iter()
+                        .any(|e| matches!(e, Segment::Param(n) if n == name)) =>
+                {
+                    Some(name.as_str())
+                }
+                _ => None,
+            })
+    }
+}
+
 /// Where a parameter goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -414,7 +483,9 @@ pub enum ParamLocation {
     Cookie,
 }
 
-/// How a parameter value is serialised (OpenAPI `style`).
+/// How a parameter value is serialised (OpenAPI `style`), decided once in
+/// lowering: a style the parameter's location does not allow is replaced by
+/// the location's default there, so emitters see only styles that apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ParamStyle {
@@ -436,6 +507,44 @@ pub enum ParamStyle {
     Json,
 }
 
+impl ParamStyle {
+    /// The OpenAPI name (`spaceDelimited`; `json` for [`ParamStyle::Json`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamStyle::Simple => "simple",
+            ParamStyle::Form => "form",
+            ParamStyle::SpaceDelimited => "spaceDelimited",
+            ParamStyle::PipeDelimited => "pipeDelimited",
+            ParamStyle::DeepObject => "deepObject",
+            ParamStyle::Label => "label",
+            ParamStyle::Matrix => "matrix",
+            ParamStyle::Json => "json",
+        }
+    }
+
+    /// The style of a parameter in `location` that names none.
+    pub fn default_for(location: ParamLocation) -> ParamStyle {
+        match location {
+            ParamLocation::Path | ParamLocation::Header => ParamStyle::Simple,
+            ParamLocation::Query | ParamLocation::Cookie => ParamStyle::Form,
+        }
+    }
+
+    /// True when OpenAPI allows this style in `location` (a `content`
+    /// parameter, [`ParamStyle::Json`], goes anywhere).
+    pub fn allowed_in(self, location: ParamLocation) -> bool {
+        match self {
+            ParamStyle::Json => true,
+            ParamStyle::Simple => matches!(location, ParamLocation::Path | ParamLocation::Header),
+            ParamStyle::Label | ParamStyle::Matrix => location == ParamLocation::Path,
+            ParamStyle::Form => matches!(location, ParamLocation::Query | ParamLocation::Cookie),
+            ParamStyle::SpaceDelimited | ParamStyle::PipeDelimited | ParamStyle::DeepObject => {
+                location == ParamLocation::Query
+            }
+        }
+    }
+}
+
 /// A parameter.
 #[derive(Debug, Clone, Serialize)]
 pub struct Param {
@@ -447,9 +556,9 @@ pub struct Param {
     pub required: bool,
     /// Its type.
     pub ty: Type,
-    /// Serialisation style.
+    /// Serialisation style (one its location allows).
     pub style: ParamStyle,
-    /// `explode`.
+    /// `explode`, as written or as the written style's default.
     pub explode: bool,
     /// Documentation.
     pub docs: Docs,
@@ -594,4 +703,54 @@ pub struct Conditional {
     pub header: String,
     /// Why it is recognised.
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(s: &str) -> Segment {
+        Segment::Literal(s.into())
+    }
+
+    fn param(s: &str) -> Segment {
+        Segment::Param(s.into())
+    }
+
+    #[test]
+    fn path_templates_parse_into_literals_and_parameters() {
+        let t = PathTemplate::parse("/a/{b}/c/{d}");
+        assert_eq!(t.segments, [lit("/a/"), param("b"), lit("/c/"), param("d")]);
+        assert_eq!(t.params().collect::<Vec<_>>(), ["b", "d"]);
+        let t = PathTemplate::parse("/{id}.{format}");
+        assert_eq!(
+            t.segments,
+            [lit("/"), param("id"), lit("."), param("format")]
+        );
+    }
+
+    #[test]
+    fn odd_path_templates() {
+        // A repeated name is one parameter; `{}` and an unclosed `{` are text.
+        let t = PathTemplate::parse("/a/{id}/b/{id}");
+        assert_eq!(t.params().collect::<Vec<_>>(), ["id"]);
+        assert_eq!(PathTemplate::parse("/a/{}/b").segments, [lit("/a/{}/b")]);
+        assert_eq!(
+            PathTemplate::parse("/a/{x}/{b").segments,
+            [lit("/a/"), param("x"), lit("/{b")]
+        );
+        assert!(PathTemplate::parse("").segments.is_empty());
+    }
+
+    #[test]
+    fn styles_have_their_openapi_names_and_locations() {
+        assert_eq!(ParamStyle::SpaceDelimited.as_str(), "spaceDelimited");
+        assert_eq!(
+            ParamStyle::default_for(ParamLocation::Cookie),
+            ParamStyle::Form
+        );
+        assert!(ParamStyle::Matrix.allowed_in(ParamLocation::Path));
+        assert!(!ParamStyle::Simple.allowed_in(ParamLocation::Query));
+        assert!(ParamStyle::Json.allowed_in(ParamLocation::Header));
+    }
 }

@@ -10,8 +10,8 @@
 //!    responses and workflow traits (idempotency key, long-running, precondition,
 //!    problem responses). What it cannot type becomes an untyped JSON value
 //!    with a [`Diagnostic`]; nothing is dropped.
-//! 3. An emitter writes a client: [`emit_rust`] today; Python and TypeScript
-//!    use the same IR and [`naming`] rules.
+//! 3. An emitter ([`emit`]) writes a client in Rust, Python or TypeScript
+//!    from the IR, with the options of its language ([`Target`]).
 //!
 //! ```no_run
 //! use oncely_codegen::{build_ir, emit_rust, load_spec, IrOptions, RustOptions};
@@ -38,29 +38,18 @@ pub mod naming;
 
 pub use check::{report, Report};
 pub use emit::rust::{crate_name, default_sdk_path, emit_rust, OncelyDep, RustOptions};
-pub use emit::{Generated, GeneratedFile, Language};
+pub use emit::{Generated, GeneratedFile, Language, PythonOptions, Target, TypeScriptOptions};
 pub use error::{CodegenError, Diagnostic, DiagnosticKind, Severity, UnresolvedRef};
 pub use load::{load_spec, parse_spec, Format, OpenApiVersion, Spec};
 pub use lower::{build_ir, IrOptions};
 
 /// Emits a client in `lang`. For TypeScript `rust.crate_name` is the npm
 /// package name, for Python the import package name.
+///
+/// Kept for callers that hold [`RustOptions`]; [`Target::emit`] takes the
+/// options of each language.
 pub fn emit(api: &ir::Api, lang: Language, rust: &RustOptions) -> Result<Generated, CodegenError> {
-    match lang {
-        Language::Rust => emit_rust(api, rust),
-        Language::Python => emit::python::emit_python(
-            api,
-            &emit::python::PyOptions {
-                package_name: rust.crate_name.clone(),
-            },
-        ),
-        Language::TypeScript => emit::typescript::emit_typescript(
-            api,
-            &emit::typescript::TsOptions {
-                package_name: rust.crate_name.clone(),
-            },
-        ),
-    }
+    Target::from_rust_options(lang, rust).emit(api)
 }
 
 /// Text → generated Rust crate, in one call (for tests and tools).

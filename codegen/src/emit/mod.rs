@@ -1,5 +1,12 @@
 //! Emitters: IR → source files of one language.
+//!
+//! One folder per language ([`rust`], [`python`], [`typescript`]), each with
+//! its own options type, a `ctx` module (names and type spellings worked out
+//! once) and one module per generated file; what they decide alike is in
+//! `common`. A new target language is a new folder here, a [`Language`] and
+//! a [`Target`] variant.
 
+mod common;
 pub mod python;
 pub mod rust;
 pub mod typescript;
@@ -8,6 +15,11 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::error::CodegenError;
+use crate::ir::Api;
+
+pub use python::PythonOptions;
+pub use rust::RustOptions;
+pub use typescript::TypeScriptOptions;
 
 /// A target language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +43,52 @@ impl FromStr for Language {
             _ => Err(CodegenError::UnsupportedLanguage {
                 lang: s.to_string(),
             }),
+        }
+    }
+}
+
+/// A target language with the options of its emitter.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A Rust crate.
+    Rust(RustOptions),
+    /// A Python package.
+    Python(PythonOptions),
+    /// A TypeScript package.
+    TypeScript(TypeScriptOptions),
+}
+
+impl Target {
+    /// `lang` with the options that `rust` gives it: the crate name is the
+    /// Python import package or the npm package name; the `oncely`
+    /// dependency only applies to Rust.
+    pub fn from_rust_options(lang: Language, rust: &RustOptions) -> Target {
+        match lang {
+            Language::Rust => Target::Rust(rust.clone()),
+            Language::Python => Target::Python(PythonOptions {
+                package_name: rust.crate_name.clone(),
+            }),
+            Language::TypeScript => Target::TypeScript(TypeScriptOptions {
+                package_name: rust.crate_name.clone(),
+            }),
+        }
+    }
+
+    /// The language.
+    pub fn language(&self) -> Language {
+        match self {
+            Target::Rust(_) => Language::Rust,
+            Target::Python(_) => Language::Python,
+            Target::TypeScript(_) => Language::TypeScript,
+        }
+    }
+
+    /// Writes the client of `api`.
+    pub fn emit(&self, api: &Api) -> Result<Generated, CodegenError> {
+        match self {
+            Target::Rust(o) => rust::emit_rust(api, o),
+            Target::Python(o) => python::emit_python(api, o),
+            Target::TypeScript(o) => typescript::emit_typescript(api, o),
         }
     }
 }

@@ -8,7 +8,8 @@ use super::{esc, scalar_text, Lowerer};
 use crate::error::{DiagnosticKind, Severity};
 use crate::ir::{
     BodyKind, CaseBody, Conditional, Content, Docs, Idempotency, LongRunning, Method, Operation,
-    Param, ParamLocation, ParamStyle, Primitive, RequestBody, Response, StatusCase, Success, Type,
+    Param, ParamLocation, ParamStyle, PathTemplate, Primitive, RequestBody, Response, StatusCase,
+    Success, Type,
 };
 use crate::load::kind_of;
 
@@ -55,24 +56,14 @@ fn kind_rank(k: BodyKind, media: &str) -> (u8, u8) {
     }
 }
 
-/// `{name}` placeholders of a path template, in order.
-pub(crate) fn template_params(path: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = path;
-    while let Some(start) = rest.find('{') {
-        let after = &rest[start + 1..];
-        match after.find('}') {
-            Some(end) => {
-                let name = &after[..end];
-                if !name.is_empty() && !out.iter().any(|n| n == name) {
-                    out.push(name.to_string());
-                }
-                rest = &after[end + 1..];
-            }
-            None => break,
-        }
+/// How the document names a parameter location (`in`).
+fn location_name(location: ParamLocation) -> &'static str {
+    match location {
+        ParamLocation::Path => "path",
+        ParamLocation::Query => "query",
+        ParamLocation::Header => "header",
+        ParamLocation::Cookie => "cookie",
     }
-    out
 }
 
 /// Sort key of a response status: numbers, then `NXX`, then `default`.
@@ -355,11 +346,7 @@ impl<'a> Lowerer<'a> {
                 },
                 _ => (Type::Primitive(Primitive::String), false),
             };
-            let default_style = match location {
-                ParamLocation::Path | ParamLocation::Header => ParamStyle::Simple,
-                ParamLocation::Query | ParamLocation::Cookie => ParamStyle::Form,
-            };
-            let style = if style_json {
+            let written = if style_json {
                 ParamStyle::Json
             } else {
                 match pobj.get("style").and_then(Value::as_str) {
@@ -370,12 +357,29 @@ impl<'a> Lowerer<'a> {
                     Some("deepObject") => ParamStyle::DeepObject,
                     Some("label") => ParamStyle::Label,
                     Some("matrix") => ParamStyle::Matrix,
-                    _ => default_style,
+                    _ => ParamStyle::default_for(location),
                 }
             };
             let explode = match pobj.get("explode") {
                 Some(Value::Bool(b)) => *b,
-                _ => style == ParamStyle::Form || style == ParamStyle::DeepObject,
+                _ => written == ParamStyle::Form || written == ParamStyle::DeepObject,
+            };
+            let style = if written.allowed_in(location) {
+                written
+            } else {
+                let fallback = ParamStyle::default_for(location);
+                self.diag(
+                    Severity::Warning,
+                    DiagnosticKind::Invalid,
+                    &pptr,
+                    format!(
+                        "style {:?} is not allowed for a {} parameter; sent as {:?}",
+                        written.as_str(),
+                        location_name(location),
+                        fallback.as_str()
+                    ),
+                );
+                fallback
             };
             let pdocs = Docs {
                 summary: None,
@@ -406,11 +410,12 @@ impl<'a> Lowerer<'a> {
             }
         }
         // Path placeholders without a parameter: add them so the call can be made.
-        let placeholders = template_params(path);
+        let template = PathTemplate::parse(path);
+        let placeholders: Vec<&str> = template.params().collect();
         for ph in &placeholders {
             if !params
                 .iter()
-                .any(|p| p.location == ParamLocation::Path && &p.name == ph)
+                .any(|p| p.location == ParamLocation::Path && p.name == *ph)
             {
                 self.diag(
                     Severity::Warning,
@@ -421,7 +426,7 @@ impl<'a> Lowerer<'a> {
                     ),
                 );
                 params.push(Param {
-                    name: ph.clone(),
+                    name: ph.to_string(),
                     location: ParamLocation::Path,
                     required: true,
                     ty: Type::Primitive(Primitive::String),
@@ -436,7 +441,7 @@ impl<'a> Lowerer<'a> {
         params.sort_by_key(|p| match p.location {
             ParamLocation::Path => placeholders
                 .iter()
-                .position(|n| n == &p.name)
+                .position(|n| *n == p.name)
                 .unwrap_or(placeholders.len()),
             _ => usize::MAX,
         });
@@ -513,6 +518,7 @@ impl<'a> Lowerer<'a> {
             operation_id,
             method,
             path: path.to_string(),
+            template,
             pointer: ptr.to_string(),
             docs,
             tags,

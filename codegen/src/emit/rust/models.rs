@@ -4,28 +4,11 @@ use std::fmt::Write;
 
 use super::ctx::Ctx;
 use super::text::{code, lit, write_doc};
-use crate::ir::{
-    Docs, EnumDef, EnumLiteral, EnumRepr, ObjectDef, Type, TypeDecl, TypeDef, UnionDef,
-};
+use crate::emit::common::docs_paragraphs;
+use crate::ir::{EnumDef, EnumLiteral, EnumRepr, ObjectDef, Type, TypeDecl, TypeDef, UnionDef};
 use crate::naming::rust::unraw;
 
 const DERIVE_SERDE: &str = "::serde::Serialize, ::serde::Deserialize";
-
-fn docs_paragraphs(docs: &Docs) -> Vec<String> {
-    let mut p = Vec::new();
-    if let Some(s) = &docs.summary {
-        p.push(s.clone());
-    }
-    if let Some(d) = &docs.description {
-        if docs.summary.as_deref() != Some(d.as_str()) {
-            p.push(d.clone());
-        }
-    }
-    if docs.deprecated {
-        p.push("Deprecated.".into());
-    }
-    p
-}
 
 pub(crate) fn emit(ctx: &Ctx<'_>) -> String {
     let mut out = String::with_capacity(64 * 1024);

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::ctx::{primitive, variant_in, Ctx};
 use super::text::{code, lit, write_doc};
+use crate::emit::common::docs_text;
 use crate::ir::{
     BodyKind, CaseBody, Method, Operation, Param, ParamLocation, ParamStyle, Primitive,
     RequestBody, StatusCase, Success, Type,
@@ -106,12 +107,15 @@ fn apply(p: &Param, pass: &Pass, v: &str) -> String {
         ParamLocation::Cookie if scalar => format!("rb.cookie({name}, {v})"),
         ParamLocation::Cookie => format!("rb.cookie({name}, {text})"),
         ParamLocation::Query => {
+            // Lowering leaves only the query's own styles (and JSON) here.
             let style = match p.style {
                 ParamStyle::SpaceDelimited => "SpaceDelimited",
                 ParamStyle::PipeDelimited => "PipeDelimited",
                 ParamStyle::DeepObject => "DeepObject",
                 ParamStyle::Json => "Json",
-                _ => "Form",
+                ParamStyle::Form | ParamStyle::Simple | ParamStyle::Label | ParamStyle::Matrix => {
+                    "Form"
+                }
             };
             if scalar && p.style != ParamStyle::DeepObject {
                 format!("rb.query({name}, {v})")
@@ -601,12 +605,7 @@ fn method(
             code(rust::unraw(name).trim_end_matches("_with_body"))
         ));
     } else {
-        if let Some(s) = &op.docs.summary {
-            paras.push(s.clone());
-        }
-        if let Some(d) = &op.docs.description {
-            paras.push(d.clone());
-        }
+        paras.extend(docs_text(&op.docs));
     }
     let mut facts = code(&format!("{} {}", op.method.as_str(), op.path));
     if let Some(id) = &op.operation_id {
