@@ -10,7 +10,7 @@
 //!    responses and workflow traits (idempotency key, long-running, precondition,
 //!    problem responses). What it cannot type becomes an untyped JSON value
 //!    with a [`Diagnostic`]; nothing is dropped.
-//! 3. An emitter ([`emit`]) writes a client in Rust, Python or TypeScript
+//! 3. An emitter ([`mod@emit`]) writes a client in Rust, Python or TypeScript
 //!    from the IR, with the options of its language ([`Target`]).
 //!
 //! ```no_run

@@ -5,10 +5,10 @@ mod common;
 
 use common::{assert_parses, decl, emit, ir, object, op};
 use oncely_codegen::ir::{
-    BodyKind, CaseBody, EnumLiteral, EnumRepr, ParamLocation, ParamStyle, Primitive, Success, Type,
-    TypeDef,
+    BodyKind, CaseBody, EnumLiteral, EnumRepr, ParamLocation, ParamStyle, Primitive, Segment,
+    Success, Type, TypeDef,
 };
-use oncely_codegen::DiagnosticKind;
+use oncely_codegen::{DiagnosticKind, Language};
 
 fn wrap_schemas(schemas: &str) -> String {
     format!(
@@ -408,4 +408,99 @@ fn docs_are_escaped() {
     assert!(m.contains("/// ```text"));
     assert!(m.contains("/// indented"));
     assert!(m.contains("/// see \\[x\\] &lt;y&gt; <https://e.com>. A stray \\`\\`\\` here."));
+}
+
+/// `lang`'s file at `path` for `api`, through the library entry point the
+/// CLI uses.
+fn emitted(api: &oncely_codegen::ir::Api, lang: Language, path: &str) -> String {
+    let g = oncely_codegen::emit(api, lang, &Default::default()).expect("emits");
+    g.file(path)
+        .unwrap_or_else(|| panic!("no {path}"))
+        .to_string()
+}
+
+#[test]
+fn a_placeholder_repeated_in_the_path_is_one_argument() {
+    let api = ir(&wrap_paths(
+        "/r/System.{location}/f/{location}/x/{id}:\n  get:\n    operationId: getX\n    parameters:\n      - {name: location, in: path, required: true, schema: {type: string}}\n      - {name: id, in: path, required: true, schema: {type: string}}\n    responses: {'204': {description: ok}}",
+    ));
+    let o = op(&api, "getX");
+    assert_eq!(
+        o.template.segments,
+        [
+            Segment::Literal("/r/System.".into()),
+            Segment::Param("location".into()),
+            Segment::Literal("/f/".into()),
+            Segment::Param("location".into()),
+            Segment::Literal("/x/".into()),
+            Segment::Param("id".into()),
+        ]
+    );
+    assert_eq!(o.template.params().collect::<Vec<_>>(), ["location", "id"]);
+    let py = emitted(&api, Language::Python, "t_client/client.py");
+    assert!(py.contains("path_params={\"location\": _s.simple(location), \"id\": _s.simple(id_)},"));
+    assert!(!py.contains("location_2"), "{py}");
+    let ts = emitted(&api, Language::TypeScript, "src/client.ts");
+    assert!(ts.contains("async getX(location: string, id: string, params: CallOptions = {})"));
+    assert!(
+        ts.contains("pathParams: { location: support.simple(location), id: support.simple(id) },")
+    );
+}
+
+#[test]
+fn a_style_its_location_does_not_allow_is_the_locations_default() {
+    let api = ir(&wrap_paths(
+        "/a/{id}:\n  get:\n    operationId: getA\n    parameters:\n      - {name: id, in: path, required: true, style: matrix, schema: {type: string}}\n      - {name: tags, in: query, style: simple, explode: true, schema: {type: array, items: {type: string}}}\n      - {name: X-Tag, in: header, style: form, schema: {type: string}}\n    responses: {'204': {description: ok}}",
+    ));
+    let o = op(&api, "getA");
+    let p = |n: &str| o.params.iter().find(|p| p.name == n).expect(n);
+    assert_eq!(p("id").style, ParamStyle::Matrix, "path allows matrix");
+    assert_eq!(p("tags").style, ParamStyle::Form);
+    assert!(p("tags").explode, "explode as written");
+    assert_eq!(p("X-Tag").style, ParamStyle::Simple);
+    let warned: Vec<&str> = api
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind == DiagnosticKind::Invalid && d.message.starts_with("style "))
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "style \"simple\" is not allowed for a query parameter; sent as \"form\"",
+            "style \"form\" is not allowed for a header parameter; sent as \"simple\"",
+        ]
+    );
+    // Every language sends the list as repeated `tags=` pairs.
+    let py = emitted(&api, Language::Python, "t_client/client.py");
+    assert!(
+        py.contains("_s.query(query, \"tags\", tags, \"form\", True)"),
+        "{py}"
+    );
+    let ts = emitted(&api, Language::TypeScript, "src/client.ts");
+    assert!(ts.contains("support.query(query, \"tags\", params.tags, \"form\", true);"));
+    let rs = emit(&api, "t");
+    let ops = rs.file("src/operations.rs").expect("operations");
+    assert!(ops.contains("crate::support::Style::Form, true)"), "{ops}");
+}
+
+#[test]
+fn a_description_repeating_the_summary_is_written_once() {
+    let api = ir(&wrap_paths(
+        "/a:\n  get:\n    operationId: getA\n    summary: Lists the things.\n    description: Lists the things.\n    responses: {'204': {description: ok}}",
+    ));
+    // Once per method: Python writes a blocking and an asyncio client.
+    for (text, methods) in [
+        (emitted(&api, Language::TypeScript, "src/client.ts"), 1),
+        (
+            emit(&api, "t")
+                .file("src/operations.rs")
+                .expect("ops")
+                .to_string(),
+            1,
+        ),
+        (emitted(&api, Language::Python, "t_client/client.py"), 2),
+    ] {
+        assert_eq!(text.matches("Lists the things.").count(), methods, "{text}");
+    }
 }

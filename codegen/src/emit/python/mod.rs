@@ -18,10 +18,10 @@
 //! relies on, duplicates, leading digits); the output is deterministic and
 //! passes `mypy --strict` and `ruff check`.
 //!
-//! - [`ctx`]: names (made safe once, for every module), literals, docstrings
+//! - `ctx`: names (made safe once, for every module), literals, docstrings
 //!   and the Python spelling of IR types;
-//! - [`models`]: `models.py`;
-//! - [`client`]: `client.py`;
+//! - `models`: `models.py`;
+//! - `client`: `client.py`;
 //! - this module: the package around them (`__init__.py`, `pyproject.toml`,
 //!   `README.md`) and the support module.
 

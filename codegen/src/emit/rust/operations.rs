@@ -7,8 +7,8 @@ use super::ctx::{primitive, variant_in, Ctx};
 use super::text::{code, lit, write_doc};
 use crate::emit::common::docs_text;
 use crate::ir::{
-    BodyKind, CaseBody, Method, Operation, Param, ParamLocation, ParamStyle, Primitive,
-    RequestBody, StatusCase, Success, Type,
+    BodyKind, CaseBody, Operation, Param, ParamLocation, ParamStyle, Primitive, RequestBody,
+    StatusCase, Success, Type,
 };
 use crate::naming::{ident, rust, Case, Scope};
 
@@ -349,19 +349,6 @@ fn result(ctx: &Ctx<'_>, success: &Success) -> (String, String) {
     }
 }
 
-fn method_const(m: Method) -> &'static str {
-    match m {
-        Method::Get => "GET",
-        Method::Put => "PUT",
-        Method::Post => "POST",
-        Method::Delete => "DELETE",
-        Method::Options => "OPTIONS",
-        Method::Head => "HEAD",
-        Method::Patch => "PATCH",
-        Method::Trace => "TRACE",
-    }
-}
-
 pub(crate) fn emit(ctx: &Ctx<'_>, client: &str) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let mut structs = String::new();
@@ -667,7 +654,7 @@ fn method(
     let _ = writeln!(
         out,
         "        let rb = self.inner.request(::oncely::Method::{}, {});",
-        method_const(op.method),
+        op.method.as_str(),
         lit(&op.path)
     );
     for s in &stmts {

@@ -99,7 +99,7 @@ fn method(
             .params
             .iter()
             .find(|p| p.location == ParamLocation::Path && p.name == var);
-        let arg = value_name(&mut args_scope, &var, "param");
+        let arg = value_name(&mut args_scope, var, "param");
         let ty = param
             .map(|p| ctx.ty(&p.ty, "m."))
             .unwrap_or_else(|| "string".into());

@@ -16,9 +16,9 @@
 //! Output is deterministic (IR order) and passes `tsc --strict --noEmit`;
 //! names are made safe (keywords, globals, duplicates, leading digits).
 //!
-//! - [`ctx`]: names, literals, JSDoc and the TypeScript spelling of IR types;
-//! - [`models`]: `src/models.ts`;
-//! - [`client`]: `src/client.ts`;
+//! - `ctx`: names, literals, JSDoc and the TypeScript spelling of IR types;
+//! - `models`: `src/models.ts`;
+//! - `client`: `src/client.ts`;
 //! - this module: the package around them.
 
 mod client;
