@@ -49,6 +49,9 @@ python-test: python-env
 	$(VENV)/bin/mypy --strict bindings/python/python/oncely bindings/python/tests bindings/python/bench examples/python
 	$(VENV)/bin/ruff check bindings/python examples/python
 	$(VENV)/bin/ruff format --check bindings/python examples/python
+	MYPYPATH=bindings/python/python $(VENV)/bin/mypy --strict codegen/src/emit/python/support/_support.py
+	$(VENV)/bin/ruff check codegen/src/emit/python/support
+	$(VENV)/bin/ruff format --check codegen/src/emit/python/support
 
 ## The Node binding: npm install builds the addon (napi-rs), then node:test
 ## (conformance, examples, generated TypeScript client) and tsc --strict.
@@ -59,6 +62,7 @@ node-test: node-build
 	$(CARGO) build --quiet -p orders-server -p oncely-codegen
 	cd bindings/node && ../../scripts/with-postgres.sh npm test
 	cd bindings/node && npm run typecheck
+	bindings/node/node_modules/.bin/tsc -p codegen/src/emit/typescript/support/tsconfig.check.json
 
 ORDERS ?= 1000
 ## Chaos campaign: $(ORDERS) order sagas run by worker processes that are
