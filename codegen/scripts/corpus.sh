@@ -17,7 +17,7 @@
 #   TSC=bindings/node/node_modules/typescript/bin/tsc
 #   JOBS=2           parallel generator runs
 #   OUT=target/corpus-out          where generated crates and logs go
-#   CARGO_TARGET_DIR=target/corpus-check   shared by every `cargo check`
+#   CARGO_TARGET_DIR=target/corpus-check   the generator build and every `cargo check`
 # Exit status: non-zero when a run panicked or dropped an operation.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,8 +31,11 @@ export LANGS=${LANGS:-python,typescript} REPO=$repo
 export MYPY=${MYPY:-$repo/.venv/bin/python -m mypy}
 export TSC=${TSC:-$repo/bindings/node/node_modules/typescript/bin/tsc}
 mkdir -p "$OUT"
-(cd "$repo" && cargo build --release -q -p oncely-codegen)
-export ONCELY_BIN=$repo/target/release/oncely
+# The binary cargo built, wherever CARGO_TARGET_DIR put it (cargo reports
+# the path of each executable it builds).
+ONCELY_BIN=$(cd "$repo" && cargo build --release -q -p oncely-cli --bin oncely --message-format=json-render-diagnostics |
+  python3 -c 'import json, sys; print([m["executable"] for m in map(json.loads, sys.stdin) if m.get("executable")][-1])')
+export ONCELY_BIN
 exec python3 - "$list" <<'PY'
 import concurrent.futures as cf, hashlib, json, os, random, re, shlex, subprocess, sys, time
 

@@ -25,7 +25,7 @@ function cli() {
     .map((p) => join(target, p, 'oncely'))
     .filter((p) => existsSync(p))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (!found.length) throw new Error('the oncely CLI is not built: cargo build -p oncely-codegen (or set ONCELY_CLI)');
+  if (!found.length) throw new Error('the oncely CLI is not built: cargo build -p oncely-cli (or set ONCELY_CLI)');
   return found[0];
 }
 

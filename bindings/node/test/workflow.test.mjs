@@ -135,7 +135,7 @@ test('a run that crashed mid-step is resumed by another process with the same ke
 test('the journal is shared with Rust: `oncely runs show` reads a run written from Node', async () => {
   const target = process.env.CARGO_TARGET_DIR ?? join(repoRoot, 'target');
   const cli = process.env.ONCELY_CLI ?? ['release', 'debug'].map((p) => join(target, p, 'oncely')).filter((p) => existsSync(p)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  assert.ok(cli, 'the oncely CLI is built (cargo build -p oncely-codegen)');
+  assert.ok(cli, 'the oncely CLI is built (cargo build -p oncely-cli)');
   const path = join(tmp, 'shared.db');
   const outcome = await checkout('pm_card_visa').run(client({ store: `sqlite:${path}` }), { runId: 'run-shared-1', input: ORDER });
   assert.equal(outcome.state, 'completed');

@@ -26,7 +26,7 @@ def codegen_binary() -> Path:
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
     binary = target / "debug" / "oncely"
     if not binary.exists():
-        subprocess.run(["cargo", "build", "--quiet", "-p", "oncely-codegen"], cwd=REPO, check=True)
+        subprocess.run(["cargo", "build", "--quiet", "-p", "oncely-cli"], cwd=REPO, check=True)
     return binary
 
 
