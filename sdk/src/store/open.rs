@@ -34,8 +34,25 @@ fn is_postgres(location: &str) -> bool {
 }
 
 /// The SQLite file of a location: `sqlite:` and then `//` are optional
-/// (`sqlite:///abs/path` is `/abs/path`); an empty path is refused.
+/// (`sqlite:///abs/path` is `/abs/path`); an empty path, and a URL of another
+/// scheme (`redis://…`), are refused.
 fn sqlite_path(location: &str) -> Result<&str, StoreError> {
+    if let Some((scheme, _)) = location.split_once("://") {
+        if scheme != "sqlite"
+            && !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            return Err(StoreError::Open {
+                path: std::path::PathBuf::from(format!("{scheme}://…")),
+                reason: format!(
+                    "unknown store scheme `{scheme}` \
+                     (expected `memory`, `sqlite:PATH` or `postgres://…`)"
+                ),
+            });
+        }
+    }
     let path = match location.strip_prefix("sqlite:") {
         Some(rest) => rest.strip_prefix("//").unwrap_or(rest),
         None => location,
@@ -191,6 +208,12 @@ mod tests {
                 "{empty:?}: {err}"
             );
         }
+        let err = open("redis://u:secret@h/0").await.unwrap_err();
+        assert!(
+            err.to_string().contains("unknown store scheme `redis`"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("secret"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("x.db");
         let opened = open(&format!("sqlite:{}", file.display())).await.unwrap();
