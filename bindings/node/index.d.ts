@@ -122,7 +122,7 @@ export declare class Store {
   static open(spec: StoreSpec | string): Store;
   /** Any store without blocking, PostgreSQL (`postgres://…`, shared by a fleet of workers) included. */
   static connect(spec: StoreSpec | string): Promise<Store>;
-  /** What the store is, without secrets. */
+  /** What the store is (`memory`, `sqlite:PATH`, `postgres:HOST/DB`), without secrets. */
   readonly description: string;
 }
 

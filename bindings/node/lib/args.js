@@ -1,8 +1,10 @@
 'use strict';
 /**
  * Argument checks and conversions shared by the public classes. A wrong type
- * is a `TypeError` naming the argument; values themselves are judged by the
- * core (which also answers with a `TypeError` for an invalid value).
+ * is a `TypeError` naming the argument; values themselves (ranges, zero,
+ * NaN) are judged on the native side by the rules both bindings share, which
+ * also answer with a `TypeError`. No default is filled in here: an option
+ * left out is left to the Rust core.
  */
 const { invalidArgument, abortError, fromNative } = require('./errors.js');
 const native = require('../native.cjs');
@@ -31,12 +33,15 @@ function string(name, value, optional = true) {
   return value;
 }
 
-/** `value` must be a finite number ≥ 0 (or absent). */
+/** `value` must be a number of milliseconds (or absent); its range is checked natively. */
 function millis(name, value) {
+  return number(name, value);
+}
+
+/** `value` must be a number (or absent); its range is checked natively. */
+function number(name, value) {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalidArgument(`${name} must be a finite number of milliseconds >= 0, got ${typeName(value)}`);
-  }
+  if (typeof value !== 'number') throw invalidArgument(`${name} must be a number, got ${typeName(value)}`);
   return value;
 }
 
@@ -112,7 +117,7 @@ function retry(name, value) {
   if (value === undefined) return undefined;
   object(name, value);
   return {
-    maxAttempts: integer(`${name}.maxAttempts`, value.maxAttempts, 1),
+    maxAttempts: integer(`${name}.maxAttempts`, value.maxAttempts),
     baseDelayMs: millis(`${name}.baseDelayMs`, value.baseDelayMs),
     maxDelayMs: millis(`${name}.maxDelayMs`, value.maxDelayMs),
     maxServerDelayMs: millis(`${name}.maxServerDelayMs`, value.maxServerDelayMs),
@@ -178,4 +183,4 @@ function rethrowNative(error) {
   throw fromNative(error);
 }
 
-module.exports = { object, string, millis, integer, boolean, pairs, retry, signal, run, isPlainObject, typeName };
+module.exports = { object, string, millis, number, integer, boolean, pairs, retry, signal, run, isPlainObject, typeName };

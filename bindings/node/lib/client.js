@@ -4,6 +4,7 @@ const native = require('../native.cjs');
 const args = require('./args.js');
 const { callNative, fromNative, fromPayload, invalidArgument, DecodeError } = require('./errors.js');
 const { Operation } = require('./operation.js');
+const { Caller } = require('./caller.js');
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -56,12 +57,10 @@ class Store {
   }
 }
 
-const isPostgres = (spec) => /^postgres(ql)?:\/\//.test(spec);
-
 function storeOf(value) {
   if (value === undefined) return Store.memory();
   if (value instanceof Store) return value;
-  if (typeof value === 'string') return isPostgres(value) ? Store.connect(value) : Store.open(value);
+  if (typeof value === 'string') return native.NativeStore.needsNetwork(value) ? Store.connect(value) : Store.open(value);
   throw invalidArgument(`store must be 'memory', 'sqlite:PATH', 'postgres://…' or a Store, got ${args.typeName(value)}`);
 }
 
@@ -256,12 +255,7 @@ function nativeOptions(options) {
   out.connectTimeoutMs = args.millis('connectTimeoutMs', o.connectTimeoutMs);
   if (o.proxy === false) out.noProxy = true;
   else out.proxy = args.string('proxy', o.proxy);
-  if (o.maxResponseBytes !== undefined) {
-    if (!Number.isSafeInteger(o.maxResponseBytes) || o.maxResponseBytes < 1) {
-      throw invalidArgument(`maxResponseBytes must be a positive integer, got ${args.typeName(o.maxResponseBytes)}`);
-    }
-    out.maxResponseBytes = o.maxResponseBytes;
-  }
+  out.maxResponseBytes = args.number('maxResponseBytes', o.maxResponseBytes);
   if (o.deadlineMs === null) out.noDeadline = true;
   else out.deadlineMs = args.millis('deadlineMs', o.deadlineMs);
   if (o.retry === false) out.noRetry = true;
@@ -269,11 +263,11 @@ function nativeOptions(options) {
   if (o.budget === false || o.budget === null) out.noBudget = true;
   else if (o.budget !== undefined) {
     args.object('budget', o.budget);
-    out.budget = { capacity: args.millis('budget.capacity', o.budget.capacity) ?? 100, deposit: args.millis('budget.deposit', o.budget.deposit) ?? 0.1 };
+    out.budget = { capacity: args.number('budget.capacity', o.budget.capacity), deposit: args.number('budget.deposit', o.budget.deposit) };
   }
   if (o.breaker !== undefined) {
     args.object('breaker', o.breaker);
-    out.breaker = { threshold: args.integer('breaker.threshold', o.breaker.threshold, 1), openMs: args.millis('breaker.openMs', o.breaker.openMs) };
+    out.breaker = { threshold: args.integer('breaker.threshold', o.breaker.threshold), openMs: args.millis('breaker.openMs', o.breaker.openMs) };
   }
   out.keyTtlMs = args.millis('keyTtlMs', o.keyTtlMs);
   out.idempotencyHeader = args.string('idempotencyHeader', o.idempotencyHeader);
@@ -323,7 +317,7 @@ function send(n, c, token) {
  * native runtime. Calls get idempotency keys, retries, deadlines, problem
  * details and 202 polling from the Rust core.
  */
-class Client {
+class Client extends Caller {
   #native;
   #store;
 
@@ -332,6 +326,7 @@ class Client {
   #baseUrl;
 
   constructor(options) {
+    super();
     const nativeOpts = nativeOptions(options);
     this.#baseUrl = nativeOpts.baseUrl;
     const store = storeOf(options.store);
@@ -391,31 +386,6 @@ class Client {
       }
     }
     return this.#with((n) => args.run(c.signal, (token) => send(n, c, token)));
-  }
-
-  /** `GET path`. */
-  get(path, options = {}) {
-    return this.request({ ...options, method: 'GET', path });
-  }
-
-  /** `POST path` (sent with an idempotency key). */
-  post(path, options = {}) {
-    return this.request({ ...options, method: 'POST', path });
-  }
-
-  /** `PUT path`. */
-  put(path, options = {}) {
-    return this.request({ ...options, method: 'PUT', path });
-  }
-
-  /** `PATCH path` (sent with an idempotency key). */
-  patch(path, options = {}) {
-    return this.request({ ...options, method: 'PATCH', path });
-  }
-
-  /** `DELETE path`. */
-  delete(path, options = {}) {
-    return this.request({ ...options, method: 'DELETE', path });
   }
 
   /**

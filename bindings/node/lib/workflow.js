@@ -8,6 +8,7 @@ const native = require('../native.cjs');
 const args = require('./args.js');
 const { callNative, invalidArgument, OncelyError, registerKind } = require('./errors.js');
 const { nativeCall, toResponse } = require('./client.js');
+const { Caller } = require('./caller.js');
 const { Operation } = require('./operation.js');
 
 /** Marks errors raised by a context's own calls (they keep the core's classification). */
@@ -63,12 +64,13 @@ function detailsOf(text) {
  * first non-GET call the key itself, later ones keys derived from it — make
  * calls in a deterministic order).
  */
-class StepContext {
+class StepContext extends Caller {
   #n;
   #input;
 
   /** @internal */
   constructor(nativeContext) {
+    super();
     this.#n = nativeContext;
   }
 
@@ -146,22 +148,6 @@ class StepContext {
       .then(toResponse, (error) => {
         throw this.#stamp(error);
       });
-  }
-
-  get(path, options = {}) {
-    return this.request({ ...options, method: 'GET', path });
-  }
-  post(path, options = {}) {
-    return this.request({ ...options, method: 'POST', path });
-  }
-  put(path, options = {}) {
-    return this.request({ ...options, method: 'PUT', path });
-  }
-  patch(path, options = {}) {
-    return this.request({ ...options, method: 'PATCH', path });
-  }
-  delete(path, options = {}) {
-    return this.request({ ...options, method: 'DELETE', path });
   }
 
   /** Starts a long-running operation with the step's key (method defaults to POST). */

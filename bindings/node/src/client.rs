@@ -11,6 +11,8 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::cancel::{guard, CancelToken};
+use oncely_bindings_common::store;
+
 use crate::convert::{self, BodyArg, CallArgs, CallOptions, ClientOptions, NativeResponse};
 use crate::errors::{invalid_arg, to_napi};
 use crate::operation::NativeOperation;
@@ -30,67 +32,48 @@ impl NativeStore {
     /// (`sqlite:PATH` or a plain path). PostgreSQL needs [`connect`](Self::connect).
     #[napi(factory, catch_unwind)]
     pub fn open(spec: String) -> napi::Result<Self> {
-        if is_postgres(&spec) {
-            return Err(invalid_arg(
+        match store::open_local(&spec) {
+            Some(opened) => Ok(Self::from_opened(opened.map_err(|e| to_napi(&e))?)),
+            None => Err(invalid_arg(
                 "store",
                 "a PostgreSQL store connects over the network: use `await Store.connect(url)`",
-            ));
+            )),
         }
-        let location = if spec == "memory" {
-            "memory:"
-        } else {
-            spec.as_str()
-        };
-        if location.is_empty() || location == "sqlite:" {
-            return Err(invalid_arg(
-                "store",
-                "expected `memory` or `sqlite:PATH`, e.g. sqlite:./oncely.db",
-            ));
-        }
-        // Opening memory and SQLite stores does not wait on anything.
-        let opened = futures::executor::block_on(oncely::store::open(location))
-            .map_err(|e| to_napi(&e.into()))?;
-        Ok(Self::from_opened(opened, &spec))
     }
 
     /// Opens any store, PostgreSQL (`postgres://…`) included, without blocking.
     #[napi(catch_unwind, ts_return_type = "Promise<NativeStore>")]
     pub fn connect(env: &Env, spec: String) -> napi::Result<PromiseRaw<'_, NativeStore>> {
-        if !is_postgres(&spec) {
+        if !store::needs_network(&spec) {
             let store = Self::open(spec);
             return env.spawn_future(async move { store });
         }
         let call = async move {
-            let opened = oncely::store::open(&spec)
-                .await
-                .map_err(|e| to_napi(&e.into()))?;
-            Ok(Self::from_opened(opened, &spec))
+            let opened = store::open(&spec).await.map_err(|e| to_napi(&e))?;
+            Ok(Self::from_opened(opened))
         };
         env.spawn_future(guard(call, None))
     }
 
-    /// What the store is (`memory`, `sqlite:PATH`, `postgres`), without secrets.
+    /// True when opening `spec` connects over the network (PostgreSQL), so
+    /// it must go through [`connect`](Self::connect).
+    #[napi(catch_unwind)]
+    pub fn needs_network(spec: String) -> bool {
+        store::needs_network(&spec)
+    }
+
+    /// What the store is (`memory`, `sqlite:PATH`, `postgres:HOST/DB`), without secrets.
     #[napi(getter, catch_unwind)]
     pub fn description(&self) -> String {
         self.description.clone()
     }
 }
 
-fn is_postgres(spec: &str) -> bool {
-    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
-}
-
 impl NativeStore {
-    fn from_opened(opened: oncely::store::OpenedStore, spec: &str) -> Self {
-        // Never echo a connection string: it may hold a password.
-        let description = if is_postgres(spec) {
-            "postgres".to_string()
-        } else {
-            spec.to_string()
-        };
+    fn from_opened(opened: store::OpenedStore) -> Self {
         NativeStore {
             inner: opened.store,
-            description,
+            description: opened.description,
         }
     }
 }
@@ -117,10 +100,7 @@ impl NativeClient {
         )]
         settle: Function<'_, SettleArgs, ()>,
     ) -> napi::Result<Self> {
-        let client = convert::client_builder(&options)?
-            .shared_store(store.inner.clone())
-            .build()
-            .map_err(|e| to_napi(&e))?;
+        let client = convert::build_client(options, store.inner.clone())?;
         Ok(NativeClient {
             inner: client,
             settler: Settler::new(settle)?,
@@ -154,7 +134,7 @@ impl NativeClient {
             query,
             options,
         };
-        let request = convert::request(&self.inner, args)?;
+        let request = convert::prepare(&self.inner, args)?;
         let cancel = cancel.map(CancelToken::handle);
         let call = async move {
             request
@@ -190,7 +170,7 @@ impl NativeClient {
             query,
             options,
         };
-        let request = convert::request(&self.inner, args)?;
+        let request = convert::prepare(&self.inner, args)?;
         let cancel = cancel.map(CancelToken::handle);
         let client = self.inner.clone();
         let call = async move {

@@ -1,17 +1,21 @@
 //! Values crossing the boundary: client options, per-call options and
-//! responses, translated to and from the core's types. Nothing is decided here
-//! beyond the units (milliseconds in JS, `Duration` in Rust).
+//! responses. Options are translated into the neutral specs of
+//! `oncely-bindings-common`, which validates and applies them (the same rules
+//! as the Python binding); only the units are decided here (milliseconds in
+//! JS).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
-use oncely::{
-    BreakerConfig, BudgetConfig, ClientBuilder, PollConfig, RequestBuilder, Response, RetryPolicy,
+use oncely::{RequestBuilder, Response};
+use oncely_bindings_common::{
+    ApiKey, Binding, Body, BreakerSpec, BudgetSpec, CallSpec, Caller, ClientSpec, Opt, PollSpec,
+    Proxy, RetrySpec, SpecError, Unit,
 };
 
-use crate::errors::invalid_arg;
-
+use crate::errors::to_napi;
 /// A retry policy (`retry` in client and call options).
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
@@ -28,12 +32,12 @@ pub struct RetryOptions {
 
 /// The retry budget (`budget` in client options).
 #[napi(object)]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct BudgetOptions {
-    /// Tokens the bucket holds; each retry takes one.
-    pub capacity: f64,
-    /// Tokens each success puts back.
-    pub deposit: f64,
+    /// Tokens the bucket holds; each retry takes one (default 100).
+    pub capacity: Option<f64>,
+    /// Tokens each success puts back (default 0.1).
+    pub deposit: Option<f64>,
 }
 
 /// The per-host circuit breaker (`breaker` in client options).
@@ -139,156 +143,140 @@ pub struct CallOptions {
 /// A request's body: JSON or text (a string) or bytes.
 pub type BodyArg = Either<String, Buffer>;
 
-/// A duration from milliseconds, refusing negative, infinite and NaN values.
-pub fn duration(what: &str, ms: f64) -> napi::Result<Duration> {
-    if !ms.is_finite() || ms < 0.0 {
-        return Err(invalid_arg(
-            what,
-            format!("{ms} is not a finite number of milliseconds ≥ 0"),
-        ));
-    }
-    Ok(Duration::from_secs_f64(ms / 1000.0))
+/// The core error for an option refused by the shared rules.
+pub fn spec_error(error: SpecError) -> napi::Error {
+    to_napi(&error.into_error(Binding::Node))
 }
 
-fn pairs<'a>(
-    what: &str,
-    flat: &'a [String],
-) -> napi::Result<impl Iterator<Item = (&'a str, &'a str)>> {
+/// A duration from milliseconds (finite, ≥ 0), naming `option` when refused.
+pub fn millis(ms: f64, option: Opt) -> Result<Duration, SpecError> {
+    Unit::Millis.duration(ms, option)
+}
+
+/// `[name, value, name, value, …]` as pairs, moving the strings.
+fn pairs(option: Opt, flat: Vec<String>) -> Result<Vec<(String, String)>, SpecError> {
     if !flat.len().is_multiple_of(2) {
-        return Err(invalid_arg(what, "expected name/value pairs"));
+        return Err(SpecError::new(option, "expected name/value pairs"));
     }
-    Ok(flat.chunks_exact(2).map(|c| (c[0].as_str(), c[1].as_str())))
+    let mut out = Vec::with_capacity(flat.len() / 2);
+    let mut items = flat.into_iter();
+    while let (Some(name), Some(value)) = (items.next(), items.next()) {
+        out.push((name, value));
+    }
+    Ok(out)
 }
 
-/// Builds a retry policy from JS options, starting from the core's default.
-pub fn retry_policy(options: &RetryOptions) -> napi::Result<RetryPolicy> {
-    let mut policy = RetryPolicy::default();
-    if let Some(n) = options.max_attempts {
-        if n == 0 {
-            return Err(invalid_arg("retry.maxAttempts", "it must be at least 1"));
-        }
-        policy = policy.max_attempts(n);
-    }
-    if let Some(ms) = options.base_delay_ms {
-        policy = policy.base_delay(duration("retry.baseDelayMs", ms)?);
-    }
-    if let Some(ms) = options.max_delay_ms {
-        policy = policy.max_delay(duration("retry.maxDelayMs", ms)?);
-    }
-    if let Some(ms) = options.max_server_delay_ms {
-        policy = policy.max_server_delay(duration("retry.maxServerDelayMs", ms)?);
-    }
-    Ok(policy)
+/// A retry policy from JS options (settings not given keep the core's default).
+pub fn retry_spec(options: &RetryOptions) -> Result<RetrySpec, SpecError> {
+    Ok(RetrySpec {
+        max_attempts: options.max_attempts,
+        base_delay: options
+            .base_delay_ms
+            .map(|ms| millis(ms, Opt::RetryBaseDelay))
+            .transpose()?,
+        max_delay: options
+            .max_delay_ms
+            .map(|ms| millis(ms, Opt::RetryMaxDelay))
+            .transpose()?,
+        max_server_delay: options
+            .max_server_delay_ms
+            .map(|ms| millis(ms, Opt::RetryMaxServerDelay))
+            .transpose()?,
+    })
 }
 
-/// Applies the JS client options to a core builder (the store is set by the caller).
-pub fn client_builder(options: &ClientOptions) -> napi::Result<ClientBuilder> {
-    let mut b = oncely::Client::builder(options.base_url.clone()).user_agent(
-        options.user_agent.clone().unwrap_or_else(|| {
-            format!(
-                "oncely-node/{} node/{}",
-                env!("CARGO_PKG_VERSION"),
-                std::env::consts::OS
-            )
-        }),
-    );
-    if let Some(token) = &options.bearer {
-        b = b.bearer_token(token);
+/// The core retry policy for JS options (workflow step retries).
+pub fn retry_policy(options: &RetryOptions) -> napi::Result<oncely::RetryPolicy> {
+    retry_spec(options)
+        .and_then(|spec| spec.policy())
+        .map_err(spec_error)
+}
+
+fn optional_millis(ms: Option<f64>, option: Opt) -> Result<Option<Duration>, SpecError> {
+    ms.map(|ms| millis(ms, option)).transpose()
+}
+
+/// The neutral spec of the JS client options, with the store to use.
+pub fn client_spec(
+    options: ClientOptions,
+    store: Arc<dyn oncely::Store>,
+) -> Result<ClientSpec, SpecError> {
+    let o = options;
+    let mut spec = ClientSpec::new(o.base_url);
+    spec.user_agent = Some(o.user_agent.unwrap_or_else(|| {
+        format!(
+            "oncely-node/{} node/{}",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS
+        )
+    }));
+    spec.bearer = o.bearer;
+    spec.api_key = o.api_key.map(|value| ApiKey {
+        header: o.api_key_header,
+        value,
+    });
+    if let Some(headers) = o.headers {
+        spec.headers = pairs(Opt::Headers, headers)?;
     }
-    if let Some(key) = &options.api_key {
-        b = b.api_key(
-            options.api_key_header.as_deref().unwrap_or("X-Api-Key"),
-            key,
-        );
+    spec.timeout = optional_millis(o.timeout_ms, Opt::Timeout)?;
+    spec.connect_timeout = optional_millis(o.connect_timeout_ms, Opt::ConnectTimeout)?;
+    spec.proxy = if o.no_proxy == Some(true) {
+        Some(Proxy::Direct)
+    } else {
+        o.proxy.map(Proxy::Url)
+    };
+    spec.max_response_bytes = o.max_response_bytes;
+    spec.deadline = if o.no_deadline == Some(true) {
+        Some(None)
+    } else {
+        optional_millis(o.deadline_ms, Opt::Deadline)?.map(Some)
+    };
+    spec.retry = if o.no_retry == Some(true) {
+        Some(RetrySpec::never())
+    } else {
+        o.retry.as_ref().map(retry_spec).transpose()?
+    };
+    spec.budget = if o.no_budget == Some(true) {
+        Some(BudgetSpec::Unlimited)
+    } else {
+        o.budget.map(|b| BudgetSpec::Bucket {
+            capacity: b.capacity,
+            deposit_per_success: b.deposit,
+        })
+    };
+    if let Some(b) = o.breaker {
+        spec.breaker = Some(BreakerSpec {
+            failure_threshold: b.threshold,
+            open_for: optional_millis(b.open_ms, Opt::BreakerOpenFor)?,
+        });
     }
-    if let Some(headers) = &options.headers {
-        for (name, value) in pairs("headers", headers)? {
-            b = b.default_header(name, value);
-        }
+    spec.store = Some(store);
+    spec.key_ttl = optional_millis(o.key_ttl_ms, Opt::KeyTtl)?;
+    spec.idempotency_header = o.idempotency_header;
+    spec.trusted_origins = o.trust_origins.unwrap_or_default();
+    if let Some(p) = o.poll {
+        spec.poll = PollSpec {
+            interval: optional_millis(p.interval_ms, Opt::PollInterval)?,
+            max_interval: optional_millis(p.max_interval_ms, Opt::PollMaxInterval)?,
+            timeout: if p.no_timeout == Some(true) {
+                Some(None)
+            } else {
+                optional_millis(p.timeout_ms, Opt::PollTimeout)?.map(Some)
+            },
+        };
     }
-    if let Some(ms) = options.timeout_ms {
-        b = b.attempt_timeout(duration("timeoutMs", ms)?);
-    }
-    if let Some(ms) = options.connect_timeout_ms {
-        b = b.connect_timeout(duration("connectTimeoutMs", ms)?);
-    }
-    if options.no_proxy == Some(true) {
-        b = b.no_proxy();
-    } else if let Some(proxy) = &options.proxy {
-        b = b.proxy(proxy);
-    }
-    if let Some(limit) = options.max_response_bytes {
-        if !(limit.is_finite() && limit >= 1.0 && limit.fract() == 0.0) {
-            return Err(invalid_arg(
-                "maxResponseBytes",
-                format!("it must be a positive whole number, got {limit}"),
-            ));
-        }
-        b = b.max_response_bytes(limit.min(usize::MAX as f64) as usize);
-    }
-    if options.no_deadline == Some(true) {
-        b = b.deadline(None);
-    } else if let Some(ms) = options.deadline_ms {
-        b = b.deadline(Some(duration("deadlineMs", ms)?));
-    }
-    if options.no_retry == Some(true) {
-        b = b.retry_policy(RetryPolicy::none());
-    } else if let Some(retry) = &options.retry {
-        b = b.retry_policy(retry_policy(retry)?);
-    }
-    if options.no_budget == Some(true) {
-        b = b.retry_budget(None);
-    } else if let Some(budget) = &options.budget {
-        if !(budget.capacity.is_finite()
-            && budget.capacity >= 0.0
-            && budget.deposit.is_finite()
-            && budget.deposit >= 0.0)
-        {
-            return Err(invalid_arg(
-                "budget",
-                "capacity and deposit must be finite numbers ≥ 0",
-            ));
-        }
-        b = b.retry_budget(Some(BudgetConfig {
-            capacity: budget.capacity,
-            deposit_per_success: budget.deposit,
-        }));
-    }
-    if let Some(breaker) = &options.breaker {
-        let mut config = BreakerConfig::default();
-        if let Some(n) = breaker.threshold {
-            config.failure_threshold = n;
-        }
-        if let Some(ms) = breaker.open_ms {
-            config.open_for = duration("breaker.openMs", ms)?;
-        }
-        b = b.circuit_breaker(config);
-    }
-    if let Some(ms) = options.key_ttl_ms {
-        b = b.key_ttl(duration("keyTtlMs", ms)?);
-    }
-    if let Some(name) = &options.idempotency_header {
-        b = b.idempotency_header(name);
-    }
-    for origin in options.trust_origins.iter().flatten() {
-        b = b.trust_origin(origin);
-    }
-    if let Some(poll) = &options.poll {
-        let mut config = PollConfig::default();
-        if let Some(ms) = poll.interval_ms {
-            config.default_interval = duration("poll.intervalMs", ms)?;
-        }
-        if let Some(ms) = poll.max_interval_ms {
-            config.max_interval = duration("poll.maxIntervalMs", ms)?;
-        }
-        if poll.no_timeout == Some(true) {
-            config.timeout = None;
-        } else if let Some(ms) = poll.timeout_ms {
-            config.timeout = Some(duration("poll.timeoutMs", ms)?);
-        }
-        b = b.poll_config(config);
-    }
-    Ok(b)
+    Ok(spec)
+}
+
+/// Builds the core client for the JS options and a store.
+pub fn build_client(
+    options: ClientOptions,
+    store: Arc<dyn oncely::Store>,
+) -> napi::Result<oncely::Client> {
+    client_spec(options, store)
+        .map_err(spec_error)?
+        .build(Binding::Node)
+        .map_err(|e| to_napi(&e))
 }
 
 /// Everything a call carries, in the order the JS layer passes it.
@@ -309,73 +297,76 @@ pub struct CallArgs {
     pub options: Option<CallOptions>,
 }
 
-/// Builds the core request for a call.
-pub fn request(client: &oncely::Client, args: CallArgs) -> napi::Result<RequestBuilder> {
-    let method = method(&args.method)?;
-    let rb = client.request(method, args.path.clone());
-    apply(rb, args)
-}
-
-/// Parses an HTTP method.
-pub fn method(name: &str) -> napi::Result<oncely::Method> {
-    oncely::Method::from_bytes(name.to_ascii_uppercase().as_bytes())
-        .map_err(|_| invalid_arg("method", format!("{name:?} is not an HTTP method")))
-}
-
-/// Applies everything but the method and path to a request.
-pub fn apply(mut rb: RequestBuilder, args: CallArgs) -> napi::Result<RequestBuilder> {
-    if let Some(headers) = &args.headers {
-        for (name, value) in pairs("headers", headers)? {
-            rb = rb.header(name, value);
-        }
+/// The neutral spec of a call's arguments (all but method and path).
+fn call_spec(
+    body: Option<BodyArg>,
+    content_type: Option<String>,
+    headers: Option<Vec<String>>,
+    query: Option<Vec<String>>,
+    options: Option<CallOptions>,
+) -> Result<CallSpec, SpecError> {
+    let mut spec = CallSpec::default();
+    if let Some(headers) = headers {
+        spec.headers = pairs(Opt::Headers, headers)?;
     }
-    if let Some(query) = &args.query {
-        for (name, value) in pairs("query", query)? {
-            rb = rb.query(name, value);
-        }
+    if let Some(query) = query {
+        spec.query = pairs(Opt::Query, query)?;
     }
-    if let Some(body) = args.body {
-        let content_type = args.content_type.as_deref().unwrap_or("application/json");
-        rb = match body {
-            Either::A(text) => rb.body(text.into_bytes(), content_type),
-            Either::B(bytes) => rb.body(bytes.to_vec(), content_type),
+    if let Some(body) = body {
+        let content_type = content_type.unwrap_or_else(|| "application/json".into());
+        let bytes = match body {
+            Either::A(text) => oncely::Bytes::from(text),
+            Either::B(bytes) => oncely::Bytes::from(bytes.to_vec()),
         };
+        spec.body = Some(Body::Raw {
+            bytes,
+            content_type,
+        });
     }
-    if let Some(o) = args.options {
-        if let Some(params) = &o.path_params {
-            for (name, value) in pairs("pathParams", params)? {
-                rb = rb.path_param(name, value);
-            }
-        }
-        if let Some(form) = &o.form_json {
-            let value: serde_json::Value =
-                serde_json::from_str(form).map_err(|e| invalid_arg("form", e.to_string()))?;
-            rb = rb.form(&value);
-        }
-        if let Some(intent) = o.intent_id {
-            rb = rb.intent_id(intent);
-        }
-        if let Some(key) = o.idempotency_key {
-            rb = rb.idempotency_key(key);
-        }
-        if let Some(on) = o.idempotent {
-            rb = rb.idempotent(on);
-        }
-        if o.no_retry == Some(true) {
-            rb = rb.retry_policy(RetryPolicy::none());
-        } else if let Some(retry) = &o.retry {
-            rb = rb.retry_policy(retry_policy(retry)?);
-        }
-        if let Some(ms) = o.timeout_ms {
-            rb = rb.attempt_timeout(duration("timeoutMs", ms)?);
-        }
-        if o.no_deadline == Some(true) {
-            rb = rb.deadline(None);
-        } else if let Some(ms) = o.deadline_ms {
-            rb = rb.deadline(Some(duration("deadlineMs", ms)?));
-        }
+    let Some(o) = options else {
+        return Ok(spec);
+    };
+    if let Some(params) = o.path_params {
+        spec.path_params = pairs(Opt::PathParams, params)?;
     }
-    Ok(rb)
+    if let Some(form) = &o.form_json {
+        let value: serde_json::Value =
+            serde_json::from_str(form).map_err(|e| SpecError::new(Opt::Form, e.to_string()))?;
+        spec.body = Some(Body::Form(value));
+    }
+    spec.intent_id = o.intent_id;
+    spec.idempotency_key = o.idempotency_key;
+    spec.idempotent = o.idempotent;
+    spec.retry = if o.no_retry == Some(true) {
+        Some(RetrySpec::never())
+    } else {
+        o.retry.as_ref().map(retry_spec).transpose()?
+    };
+    spec.timeout = optional_millis(o.timeout_ms, Opt::Timeout)?;
+    spec.deadline = if o.no_deadline == Some(true) {
+        Some(None)
+    } else {
+        optional_millis(o.deadline_ms, Opt::Deadline)?.map(Some)
+    };
+    Ok(spec)
+}
+
+/// The request for a call on `caller` (a client, or a step's context): the
+/// one request path of the binding.
+pub fn prepare(caller: &impl Caller, args: CallArgs) -> napi::Result<RequestBuilder> {
+    let CallArgs {
+        method,
+        path,
+        body,
+        content_type,
+        headers,
+        query,
+        options,
+    } = args;
+    call_spec(body, content_type, headers, query, options)
+        .map_err(spec_error)?
+        .prepare(caller, &method, path, Binding::Node)
+        .map_err(|e| to_napi(&e))
 }
 
 /// A response as it crosses to JavaScript. The body stays bytes; the JS layer

@@ -3,15 +3,17 @@
 //! Every failure leaves Rust as a plain JS `Error` whose message is
 //! [`MARKER`] followed by a JSON payload: `{kind, message, …fields}`. The thin
 //! JS layer (`errors.js`) turns the payload into the matching `Error` subclass
-//! (`ProblemError`, `RetryExhaustedError`, …); nothing here decides anything, the
-//! payload is a faithful translation of [`oncely::Error`].
+//! (`ProblemError`, `RetryExhaustedError`, …); nothing here decides anything: the
+//! payload renders the shared [`ErrorView`] (kinds and fields common to both
+//! bindings) with the names and units JS uses.
 
 use std::any::Any;
 use std::time::Duration;
 
 use http::HeaderMap;
 use napi::Status;
-use oncely::{Error, Problem, TimeoutKind, TransportKind};
+use oncely::{Error, Problem, TimeoutKind};
+use oncely_bindings_common::{error_view, Detail, ErrorView, TransportWhat};
 use serde_json::{json, Map, Value};
 
 /// Prefix of every error message produced by this binding; the JS layer looks
@@ -96,36 +98,41 @@ fn body_text(body: &[u8]) -> Value {
 
 /// The payload of one error: its kind, its message and every field it carries.
 pub fn payload(error: &Error) -> Value {
-    let mut fields = match error {
-        Error::InvalidInput { what, why } => {
-            json!({"kind": "invalid_input", "what": what, "why": why})
+    render(&error_view(error))
+}
+
+/// The payload of an error's view (the shared kinds and fields, with the
+/// names and units JS uses).
+fn render(view: &ErrorView<'_>) -> Value {
+    let mut fields = match &view.detail {
+        Detail::InvalidInput { what, why } => json!({"what": what, "why": why}),
+        Detail::Transport {
+            method,
+            url,
+            what,
+            limit,
+        } => {
+            let mut fields = json!({
+                "method": method,
+                "url": url,
+                "transportKind": match what {
+                    TransportWhat::Connect => "connect",
+                    TransportWhat::Request => "request",
+                    TransportWhat::Body => "body",
+                    TransportWhat::TooLarge => "tooLarge",
+                },
+            });
+            if let Some(limit) = limit {
+                fields["limit"] = json!(limit);
+            }
+            fields
         }
-        Error::Transport {
-            method, url, kind, ..
-        } => json!({
-            "kind": "transport",
-            "method": method,
-            "url": url,
-            "transportKind": match kind {
-                TransportKind::Connect => "connect",
-                TransportKind::Request => "request",
-                TransportKind::Body => "body",
-            },
-        }),
-        Error::ResponseTooLarge { method, url, limit } => json!({
-            "kind": "transport",
-            "method": method,
-            "url": url,
-            "transportKind": "tooLarge",
-            "limit": limit,
-        }),
-        Error::Timeout {
+        Detail::Timeout {
             method,
             path,
             kind,
             elapsed,
         } => json!({
-            "kind": "timeout",
             "method": method,
             "path": path,
             "timeoutKind": match kind {
@@ -135,101 +142,93 @@ pub fn payload(error: &Error) -> Value {
             },
             "elapsedMs": ms(elapsed),
         }),
-        Error::Problem {
+        Detail::Problem {
             status,
             problem,
             headers,
         } => json!({
-            "kind": "problem",
             "status": status,
             "problem": problem_json(problem),
             "headers": headers_json(headers),
         }),
-        Error::Status {
+        Detail::Status {
             status,
             headers,
             body,
         } => json!({
-            "kind": "status",
             "status": status,
             "headers": headers_json(headers),
             "body": body_text(body),
         }),
-        Error::PreconditionFailed { problem, body } => json!({
-            "kind": "precondition_failed",
+        Detail::PreconditionFailed { problem, body } => json!({
             "status": 412,
-            "problem": problem.as_deref().map(problem_json),
+            "problem": problem.map(problem_json),
             "body": body_text(body),
         }),
-        Error::Decode {
+        Detail::Decode {
             what,
             path,
             message,
             snippet,
         } => json!({
-            "kind": "decode",
             "what": what,
             "path": path,
             "reason": message,
             "snippet": snippet,
         }),
-        Error::IdempotencyConflict {
+        Detail::IdempotencyConflict {
             key,
             detail,
             problem,
         } => json!({
-            "kind": "idempotency_conflict",
             "key": key,
             "detail": detail,
-            "problem": problem.as_deref().map(problem_json),
+            "problem": problem.map(problem_json),
         }),
-        Error::RetryExhausted { attempts, last } => json!({
-            "kind": "retry_exhausted",
+        Detail::RetryExhausted { attempts, last } => json!({
             "attempts": attempts,
-            "last": payload(last),
+            "last": render(last),
         }),
-        Error::RetryAfterTooLong {
+        Detail::RetryAfterTooLong {
             requested,
             limit,
             last,
         } => json!({
-            "kind": "retry_after_too_long",
             "requestedDelayMs": ms(requested),
             "limitMs": ms(limit),
-            "last": payload(last),
+            "last": render(last),
         }),
-        Error::CircuitOpen { host, retry_in } => json!({
-            "kind": "circuit_open",
+        Detail::CircuitOpen { host, retry_in } => json!({
             "host": host,
             "retryInMs": ms(retry_in),
         }),
-        Error::OperationFailed {
+        Detail::OperationFailed {
             status,
             problem,
             body,
         } => json!({
-            "kind": "operation_failed",
             "operationStatus": status,
-            "problem": problem.as_deref().map(problem_json),
+            "problem": problem.map(problem_json),
             "body": body_text(body),
         }),
-        Error::Protocol { what, why } => json!({"kind": "protocol", "what": what, "why": why}),
-        Error::InvalidResumeToken { why } => json!({"kind": "invalid_resume_token", "why": why}),
-        Error::Store(e) => json!({"kind": "store", "reason": e.to_string()}),
-        _ => json!({"kind": "other"}),
+        Detail::Protocol { what, why } => json!({"what": what, "why": why}),
+        Detail::InvalidResumeToken { why } => json!({"why": why}),
+        Detail::Store { reason } => json!({"reason": reason}),
+        Detail::Other => json!({}),
     };
     let object = fields.as_object_mut().expect("payloads are objects");
-    object.insert("message".into(), Value::String(error.to_string()));
+    object.insert("kind".into(), Value::String(view.kind().name().into()));
+    object.insert("message".into(), Value::String(view.message.clone()));
     // The summary fields every error shares, decided by the core.
-    object.insert("retryable".into(), Value::Bool(error.is_retryable()));
-    if let Some(status) = error.status() {
+    object.insert("retryable".into(), Value::Bool(view.retryable));
+    if let Some(status) = view.status {
         object.insert("status".into(), json!(status));
     }
-    if let Some(attempts) = error.attempts() {
+    if let Some(attempts) = view.attempts {
         object.insert("attempts".into(), json!(attempts));
     }
     if !object.contains_key("problem") {
-        if let Some(p) = error.problem() {
+        if let Some(p) = view.problem {
             object.insert("problem".into(), problem_json(p));
         }
     }

@@ -4,13 +4,16 @@
 //! core. The package's JS layer (`index.js`, `index.mjs`, `index.d.ts`) wraps
 //! them into the public API — `Client`, `Operation`, `Workflow` and the error
 //! classes — and only translates values and errors: every decision (keys,
-//! retries, polling, problems, compensation) is the core's.
+//! retries, polling, problems, compensation) is the core's, and the rules for
+//! options, store locations and error kinds are shared with the Python
+//! binding (`oncely-bindings-common`).
 //!
 //! - [`client`]: `NativeClient` and `NativeStore`.
 //! - [`operation`]: `NativeOperation` (202 polling, progress, resume tokens).
 //! - [`workflow`]: `NativeWorkflow` (sagas whose steps are JS functions).
 //! - [`cancel`]: `CancelToken` (from an `AbortSignal`) and the boundary guard.
-//! - [`convert`]: options and responses across the boundary.
+//! - [`convert`]: options (into the shared specs), the one request path for
+//!   clients and step contexts, and responses across the boundary.
 //! - [`errors`]: core errors as payloads the JS layer turns into classes.
 //! - [`settle`]: finished client calls back to the JS thread.
 //!

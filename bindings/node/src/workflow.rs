@@ -20,12 +20,13 @@ use oncely::store::{RunFilter, RunState};
 use oncely::workflow::{
     Engine, StepContext, StepError, StepErrorKind, Workflow, WorkflowBuilder, WorkflowError,
 };
+use oncely_bindings_common::Opt;
 use serde_json::{json, Value};
 
 use crate::cancel::{guard, CancelToken};
 use crate::client::NativeClient;
 use crate::convert::{
-    self, BodyArg, CallArgs, CallOptions, JsResponse, NativeResponse, RetryOptions,
+    self, spec_error, BodyArg, CallArgs, CallOptions, JsResponse, NativeResponse, RetryOptions,
 };
 use crate::errors::{self, invalid_arg};
 use crate::operation::NativeOperation;
@@ -172,8 +173,6 @@ impl NativeStepContext {
         options: Option<CallOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, JsResponse<'env>>> {
-        let m = convert::method(&method)?;
-        let rb = self.ctx.request(m, path.clone());
         let args = CallArgs {
             method,
             path,
@@ -183,7 +182,7 @@ impl NativeStepContext {
             query,
             options,
         };
-        let request = convert::apply(rb, args)?;
+        let request = convert::prepare(&self.ctx, args)?;
         let registry = self.errors.clone();
         let call = async move {
             request
@@ -212,8 +211,6 @@ impl NativeStepContext {
         options: Option<CallOptions>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<PromiseRaw<'env, NativeOperation>> {
-        let m = convert::method(&method)?;
-        let rb = self.ctx.request(m, path.clone());
         let args = CallArgs {
             method,
             path,
@@ -223,7 +220,7 @@ impl NativeStepContext {
             query,
             options,
         };
-        let request = convert::apply(rb, args)?;
+        let request = convert::prepare(&self.ctx, args)?;
         let registry = self.errors.clone();
         let client = self.ctx.client().clone();
         let call = async move {
@@ -427,7 +424,10 @@ impl NativeEngine {
             engine = engine.owner(owner);
         }
         if let Some(ms) = lease_ms {
-            engine = engine.lease(convert::duration("leaseMs", ms)?);
+            let lease = convert::millis(ms, Opt::Lease)
+                .and_then(|d| oncely_bindings_common::positive(d, Opt::Lease))
+                .map_err(spec_error)?;
+            engine = engine.lease(lease);
         }
         Ok(NativeEngine { engine })
     }
@@ -562,7 +562,7 @@ impl NativeEngine {
         stop_when_idle: bool,
     ) -> napi::Result<PromiseRaw<'env, String>> {
         let engine = self.engine.clone();
-        let idle = convert::duration("idlePollMs", idle_poll_ms)?;
+        let idle = convert::millis(idle_poll_ms, Opt::IdlePoll).map_err(spec_error)?;
         let call = async move {
             let stats = engine
                 .work(concurrency.max(1) as usize, idle, stop_when_idle)

@@ -11,22 +11,21 @@ use crate::errors::{core_error, Failure};
 use crate::logging;
 use crate::operation::{self, PyAsyncOperation, PyOperation};
 use crate::options::build_client;
-use crate::request::CallSpec;
+use crate::request::Call;
 use crate::response::PyResponse;
 use crate::runtime::{self, shield};
+use crate::verbs::pymethods_with_verbs;
 
-/// Sends one call through the core and returns the response.
-async fn send(client: oncely::Client, spec: CallSpec) -> Result<PyResponse, Failure> {
-    let response = spec.into_builder(&client).send().await?;
-    Ok(PyResponse::new(response))
+/// Sends one prepared call through the core and returns the response.
+async fn send(request: oncely::RequestBuilder) -> Result<PyResponse, Failure> {
+    Ok(PyResponse::new(request.send().await?))
 }
 
-/// Sends a call that may answer `202 Accepted`.
+/// Sends a prepared call that may answer `202 Accepted`.
 async fn start(
-    client: oncely::Client,
-    spec: CallSpec,
+    request: oncely::RequestBuilder,
 ) -> Result<oncely::Operation<serde_json::Value>, Failure> {
-    Ok(spec.into_builder(&client).send_operation().await?)
+    Ok(request.send_operation().await?)
 }
 
 /// A client for one API (blocking calls; safe to share between threads).
@@ -57,63 +56,8 @@ impl PyClient {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyResponse> {
         logging::refresh(py);
-        let spec = CallSpec::parse(method, path, kwargs)?;
-        runtime::block_on(py, send(self.inner.clone(), spec))
-    }
-
-    /// `GET path`.
-    #[pyo3(signature = (path, **kwargs))]
-    fn get(
-        &self,
-        py: Python<'_>,
-        path: String,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<PyResponse> {
-        self.request(py, "GET", path, kwargs)
-    }
-
-    /// `POST path` (sent with an idempotency key).
-    #[pyo3(signature = (path, **kwargs))]
-    fn post(
-        &self,
-        py: Python<'_>,
-        path: String,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<PyResponse> {
-        self.request(py, "POST", path, kwargs)
-    }
-
-    /// `PUT path`.
-    #[pyo3(signature = (path, **kwargs))]
-    fn put(
-        &self,
-        py: Python<'_>,
-        path: String,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<PyResponse> {
-        self.request(py, "PUT", path, kwargs)
-    }
-
-    /// `PATCH path` (sent with an idempotency key).
-    #[pyo3(signature = (path, **kwargs))]
-    fn patch(
-        &self,
-        py: Python<'_>,
-        path: String,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<PyResponse> {
-        self.request(py, "PATCH", path, kwargs)
-    }
-
-    /// `DELETE path`.
-    #[pyo3(signature = (path, **kwargs))]
-    fn delete(
-        &self,
-        py: Python<'_>,
-        path: String,
-        kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<PyResponse> {
-        self.request(py, "DELETE", path, kwargs)
+        let request = Call::request(py, &self.inner, method, path, kwargs)?;
+        runtime::block_on(py, send(request))
     }
 
     /// Sends a request that may answer `202 Accepted` and returns the
@@ -129,9 +73,9 @@ impl PyClient {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyOperation> {
         logging::refresh(py);
-        let spec = CallSpec::parse(method, path, kwargs)?;
+        let request = Call::request(py, &self.inner, method, path, kwargs)?;
         let client = self.inner.clone();
-        let op = runtime::block_on(py, start(client.clone(), spec))?;
+        let op = runtime::block_on(py, start(request))?;
         Ok(PyOperation::new(client, op, decoder))
     }
 
@@ -171,6 +115,8 @@ impl PyClient {
     }
 }
 
+pymethods_with_verbs!(PyClient -> PyResponse);
+
 /// A client for one API whose calls are coroutines (asyncio).
 #[pyclass(module = "oncely", name = "AsyncClient", frozen)]
 pub struct PyAsyncClient {
@@ -199,63 +145,8 @@ impl PyAsyncClient {
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         logging::refresh(py);
-        let spec = CallSpec::parse(method, path, kwargs)?;
-        aio::into_awaitable(py, send(self.inner.clone(), spec))
-    }
-
-    /// `GET path`.
-    #[pyo3(signature = (path, **kwargs))]
-    fn get<'py>(
-        &self,
-        py: Python<'py>,
-        path: String,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.request(py, "GET", path, kwargs)
-    }
-
-    /// `POST path` (sent with an idempotency key).
-    #[pyo3(signature = (path, **kwargs))]
-    fn post<'py>(
-        &self,
-        py: Python<'py>,
-        path: String,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.request(py, "POST", path, kwargs)
-    }
-
-    /// `PUT path`.
-    #[pyo3(signature = (path, **kwargs))]
-    fn put<'py>(
-        &self,
-        py: Python<'py>,
-        path: String,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.request(py, "PUT", path, kwargs)
-    }
-
-    /// `PATCH path` (sent with an idempotency key).
-    #[pyo3(signature = (path, **kwargs))]
-    fn patch<'py>(
-        &self,
-        py: Python<'py>,
-        path: String,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.request(py, "PATCH", path, kwargs)
-    }
-
-    /// `DELETE path`.
-    #[pyo3(signature = (path, **kwargs))]
-    fn delete<'py>(
-        &self,
-        py: Python<'py>,
-        path: String,
-        kwargs: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.request(py, "DELETE", path, kwargs)
+        let request = Call::request(py, &self.inner, method, path, kwargs)?;
+        aio::into_awaitable(py, send(request))
     }
 
     /// Like `Client.request_operation`; the coroutine returns an `AsyncOperation`.
@@ -269,10 +160,10 @@ impl PyAsyncClient {
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         logging::refresh(py);
-        let spec = CallSpec::parse(method, path, kwargs)?;
+        let request = Call::request(py, &self.inner, method, path, kwargs)?;
         let client = self.inner.clone();
         aio::into_awaitable(py, async move {
-            let op = start(client.clone(), spec).await?;
+            let op = start(request).await?;
             Ok(PyAsyncOperation::new(client, op, decoder))
         })
     }
@@ -317,3 +208,5 @@ impl PyAsyncClient {
         format!("<oncely.AsyncClient {}>", self.inner.base_url())
     }
 }
+
+pymethods_with_verbs!(PyAsyncClient -> Bound<'py, PyAny>);

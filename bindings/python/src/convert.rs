@@ -1,8 +1,6 @@
-//! Translation of values between Python and Rust: JSON documents, headers,
-//! query parameters and durations. Bad values become `TypeError` /
+//! Translation of values between Python and Rust: JSON documents, headers
+//! and query parameters. Bad values become `TypeError` /
 //! `ValueError` naming where in the argument the problem is.
-
-use std::time::Duration;
 
 use http::HeaderMap;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -248,23 +246,4 @@ pub fn scalar_text(value: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<Stri
         "parameter '{name}' must be str, int, float, bool or None, not {}",
         type_name(value)
     )))
-}
-
-/// A non-negative, finite number of seconds.
-pub fn seconds(value: f64, what: &str) -> PyResult<Duration> {
-    if !value.is_finite() || value < 0.0 {
-        return Err(PyValueError::new_err(format!(
-            "{what} must be a non-negative, finite number of seconds, not {value}"
-        )));
-    }
-    Duration::try_from_secs_f64(value).map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
-}
-
-/// Seconds where infinity means "no limit".
-pub fn optional_limit(value: f64, what: &str) -> PyResult<Option<Duration>> {
-    if value == f64::INFINITY {
-        Ok(None)
-    } else {
-        seconds(value, what).map(Some)
-    }
 }

@@ -5,7 +5,9 @@
 //! class can also derive from a built-in: `oncely.TimeoutError` is a
 //! `TimeoutError`, `oncely.InvalidInputError` a `ValueError`). Every exception
 //! carries the fields of its Rust variant as attributes, plus `status`,
-//! `retryable` and `problem` on all of them.
+//! `retryable` and `problem` on all of them. What an error's kind and fields
+//! are is decided once, for both bindings, by the shared `ErrorView`; this
+//! module renders it with Python names and units.
 
 use std::any::Any;
 
@@ -14,6 +16,10 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use pyo3::IntoPyObjectExt;
+
+use oncely_bindings_common::{
+    error_view, Binding, Detail, ErrorKind, ErrorView, SpecError, TransportWhat,
+};
 
 use crate::convert::{headers_to_py, json_to_py};
 use crate::response::PyResponse;
@@ -281,7 +287,6 @@ pub fn new_error(py: Python<'_>, kind: Kind, message: &str, attrs: &[(&str, Py<P
 
 /// Why a call into the core failed, before it is turned into an exception
 /// (which needs the interpreter).
-#[derive(Debug)]
 pub enum Failure {
     /// The core returned an error.
     Core(oncely::Error),
@@ -289,11 +294,20 @@ pub enum Failure {
     Python(PyErr),
     /// Rust panicked; the message.
     Panic(String),
-    /// The workflow engine could not drive a run.
-    Workflow(oncely::workflow::WorkflowError),
-    /// A call made by a workflow step failed (the exception keeps the core's
-    /// step classification).
-    Step(oncely::Error),
+    /// An exception built by the module that knows the failure (workflow
+    /// and step errors), once the interpreter is held.
+    Render(Box<dyn FnOnce(Python<'_>) -> PyErr + Send>),
+}
+
+impl std::fmt::Debug for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Core(e) => f.debug_tuple("Core").field(e).finish(),
+            Failure::Python(e) => f.debug_tuple("Python").field(e).finish(),
+            Failure::Panic(m) => f.debug_tuple("Panic").field(m).finish(),
+            Failure::Render(_) => f.write_str("Render(..)"),
+        }
+    }
 }
 
 impl From<oncely::Error> for Failure {
@@ -315,8 +329,7 @@ impl Failure {
             Failure::Core(e) => core_error(py, e),
             Failure::Python(e) => e,
             Failure::Panic(message) => panic_error(py, &message),
-            Failure::Workflow(e) => crate::workflow::failure_to_pyerr(py, e),
-            Failure::Step(e) => crate::workflow::step_call_error(py, e),
+            Failure::Render(render) => render(py),
         }
     }
 
@@ -380,6 +393,11 @@ fn problem_json(problem: &oncely::Problem) -> serde_json::Value {
     serde_json::to_value(problem).unwrap_or(serde_json::Value::Null)
 }
 
+/// `oncely.InvalidInputError` for an option refused by the shared rules.
+pub fn spec_error(error: SpecError) -> PyErr {
+    Python::attach(|py| core_error(py, error.into_error(Binding::Python)))
+}
+
 /// Translates a core error into its exception, with every field as an attribute.
 pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
     core_error_ref(py, &error)
@@ -387,55 +405,91 @@ pub fn core_error(py: Python<'_>, error: oncely::Error) -> PyErr {
 
 /// Like [`core_error`], leaving the error to the caller.
 pub fn core_error_ref(py: Python<'_>, error: &oncely::Error) -> PyErr {
-    use oncely::Error as E;
-    let message = error.to_string();
+    render(py, &error_view(error))
+}
+
+/// The exception class of a shared error kind.
+fn class_of(kind: ErrorKind) -> Kind {
+    match kind {
+        ErrorKind::InvalidInput => Kind::InvalidInput,
+        ErrorKind::Transport => Kind::Transport,
+        ErrorKind::Timeout => Kind::Timeout,
+        ErrorKind::Problem => Kind::Problem,
+        ErrorKind::Status => Kind::Status,
+        ErrorKind::PreconditionFailed => Kind::PreconditionFailed,
+        ErrorKind::Decode => Kind::Decode,
+        ErrorKind::IdempotencyConflict => Kind::IdempotencyConflict,
+        ErrorKind::RetryExhausted => Kind::RetryExhausted,
+        ErrorKind::RetryAfterTooLong => Kind::RetryAfterTooLong,
+        ErrorKind::CircuitOpen => Kind::CircuitOpen,
+        ErrorKind::OperationFailed => Kind::OperationFailed,
+        ErrorKind::Protocol => Kind::Protocol,
+        ErrorKind::InvalidResumeToken => Kind::InvalidResumeToken,
+        ErrorKind::Store => Kind::Store,
+        ErrorKind::Other => Kind::Error,
+    }
+}
+
+fn response_obj(
+    py: Python<'_>,
+    status: u16,
+    headers: &http::HeaderMap,
+    body: bytes::Bytes,
+) -> Py<PyAny> {
+    let response = PyResponse::from_parts(status, headers.clone(), body, None);
+    Py::new(py, response)
+        .map(Py::into_any)
+        .unwrap_or_else(|_| py.None())
+}
+
+/// The exception for an error's view: the class of its kind, the shared
+/// summary fields and the fields of its kind (Python names, seconds).
+fn render(py: Python<'_>, view: &ErrorView<'_>) -> PyErr {
     let mut attrs: Vec<(&'static str, Py<PyAny>)> = vec![
-        ("status", obj(py, error.status())),
-        ("retryable", obj(py, error.is_retryable())),
+        ("status", obj(py, view.status)),
+        ("retryable", obj(py, view.retryable)),
         (
             "problem",
-            error
-                .problem()
+            view.problem
                 .map(|p| json_to_py(py, &problem_json(p)).unwrap_or_else(|_| py.None()))
                 .unwrap_or_else(|| py.None()),
         ),
     ];
     let mut cause: Option<PyErr> = None;
-    let kind = match error {
-        E::InvalidInput { what, why } => {
-            attrs.push(("what", obj(py, what)));
-            attrs.push(("why", obj(py, why)));
-            Kind::InvalidInput
+    match &view.detail {
+        Detail::InvalidInput { what, why } | Detail::Protocol { what, why } => {
+            attrs.push(("what", obj(py, *what)));
+            attrs.push(("why", obj(py, *why)));
         }
-        E::Transport {
-            method, url, kind, ..
+        Detail::Transport {
+            method,
+            url,
+            what,
+            limit,
         } => {
-            attrs.push(("method", obj(py, method)));
-            attrs.push(("url", obj(py, url)));
-            attrs.push(("kind", obj(py, kind.to_string())));
-            attrs.push(("limit", py.None()));
-            Kind::Transport
+            attrs.push(("method", obj(py, *method)));
+            attrs.push(("url", obj(py, *url)));
+            let kind = match what {
+                TransportWhat::Connect => "connect",
+                TransportWhat::Request => "request",
+                TransportWhat::Body => "body",
+                TransportWhat::TooLarge => "too_large",
+            };
+            attrs.push(("kind", obj(py, kind)));
+            attrs.push(("limit", obj(py, *limit)));
         }
-        E::ResponseTooLarge { method, url, limit } => {
-            attrs.push(("method", obj(py, method)));
-            attrs.push(("url", obj(py, url)));
-            attrs.push(("kind", obj(py, "too_large")));
-            attrs.push(("limit", obj(py, limit)));
-            Kind::Transport
-        }
-        E::Timeout {
+        Detail::Timeout {
             method,
             path,
             kind,
             elapsed,
         } => {
-            attrs.push(("method", obj(py, method)));
-            attrs.push(("path", obj(py, path)));
+            attrs.push(("method", obj(py, *method)));
+            attrs.push(("path", obj(py, *path)));
             attrs.push(("kind", obj(py, kind.to_string())));
             attrs.push(("elapsed", obj(py, elapsed.as_secs_f64())));
-            Kind::Timeout
         }
-        E::Problem {
+        Detail::Problem {
             status,
             problem,
             headers,
@@ -443,114 +497,81 @@ pub fn core_error_ref(py: Python<'_>, error: &oncely::Error) -> PyErr {
             problem_attrs(py, Some(problem), &mut attrs);
             attrs.push(("detail", obj(py, problem.detail.clone())));
             attrs.push(("headers", headers_to_py(py, headers)));
-            let body = serde_json::to_vec(&**problem).unwrap_or_default();
-            let response = PyResponse::from_parts(*status, (**headers).clone(), body.into(), None);
-            attrs.push((
-                "response",
-                Py::new(py, response)
-                    .map(Py::into_any)
-                    .unwrap_or_else(|_| py.None()),
-            ));
-            Kind::Problem
+            let body = serde_json::to_vec(problem).unwrap_or_default();
+            attrs.push(("response", response_obj(py, *status, headers, body.into())));
         }
-        E::Status {
+        Detail::Status {
             status,
             headers,
             body,
         } => {
             attrs.push(("headers", headers_to_py(py, headers)));
             attrs.push(("content", obj(py, &body[..])));
-            let response = PyResponse::from_parts(*status, (**headers).clone(), body.clone(), None);
             attrs.push((
                 "response",
-                Py::new(py, response)
-                    .map(Py::into_any)
-                    .unwrap_or_else(|_| py.None()),
+                response_obj(py, *status, headers, (*body).clone()),
             ));
-            Kind::Status
         }
-        E::PreconditionFailed { problem, body } => {
-            problem_attrs(py, problem.as_deref(), &mut attrs);
-            attrs.push((
-                "detail",
-                obj(py, problem.as_ref().and_then(|p| p.detail.clone())),
-            ));
+        Detail::PreconditionFailed { problem, body } => {
+            problem_attrs(py, *problem, &mut attrs);
+            attrs.push(("detail", obj(py, problem.and_then(|p| p.detail.clone()))));
             attrs.push(("content", obj(py, &body[..])));
-            Kind::PreconditionFailed
         }
-        E::Decode {
+        Detail::Decode {
             what,
             path,
             message,
             snippet,
         } => {
-            attrs.push(("what", obj(py, what)));
-            attrs.push(("path", obj(py, path)));
-            attrs.push(("message", obj(py, message)));
-            attrs.push(("snippet", obj(py, snippet)));
-            Kind::Decode
+            attrs.push(("what", obj(py, *what)));
+            attrs.push(("path", obj(py, *path)));
+            attrs.push(("message", obj(py, *message)));
+            attrs.push(("snippet", obj(py, *snippet)));
         }
-        E::IdempotencyConflict {
+        Detail::IdempotencyConflict {
             key,
             detail,
             problem,
         } => {
-            problem_attrs(py, problem.as_deref(), &mut attrs);
-            attrs.push(("key", obj(py, key)));
-            attrs.push(("detail", obj(py, detail)));
-            Kind::IdempotencyConflict
+            problem_attrs(py, *problem, &mut attrs);
+            attrs.push(("key", obj(py, *key)));
+            attrs.push(("detail", obj(py, *detail)));
         }
-        E::RetryExhausted { attempts, last } => {
-            let last = core_error_ref(py, last);
-            attrs.push(("attempts", obj(py, attempts)));
+        Detail::RetryExhausted { attempts, last } => {
+            let last = render(py, last);
+            attrs.push(("attempts", obj(py, *attempts)));
             attrs.push(("last_error", last.value(py).clone().into_any().unbind()));
             cause = Some(last);
-            Kind::RetryExhausted
         }
-        E::RetryAfterTooLong {
+        Detail::RetryAfterTooLong {
             requested,
             limit,
             last,
         } => {
-            let last = core_error_ref(py, last);
+            let last = render(py, last);
             attrs.push(("requested", obj(py, requested.as_secs_f64())));
             attrs.push(("limit", obj(py, limit.as_secs_f64())));
             attrs.push(("last_error", last.value(py).clone().into_any().unbind()));
             cause = Some(last);
-            Kind::RetryAfterTooLong
         }
-        E::CircuitOpen { host, retry_in } => {
-            attrs.push(("host", obj(py, host)));
+        Detail::CircuitOpen { host, retry_in } => {
+            attrs.push(("host", obj(py, *host)));
             attrs.push(("retry_in", obj(py, retry_in.as_secs_f64())));
-            Kind::CircuitOpen
         }
-        E::OperationFailed {
+        Detail::OperationFailed {
             status,
             problem,
             body,
         } => {
-            problem_attrs(py, problem.as_deref(), &mut attrs);
-            attrs.push((
-                "detail",
-                obj(py, problem.as_ref().and_then(|p| p.detail.clone())),
-            ));
-            attrs.push(("operation_status", obj(py, status)));
+            problem_attrs(py, *problem, &mut attrs);
+            attrs.push(("detail", obj(py, problem.and_then(|p| p.detail.clone()))));
+            attrs.push(("operation_status", obj(py, *status)));
             attrs.push(("content", obj(py, &body[..])));
-            Kind::OperationFailed
         }
-        E::Protocol { what, why } => {
-            attrs.push(("what", obj(py, what)));
-            attrs.push(("why", obj(py, why)));
-            Kind::Protocol
-        }
-        E::InvalidResumeToken { why } => {
-            attrs.push(("why", obj(py, why)));
-            Kind::InvalidResumeToken
-        }
-        E::Store(_) => Kind::Store,
-        _ => Kind::Error,
-    };
-    let err = new_error(py, kind, &message, &attrs);
+        Detail::InvalidResumeToken { why } => attrs.push(("why", obj(py, *why))),
+        Detail::Store { .. } | Detail::Other => {}
+    }
+    let err = new_error(py, class_of(view.kind()), &view.message, &attrs);
     if cause.is_some() {
         err.set_cause(py, cause);
     }

@@ -2,18 +2,21 @@
 //!
 //! The Python package `oncely` (bindings/python/python/oncely) re-exports
 //! this module. The binding decides nothing itself: retries, idempotency keys,
-//! stores, polling and problem parsing all happen in the core; the modules
-//! here translate arguments, results and errors.
+//! stores, polling and problem parsing all happen in the core, and the rules
+//! for options, store locations and error kinds are shared with the Node
+//! binding (`oncely-bindings-common`); the modules here translate arguments,
+//! results and errors.
 //!
 //! - `client` — `Client` / `AsyncClient`
-//! - `request` — one call's keyword arguments
+//! - `request` — one call's keyword arguments, prepared on a client or a step
+//! - `verbs` — `get`/`post`/`put`/`patch`/`delete`, written once for every caller
 //! - `response` — `Response`
 //! - `operation` — `Operation` / `AsyncOperation` (202 polling)
 //! - `workflow` — `Workflow`, `WorkflowEngine`, `StepContext` (sagas on the core's journal)
-//! - `options` — `RetryPolicy`, `RetryBudget`, `CircuitBreaker`, client options
+//! - `options` — `RetryPolicy`, `RetryBudget`, `CircuitBreaker`, client options (into the shared `ClientSpec`)
 //! - `store` — `Store`
 //! - `errors` — the exception hierarchy
-//! - `convert` — JSON, headers, parameters, durations
+//! - `convert` — JSON, headers, parameters
 //! - `runtime` — the shared tokio runtime, GIL release, panic shield, shutdown
 //! - `aio` — Rust futures as asyncio awaitables
 //! - `logging` — `tracing` events into Python `logging`
@@ -31,6 +34,7 @@ mod request;
 mod response;
 mod runtime;
 mod store;
+mod verbs;
 mod workflow;
 
 /// Panics on purpose, to test that a Rust panic becomes `oncely.InternalError`

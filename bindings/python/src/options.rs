@@ -2,16 +2,20 @@
 //! `oncely.CircuitBreaker` and the keyword arguments of `Client(...)`.
 //!
 //! Every option left out keeps the Rust core's default; the binding only
-//! translates what the caller gave.
+//! translates what the caller gave into the shared `ClientSpec`, which
+//! validates it by the rules both bindings share.
 
 use std::time::Duration;
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use oncely_bindings_common::{
+    ApiKey, BreakerSpec, BudgetSpec, ClientSpec, Opt, Proxy, RetrySpec, Unit,
+};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict};
+use pyo3::types::{PyBool, PyDict, PyInt};
 
-use crate::convert::{optional_limit, seconds, str_pairs, type_name};
-use crate::errors::core_error;
+use crate::convert::{str_pairs, type_name};
+use crate::errors::{core_error, spec_error};
 use crate::store;
 
 /// How many times a call is tried and how long to wait in between
@@ -19,9 +23,18 @@ use crate::store;
 #[pyclass(module = "oncely", name = "RetryPolicy", frozen)]
 #[derive(Clone)]
 pub struct PyRetryPolicy {
+    pub spec: RetrySpec,
     pub inner: oncely::RetryPolicy,
     base_delay: f64,
     max_delay: f64,
+}
+
+/// Seconds for `option` (`None` when not given).
+fn optional_seconds(value: Option<f64>, option: Opt) -> PyResult<Option<Duration>> {
+    value
+        .map(|s| Unit::Seconds.duration(s, option))
+        .transpose()
+        .map_err(spec_error)
 }
 
 #[pymethods]
@@ -34,42 +47,19 @@ impl PyRetryPolicy {
         max_delay: Option<f64>,
         max_server_delay: Option<f64>,
     ) -> PyResult<Self> {
-        let defaults = oncely::RetryPolicy::default();
-        let mut inner = defaults.clone();
-        if let Some(n) = max_attempts {
-            if n == 0 {
-                return Err(PyValueError::new_err("max_attempts must be at least 1"));
-            }
-            inner = inner.max_attempts(n);
-        }
-        let base = match base_delay {
-            Some(s) => seconds(s, "base_delay")?,
-            None => defaults.backoff_ceiling(0),
+        let spec = RetrySpec {
+            max_attempts,
+            base_delay: optional_seconds(base_delay, Opt::RetryBaseDelay)?,
+            max_delay: optional_seconds(max_delay, Opt::RetryMaxDelay)?,
+            max_server_delay: optional_seconds(max_server_delay, Opt::RetryMaxServerDelay)?,
         };
-        let cap = match max_delay {
-            Some(s) => seconds(s, "max_delay")?,
-            None => defaults.backoff_ceiling(u32::MAX),
-        };
-        inner = inner.base_delay(base).max_delay(cap);
-        if let Some(s) = max_server_delay {
-            inner = inner.max_server_delay(seconds(s, "max_server_delay")?);
-        }
-        Ok(PyRetryPolicy {
-            inner,
-            base_delay: base.as_secs_f64(),
-            max_delay: cap.as_secs_f64(),
-        })
+        Self::from_spec(spec)
     }
 
     /// A policy that makes exactly one attempt.
     #[staticmethod]
-    fn none() -> Self {
-        let inner = oncely::RetryPolicy::none();
-        PyRetryPolicy {
-            base_delay: inner.backoff_ceiling(0).as_secs_f64(),
-            max_delay: inner.backoff_ceiling(u32::MAX).as_secs_f64(),
-            inner,
-        }
+    fn none() -> PyResult<Self> {
+        Self::from_spec(RetrySpec::never())
     }
 
     /// Total attempts, the first included.
@@ -107,6 +97,26 @@ impl PyRetryPolicy {
     }
 }
 
+impl PyRetryPolicy {
+    /// The policy for `spec`, validated.
+    pub fn from_spec(spec: RetrySpec) -> PyResult<Self> {
+        let inner = spec.policy().map_err(spec_error)?;
+        let defaults = oncely::RetryPolicy::default();
+        let base = spec
+            .base_delay
+            .unwrap_or_else(|| defaults.backoff_ceiling(0));
+        let cap = spec
+            .max_delay
+            .unwrap_or_else(|| defaults.backoff_ceiling(u32::MAX));
+        Ok(PyRetryPolicy {
+            base_delay: base.as_secs_f64(),
+            max_delay: cap.as_secs_f64(),
+            spec,
+            inner,
+        })
+    }
+}
+
 /// The retry budget shared by a client's calls (a token bucket).
 #[pyclass(module = "oncely", name = "RetryBudget", frozen)]
 #[derive(Clone)]
@@ -119,23 +129,11 @@ impl PyRetryBudget {
     #[new]
     #[pyo3(signature = (*, capacity=None, deposit_per_success=None))]
     fn new(capacity: Option<f64>, deposit_per_success: Option<f64>) -> PyResult<Self> {
-        let mut inner = oncely::BudgetConfig::default();
-        if let Some(c) = capacity {
-            if c.is_nan() || c < 0.0 {
-                return Err(PyValueError::new_err(
-                    "capacity must be a non-negative number",
-                ));
-            }
-            inner.capacity = c;
-        }
-        if let Some(d) = deposit_per_success {
-            if d.is_nan() || d < 0.0 {
-                return Err(PyValueError::new_err(
-                    "deposit_per_success must be a non-negative number",
-                ));
-            }
-            inner.deposit_per_success = d;
-        }
+        let spec = BudgetSpec::Bucket {
+            capacity,
+            deposit_per_success,
+        };
+        let inner = spec.config().map_err(spec_error)?.unwrap_or_default();
         Ok(PyRetryBudget { inner })
     }
 
@@ -169,18 +167,11 @@ impl PyCircuitBreaker {
     #[new]
     #[pyo3(signature = (*, failure_threshold=None, open_for=None))]
     fn new(failure_threshold: Option<u32>, open_for: Option<f64>) -> PyResult<Self> {
-        let mut inner = oncely::BreakerConfig::default();
-        if let Some(n) = failure_threshold {
-            if n == 0 {
-                return Err(PyValueError::new_err(
-                    "failure_threshold must be at least 1",
-                ));
-            }
-            inner.failure_threshold = n;
-        }
-        if let Some(s) = open_for {
-            inner.open_for = seconds(s, "open_for")?;
-        }
+        let spec = BreakerSpec {
+            failure_threshold,
+            open_for: optional_seconds(open_for, Opt::BreakerOpenFor)?,
+        };
+        let inner = spec.config().map_err(spec_error)?;
         Ok(PyCircuitBreaker { inner })
     }
 
@@ -233,14 +224,20 @@ pub fn build_client(
     base_url: &str,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<oncely::Client> {
-    let mut builder = oncely::Client::builder(base_url)
-        .user_agent(format!("oncely-python/{}", env!("CARGO_PKG_VERSION")));
-    let mut poll = oncely::PollConfig::default();
+    let spec = client_spec(base_url, options)?;
+    spec.build(oncely_bindings_common::Binding::Python)
+        .map_err(|e| core_error(py, e))
+}
+
+/// The shared spec of `Client(base_url, **options)`; `None` keeps a default.
+fn client_spec(base_url: &str, options: Option<&Bound<'_, PyDict>>) -> PyResult<ClientSpec> {
+    let mut spec = ClientSpec::new(base_url);
+    spec.user_agent = Some(format!("oncely-python/{}", env!("CARGO_PKG_VERSION")));
     let Some(options) = options else {
-        return builder.build().map_err(|e| core_error(py, e));
+        return Ok(spec);
     };
     let mut api_key: Option<String> = None;
-    let mut api_key_header = "X-Api-Key".to_string();
+    let mut api_key_header: Option<String> = None;
     for (key, value) in options.iter() {
         let name: String = key.extract()?;
         if value.is_none() {
@@ -252,16 +249,12 @@ pub fn build_client(
         }
         match name.as_str() {
             "api_key" => api_key = Some(extract_str(&value, "api_key")?),
-            "api_key_header" => api_key_header = extract_str(&value, "api_key_header")?,
-            "bearer" => builder = builder.bearer_token(extract_str(&value, "bearer")?),
-            "headers" => {
-                for (k, v) in str_pairs(&value, "headers")? {
-                    builder = builder.default_header(k, v);
-                }
-            }
-            "timeout" => builder = builder.attempt_timeout(positive(&value, "timeout")?),
+            "api_key_header" => api_key_header = Some(extract_str(&value, "api_key_header")?),
+            "bearer" => spec.bearer = Some(extract_str(&value, "bearer")?),
+            "headers" => spec.headers = str_pairs(&value, "headers")?,
+            "timeout" => spec.timeout = Some(duration(&value, Opt::Timeout)?),
             "connect_timeout" => {
-                builder = builder.connect_timeout(positive(&value, "connect_timeout")?)
+                spec.connect_timeout = Some(duration(&value, Opt::ConnectTimeout)?)
             }
             "proxy" => {
                 if let Ok(flag) = value.cast::<PyBool>() {
@@ -270,17 +263,17 @@ pub fn build_client(
                             "proxy must be a URL (str) or False, not True",
                         ));
                     }
-                    builder = builder.no_proxy();
+                    spec.proxy = Some(Proxy::Direct);
                 } else {
-                    builder = builder.proxy(extract_str(&value, "proxy")?);
+                    spec.proxy = Some(Proxy::Url(extract_str(&value, "proxy")?));
                 }
             }
-            "deadline" => builder = builder.deadline(limit(&value, "deadline")?),
-            "retry" => builder = builder.retry_policy(retry_arg(&value)?),
+            "deadline" => spec.deadline = Some(limit(&value, Opt::Deadline)?),
+            "retry" => spec.retry = Some(retry_arg(&value)?),
             "retry_budget" => {
                 if let Ok(flag) = value.cast::<PyBool>() {
                     if !flag.is_true() {
-                        builder = builder.retry_budget(None);
+                        spec.budget = Some(BudgetSpec::Unlimited);
                     }
                 } else {
                     let budget = value.cast::<PyRetryBudget>().map_err(|_| {
@@ -289,7 +282,11 @@ pub fn build_client(
                             type_name(&value)
                         ))
                     })?;
-                    builder = builder.retry_budget(Some(budget.get().inner));
+                    let config = budget.get().inner;
+                    spec.budget = Some(BudgetSpec::Bucket {
+                        capacity: Some(config.capacity),
+                        deposit_per_success: Some(config.deposit_per_success),
+                    });
                 }
             }
             "circuit_breaker" => {
@@ -299,51 +296,47 @@ pub fn build_client(
                         type_name(&value)
                     ))
                 })?;
-                builder = builder.circuit_breaker(breaker.get().inner);
+                let config = breaker.get().inner;
+                spec.breaker = Some(BreakerSpec {
+                    failure_threshold: Some(config.failure_threshold),
+                    open_for: Some(config.open_for),
+                });
             }
-            "store" => builder = builder.shared_store(store::from_arg(&value)?.inner),
+            "store" => spec.store = Some(store::from_arg(&value)?.inner),
             "idempotency_header" => {
-                builder = builder.idempotency_header(extract_str(&value, "idempotency_header")?)
+                spec.idempotency_header = Some(extract_str(&value, "idempotency_header")?)
             }
-            "key_ttl" => builder = builder.key_ttl(positive(&value, "key_ttl")?),
-            "user_agent" => builder = builder.user_agent(extract_str(&value, "user_agent")?),
+            "key_ttl" => spec.key_ttl = Some(duration(&value, Opt::KeyTtl)?),
+            "user_agent" => spec.user_agent = Some(extract_str(&value, "user_agent")?),
             "max_response_bytes" => {
-                let limit: usize =
-                    value
-                        .extract()
-                        .ok()
-                        .filter(|n: &usize| *n > 0)
-                        .ok_or_else(|| {
-                            PyValueError::new_err(format!(
-                                "max_response_bytes must be a positive int, not {}",
-                                value.repr().map(|r| r.to_string()).unwrap_or_default()
-                            ))
-                        })?;
-                builder = builder.max_response_bytes(limit);
+                if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+                    return Err(PyTypeError::new_err(format!(
+                        "max_response_bytes must be an int, not {}",
+                        type_name(&value)
+                    )));
+                }
+                spec.max_response_bytes = Some(value.extract::<f64>()?);
             }
             "trusted_origins" => {
-                let origins: Vec<String> = value.extract().map_err(|_| {
+                spec.trusted_origins = value.extract().map_err(|_| {
                     PyTypeError::new_err(
                         "trusted_origins must be a list of str (\"https://host[:port]\")",
                     )
                 })?;
-                for origin in origins {
-                    builder = builder.trust_origin(origin);
-                }
             }
-            "poll_interval" => poll.default_interval = positive(&value, "poll_interval")?,
-            "poll_max_interval" => poll.max_interval = positive(&value, "poll_max_interval")?,
-            "poll_timeout" => poll.timeout = limit(&value, "poll_timeout")?,
+            "poll_interval" => spec.poll.interval = Some(duration(&value, Opt::PollInterval)?),
+            "poll_max_interval" => {
+                spec.poll.max_interval = Some(duration(&value, Opt::PollMaxInterval)?)
+            }
+            "poll_timeout" => spec.poll.timeout = Some(limit(&value, Opt::PollTimeout)?),
             other => return Err(unknown_option("Client", other, CLIENT_OPTIONS)),
         }
     }
-    if let Some(key) = api_key {
-        builder = builder.api_key(api_key_header, key);
-    }
-    builder
-        .poll_config(poll)
-        .build()
-        .map_err(|e| core_error(py, e))
+    spec.api_key = api_key.map(|value| ApiKey {
+        header: api_key_header,
+        value,
+    });
+    Ok(spec)
 }
 
 /// `TypeError` for a keyword argument that does not exist.
@@ -361,7 +354,8 @@ pub fn extract_str(value: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
         .map_err(|_| PyTypeError::new_err(format!("{what} must be str, not {}", type_name(value))))
 }
 
-fn number(value: &Bound<'_, PyAny>, what: &str) -> PyResult<f64> {
+fn number(value: &Bound<'_, PyAny>, option: Opt) -> PyResult<f64> {
+    let what = option.name(oncely_bindings_common::Binding::Python);
     if value.is_instance_of::<PyBool>() {
         return Err(PyTypeError::new_err(format!(
             "{what} must be a number of seconds, not bool"
@@ -375,35 +369,31 @@ fn number(value: &Bound<'_, PyAny>, what: &str) -> PyResult<f64> {
     })
 }
 
-/// A positive number of seconds.
-pub fn positive(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Duration> {
-    let d = seconds(number(value, what)?, what)?;
-    if d.is_zero() {
-        return Err(PyValueError::new_err(format!(
-            "{what} must be more than 0 seconds"
-        )));
-    }
-    Ok(d)
+/// A number of seconds (its range is checked by the shared rules).
+pub fn duration(value: &Bound<'_, PyAny>, option: Opt) -> PyResult<Duration> {
+    Unit::Seconds
+        .duration(number(value, option)?, option)
+        .map_err(spec_error)
 }
 
 /// Seconds, where `math.inf` means "no limit".
-pub fn limit(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Option<Duration>> {
-    optional_limit(number(value, what)?, what)
+pub fn limit(value: &Bound<'_, PyAny>, option: Opt) -> PyResult<Option<Duration>> {
+    Unit::Seconds
+        .limit(number(value, option)?, option)
+        .map_err(spec_error)
 }
 
 /// A `retry=` argument: an `oncely.RetryPolicy`, or an `int` of attempts.
-pub fn retry_arg(value: &Bound<'_, PyAny>) -> PyResult<oncely::RetryPolicy> {
+pub fn retry_arg(value: &Bound<'_, PyAny>) -> PyResult<RetrySpec> {
     if let Ok(policy) = value.cast::<PyRetryPolicy>() {
-        return Ok(policy.get().inner.clone());
+        return Ok(policy.get().spec.clone());
     }
     if !value.is_instance_of::<PyBool>() {
         if let Ok(attempts) = value.extract::<u32>() {
-            if attempts == 0 {
-                return Err(PyValueError::new_err(
-                    "retry as a number of attempts must be at least 1",
-                ));
-            }
-            return Ok(oncely::RetryPolicy::default().max_attempts(attempts));
+            return Ok(RetrySpec {
+                max_attempts: Some(attempts),
+                ..RetrySpec::default()
+            });
         }
     }
     Err(PyTypeError::new_err(format!(

@@ -1,16 +1,17 @@
 //! One call's arguments (`request(method, path, **kwargs)`), read from Python
-//! while holding the GIL, then applied to a core `RequestBuilder` without it.
+//! while holding the GIL into the shared `CallSpec`, then prepared on a
+//! client or a step's context (the one request path of the binding). The
+//! prepared request is sent without the GIL.
 
-use std::time::Duration;
-
-use oncely::{Method, RequestBuilder};
+use oncely::RequestBuilder;
+use oncely_bindings_common::{Binding, Body, CallSpec, Caller, Opt};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyMapping};
-use serde_json::Value;
 
 use crate::convert::{py_to_json, query_pairs, scalar_text, str_pairs, type_name};
-use crate::options::{extract_str, limit, positive, retry_arg, unknown_option};
+use crate::errors::core_error;
+use crate::options::{duration, extract_str, limit, retry_arg, unknown_option};
 
 /// The keyword arguments every request method accepts.
 const REQUEST_OPTIONS: &[&str] = &[
@@ -30,60 +31,27 @@ const REQUEST_OPTIONS: &[&str] = &[
     "retry",
 ];
 
-enum Body {
-    Json(Value),
-    Form(Value),
-    Raw(Vec<u8>, String),
-}
-
-/// Everything one call needs, owned and `Send`.
-pub struct CallSpec {
-    method: Method,
+/// One call: method, path and the shared spec of everything else.
+pub struct Call {
+    method: String,
     path: String,
-    path_params: Vec<(String, String)>,
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-    body: Option<Body>,
-    intent_id: Option<String>,
-    idempotency_key: Option<String>,
-    idempotent: Option<bool>,
-    if_match: Option<String>,
-    timeout: Option<Duration>,
-    deadline: Option<Option<Duration>>,
-    retry: Option<oncely::RetryPolicy>,
+    spec: CallSpec,
 }
 
-/// Parses an HTTP method name.
-pub fn method(name: &str) -> PyResult<Method> {
-    let upper = name.to_ascii_uppercase();
-    Method::from_bytes(upper.as_bytes())
-        .map_err(|_| PyValueError::new_err(format!("{name:?} is not a valid HTTP method")))
-}
-
-impl CallSpec {
+impl Call {
     /// Reads `method`, `path` and the keyword arguments.
     pub fn parse(
         method_name: &str,
         path: String,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let mut spec = CallSpec {
-            method: method(method_name)?,
-            path,
-            path_params: Vec::new(),
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: None,
-            intent_id: None,
-            idempotency_key: None,
-            idempotent: None,
-            if_match: None,
-            timeout: None,
-            deadline: None,
-            retry: None,
-        };
+        let mut spec = CallSpec::default();
         let Some(kwargs) = kwargs else {
-            return Ok(spec);
+            return Ok(Call {
+                method: method_name.to_string(),
+                path,
+                spec,
+            });
         };
         let mut content_type: Option<String> = None;
         let mut content: Option<Vec<u8>> = None;
@@ -96,8 +64,8 @@ impl CallSpec {
                 continue;
             }
             match name.as_str() {
-                "json" => spec.set_body(Body::Json(py_to_json(&value, "json")?))?,
-                "data" => spec.set_body(Body::Form(py_to_json(&value, "data")?))?,
+                "json" => set_body(&mut spec, Body::Json(py_to_json(&value, "json")?))?,
+                "data" => set_body(&mut spec, Body::Form(py_to_json(&value, "data")?))?,
                 "content" => {
                     let bytes = value.cast::<PyBytes>().map_err(|_| {
                         PyTypeError::new_err(format!(
@@ -125,16 +93,22 @@ impl CallSpec {
                     spec.idempotent = Some(flag.is_true());
                 }
                 "if_match" => spec.if_match = Some(extract_str(&value, "if_match")?),
-                "timeout" => spec.timeout = Some(positive(&value, "timeout")?),
-                "deadline" => spec.deadline = Some(limit(&value, "deadline")?),
+                "timeout" => spec.timeout = Some(duration(&value, Opt::Timeout)?),
+                "deadline" => spec.deadline = Some(limit(&value, Opt::Deadline)?),
                 "retry" => spec.retry = Some(retry_arg(&value)?),
                 other => return Err(unknown_option("request", other, REQUEST_OPTIONS)),
             }
         }
         match (content, content_type) {
             (Some(bytes), ct) => {
-                let ct = ct.unwrap_or_else(|| "application/octet-stream".into());
-                spec.set_body(Body::Raw(bytes, ct))?;
+                let content_type = ct.unwrap_or_else(|| "application/octet-stream".into());
+                set_body(
+                    &mut spec,
+                    Body::Raw {
+                        bytes: bytes.into(),
+                        content_type,
+                    },
+                )?;
             }
             (None, Some(ct)) => {
                 if spec.body.is_none() {
@@ -146,66 +120,41 @@ impl CallSpec {
             }
             (None, None) => {}
         }
-        Ok(spec)
+        Ok(Call {
+            method: method_name.to_string(),
+            path,
+            spec,
+        })
     }
 
-    fn set_body(&mut self, body: Body) -> PyResult<()> {
-        if self.body.is_some() {
-            return Err(PyValueError::new_err(
-                "give only one of json=, data= and content=",
-            ));
-        }
-        self.body = Some(body);
-        Ok(())
+    /// The request on `caller` (a client, or a step's context), ready to send.
+    pub fn prepare(self, caller: &impl Caller) -> Result<RequestBuilder, oncely::Error> {
+        self.spec
+            .prepare(caller, &self.method, self.path, Binding::Python)
     }
 
-    /// The core request for this call.
-    pub fn into_builder(self, client: &oncely::Client) -> RequestBuilder {
-        let b = client.request(self.method.clone(), self.path.clone());
-        self.apply(b)
+    /// Parses and prepares in one go, raising refusals at once.
+    pub fn request(
+        py: Python<'_>,
+        caller: &impl Caller,
+        method_name: &str,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<RequestBuilder> {
+        Call::parse(method_name, path, kwargs)?
+            .prepare(caller)
+            .map_err(|e| core_error(py, e))
     }
+}
 
-    /// Applies everything but the method and path to `b` (a request a
-    /// workflow step's context started, carrying the step's key).
-    pub fn apply(self, mut b: RequestBuilder) -> RequestBuilder {
-        for (name, value) in &self.path_params {
-            b = b.path_param(name, value);
-        }
-        for (name, value) in &self.query {
-            b = b.query(name, value);
-        }
-        for (name, value) in &self.headers {
-            b = b.header(name, value);
-        }
-        b = match self.body {
-            Some(Body::Json(v)) => b.json(&v),
-            Some(Body::Form(v)) => b.form(&v),
-            Some(Body::Raw(bytes, ct)) => b.body(bytes, &ct),
-            None => b,
-        };
-        if let Some(intent) = self.intent_id {
-            b = b.intent_id(intent);
-        }
-        if let Some(key) = self.idempotency_key {
-            b = b.idempotency_key(key);
-        }
-        if let Some(on) = self.idempotent {
-            b = b.idempotent(on);
-        }
-        if let Some(etag) = &self.if_match {
-            b = b.if_match(etag);
-        }
-        if let Some(t) = self.timeout {
-            b = b.attempt_timeout(t);
-        }
-        if let Some(d) = self.deadline {
-            b = b.deadline(d);
-        }
-        if let Some(policy) = self.retry {
-            b = b.retry_policy(policy);
-        }
-        b
+fn set_body(spec: &mut CallSpec, body: Body) -> PyResult<()> {
+    if spec.body.is_some() {
+        return Err(PyValueError::new_err(
+            "give only one of json=, data= and content=",
+        ));
     }
+    spec.body = Some(body);
+    Ok(())
 }
 
 fn path_params(value: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {

@@ -8,7 +8,9 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use crate::errors::{self, Failure};
+use oncely_bindings_common::store;
+
+use crate::errors::Failure;
 use crate::runtime;
 
 /// A store handle (cheap to share between clients and threads).
@@ -44,12 +46,19 @@ impl PyStore {
         })
     }
 
-    /// Opens a store from a URL-like string: `"memory"`, `"sqlite:PATH"` or
-    /// `"postgres://user:pass@host/db[?oncely_schema=NAME]"` (a fleet of
-    /// workers sharing one ledger).
+    /// Opens a store from a location string: `"memory"`, `"sqlite:PATH"`
+    /// (or a plain path) or `"postgres://user:pass@host/db[?oncely_schema=NAME]"`
+    /// (a fleet of workers sharing one ledger). The rules are the core's.
     #[staticmethod]
     fn open(py: Python<'_>, spec: &str) -> PyResult<Self> {
-        open_spec(py, spec)
+        let location = spec.to_string();
+        let opened = runtime::block_on(py, async move {
+            store::open(&location).await.map_err(Failure::Core)
+        })?;
+        Ok(PyStore {
+            inner: opened.store,
+            description: opened.description,
+        })
     }
 
     fn __repr__(&self) -> String {
@@ -63,51 +72,10 @@ pub fn from_arg(value: &Bound<'_, PyAny>) -> PyResult<PyStore> {
         return Ok(store.get().clone());
     }
     if let Ok(spec) = value.cast::<PyString>() {
-        return open_spec(value.py(), &spec.to_cow()?);
+        return PyStore::open(value.py(), &spec.to_cow()?);
     }
     Err(PyTypeError::new_err(format!(
         "store must be an oncely.Store or a string (\"memory\", \"sqlite:PATH\", \"postgres://...\"), not {}",
         crate::convert::type_name(value)
     )))
-}
-
-fn open_spec(py: Python<'_>, spec: &str) -> PyResult<PyStore> {
-    let trimmed = spec.trim();
-    if trimmed == "memory" || trimmed == "memory:" {
-        return Ok(PyStore::memory());
-    }
-    if let Some(path) = trimmed.strip_prefix("sqlite:") {
-        let path = path.strip_prefix("//").unwrap_or(path);
-        if path.is_empty() {
-            return Err(errors::invalid(
-                py,
-                &format!("store {spec:?}"),
-                "sqlite: needs a file path, e.g. sqlite:oncely.db",
-            ));
-        }
-        return PyStore::sqlite(py, path.into());
-    }
-    if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
-        return open_postgres(py, trimmed);
-    }
-    Err(errors::invalid(
-        py,
-        &format!("store {spec:?}"),
-        "expected \"memory\", \"sqlite:PATH\" or \"postgres://...\"",
-    ))
-}
-
-fn open_postgres(py: Python<'_>, url: &str) -> PyResult<PyStore> {
-    // Never echo the URL: it may carry a password.
-    let location = url.to_string();
-    let opened = runtime::block_on(py, async move {
-        oncely::store::open(&location)
-            .await
-            .map_err(|e| Failure::Core(e.into()))
-    })?;
-    let host = url.rsplit('@').next().unwrap_or("postgres").to_string();
-    Ok(PyStore {
-        inner: opened.store,
-        description: format!("postgres:{host}"),
-    })
 }

@@ -249,7 +249,7 @@ def test_form_and_raw_bodies(fresh: OrdersServer) -> None:
         ({"deadline": math.nan}, ValueError, "deadline"),
         ({"retry": "many"}, TypeError, "retry must be"),
         ({"retry": 0}, ValueError, "at least 1"),
-        ({"store": "redis://x"}, ValueError, "store"),
+        ({"store": "redis://x"}, oncely.StoreError, "unknown store scheme `redis`"),
         ({"store": 5}, TypeError, "store must be"),
         ({"headers": {"X": 1}}, TypeError, "must be str"),
         ({"headers": {"bad header": "x"}}, ValueError, "bad header"),

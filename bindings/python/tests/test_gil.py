@@ -6,9 +6,11 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from server import OrdersServer
 
 import oncely
@@ -78,6 +80,19 @@ def test_store_io_releases_the_gil(fresh: OrdersServer, order: dict[str, Any], t
     assert ticks > 0
 
 
+@pytest.fixture
+def sigint_raises() -> Iterator[None]:
+    """Ctrl-C raises `KeyboardInterrupt` during the test, even when the suite
+    runs from a shell that ignores SIGINT (a background job); the previous
+    handler comes back after."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("sigint_raises")
 def test_ctrl_c_interrupts_a_blocking_call(fresh: OrdersServer, order: dict[str, Any]) -> None:
     c = oncely.Client(fresh.base_url)
     oid = c.post("/orders", json=order).json()["id"]
