@@ -120,9 +120,14 @@ test('a run that crashed mid-step is resumed by another process with the same ke
   assert.equal(outcome.state, 'completed', JSON.stringify(outcome));
   const log = await server.requests();
   const payments = log.filter((r) => r.route === 'POST /orders/{order_id}/payments' && r.path.includes(outcome.outputs.create_order.id));
-  // The answer was recorded in the store before the crash: the resumed step
-  // gets it from there with the same key, and nothing is sent twice.
-  assert.equal(payments.length, 1, 'the payment was sent once');
+  // A step's first call writes its key's record behind the call (the key is
+  // derived from the run and step, so it is never lost): if the process died
+  // before that record reached the file, the resumed step sends the payment
+  // again with the same key and the server replays its stored answer. Either
+  // way there is one side effect.
+  assert.ok(payments.length >= 1 && payments.length <= 2, `payments sent: ${payments.length}`);
+  assert.equal(new Set(payments.map((r) => r.idempotency_key)).size, 1, 'every send carried the same key');
+  assert.equal(payments.filter((r) => !r.replayed).length, 1, 'the payment happened once');
   const resumed = await Workflow.inspect(c, 'run-crash-1');
   const pay = resumed.steps.find((s) => s.name === 'authorize_payment' && s.phase === 'action');
   assert.equal(pay.key, payments[0].idempotency_key);
