@@ -738,7 +738,10 @@ pub(crate) mod contract {
     /// leaves it (and its lease) as it is.
     pub async fn a_run_created_leased_is_held_by_its_creator(j: &dyn Journal) {
         let lease = Duration::from_secs(30);
-        let created = j.create_run_leased(&new_run("cl"), "w1", lease).await.unwrap();
+        let created = j
+            .create_run_leased(&new_run("cl"), "w1", lease)
+            .await
+            .unwrap();
         let CreateRun::Created(run) = created else {
             panic!("a new run is created: {created:?}")
         };

@@ -200,9 +200,9 @@ impl AnswerColumns {
     fn push(&mut self, key: &str, outcome: Option<&StoredOutcome>) {
         self.key.push(key.to_string());
         self.status.push(outcome.map(|o| i32::from(o.status)));
-        self.headers.push(outcome.map(|o| {
-            serde_json::to_string(&o.headers).unwrap_or_else(|_| "[]".to_string())
-        }));
+        self.headers.push(
+            outcome.map(|o| serde_json::to_string(&o.headers).unwrap_or_else(|_| "[]".to_string())),
+        );
         self.body.push(outcome.map(|o| o.body.clone()));
         self.completed_ms.push(outcome.map(|o| o.completed_ms));
     }
@@ -237,7 +237,8 @@ const INSERT_RECORDS: &str = "INSERT INTO oncely_intents (key, intent_id, method
       WHERE excluded.state = 'completed'";
 
 /// Completes records an earlier group wrote.
-const UPDATE_ANSWERS: &str = "UPDATE oncely_intents AS i SET state = 'completed', status = a.status, headers = a.headers,
+const UPDATE_ANSWERS: &str =
+    "UPDATE oncely_intents AS i SET state = 'completed', status = a.status, headers = a.headers,
             body = a.body, completed_ms = a.completed_ms
        FROM UNNEST($1::text[], $2::int[], $3::text[], $4::bytea[], $5::bigint[])
             AS a(key, status, headers, body, completed_ms)

@@ -170,7 +170,9 @@ impl Store for PgStore {
 
     async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError> {
         self.op("get", |c, n| async move {
-            let row = pg_query_opt(n, &c,
+            let row = pg_query_opt(
+                n,
+                &c,
                 &format!("SELECT {INTENT_COLUMNS} FROM oncely_intents WHERE key = $1"),
                 &[&key],
             )
@@ -182,7 +184,9 @@ impl Store for PgStore {
 
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
         self.op("purge", |c, n| async move {
-            Ok(pg_execute(n, &c,
+            Ok(pg_execute(
+                n,
+                &c,
                 "DELETE FROM oncely_intents WHERE expires_ms <= $1",
                 &[&now_ms],
             )

@@ -8,8 +8,8 @@ use serde_json::Value;
 use tokio_postgres::Row;
 
 use super::sql::{pg_begin, pg_commit, pg_execute, pg_query, pg_query_one, pg_query_opt};
-use crate::store::counters::Counters;
 use super::{bad, parse_json, to_i32, OpError, PgStore, NOW_MS};
+use crate::store::counters::Counters;
 use crate::store::journal::{
     ends_run, lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite,
     NewEvent, NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord,
@@ -299,10 +299,9 @@ impl Journal for PgStore {
     }
 
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
-        self.op(
-            "read run",
-            |c, n| async move { read_run(n, &c, run_id, false).await },
-        )
+        self.op("read run", |c, n| async move {
+            read_run(n, &c, run_id, false).await
+        })
         .await
     }
 
@@ -394,7 +393,9 @@ impl Journal for PgStore {
 
     async fn count_runs(&self) -> Result<StateCounts, StoreError> {
         self.op("count runs", |c, n| async move {
-            let rows = pg_query(n, &c,
+            let rows = pg_query(
+                n,
+                &c,
                 "SELECT state, COUNT(*) FROM oncely_runs GROUP BY state",
                 &[],
             )

@@ -206,7 +206,10 @@ async fn fresh_records_are_written_behind_the_calls_in_groups() {
             .await
             .unwrap();
         if n % 2 == 0 {
-            store.complete_fresh(&key, contract::outcome()).await.unwrap();
+            store
+                .complete_fresh(&key, contract::outcome())
+                .await
+                .unwrap();
         }
     }
     let queued = store.write_counts().unwrap() - before;
@@ -250,7 +253,13 @@ async fn a_run_is_created_with_its_lease_in_one_round_trip() {
         .create_run_leased(&run, "w1", std::time::Duration::from_secs(30))
         .await
         .unwrap();
-    assert!(matches!(created, crate::store::CreateRun::Created(ref r) if r.lease_owner.as_deref() == Some("w1")));
+    assert!(
+        matches!(created, crate::store::CreateRun::Created(ref r) if r.lease_owner.as_deref() == Some("w1"))
+    );
     let counted = store.write_counts().unwrap() - before;
-    assert_eq!((counted.commits, counted.round_trips), (1, 1), "{counted:?}");
+    assert_eq!(
+        (counted.commits, counted.round_trips),
+        (1, 1),
+        "{counted:?}"
+    );
 }

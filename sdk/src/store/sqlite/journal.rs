@@ -288,7 +288,9 @@ impl JournalJob {
         let now = now_millis();
         match self {
             JournalJob::Create(run, lease) => {
-                let lease = lease.as_ref().map(|(owner, lease)| (owner.as_str(), *lease));
+                let lease = lease
+                    .as_ref()
+                    .map(|(owner, lease)| (owner.as_str(), *lease));
                 create_run(conn, run, lease, now).map(JobAnswer::Created)
             }
             JournalJob::Acquire {
