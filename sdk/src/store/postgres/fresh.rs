@@ -74,11 +74,11 @@ impl FreshWriter {
 
     /// Queues a record. `Err` gives it back when the task is gone (its runtime
     /// shut down), for the caller to write itself.
-    pub fn intent(&self, record: IntentRecord) -> Result<(), IntentRecord> {
+    pub fn intent(&self, record: IntentRecord) -> Result<(), Box<IntentRecord>> {
         self.queue
             .send(Entry::Intent(record))
             .map_err(|e| match e.0 {
-                Entry::Intent(record) => record,
+                Entry::Intent(record) => Box::new(record),
                 _ => unreachable!("the entry sent is given back"),
             })
     }

@@ -121,7 +121,7 @@ impl Store for PgStore {
         let record = match &self.fresh {
             Some(writer) => match writer.intent(record) {
                 Ok(()) => return Ok(()),
-                Err(record) => record,
+                Err(record) => *record,
             },
             None => record,
         };
