@@ -6,9 +6,9 @@
 //! summary: runs per second at 32 concurrent runs and one run at a time, each
 //! as a ratio to the baseline measured in the same round (rounds interleave
 //! the variants, so a machine whose speed drifts hurts every variant alike),
-//! and the journal writes, idempotency records and commits per run, counted by
-//! the store ([`oncely::store::WriteCounts`]). PostgreSQL is measured when
-//! `ONCELY_TEST_DATABASE_URL` is set.
+//! and the journal writes, idempotency records, commits and (PostgreSQL) round
+//! trips per run, counted by the store ([`oncely::store::WriteCounts`]).
+//! PostgreSQL is measured when `ONCELY_TEST_DATABASE_URL` is set.
 //!
 //! ```text
 //! cargo bench -p oncely --bench workflow
@@ -252,6 +252,10 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
                 rt.block_on(variant.runs(concurrency));
             }
             rates[index].push((waves * concurrency) as f64 / started.elapsed().as_secs_f64());
+            // Records written behind the calls are counted for this variant.
+            if let Some(store) = store {
+                rt.block_on(store.flush()).expect("flush");
+            }
             if let (Some(before), Some(after)) =
                 (before, store.as_ref().and_then(|s| s.write_counts()))
             {
@@ -259,6 +263,7 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
                 counts[index].journal_writes += delta.journal_writes;
                 counts[index].intent_writes += delta.intent_writes;
                 counts[index].commits += delta.commits;
+                counts[index].round_trips += delta.round_trips;
             }
         }
     }
@@ -268,8 +273,8 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
         waves * concurrency,
         load_average()
     );
-    println!("| variant | runs/s (median) | ratio to baseline (median, min-max) | journal writes/run | intent records/run | commits/run |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| variant | runs/s (median) | ratio to baseline (median, min-max) | journal writes/run | intent records/run | commits/run | round trips/run |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for (index, (name, _, store)) in setup.variants.iter().enumerate() {
         let mut ratios: Vec<f64> = rates[index]
             .iter()
@@ -287,7 +292,7 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
             }
         };
         println!(
-            "| {name} | {:.1} | {:.2} ({:.2}-{:.2}) | {} | {} | {} |",
+            "| {name} | {:.1} | {:.2} ({:.2}-{:.2}) | {} | {} | {} | {} |",
             own[own.len() / 2],
             ratios[ratios.len() / 2],
             ratios[0],
@@ -295,6 +300,7 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
             per_run(counts[index].journal_writes),
             per_run(counts[index].intent_writes),
             per_run(counts[index].commits),
+            per_run(counts[index].round_trips),
         );
     }
     println!("load average after: {}", load_average());

@@ -472,6 +472,30 @@ pub trait Journal: Send + Sync + std::fmt::Debug {
     /// Records a new pending run, or reports the existing run with that id.
     async fn create_run(&self, run: &NewRun) -> Result<CreateRun, StoreError>;
 
+    /// [`create_run`](Self::create_run) for a caller that executes the run at
+    /// once: a new run is created leased to `owner` for `lease`, in the same
+    /// transaction (one commit instead of two). An existing run is reported
+    /// as it is, its lease untouched — the caller [`acquire`](Self::acquire)s
+    /// it as usual. By default `create_run` then `acquire`; a new run that
+    /// another worker leased in between is reported as existing.
+    async fn create_run_leased(
+        &self,
+        run: &NewRun,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<CreateRun, StoreError> {
+        match self.create_run(run).await? {
+            CreateRun::Created(created) => {
+                Ok(match self.acquire(&created.run_id, owner, lease).await? {
+                    Acquire::Acquired(leased) => CreateRun::Created(leased),
+                    Acquire::Held(held) => CreateRun::Exists(held),
+                    Acquire::Missing => CreateRun::Exists(created),
+                })
+            }
+            exists => Ok(exists),
+        }
+    }
+
     /// Reads one run.
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
 
@@ -710,6 +734,34 @@ pub(crate) mod contract {
 
     /// Several writes in one call: applied in order and all together, fenced
     /// like one write; the write that ends the run gives its lease up.
+    /// A run created leased belongs to its creator at once; creating it again
+    /// leaves it (and its lease) as it is.
+    pub async fn a_run_created_leased_is_held_by_its_creator(j: &dyn Journal) {
+        let lease = Duration::from_secs(30);
+        let created = j
+            .create_run_leased(&new_run("cl"), "w1", lease)
+            .await
+            .unwrap();
+        let CreateRun::Created(run) = created else {
+            panic!("a new run is created: {created:?}")
+        };
+        assert_eq!(run.state, RunState::Pending);
+        assert_eq!(run.lease_owner.as_deref(), Some("w1"));
+        assert!(run.lease_until_ms > crate::store::now_millis());
+        assert!(matches!(
+            j.acquire("cl", "w2", lease).await.unwrap(),
+            Acquire::Held(ref r) if r.lease_owner.as_deref() == Some("w1")
+        ));
+        assert!(matches!(
+            j.create_run_leased(&new_run("cl"), "w2", lease).await.unwrap(),
+            CreateRun::Exists(ref r) if r.lease_owner.as_deref() == Some("w1")
+        ));
+        assert!(j.write("cl", "w1", lease, &started(0, "a")).await.unwrap());
+        assert!(!j.write("cl", "w2", lease, &started(0, "a")).await.unwrap());
+        let stored = j.run("cl").await.unwrap().unwrap();
+        assert_eq!(stored.lease_owner.as_deref(), Some("w1"));
+    }
+
     pub async fn write_all_is_one_fenced_transaction(j: &dyn Journal) {
         let lease = Duration::from_secs(30);
         j.create_run(&new_run("w1")).await.unwrap();

@@ -36,13 +36,13 @@
 //! # Commits and crash points
 //!
 //! A journal commit is the price of every guarantee, so the engine makes as
-//! few as keep them all: **one per step**. A run of `n` steps commits `n + 3`
-//! times (plus one per `202` operation's token and one per retried attempt):
+//! few as keep them all: **one per step**. A run of `n` steps started with
+//! [`Engine::start`] commits `n + 2` times (plus one per `202` operation's
+//! token and one per retried attempt):
 //!
 //! | commit | holds |
 //! |---|---|
-//! | create | the run, pending |
-//! | acquire | this worker's lease |
+//! | create | the run, pending, leased to this worker ([`Journal::create_run_leased`](crate::store::Journal::create_run_leased)) |
 //! | first start | step 1 started (attempt 1), the run running |
 //! | step *k*'s result | step *k*'s output **and** step *k + 1*'s start |
 //! | last result | the last output **and** the run completed, its lease given up |
@@ -53,7 +53,9 @@
 //! which it extends), and a step's calls go out only after the commit holding
 //! its start: a step's start has to be durable before its request, and
 //! nothing happens between one step's result and the next step's request, so
-//! one commit serves both. On SQLite the commits of concurrent runs are
+//! one commit serves both. A run taken by [`Engine::resume`] or a worker
+//! (enqueued, or left by a crashed worker) is leased by an *acquire* or
+//! *claim* commit instead. On SQLite the commits of concurrent runs are
 //! grouped by the store's writer thread (one transaction for every run whose
 //! write is waiting; each caller waits for its group's commit, so each is as
 //! durable as a transaction of its own); on PostgreSQL each is one statement,
@@ -66,7 +68,8 @@
 //! always follows its start's commit), so nothing can be known about them and
 //! their records are written lazily, as a generated key's are — on SQLite
 //! queued for the writer and committed with the step's result or before it,
-//! never on the call's path. A resumed step (its row exists) uses the full
+//! on PostgreSQL queued for a background task that writes many calls'
+//! records in one round trip; never on the call's path. A resumed step (its row exists) uses the full
 //! protocol, committed before sending, so a call that finished before the
 //! crash is answered from the store. This is one commit per step where an
 //! intent record before the request and its answer after would be two more.
@@ -76,8 +79,8 @@
 //! | …here | the resumed run sees | why no side effect doubles |
 //! |---|---|---|
 //! | before *create* | no run | the caller's start with the same run id creates it; nothing was sent |
-//! | after *create*, before *acquire* | a pending run | any worker takes it; nothing was sent |
-//! | after *acquire*, before the first start | a pending run, leased until the lease expires | taken over then; nothing was sent (a pending run has no steps) |
+//! | after *create* (leased), before the first start | a pending run, leased until the lease expires | taken over then; nothing was sent (a pending run has no steps) |
+//! | after an enqueued run's *create*, before *acquire* | a pending run, no lease | any worker takes it; nothing was sent |
 //! | after a step's start, its request sent or not | the step started | sent again with the same key: the server replays its stored answer, answers `409` while the first is in flight (retried with the key), or applies it now if it never arrived |
 //! | after the answer, before the result's commit | the step started | as above: the same key fetches the same answer |
 //! | after step *k*'s result and *k + 1*'s start | step *k* succeeded with its output, *k + 1* started | step *k* is never called again; *k + 1* as above |
@@ -87,7 +90,7 @@
 //! | before a permanent failure's commit (failed, compensating) | the step started | sent again; no compensation was sent before that commit |
 //! | after the last result and the completion | the run completed, no lease | nothing runs; the outcome is reported |
 //! | around a compensation | its start committed before it is sent, its result after | sent again with the compensation's key |
-//! | with a step's lazy records still queued (SQLite) | no record, or one in flight | the same key is sent and the server replays: for a journaled step the record is a cache, the journal and the server's key are the guarantee |
+//! | with a step's lazy records still queued (SQLite writer, PostgreSQL background task) | no record, or one in flight | the same key is sent and the server replays: for a journaled step the record is a cache, the journal and the server's key are the guarantee |
 //!
 //! `tests/workflow_crash_points.rs` loses each commit of a run, before and
 //! after it is applied, on SQLite and PostgreSQL, and checks the ledger.

@@ -189,55 +189,40 @@ impl Engine {
         run_id: Option<&str>,
         input: &I,
     ) -> Result<RunRecord, WorkflowError> {
-        let run_id = match run_id {
-            Some(id) => {
-                check_run_id(id)?;
-                id.to_string()
-            }
-            None => uuid::Uuid::new_v4().to_string(),
-        };
-        let input = serde_json::to_value(input).map_err(|e| WorkflowError::InvalidInput {
-            what: "run input".into(),
-            why: e.to_string(),
-        })?;
-        let new = NewRun {
-            run_id: run_id.clone(),
-            workflow: workflow.name().to_string(),
-            fingerprint: workflow.fingerprint().to_string(),
-            steps: workflow
-                .step_names()
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
-            input: input.clone(),
-        };
+        let new = new_run(workflow, run_id, input)?;
         match self.journal.create_run(&new).await? {
             CreateRun::Created(run) => Ok(run),
-            CreateRun::Exists(run) if run.workflow != new.workflow => {
-                Err(WorkflowError::RunIdTaken {
-                    run_id,
-                    detail: format!("a run of workflow {:?}", run.workflow),
-                })
-            }
-            CreateRun::Exists(run) if run.input != input => Err(WorkflowError::RunIdTaken {
-                run_id,
-                detail: "a run of the same workflow with a different input".into(),
-            }),
-            CreateRun::Exists(run) => Ok(run),
+            CreateRun::Exists(run) => same_run(&new, run),
         }
     }
 
     /// Starts a run of `workflow` and drives it to its end (see
     /// [`enqueue`](Self::enqueue) for `run_id`). Starting an existing run id
     /// with the same input continues that run instead: it executes once.
+    ///
+    /// A new run is created with this engine's lease in one commit
+    /// ([`Journal::create_run_leased`]).
     pub async fn start<I: Serialize + ?Sized>(
         &self,
         workflow: &Workflow,
         run_id: Option<&str>,
         input: &I,
     ) -> Result<RunOutcome, WorkflowError> {
-        let run = self.enqueue(workflow, run_id, input).await?;
-        self.execute(workflow, &run.run_id).await
+        let new = new_run(workflow, run_id, input)?;
+        match self
+            .journal
+            .create_run_leased(&new, &self.owner, self.lease)
+            .await?
+        {
+            CreateRun::Created(run) if run.lease_owner.as_deref() == Some(&*self.owner) => {
+                self.drive_leased(workflow, run).await
+            }
+            CreateRun::Created(run) => self.execute(workflow, &run.run_id).await,
+            CreateRun::Exists(run) => {
+                let run = same_run(&new, run)?;
+                self.execute(workflow, &run.run_id).await
+            }
+        }
     }
 
     /// Continues a run after a crash with its registered workflow: finished
@@ -469,6 +454,55 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// The run `workflow` would record for `run_id` (a random UUID when `None`)
+/// and `input`.
+fn new_run<I: Serialize + ?Sized>(
+    workflow: &Workflow,
+    run_id: Option<&str>,
+    input: &I,
+) -> Result<NewRun, WorkflowError> {
+    let run_id = match run_id {
+        Some(id) => {
+            check_run_id(id)?;
+            id.to_string()
+        }
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let input = serde_json::to_value(input).map_err(|e| WorkflowError::InvalidInput {
+        what: "run input".into(),
+        why: e.to_string(),
+    })?;
+    Ok(NewRun {
+        run_id,
+        workflow: workflow.name().to_string(),
+        fingerprint: workflow.fingerprint().to_string(),
+        steps: workflow
+            .step_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        input,
+    })
+}
+
+/// The existing run with `new`'s id, if it is the same run (same workflow,
+/// same input); otherwise the id is taken.
+fn same_run(new: &NewRun, existing: RunRecord) -> Result<RunRecord, WorkflowError> {
+    if existing.workflow != new.workflow {
+        return Err(WorkflowError::RunIdTaken {
+            run_id: new.run_id.clone(),
+            detail: format!("a run of workflow {:?}", existing.workflow),
+        });
+    }
+    if existing.input != new.input {
+        return Err(WorkflowError::RunIdTaken {
+            run_id: new.run_id.clone(),
+            detail: "a run of the same workflow with a different input".into(),
+        });
+    }
+    Ok(existing)
 }
 
 fn check_run_id(id: &str) -> Result<(), WorkflowError> {

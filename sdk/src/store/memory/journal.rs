@@ -335,6 +335,7 @@ mod tests {
     async fn journal_contract() {
         contract::lifecycle(&MemoryStore::new()).await;
         contract::write_all_is_one_fenced_transaction(&MemoryStore::new()).await;
+        contract::a_run_created_leased_is_held_by_its_creator(&MemoryStore::new()).await;
         contract::leases_expire_and_claims_are_exclusive(&MemoryStore::new()).await;
         contract::concurrent_claims_take_each_run_once(Arc::new(MemoryStore::new())).await;
     }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
-use super::sql::{pg_execute, pg_query_opt};
+use super::sql::{pg_begin, pg_commit, pg_execute, pg_query_opt};
 use super::{bad, PgStore};
 use crate::store::{
     decide, Begin, IntentRecord, IntentState, Journal, Store, StoreError, StoredOutcome,
@@ -55,7 +55,7 @@ fn decode_intent(row: &Row) -> Result<IntentRecord, StoreError> {
 impl Store for PgStore {
     async fn begin(&self, record: IntentRecord) -> Result<Begin, StoreError> {
         let record = &record;
-        let done = self.op("begin", |mut c| async move {
+        let done = self.op("begin", |mut c, n| async move {
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
                 &record.key,
                 &record.intent_id,
@@ -67,8 +67,7 @@ impl Store for PgStore {
                 &record.expires_ms,
             ];
             // Fast path, one round trip: a new key is inserted atomically.
-            let inserted = pg_execute(
-                &c,
+            let inserted = pg_execute(n, &c,
                 "INSERT INTO oncely_intents (key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING",
                 &params,
@@ -78,31 +77,28 @@ impl Store for PgStore {
                 return Ok(Begin::Started);
             }
             // The key is known: decide under the record's row lock.
-            let tx = c.transaction().await?;
-            let row = pg_query_opt(
-                &tx,
+            let tx = pg_begin(n, &mut c).await?;
+            let row = pg_query_opt(n, &tx,
                 &format!("SELECT {INTENT_COLUMNS} FROM oncely_intents WHERE key = $1 FOR UPDATE"),
                 &[&record.key],
             )
             .await?;
             let Some(row) = row else {
                 // Purged in between: insert it now.
-                pg_execute(
-                    &tx,
+                pg_execute(n, &tx,
                     "INSERT INTO oncely_intents (key, intent_id, method, path_template, fingerprint, state, created_ms, expires_ms)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     &params,
                 )
                 .await?;
-                tx.commit().await?;
+                pg_commit(n, tx).await?;
                 return Ok(Begin::Started);
             };
             let existing = decode_intent(&row)?;
             let decision = decide(Some(&existing), record);
             if decision == Begin::Started {
                 // The old record expired: replace it.
-                pg_execute(
-                    &tx,
+                pg_execute(n, &tx,
                     "UPDATE oncely_intents SET intent_id = $2, method = $3, path_template = $4, fingerprint = $5, state = $6,
                             created_ms = $7, expires_ms = $8, status = NULL, headers = NULL, body = NULL, completed_ms = NULL
                       WHERE key = $1",
@@ -110,13 +106,46 @@ impl Store for PgStore {
                 )
                 .await?;
             }
-            tx.commit().await?;
+            pg_commit(n, tx).await?;
             Ok(decision)
         })
         .await?;
         self.counters
             .committed(0, u64::from(done == Begin::Started));
         Ok(done)
+    }
+
+    /// Queued for the background writer (`fresh.rs`), not waited for;
+    /// written at once when there is none.
+    async fn begin_fresh(&self, record: IntentRecord) -> Result<(), StoreError> {
+        let record = match &self.fresh {
+            Some(writer) => match writer.intent(record) {
+                Ok(()) => return Ok(()),
+                Err(record) => *record,
+            },
+            None => record,
+        };
+        self.begin(record).await.map(drop)
+    }
+
+    /// Like [`begin_fresh`](Self::begin_fresh).
+    async fn complete_fresh(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
+        let outcome = match &self.fresh {
+            Some(writer) => match writer.answer(key, outcome) {
+                Ok(()) => return Ok(()),
+                Err(outcome) => outcome,
+            },
+            None => outcome,
+        };
+        self.complete(key, outcome).await
+    }
+
+    /// Waits for the background writer's records queued so far.
+    async fn flush(&self) -> Result<(), StoreError> {
+        if let Some(writer) = &self.fresh {
+            writer.flush().await;
+        }
+        Ok(())
     }
 
     async fn complete(&self, key: &str, outcome: StoredOutcome) -> Result<(), StoreError> {
@@ -126,8 +155,8 @@ impl Store for PgStore {
             reason: e.to_string(),
         })?;
         let headers = &headers;
-        let done = self.op("complete", |c| async move {
-            pg_execute(&c,
+        let done = self.op("complete", |c, n| async move {
+            pg_execute(n, &c,
                 "UPDATE oncely_intents SET state = $2, status = $3, headers = $4, body = $5, completed_ms = $6 WHERE key = $1",
                 &[&key, &IntentState::Completed.as_str(), &i32::from(outcome.status), headers, &outcome.body, &outcome.completed_ms],
             )
@@ -140,8 +169,9 @@ impl Store for PgStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError> {
-        self.op("get", |c| async move {
+        self.op("get", |c, n| async move {
             let row = pg_query_opt(
+                n,
                 &c,
                 &format!("SELECT {INTENT_COLUMNS} FROM oncely_intents WHERE key = $1"),
                 &[&key],
@@ -153,8 +183,9 @@ impl Store for PgStore {
     }
 
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
-        self.op("purge", |c| async move {
+        self.op("purge", |c, n| async move {
             Ok(pg_execute(
+                n,
                 &c,
                 "DELETE FROM oncely_intents WHERE expires_ms <= $1",
                 &[&now_ms],

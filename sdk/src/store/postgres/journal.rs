@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use serde_json::Value;
 use tokio_postgres::Row;
 
-use super::sql::{pg_execute, pg_query, pg_query_one, pg_query_opt};
+use super::sql::{pg_begin, pg_commit, pg_execute, pg_query, pg_query_one, pg_query_opt};
 use super::{bad, parse_json, to_i32, OpError, PgStore, NOW_MS};
+use crate::store::counters::Counters;
 use crate::store::journal::{
     ends_run, lease_ms, pickup_event, Acquire, CreateRun, EventRecord, Journal, JournalWrite,
     NewEvent, NewRun, RunFilter, RunRecord, RunState, StateCounts, StepPhase, StepRecord,
@@ -200,6 +201,7 @@ fn decode_run(row: &Row) -> Result<RunRecord, StoreError> {
 }
 
 async fn read_run(
+    n: &Counters,
     c: &impl deadpool_postgres::GenericClient,
     run_id: &str,
     lock: bool,
@@ -208,11 +210,12 @@ async fn read_run(
         "SELECT {RUN_COLUMNS} FROM oncely_runs WHERE run_id = $1{}",
         if lock { " FOR UPDATE" } else { "" }
     );
-    let row = pg_query_opt(c, &sql, &[&run_id]).await?;
+    let row = pg_query_opt(n, c, &sql, &[&run_id]).await?;
     Ok(row.as_ref().map(decode_run).transpose()?)
 }
 
 async fn append_event(
+    n: &Counters,
     c: &impl deadpool_postgres::GenericClient,
     run_id: &str,
     event: &NewEvent,
@@ -225,6 +228,7 @@ async fn append_event(
     let attempt = event.attempt.map(to_i32);
     let detail = event.detail.as_ref().map(Value::to_string);
     pg_execute(
+        n,
         c,
         &sql,
         &[&run_id, &event.kind, &event.step, &phase, &attempt, &detail],
@@ -239,7 +243,7 @@ impl Journal for PgStore {
         let steps =
             serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
         let (steps, input) = (&steps, &run.input.to_string());
-        let done = self.op("create run", |c| async move {
+        let done = self.op("create run", |c, n| async move {
             // One round trip for a new run; a second only when it exists.
             let insert = format!(
                 "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms)
@@ -248,10 +252,43 @@ impl Journal for PgStore {
             );
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
                 [&run.run_id, &run.workflow, &run.fingerprint, steps, input, &RunState::Pending.as_str()];
-            if let Some(row) = pg_query_opt(&c, &insert, &params).await? {
+            if let Some(row) = pg_query_opt(n, &c, &insert, &params).await? {
                 return Ok(CreateRun::Created(decode_run(&row)?));
             }
-            let existing = read_run(&c, &run.run_id, false).await?;
+            let existing = read_run(n, &c, &run.run_id, false).await?;
+            Ok(CreateRun::Exists(existing.ok_or_else(|| bad(&run.run_id, "vanished after insert".into()))?))
+        })
+        .await?;
+        if matches!(done, CreateRun::Created(_)) {
+            self.counters.committed(1, 0);
+        }
+        Ok(done)
+    }
+
+    /// One statement for a new run: inserted with its lease.
+    async fn create_run_leased(
+        &self,
+        run: &NewRun,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<CreateRun, StoreError> {
+        let steps =
+            serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
+        let (steps, input, lease) = (&steps, &run.input.to_string(), &lease_ms(lease));
+        let done = self.op("create run", |c, n| async move {
+            let insert = format!(
+                "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms,
+                                         lease_owner, lease_until_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, {NOW_MS}, {NOW_MS}, $7, {NOW_MS} + $8) ON CONFLICT (run_id) DO NOTHING
+                 RETURNING {RUN_COLUMNS}"
+            );
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
+                &run.run_id, &run.workflow, &run.fingerprint, steps, input, &RunState::Pending.as_str(), &owner, lease,
+            ];
+            if let Some(row) = pg_query_opt(n, &c, &insert, &params).await? {
+                return Ok(CreateRun::Created(decode_run(&row)?));
+            }
+            let existing = read_run(n, &c, &run.run_id, false).await?;
             Ok(CreateRun::Exists(existing.ok_or_else(|| bad(&run.run_id, "vanished after insert".into()))?))
         })
         .await?;
@@ -262,17 +299,17 @@ impl Journal for PgStore {
     }
 
     async fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
-        self.op(
-            "read run",
-            |c| async move { read_run(&c, run_id, false).await },
-        )
+        self.op("read run", |c, n| async move {
+            read_run(n, &c, run_id, false).await
+        })
         .await
     }
 
     async fn steps(&self, run_id: &str) -> Result<Vec<StepRecord>, StoreError> {
-        self.op("read steps", |c| async move {
-            let rows = c
-                .query(
+        self.op("read steps", |c, n| async move {
+            let rows = pg_query(
+                    n,
+                    &c,
                     "SELECT idx, phase, name, key, status, attempts, output, error, resume_token, started_ms, finished_ms
                        FROM oncely_steps WHERE run_id = $1 ORDER BY idx, phase",
                     &[&run_id],
@@ -305,9 +342,10 @@ impl Journal for PgStore {
     }
 
     async fn events(&self, run_id: &str) -> Result<Vec<EventRecord>, StoreError> {
-        self.op("read events", |c| async move {
-            let rows = c
-                .query(
+        self.op("read events", |c, n| async move {
+            let rows = pg_query(
+                    n,
+                    &c,
                     "SELECT seq, at_ms, kind, step, phase, attempt, detail FROM oncely_run_events WHERE run_id = $1 ORDER BY seq",
                     &[&run_id],
                 )
@@ -340,22 +378,23 @@ impl Journal for PgStore {
             .collect();
         let limit = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
         let (states, limit) = (&states, &limit);
-        self.op("list runs", |c| async move {
+        self.op("list runs", |c, n| async move {
             let sql = format!(
                 "SELECT {RUN_COLUMNS} FROM oncely_runs
                   WHERE (cardinality($1::text[]) = 0 OR state = ANY($1::text[]))
                     AND ($2::text IS NULL OR workflow = $2::text)
                   ORDER BY seq DESC LIMIT $3::bigint"
             );
-            let rows = pg_query(&c, &sql, &[states, &filter.workflow, limit]).await?;
+            let rows = pg_query(n, &c, &sql, &[states, &filter.workflow, limit]).await?;
             Ok(rows.iter().map(decode_run).collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }
 
     async fn count_runs(&self) -> Result<StateCounts, StoreError> {
-        self.op("count runs", |c| async move {
+        self.op("count runs", |c, n| async move {
             let rows = pg_query(
+                n,
                 &c,
                 "SELECT state, COUNT(*) FROM oncely_runs GROUP BY state",
                 &[],
@@ -380,17 +419,17 @@ impl Journal for PgStore {
         lease: Duration,
     ) -> Result<Acquire, StoreError> {
         let lease = lease_ms(lease);
-        let done = self.op("acquire", |c| async move {
+        let done = self.op("acquire", |c, n| async move {
             // One statement: take the lease if it is free, expired or ours.
             let sql = format!(
                 "UPDATE oncely_runs SET lease_owner = $2, lease_until_ms = {NOW_MS} + $3
                   WHERE run_id = $1 AND (lease_owner IS NULL OR lease_until_ms <= {NOW_MS} OR lease_owner = $2)
                   RETURNING {RUN_COLUMNS}"
             );
-            if let Some(row) = pg_query_opt(&c, &sql, &[&run_id, &owner, &lease]).await? {
+            if let Some(row) = pg_query_opt(n, &c, &sql, &[&run_id, &owner, &lease]).await? {
                 return Ok(Acquire::Acquired(decode_run(&row)?));
             }
-            Ok(match read_run(&c, run_id, false).await? {
+            Ok(match read_run(n, &c, run_id, false).await? {
                 Some(run) => Acquire::Held(run),
                 None => Acquire::Missing,
             })
@@ -410,7 +449,7 @@ impl Journal for PgStore {
     ) -> Result<Option<RunRecord>, StoreError> {
         let lease = lease_ms(lease);
         let workflows = &workflows.to_vec();
-        let done = self.op("claim", |c| async move {
+        let done = self.op("claim", |c, n| async move {
             // The queue pattern in one statement: lock the oldest free active
             // run (skipping rows other claimers hold) and lease it.
             let sql = format!(
@@ -422,7 +461,7 @@ impl Journal for PgStore {
                        ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
                   RETURNING {RUN_COLUMNS}"
             );
-            let row = pg_query_opt(&c, &sql, &[workflows, &owner, &lease]).await?;
+            let row = pg_query_opt(n, &c, &sql, &[workflows, &owner, &lease]).await?;
             Ok(row.as_ref().map(decode_run).transpose()?)
         })
         .await?;
@@ -435,12 +474,12 @@ impl Journal for PgStore {
     async fn renew(&self, run_id: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
         let lease = lease_ms(lease);
         let done = self
-            .op("renew", |c| async move {
+            .op("renew", |c, n| async move {
                 let sql = format!(
                     "UPDATE oncely_runs SET lease_until_ms = {NOW_MS} + $3
                   WHERE run_id = $1 AND lease_owner = $2 AND lease_until_ms > {NOW_MS}"
                 );
-                Ok(pg_execute(&c, &sql, &[&run_id, &owner, &lease]).await? > 0)
+                Ok(pg_execute(n, &c, &sql, &[&run_id, &owner, &lease]).await? > 0)
             })
             .await?;
         self.counters.committed(1, 0);
@@ -448,8 +487,8 @@ impl Journal for PgStore {
     }
 
     async fn release(&self, run_id: &str, owner: &str) -> Result<(), StoreError> {
-        let done = self.op("release", |c| async move {
-            pg_execute(&c,
+        let done = self.op("release", |c, n| async move {
+            pg_execute(n, &c,
                 "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE run_id = $1 AND lease_owner = $2",
                 &[&run_id, &owner],
             )
@@ -462,8 +501,8 @@ impl Journal for PgStore {
     }
 
     async fn release_all(&self, owner: &str) -> Result<u64, StoreError> {
-        let done = self.op("release all", |c| async move {
-            Ok(pg_execute(&c, "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = $1", &[&owner]).await?)
+        let done = self.op("release all", |c, n| async move {
+            Ok(pg_execute(n, &c, "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0 WHERE lease_owner = $1", &[&owner]).await?)
         })
         .await?;
         self.counters.committed(1, 0);
@@ -504,11 +543,11 @@ impl Journal for PgStore {
         let sql = write_statement(writes);
         let (state, error, ends, values, sql) = (&state, &error, &ends, &values, &sql);
         let done = self
-            .op("journal write", |c| async move {
+            .op("journal write", |c, n| async move {
                 let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
                     vec![&run_id, &owner, &lease, state, error, ends];
                 values.push_onto(&mut params);
-                let row = pg_query_one(&c, sql, &params).await?;
+                let row = pg_query_one(n, &c, sql, &params).await?;
                 Ok(row.get::<_, i64>(0) == 1)
             })
             .await?;
@@ -523,11 +562,11 @@ impl Journal for PgStore {
         run_id: &str,
         retry_parked: bool,
     ) -> Result<Option<RunRecord>, StoreError> {
-        let done = self.op("request pickup", |mut c| async move {
-            let tx = c.transaction().await?;
-            let Some(before) = read_run(&tx, run_id, true).await? else { return Ok(None) };
+        let done = self.op("request pickup", |mut c, n| async move {
+            let tx = pg_begin(n, &mut c).await?;
+            let Some(before) = read_run(n, &tx, run_id, true).await? else { return Ok(None) };
             let retry = retry_parked && before.state == RunState::NeedsAttention;
-            pg_execute(&tx,
+            pg_execute(n, &tx,
                 &format!(
                     "UPDATE oncely_runs SET lease_owner = NULL, lease_until_ms = 0, updated_ms = {NOW_MS},
                             state = CASE WHEN $2 THEN 'compensating' ELSE state END,
@@ -537,9 +576,9 @@ impl Journal for PgStore {
                 &[&run_id, &retry],
             )
             .await?;
-            let after = read_run(&tx, run_id, false).await?.ok_or_else(|| bad(run_id, "vanished".into()))?;
-            append_event(&tx, run_id, &pickup_event(before.state, &after, retry_parked)).await?;
-            tx.commit().await?;
+            let after = read_run(n, &tx, run_id, false).await?.ok_or_else(|| bad(run_id, "vanished".into()))?;
+            append_event(n, &tx, run_id, &pickup_event(before.state, &after, retry_parked)).await?;
+            pg_commit(n, tx).await?;
             Ok(Some(after))
         })
         .await?;

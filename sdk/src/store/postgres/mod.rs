@@ -10,6 +10,11 @@
 //!   claims use `FOR UPDATE SKIP LOCKED`, so two workers never execute one run.
 //! - An idempotency key begun by worker A is visible to worker B at once: B's
 //!   `begin` answers [`Begin::Resumed`] and B re-sends the same key.
+//! - Round trips are what a call waits for, so they are few: a journal write
+//!   is one statement, a run is created with its lease in one, and the
+//!   records of fresh keys (generated keys, a workflow step's first attempt)
+//!   are written behind their calls by a background task, many calls' records
+//!   per round trip (`fresh.rs`).
 //! - A connection lost mid-operation (server restart, `pg_terminate_backend`,
 //!   network) is retried on a fresh pooled connection; every operation is safe
 //!   to repeat (step updates are upserts, `begin` re-reads the record).
@@ -17,9 +22,11 @@
 //! The files: this one connects, retries lost connections and holds what the
 //! others share; `schema.rs` the migrations; `sql.rs` statement helpers (every
 //! statement prepared once per connection and cached); `intents.rs` the
-//! idempotency records ([`Store`](crate::store::Store)); `journal.rs` the
-//! workflow journal ([`Journal`](crate::store::Journal)).
+//! idempotency records ([`Store`](crate::store::Store)); `fresh.rs` the
+//! records of fresh keys, written behind their calls in batches; `journal.rs`
+//! the workflow journal ([`Journal`](crate::store::Journal)).
 
+mod fresh;
 mod intents;
 mod journal;
 mod schema;
@@ -36,6 +43,7 @@ use serde_json::Value;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 
+use crate::store::counters::Counters;
 use crate::store::StoreError;
 
 #[cfg(test)]
@@ -127,6 +135,9 @@ pub struct PgStore {
     location: String,
     reconnect_attempts: u32,
     counters: std::sync::Arc<crate::store::counters::Counters>,
+    /// Writes the records of fresh keys behind their calls; `None` when the
+    /// store was connected outside a tokio runtime.
+    fresh: Option<fresh::FreshWriter>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -232,12 +243,16 @@ impl PgStore {
             .max_size(config.pool_size.max(1))
             .build()
             .map_err(|e| open(e.to_string()))?;
+        let counters = std::sync::Arc::<Counters>::default();
+        let fresh =
+            fresh::FreshWriter::start(pool.clone(), counters.clone(), config.reconnect_attempts);
         let store = PgStore {
             pool,
             schema: config.schema.clone(),
             location: location.clone(),
             reconnect_attempts: config.reconnect_attempts,
-            counters: Default::default(),
+            counters,
+            fresh,
         };
         let client = store.pool.get().await.map_err(|e| open(e.to_string()))?;
         store.migrate(client).await?;
@@ -256,9 +271,10 @@ impl PgStore {
 
     /// Runs `f` on a pooled connection; a lost connection is retried on a fresh
     /// one (every operation here is safe to repeat).
-    async fn op<T, F, Fut>(&self, operation: &'static str, f: F) -> Result<T, StoreError>
+    /// `f` gets the connection and the counters its round trips are noted in.
+    async fn op<'a, T, F, Fut>(&'a self, operation: &'static str, f: F) -> Result<T, StoreError>
     where
-        F: Fn(Object) -> Fut + Send + Sync,
+        F: Fn(Object, &'a Counters) -> Fut + Send + Sync,
         Fut: Future<Output = Result<T, OpError>> + Send,
         T: Send,
     {
@@ -275,7 +291,7 @@ impl PgStore {
                 }
                 Err(e) => return Err(backend(e.to_string())),
             };
-            match f(client).await {
+            match f(client, &self.counters).await {
                 Ok(value) => return Ok(value),
                 Err(OpError::Store(e)) => return Err(e),
                 Err(OpError::Pg(e))

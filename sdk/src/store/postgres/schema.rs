@@ -77,8 +77,9 @@ pub(crate) const PG_SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 impl PgStore {
     /// The schema version found in the database (0 before the first migration).
     pub async fn schema_version(&self) -> Result<i32, StoreError> {
-        self.op("schema version", |c| async move {
+        self.op("schema version", |c, n| async move {
             let row = pg_query_one(
+                n,
                 &c,
                 "SELECT COALESCE(MAX(version), 0) FROM oncely_schema",
                 &[],
@@ -96,6 +97,7 @@ impl PgStore {
         };
         let tx = client.transaction().await.map_err(corrupt)?;
         pg_execute(
+            &self.counters,
             &tx,
             "SELECT pg_advisory_xact_lock(hashtext('oncely-migrate:' || $1::text))",
             &[&self.schema],
@@ -135,6 +137,7 @@ impl PgStore {
             tx.batch_execute(sql).await.map_err(corrupt)?;
             let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
             pg_execute(
+                &self.counters,
                 &tx,
                 &format!("INSERT INTO oncely_schema (version, applied_ms) VALUES ($1, {NOW_MS})"),
                 &[&version],

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::sql::pg_execute;
 use super::*;
-use crate::store::{contract, journal, Begin, Store};
+use crate::store::{contract, journal, Begin, Journal, Store};
 
 #[tokio::test]
 async fn store_contract() {
@@ -40,6 +40,10 @@ async fn journal_contract() {
         return;
     };
     journal::contract::write_all_is_one_fenced_transaction(&d).await;
+    let Some(e) = testing::store("journal_contract_e").await else {
+        return;
+    };
+    journal::contract::a_run_created_leased_is_held_by_its_creator(&e).await;
 }
 
 #[tokio::test]
@@ -70,8 +74,9 @@ async fn a_schema_written_by_a_newer_oncely_is_refused_and_left_alone() {
     };
     let schema = store.schema().to_string();
     store
-        .op("bump", |c| async move {
+        .op("bump", |c, n| async move {
             pg_execute(
+                n,
                 &c,
                 "INSERT INTO oncely_schema (version, applied_ms) VALUES (99, 0)",
                 &[],
@@ -138,7 +143,7 @@ async fn a_lost_connection_is_retried_on_a_fresh_one() {
     let app = format!("oncely:{schema}");
     let app = &app;
     let killed = killer
-            .op("kill", |c| async move {
+            .op("kill", |c, _| async move {
                 let row = c
                     .query_one(
                         "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
@@ -184,4 +189,77 @@ async fn bad_schema_name_is_a_typed_error_before_connecting() {
     .await
     .unwrap_err();
     assert!(matches!(err, StoreError::Open { .. }), "{err}");
+}
+
+/// Fresh records are queued, not waited for: the call pays no round trip,
+/// and many calls' records share one.
+#[tokio::test]
+async fn fresh_records_are_written_behind_the_calls_in_groups() {
+    let Some(store) = testing::store("fresh_groups").await else {
+        return;
+    };
+    let before = store.write_counts().unwrap();
+    for n in 0..50 {
+        let key = format!("fresh-{n}");
+        store
+            .begin_fresh(contract::record(&key, "fp"))
+            .await
+            .unwrap();
+        if n % 2 == 0 {
+            store
+                .complete_fresh(&key, contract::outcome())
+                .await
+                .unwrap();
+        }
+    }
+    let queued = store.write_counts().unwrap() - before;
+    assert_eq!(queued.round_trips, 0, "nothing waited for: {queued:?}");
+    store.flush().await.unwrap();
+    // An answer whose intent an earlier group wrote.
+    store
+        .complete_fresh("fresh-1", contract::outcome())
+        .await
+        .unwrap();
+    store.flush().await.unwrap();
+    let written = store.write_counts().unwrap() - before;
+    assert_eq!(written.intent_writes, 51, "{written:?}");
+    assert!(written.round_trips <= 2, "{written:?}");
+    for n in 0..50 {
+        let record = store.get(&format!("fresh-{n}")).await.unwrap().unwrap();
+        let answered = n % 2 == 0 || n == 1;
+        assert_eq!(record.outcome.is_some(), answered, "fresh-{n}: {record:?}");
+        if answered {
+            assert_eq!(record.outcome, Some(contract::outcome()));
+            assert_eq!(record.state, crate::store::IntentState::Completed);
+        }
+    }
+}
+
+/// A run created leased is one statement, one round trip.
+#[tokio::test]
+async fn a_run_is_created_with_its_lease_in_one_round_trip() {
+    let Some(store) = testing::store("create_leased").await else {
+        return;
+    };
+    let run = crate::store::NewRun {
+        run_id: "r1".into(),
+        workflow: "w".into(),
+        fingerprint: "f".into(),
+        steps: vec!["a".into()],
+        input: serde_json::json!({}),
+    };
+    let before = store.write_counts().unwrap();
+    let created = store
+        .create_run_leased(&run, "w1", std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(
+        matches!(created, crate::store::CreateRun::Created(ref r) if r.lease_owner.as_deref() == Some("w1"))
+    );
+    let counted = store.write_counts().unwrap() - before;
+    assert_eq!(
+        (counted.commits, counted.round_trips),
+        (1, 1),
+        "{counted:?}"
+    );
 }

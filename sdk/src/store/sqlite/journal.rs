@@ -244,8 +244,9 @@ fn set_lease(
 /// A journal change for the writer's next group commit.
 #[derive(Debug)]
 pub(super) enum JournalJob {
-    /// [`Journal::create_run`].
-    Create(NewRun),
+    /// [`Journal::create_run`], or [`Journal::create_run_leased`] with the
+    /// lease's owner and length.
+    Create(NewRun, Option<(String, Duration)>),
     /// [`Journal::acquire`].
     Acquire {
         run_id: String,
@@ -286,7 +287,12 @@ impl JournalJob {
     pub(super) fn apply(&self, conn: &Connection) -> Result<JobAnswer, StoreError> {
         let now = now_millis();
         match self {
-            JournalJob::Create(run) => create_run(conn, run, now).map(JobAnswer::Created),
+            JournalJob::Create(run, lease) => {
+                let lease = lease
+                    .as_ref()
+                    .map(|(owner, lease)| (owner.as_str(), *lease));
+                create_run(conn, run, lease, now).map(JobAnswer::Created)
+            }
             JournalJob::Acquire {
                 run_id,
                 owner,
@@ -310,14 +316,23 @@ impl JournalJob {
     }
 }
 
-fn create_run(conn: &Connection, run: &NewRun, now: i64) -> Result<CreateRun, StoreError> {
+/// Creates `run` unless it exists, leased to `lease`'s owner when given.
+fn create_run(
+    conn: &Connection,
+    run: &NewRun,
+    lease: Option<(&str, Duration)>,
+    now: i64,
+) -> Result<CreateRun, StoreError> {
     if let Some(existing) = read_run(conn, &run.run_id)? {
         return Ok(CreateRun::Exists(existing));
     }
     let steps = serde_json::to_string(&run.steps).map_err(|e| bad(&run.run_id, e.to_string()))?;
+    let lease_owner = lease.map(|(owner, _)| owner.to_string());
+    let lease_until_ms = lease.map_or(0, |(_, lease)| now.saturating_add(lease_ms(lease)));
     conn.prepare_cached(
-        "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms,
+                                  lease_owner, lease_until_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
     )
     .and_then(|mut insert| {
         insert.execute(params![
@@ -327,7 +342,9 @@ fn create_run(conn: &Connection, run: &NewRun, now: i64) -> Result<CreateRun, St
             steps,
             to_json(&run.input),
             RunState::Pending.as_str(),
-            now
+            now,
+            lease_owner,
+            lease_until_ms
         ])
     })
     .map_err(backend("create run"))?;
@@ -340,8 +357,8 @@ fn create_run(conn: &Connection, run: &NewRun, now: i64) -> Result<CreateRun, St
         state: RunState::Pending,
         error: None,
         generation: 0,
-        lease_owner: None,
-        lease_until_ms: 0,
+        lease_owner,
+        lease_until_ms,
         created_ms: now,
         updated_ms: now,
     }))
@@ -424,9 +441,23 @@ impl Journal for SqliteStore {
     async fn create_run(&self, run: &NewRun) -> Result<CreateRun, StoreError> {
         match self
             .writer
-            .commit_journal(JournalJob::Create(run.clone()))
+            .commit_journal(JournalJob::Create(run.clone(), None))
             .await?
         {
+            JobAnswer::Created(created) => Ok(created),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// One job for the writer: the run and its lease in one change.
+    async fn create_run_leased(
+        &self,
+        run: &NewRun,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<CreateRun, StoreError> {
+        let job = JournalJob::Create(run.clone(), Some((owner.to_string(), lease)));
+        match self.writer.commit_journal(job).await? {
             JobAnswer::Created(created) => Ok(created),
             other => Err(unexpected(other)),
         }
@@ -748,6 +779,7 @@ mod tests {
         let open = |name: &str| SqliteStore::open(dir.path().join(name)).unwrap();
         contract::lifecycle(&open("a.db")).await;
         contract::write_all_is_one_fenced_transaction(&open("d.db")).await;
+        contract::a_run_created_leased_is_held_by_its_creator(&open("cl.db")).await;
         contract::leases_expire_and_claims_are_exclusive(&open("b.db")).await;
         contract::concurrent_claims_take_each_run_once(Arc::new(open("c.db"))).await;
     }
