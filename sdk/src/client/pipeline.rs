@@ -20,7 +20,8 @@ use super::{Client, ClientInner, Response};
 use crate::error::{Error, TimeoutKind, TransportKind};
 use crate::idempotency::{fingerprint, key_for_intent, new_key, IdempotencyKey, KeySource};
 use crate::problem::{is_problem_content_type, Problem};
-use crate::retry::{is_host_failure_status, is_retryable_status, RetryPolicy, ServerHint};
+use crate::retry::classify::{classify, Decision, Facts, Outcome};
+use crate::retry::{is_host_failure_status, RetryPolicy};
 use crate::store::{now_millis, Begin, IntentRecord, StoredOutcome};
 
 /// How often (at most) a client purges expired idempotency records.
@@ -320,15 +321,6 @@ async fn record_outcome(inner: &ClientInner, key: &IdempotencyKey, raw: &Raw, la
     }
 }
 
-/// What to do after an attempt.
-enum Next {
-    Stop,
-    Retry {
-        server_delay: Option<Duration>,
-        reason: String,
-    },
-}
-
 /// The retry stage: attempts the call until it succeeds, fails for good, or the
 /// policy, deadline, budget or breaker says stop. Returns the final answer and
 /// the number of attempts.
@@ -345,7 +337,10 @@ async fn retry_loop(
         .unwrap_or(inner.deadline)
         .and_then(|d| Instant::now().checked_add(d));
     let started = Instant::now();
-    let safe = is_idempotent_method(&call.method) || key.is_some();
+    let facts = Facts {
+        safe: is_idempotent_method(&call.method) || key.is_some(),
+        keyed: key.is_some(),
+    };
     let host = breaker_host(&call.url);
     let headers = request_headers(client, call, key);
     let deadline_error = || Error::Timeout {
@@ -395,10 +390,26 @@ async fn retry_loop(
         }
         inner.breaker.record(&host, !is_host_failure(&outcome));
 
-        let Next::Retry {
-            server_delay,
+        // The deadline is this stage's to enforce: an attempt it cut short ends
+        // the call.
+        if let Err(Error::Timeout {
+            kind: TimeoutKind::Deadline,
+            ..
+        }) = &outcome
+        {
+            return outcome.map(|raw| (raw, attempt));
+        }
+        let seen = match &outcome {
+            Ok(raw) => Outcome::Answer {
+                status: raw.status,
+                headers: &raw.headers,
+            },
+            Err(e) => Outcome::Failed(e),
+        };
+        let Decision::Retry {
+            delay: server_delay,
             reason,
-        } = next_step(&outcome, safe, key.is_some())
+        } = classify(seen, facts)
         else {
             return outcome.map(|raw| (raw, attempt));
         };
@@ -474,50 +485,6 @@ fn is_host_failure(outcome: &Result<Raw, Error>) -> bool {
         Ok(raw) => is_host_failure_status(raw.status),
         Err(Error::Transport { .. } | Error::Timeout { .. }) => true,
         Err(_) => false,
-    }
-}
-
-/// Decides whether an attempt's outcome is worth another attempt.
-fn next_step(outcome: &Result<Raw, Error>, safe: bool, has_key: bool) -> Next {
-    match outcome {
-        // Nothing reached the server: always safe to try again.
-        Err(Error::Transport {
-            kind: TransportKind::Connect,
-            ..
-        }) => Next::Retry {
-            server_delay: None,
-            reason: "connect error".into(),
-        },
-        Err(Error::Transport { kind, .. }) if safe => Next::Retry {
-            server_delay: None,
-            reason: format!("{kind} error"),
-        },
-        Err(Error::Timeout {
-            kind: TimeoutKind::Attempt,
-            ..
-        }) if safe => Next::Retry {
-            server_delay: None,
-            reason: "attempt timeout".into(),
-        },
-        Err(_) => Next::Stop,
-        Ok(raw) => {
-            if (200..300).contains(&raw.status) {
-                return Next::Stop;
-            }
-            let hint = ServerHint::from_headers(&raw.headers);
-            let retryable = match hint.should_retry {
-                Some(verdict) => verdict,
-                None => is_retryable_status(raw.status) || (raw.status == 409 && has_key),
-            };
-            if retryable && safe {
-                Next::Retry {
-                    server_delay: hint.delay,
-                    reason: format!("status {}", raw.status),
-                }
-            } else {
-                Next::Stop
-            }
-        }
     }
 }
 
@@ -737,56 +704,6 @@ fn response_error(raw: &Raw, call: &Call, key: Option<&IdempotencyKey>) -> Error
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn raw(status: u16, headers: &[(&'static str, &str)]) -> Result<Raw, Error> {
-        let mut map = HeaderMap::new();
-        for (k, v) in headers {
-            map.insert(*k, v.parse().unwrap());
-        }
-        Ok(Raw {
-            status,
-            headers: map,
-            body: Bytes::new(),
-        })
-    }
-
-    fn retries(outcome: &Result<Raw, Error>, safe: bool, has_key: bool) -> bool {
-        matches!(next_step(outcome, safe, has_key), Next::Retry { .. })
-    }
-
-    #[test]
-    fn retry_matrix() {
-        for status in [408, 425, 429, 500, 502, 503, 504] {
-            assert!(retries(&raw(status, &[]), true, false), "{status}");
-            assert!(!retries(&raw(status, &[]), false, false), "unsafe {status}");
-        }
-        for status in [200, 201, 202, 400, 401, 404, 412, 422, 501] {
-            assert!(!retries(&raw(status, &[]), true, true), "{status}");
-        }
-        assert!(
-            retries(&raw(409, &[]), true, true),
-            "409 with a key: in flight"
-        );
-        assert!(
-            !retries(&raw(409, &[]), true, false),
-            "409 without a key: a real conflict"
-        );
-        assert!(!retries(
-            &raw(503, &[("x-should-retry", "false")]),
-            true,
-            true
-        ));
-        assert!(retries(
-            &raw(400, &[("x-should-retry", "true")]),
-            true,
-            true
-        ));
-        assert!(!retries(
-            &raw(400, &[("x-should-retry", "true")]),
-            false,
-            false
-        ));
-    }
 
     #[test]
     fn final_statuses() {
