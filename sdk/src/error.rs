@@ -283,19 +283,20 @@ impl Error {
     }
 
     /// True when trying the same call again later may succeed: transport errors,
-    /// timeouts, throttling and server errors, an open circuit. Precondition
-    /// failures, conflicts and other client errors are not retryable.
+    /// timeouts, throttling and server errors, an open circuit, a call that gave
+    /// up retrying. Precondition failures, conflicts, other client errors and
+    /// answers the server marked `x-should-retry: false` are not retryable; an
+    /// answer marked `x-should-retry: true` is.
+    ///
+    /// This is the verdict of the retry classifier the client itself asks after
+    /// every attempt, so it agrees with what the client did: an error the client
+    /// retried until it gave up ([`Error::RetryExhausted`], also a `409` to a
+    /// call with an idempotency key, whose first request was still in flight)
+    /// is retryable. Whether the request is safe to repeat is not the error's to
+    /// know: a POST without an idempotency key is never repeated by the client
+    /// once it may have reached the server, retryable or not.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::Transport { .. } | Error::Timeout { .. } | Error::CircuitOpen { .. } => true,
-            Error::Problem { status, .. } | Error::Status { status, .. } => {
-                crate::retry::is_retryable_status(*status)
-            }
-            Error::RetryExhausted { last, .. } | Error::RetryAfterTooLong { last, .. } => {
-                last.is_retryable()
-            }
-            _ => false,
-        }
+        crate::retry::classify::is_retryable(self)
     }
 
     pub(crate) fn invalid(what: impl Into<String>, why: impl Into<String>) -> Self {

@@ -27,31 +27,11 @@ use serde_json::Value;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::client::{Client, Response};
+pub use crate::client::PollConfig;
+use crate::client::{Client, RequestBuilder, Response};
 use crate::error::{Error, TimeoutKind};
 use crate::problem::Problem;
 use crate::retry::server_delay;
-
-/// How operations are polled when the server gives no `Retry-After`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PollConfig {
-    /// The wait between polls when the server does not say (default 1 s).
-    pub default_interval: Duration,
-    /// The longest wait between polls, whatever the server says (default 60 s).
-    pub max_interval: Duration,
-    /// How long [`Operation::wait`] waits in all (default 30 min; `None`: forever).
-    pub timeout: Option<Duration>,
-}
-
-impl Default for PollConfig {
-    fn default() -> Self {
-        PollConfig {
-            default_interval: Duration::from_secs(1),
-            max_interval: Duration::from_secs(60),
-            timeout: Some(Duration::from_secs(30 * 60)),
-        }
-    }
-}
 
 /// Where the status URL came from; decides how the final result is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,6 +116,17 @@ impl<T> std::fmt::Debug for Operation<T> {
             .field("done", &self.state.done.is_some())
             .field("polls", &self.polls)
             .finish()
+    }
+}
+
+impl RequestBuilder {
+    /// Sends a call that may answer `202 Accepted` and returns the
+    /// [`Operation`] to wait on. A `200`/`201` answer gives an operation that is
+    /// already complete.
+    pub async fn send_operation<T: DeserializeOwned>(self) -> Result<Operation<T>, Error> {
+        let client = self.client().clone();
+        let response = self.send().await?;
+        Operation::from_response(client, response)
     }
 }
 

@@ -340,6 +340,11 @@ fn check_expect(
                     ));
                 }
             }
+            if let Some(want) = expect["retryable"].as_bool() {
+                if e.is_retryable() != want {
+                    return Err(format!("retryable {}, expected {want}: {e}", !want));
+                }
+            }
             if let Some(want) = expect["requested_delay_ms"].as_u64() {
                 match e {
                     Error::RetryAfterTooLong { requested, .. }

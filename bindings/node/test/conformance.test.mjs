@@ -146,6 +146,7 @@ function checkExpect(expect = {}, outcome, saved) {
   assert.ok(e instanceof CLASSES[expect.error], `${e.name} is not a ${CLASSES[expect.error].name}`);
   if (expect.error_status !== undefined) assert.equal(e.status, expect.error_status, `error status (${e.message})`);
   if (expect.error_attempts !== undefined) assert.equal(e.attempts, expect.error_attempts, `error attempts (${e.message})`);
+  if (expect.retryable !== undefined) assert.equal(e.retryable, expect.retryable, `retryable (${e.message})`);
   if (expect.requested_delay_ms !== undefined) assert.equal(e.requestedDelayMs, expect.requested_delay_ms, 'requested delay');
   if (expect.problem !== undefined) {
     assert.ok(e.problem, `no problem in ${e.message}`);

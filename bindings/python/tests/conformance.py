@@ -275,6 +275,10 @@ class Runner:
             raise ScenarioFailedError(
                 f"error attempts {getattr(error, 'attempts', None)}, expected {expect['error_attempts']}"
             )
+        if "retryable" in expect and getattr(error, "retryable", None) is not expect["retryable"]:
+            raise ScenarioFailedError(
+                f"retryable {getattr(error, 'retryable', None)}, expected {expect['retryable']}: {error}"
+            )
         if "requested_delay_ms" in expect:
             requested = getattr(error, "requested", None)
             if requested is None or round(requested * 1000) != expect["requested_delay_ms"]:

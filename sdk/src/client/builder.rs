@@ -8,11 +8,11 @@ use percent_encoding::percent_decode_str;
 use url::Url;
 
 use super::origin::Origin;
+use super::poll::PollConfig;
 use super::redact::redact_user_info;
 use super::transport::{ProxyChoice, Transport, TransportConfig};
 use super::{Client, ClientInner};
 use crate::error::Error;
-use crate::operation::PollConfig;
 use crate::retry::{BreakerConfig, BudgetConfig, CircuitBreaker, RetryBudget, RetryPolicy};
 use crate::store::{MemoryStore, Store};
 

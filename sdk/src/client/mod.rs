@@ -1,15 +1,26 @@
 //! The client: configuration, request building and the request pipeline.
 //!
-//! A call flows through small stages, each in its own module: the
-//! [`RequestBuilder`] renders the URL and body; the pipeline then applies the
-//! overall deadline, the retry loop (policy, budget, circuit breaker), the
-//! idempotency stage (key, store record, stored replay) and the credentials
-//! stage (only to trusted origins) around one transport attempt.
+//! - [`ClientBuilder`] (`builder`) configures a [`Client`]; [`PollConfig`]
+//!   (`poll`) is its setting for long-running operations.
+//! - [`RequestBuilder`] (`request`) collects one call in place and renders its
+//!   URL when it is sent; `body` encodes form and multipart bodies.
+//! - `pipeline` runs the call in stages, each a module of its own: the
+//!   idempotency stage (key, store record, stored replay), the retry loop
+//!   (deadline, circuit breaker, the retry classifier, budget), the
+//!   credentials stage (only to trusted origins, `origin`), one transport
+//!   attempt (`transport`) and the mapping of the final answer to a
+//!   [`Response`] or an error.
+//! - `redact` keeps secrets out of `Debug` output and logs;
+//!   `timer_keepalive` keeps attempt timeouts cheap.
+//!
+//! `client` depends on nothing above it: long-running operations
+//! ([`crate::operation`]) and workflows are built on it, not into it.
 
 mod body;
 mod builder;
 mod origin;
 mod pipeline;
+mod poll;
 mod redact;
 mod request;
 mod response;
@@ -18,6 +29,7 @@ mod transport;
 
 pub use body::Multipart;
 pub use builder::{ClientBuilder, IDEMPOTENCY_KEY_HEADER};
+pub use poll::PollConfig;
 pub use request::RequestBuilder;
 pub use response::Response;
 
@@ -28,7 +40,6 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
-use crate::operation::PollConfig;
 use crate::retry::{CircuitBreaker, RetryBudget, RetryPolicy};
 use crate::store::Store;
 use origin::Origin;

@@ -12,7 +12,6 @@ use super::body::{form_encode, Body, Multipart};
 use super::pipeline::{self, Call};
 use super::{Client, Response};
 use crate::error::Error;
-use crate::operation::Operation;
 use crate::retry::RetryPolicy;
 
 /// Characters escaped inside one path segment (RFC 3986 `pchar` complement).
@@ -44,23 +43,21 @@ const SEGMENT: &AsciiSet = &CONTROLS
 #[must_use = "a request does nothing until it is sent"]
 pub struct RequestBuilder {
     client: Client,
-    method: Method,
-    template: String,
+    /// The call so far, or the first mistake made building it.
+    call: Result<Call, Error>,
+    /// What the URL is rendered from when the call is sent.
+    target: Target,
+}
+
+/// What the URL of a call is rendered from: its template (in [`Call`]) filled
+/// with path parameters, or a verbatim URL, plus the query string; and the
+/// cookies, joined into one header at send.
+#[derive(Debug, Default)]
+struct Target {
     path_params: Vec<(String, String)>,
     query: Vec<(String, String)>,
-    headers: HeaderMap,
     cookies: Vec<String>,
-    body: Option<Body>,
-    error: Option<Error>,
-    idempotent: Option<bool>,
-    intent_id: Option<String>,
-    key: Option<String>,
-    /// `key` was never sent before (see [`first_use_key`](Self::first_use_key)).
-    first_use_key: bool,
-    retry: Option<RetryPolicy>,
-    attempt_timeout: Option<Duration>,
-    deadline: Option<Option<Duration>>,
-    /// A URL to use as is instead of rendering `template` (status links).
+    /// A URL to use as is instead of rendering the template (status links).
     url: Option<Url>,
 }
 
@@ -68,27 +65,35 @@ impl std::fmt::Debug for RequestBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Cookie values are session secrets: only their names are shown. Header
         // values that are secrets are marked sensitive and print as such.
-        let cookies: Vec<&str> = self
+        let target = &self.target;
+        let cookies: Vec<&str> = target
             .cookies
             .iter()
             .map(|c| c.split_once('=').map_or(c.as_str(), |(name, _)| name))
             .collect();
-        f.debug_struct("RequestBuilder")
-            .field("method", &self.method)
-            .field("template", &self.template)
-            .field("path_params", &self.path_params)
-            .field("query", &self.query)
-            .field("headers", &self.headers)
-            .field("cookies", &cookies)
-            .field(
-                "body",
-                &self.body.as_ref().map(|b| (&b.content_type, b.bytes.len())),
-            )
-            .field("error", &self.error)
-            .field("idempotent", &self.idempotent)
-            .field("intent_id", &self.intent_id)
-            .field("key", &self.key)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("RequestBuilder");
+        match &self.call {
+            Ok(call) => d
+                .field("method", &call.method)
+                .field("template", &call.template)
+                .field("path_params", &target.path_params)
+                .field("query", &target.query)
+                .field("headers", &call.headers)
+                .field("cookies", &cookies)
+                .field(
+                    "body",
+                    &call.body.as_ref().map(|b| (&b.content_type, b.bytes.len())),
+                )
+                .field("idempotent", &call.idempotent)
+                .field("intent_id", &call.intent_id)
+                .field("key", &call.key),
+            Err(error) => d
+                .field("path_params", &target.path_params)
+                .field("query", &target.query)
+                .field("cookies", &cookies)
+                .field("error", error),
+        }
+        .finish_non_exhaustive()
     }
 }
 
@@ -96,22 +101,20 @@ impl RequestBuilder {
     pub(crate) fn new(client: Client, method: Method, template: String) -> Self {
         RequestBuilder {
             client,
-            method,
-            template,
-            path_params: Vec::new(),
-            query: Vec::new(),
-            headers: HeaderMap::new(),
-            cookies: Vec::new(),
-            body: None,
-            error: None,
-            idempotent: None,
-            intent_id: None,
-            key: None,
-            first_use_key: false,
-            retry: None,
-            attempt_timeout: None,
-            deadline: None,
-            url: None,
+            call: Ok(Call {
+                method,
+                template,
+                headers: HeaderMap::new(),
+                body: None,
+                idempotent: None,
+                intent_id: None,
+                key: None,
+                first_use_key: false,
+                retry: None,
+                attempt_timeout: None,
+                deadline: None,
+            }),
+            target: Target::default(),
         }
     }
 
@@ -120,25 +123,40 @@ impl RequestBuilder {
     /// signed query string stays out of logs.
     pub(crate) fn to_url(client: Client, method: Method, url: Url) -> Self {
         let mut builder = RequestBuilder::new(client, method, url.path().to_string());
-        builder.url = Some(url);
+        builder.target.url = Some(url);
         builder
     }
 
+    /// Applies `change` to the call, unless building it already failed.
+    fn with(mut self, change: impl FnOnce(&mut Call)) -> Self {
+        if let Ok(call) = &mut self.call {
+            change(call);
+        }
+        self
+    }
+
+    /// Keeps the first mistake made building the call; `send` reports it.
     fn fail(&mut self, error: Error) {
-        self.error.get_or_insert(error);
+        if self.call.is_ok() {
+            self.call = Err(error);
+        }
     }
 
     /// Fills `{name}` in the path template; the value is percent-encoded as one
     /// path segment.
     pub fn path_param(mut self, name: &str, value: impl Display) -> Self {
-        self.path_params.push((name.to_string(), value.to_string()));
+        self.target
+            .path_params
+            .push((name.to_string(), value.to_string()));
         self
     }
 
     /// Appends a query parameter. Call it once per value for repeated (exploded)
     /// parameters.
     pub fn query(mut self, name: &str, value: impl Display) -> Self {
-        self.query.push((name.to_string(), value.to_string()));
+        self.target
+            .query
+            .push((name.to_string(), value.to_string()));
         self
     }
 
@@ -150,7 +168,9 @@ impl RequestBuilder {
         ) {
             (Ok(n), Ok(mut v)) => {
                 v.set_sensitive(super::redact::is_sensitive_header(&n));
-                self.headers.insert(n, v);
+                return self.with(|call| {
+                    call.headers.insert(n, v);
+                });
             }
             (Err(e), _) => self.fail(Error::invalid(
                 format!("header name {name:?}"),
@@ -166,7 +186,7 @@ impl RequestBuilder {
 
     /// Adds a cookie.
     pub fn cookie(mut self, name: &str, value: impl Display) -> Self {
-        self.cookies.push(format!("{name}={value}"));
+        self.target.cookies.push(format!("{name}={value}"));
         self
     }
 
@@ -184,108 +204,107 @@ impl RequestBuilder {
     /// A JSON body (serialised canonically: object members sorted).
     pub fn json(mut self, body: &impl Serialize) -> Self {
         match crate::idempotency::to_canonical_json(body) {
-            Ok(bytes) => {
-                self.body = Some(Body {
+            Ok(bytes) => self.with(|call| {
+                call.body = Some(Body {
                     bytes: Bytes::from(bytes),
                     content_type: "application/json".into(),
                     is_json: true,
                     canonical: true,
                 })
+            }),
+            Err(e) => {
+                self.fail(Error::invalid("JSON request body", e.to_string()));
+                self
             }
-            Err(e) => self.fail(Error::invalid("JSON request body", e.to_string())),
         }
-        self
     }
 
     /// An `application/x-www-form-urlencoded` body; nested objects and arrays use
     /// bracket notation (`a[b]=1&c[0]=x`).
     pub fn form(mut self, body: &impl Serialize) -> Self {
         match serde_json::to_value(body) {
-            Ok(value) => {
-                self.body = Some(Body {
+            Ok(value) => self.with(|call| {
+                call.body = Some(Body {
                     bytes: Bytes::from(form_encode(&value)),
                     content_type: "application/x-www-form-urlencoded".into(),
                     is_json: false,
                     canonical: false,
                 })
+            }),
+            Err(e) => {
+                self.fail(Error::invalid("form request body", e.to_string()));
+                self
             }
-            Err(e) => self.fail(Error::invalid("form request body", e.to_string())),
         }
-        self
     }
 
     /// A `multipart/form-data` body.
-    pub fn multipart(mut self, form: Multipart) -> Self {
-        self.body = Some(form.encode());
-        self
+    pub fn multipart(self, form: Multipart) -> Self {
+        self.with(|call| call.body = Some(form.encode()))
     }
 
     /// A raw body with its media type.
-    pub fn body(mut self, bytes: impl Into<Bytes>, content_type: &str) -> Self {
-        self.body = Some(Body {
-            bytes: bytes.into(),
-            content_type: content_type.to_string(),
-            is_json: crate::problem::is_json_content_type(content_type),
-            canonical: false,
-        });
-        self
+    pub fn body(self, bytes: impl Into<Bytes>, content_type: &str) -> Self {
+        self.with(|call| {
+            call.body = Some(Body {
+                bytes: bytes.into(),
+                content_type: content_type.to_string(),
+                is_json: crate::problem::is_json_content_type(content_type),
+                canonical: false,
+            })
+        })
     }
 
     /// Forces an idempotency key on (`true`) or off (`false`). By default POST
     /// and PATCH get one. A call without a key is never retried once it may have
     /// reached the server. Turning the key off on a call that also names an
     /// intent id or a key is refused with [`Error::InvalidInput`].
-    pub fn idempotent(mut self, on: bool) -> Self {
-        self.idempotent = Some(on);
-        self
+    pub fn idempotent(self, on: bool) -> Self {
+        self.with(|call| call.idempotent = Some(on))
     }
 
     /// Names the caller's intent (an order number, a message id). The key is
     /// derived from it, so the same intent always sends the same key, and the
     /// store returns a finished intent's answer without sending anything.
-    pub fn intent_id(mut self, intent_id: impl Into<String>) -> Self {
-        self.intent_id = Some(intent_id.into());
-        self
+    pub fn intent_id(self, intent_id: impl Into<String>) -> Self {
+        self.with(|call| call.intent_id = Some(intent_id.into()))
     }
 
     /// Uses this idempotency key verbatim on every attempt (setting the key
     /// header with [`header`](Self::header) does the same).
-    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
-        self.key = Some(key.into());
-        self
+    pub fn idempotency_key(self, key: impl Into<String>) -> Self {
+        self.with(|call| call.key = Some(key.into()))
     }
 
     /// Uses `key`, which has never been sent before (a workflow step's key on
     /// the step's first attempt, its start journaled): nothing can be known
     /// about it, so the call records it lazily, as it does a generated key.
-    pub(crate) fn first_use_key(mut self, key: String) -> Self {
-        self.key = Some(key);
-        self.first_use_key = true;
-        self
+    pub(crate) fn first_use_key(self, key: String) -> Self {
+        self.with(|call| {
+            call.key = Some(key);
+            call.first_use_key = true;
+        })
     }
 
     /// Overrides the client's retry policy for this call.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
-        self
+    pub fn retry_policy(self, policy: RetryPolicy) -> Self {
+        self.with(|call| call.retry = Some(policy))
     }
 
     /// Overrides the per-attempt timeout for this call.
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout = Some(timeout);
-        self
+    pub fn attempt_timeout(self, timeout: Duration) -> Self {
+        self.with(|call| call.attempt_timeout = Some(timeout))
     }
 
     /// Overrides the overall deadline for this call.
-    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
-        self.deadline = Some(deadline);
-        self
+    pub fn deadline(self, deadline: Option<Duration>) -> Self {
+        self.with(|call| call.deadline = Some(deadline))
     }
 
     /// Sends the call; any non-2xx final answer is an [`Error`].
     pub async fn send(self) -> Result<Response, Error> {
-        let (client, call) = self.into_call()?;
-        pipeline::execute(&client, call).await
+        let (client, call, url) = self.into_call()?;
+        pipeline::execute(&client, call, url).await
     }
 
     /// Sends the call and decodes a JSON answer into `T`. An empty body decodes
@@ -299,52 +318,34 @@ impl RequestBuilder {
         self.send().await.map(drop)
     }
 
-    /// Sends a call that may answer `202 Accepted` and returns the
-    /// [`Operation`] to wait on. A `200`/`201` answer gives an operation that is
-    /// already complete.
-    pub async fn send_operation<T: DeserializeOwned>(self) -> Result<Operation<T>, Error> {
-        let client = self.client.clone();
-        let response = self.send().await?;
-        Operation::from_response(client, response)
+    /// The client the call is sent with.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
     }
 
-    fn into_call(mut self) -> Result<(Client, Call), Error> {
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        let url = self.render_url()?;
-        if !self.cookies.is_empty() {
-            let value = HeaderValue::try_from(self.cookies.join("; "))
+    /// The finished call: the first mistake made building it, or the call
+    /// with its URL rendered and its cookies in one header.
+    fn into_call(self) -> Result<(Client, Call, Url), Error> {
+        let mut call = self.call?;
+        let target = self.target;
+        let url = target.render_url(self.client.base_url(), &call.template)?;
+        if !target.cookies.is_empty() {
+            let mut value = HeaderValue::try_from(target.cookies.join("; "))
                 .map_err(|e| Error::invalid("cookie header", e.to_string()))?;
-            self.headers.insert(http::header::COOKIE, {
-                let mut v = value;
-                v.set_sensitive(true);
-                v
-            });
+            value.set_sensitive(true);
+            call.headers.insert(http::header::COOKIE, value);
         }
-        let call = Call {
-            method: self.method,
-            template: self.template,
-            url,
-            headers: self.headers,
-            body: self.body,
-            idempotent: self.idempotent,
-            intent_id: self.intent_id,
-            key: self.key,
-            first_use_key: self.first_use_key,
-            retry: self.retry,
-            attempt_timeout: self.attempt_timeout,
-            deadline: self.deadline,
-        };
-        Ok((self.client, call))
+        Ok((self.client, call, url))
     }
+}
 
-    /// The URL of the call: the template rendered against the base URL (or the
+impl Target {
+    /// The URL of the call: `template` rendered against `base` (or the
     /// verbatim URL), with the query string added.
-    fn render_url(&self) -> Result<Url, Error> {
+    fn render_url(&self, base: &Url, template: &str) -> Result<Url, Error> {
         let mut url = match &self.url {
             Some(url) => url.clone(),
-            None => self.render_template()?,
+            None => self.render_template(base, template)?,
         };
         if !self.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
@@ -356,13 +357,13 @@ impl RequestBuilder {
     }
 
     /// Joins the base URL and the template, filling path parameters.
-    fn render_template(&self) -> Result<Url, Error> {
-        let mut path = String::with_capacity(self.template.len());
-        let mut rest = self.template.as_str();
+    fn render_template(&self, base: &Url, template: &str) -> Result<Url, Error> {
+        let mut path = String::with_capacity(template.len());
+        let mut rest = template;
         while let Some(open) = rest.find('{') {
             let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| {
                 Error::invalid(
-                    format!("path template {:?}", self.template),
+                    format!("path template {template:?}"),
                     "a `{` is never closed",
                 )
             })?;
@@ -374,7 +375,7 @@ impl RequestBuilder {
                 .map(|(_, v)| v)
                 .ok_or_else(|| {
                     Error::invalid(
-                        format!("path template {:?}", self.template),
+                        format!("path template {template:?}"),
                         format!("no value for `{{{name}}}`"),
                     )
                 })?;
@@ -401,7 +402,6 @@ impl RequestBuilder {
         if path.starts_with("http://") || path.starts_with("https://") {
             Url::parse(&path).map_err(|e| Error::invalid(format!("URL {path:?}"), e.to_string()))
         } else {
-            let base = self.client.base_url();
             let joined = format!(
                 "{}/{}",
                 base.as_str().trim_end_matches('/'),
@@ -415,6 +415,13 @@ impl RequestBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl RequestBuilder {
+        /// The URL the call would be sent to.
+        fn render_url(self) -> Result<Url, Error> {
+            self.into_call().map(|(_, _, url)| url)
+        }
+    }
 
     fn client(base: &str) -> Client {
         Client::builder(base).build().unwrap()

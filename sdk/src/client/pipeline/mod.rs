@@ -1,0 +1,164 @@
+//! The request pipeline: what happens to a call between
+//! [`RequestBuilder::send`](crate::RequestBuilder::send) and its result.
+//!
+//! A call passes through five stages, each a module of plain functions over
+//! one borrowed call context ([`Ctx`]):
+//!
+//! 1. [`idempotency`] — decides the call's idempotency key; records the intent
+//!    in the store before the first attempt, or answers from the store when the
+//!    same intent already finished (a generated key, which has no past, is
+//!    recorded while the first attempt is in flight);
+//! 2. [`retry`] — the loop: the deadline, the circuit breaker, one attempt,
+//!    then the retry classifier ([`crate::retry::classify`]) decides retry or
+//!    stop, within the policy's attempts, the retry budget and the longest
+//!    server delay honoured;
+//! 3. [`credentials`] — the headers every attempt carries: default headers and
+//!    credentials (trusted origins only), content type, the key;
+//! 4. [`attempt`] — one transport attempt, its answer read whole within the
+//!    attempt's time and size limits;
+//! 5. [`answer`] — the final answer mapped to the call's result: a
+//!    [`Response`] or a typed [`Error`]; then the idempotency stage records the
+//!    outcome.
+//!
+//! [`execute`] strings them together. The stages are functions, not boxed
+//! layers: a call costs no allocation or dynamic dispatch for its structure.
+
+mod answer;
+mod attempt;
+mod credentials;
+mod idempotency;
+mod retry;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use tracing::{field, Instrument};
+use url::Url;
+
+use super::body::Body;
+use super::{Client, ClientInner, Response};
+use crate::error::Error;
+use crate::idempotency::{IdempotencyKey, KeySource};
+use crate::retry::RetryPolicy;
+
+/// A call as the builder collects it, and as the pipeline reads it: the
+/// builder fills it in place, and hands it over with its rendered URL.
+#[derive(Debug)]
+pub(crate) struct Call {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path template (or, for a verbatim URL, its path): names the call in
+    /// spans, errors and the intent record.
+    pub template: String,
+    /// The call's own headers (cookies included).
+    pub headers: HeaderMap,
+    /// The body, if any.
+    pub body: Option<Body>,
+    /// The key forced on or off; `None`: by method.
+    pub idempotent: Option<bool>,
+    /// The caller's intent id, from which the key is derived.
+    pub intent_id: Option<String>,
+    /// A key given verbatim.
+    pub key: Option<String>,
+    /// `key` was never sent before: its records are written lazily, as a
+    /// generated key's are (see `RequestBuilder::first_use_key`).
+    pub first_use_key: bool,
+    /// The call's retry policy, overriding the client's.
+    pub retry: Option<RetryPolicy>,
+    /// The call's per-attempt timeout, overriding the client's.
+    pub attempt_timeout: Option<Duration>,
+    /// The call's deadline, overriding the client's (`Some(None)`: none).
+    pub deadline: Option<Option<Duration>>,
+}
+
+/// One answer read completely, whatever its status.
+#[derive(Debug)]
+struct Raw {
+    status: u16,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// The context every stage of one call works on: the client, the rendered
+/// call and the idempotency key it goes out with. Borrowed, built once.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    client: &'a Client,
+    inner: &'a ClientInner,
+    call: &'a Call,
+    /// The rendered URL, query included.
+    url: &'a Url,
+    key: Option<&'a IdempotencyKey>,
+}
+
+/// Runs a call through every stage and maps the final answer to a result.
+pub(crate) async fn execute(client: &Client, call: Call, url: Url) -> Result<Response, Error> {
+    let inner = &client.inner;
+    inner.timer_keepalive.ensure_running();
+    let key = idempotency::resolve_key(inner, &call)?;
+    let span = tracing::info_span!(
+        "oncely.call",
+        method = %call.method,
+        path = %call.template,
+        idempotency_key = field::Empty,
+        attempts = field::Empty,
+        status = field::Empty,
+    );
+    if let Some(k) = &key {
+        span.record("idempotency_key", k.value.as_str());
+    }
+    async move {
+        let ctx = Ctx {
+            client,
+            inner,
+            call: &call,
+            url: &url,
+            key: key.as_ref(),
+        };
+        let lazy = key
+            .as_ref()
+            .is_some_and(|k| k.source == KeySource::Generated || call.first_use_key);
+        let fresh = key.as_ref().filter(|_| lazy);
+        let (raw, attempts) = match (&key, fresh) {
+            // A generated key has no past to look up, and its record changes no
+            // outcome: it is written as soon as the first attempt has been handed
+            // to the connection, so a store that does I/O (PostgreSQL) overlaps
+            // with the request. (Yielding first, to let the connection write
+            // before the record, measured slower: a task wake-up per call.)
+            (_, Some(k)) => {
+                let (sent, _) = tokio::join!(
+                    biased;
+                    retry::retry_loop(&ctx),
+                    idempotency::record_fresh_intent(&ctx, k),
+                );
+                sent?
+            }
+            (Some(k), None) => {
+                if let Some(stored) = idempotency::begin_intent(&ctx, k).await? {
+                    tracing::info!(
+                        status = stored.status,
+                        "answered from the idempotency store"
+                    );
+                    return answer::finish(stored, &ctx, 0, true);
+                }
+                retry::retry_loop(&ctx).await?
+            }
+            (None, None) => retry::retry_loop(&ctx).await?,
+        };
+        tracing::Span::current()
+            .record("attempts", attempts)
+            .record("status", raw.status);
+        if let Some(k) = &key {
+            if idempotency::is_final_status(raw.status) {
+                idempotency::record_outcome(inner, k, &raw, lazy).await;
+            }
+        }
+        if (200..300).contains(&raw.status) {
+            inner.budget.deposit();
+        }
+        answer::finish(raw, &ctx, attempts, false)
+    }
+    .instrument(span)
+    .await
+}
