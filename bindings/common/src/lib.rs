@@ -13,7 +13,7 @@
 //! - [`call_spec`]: [`CallSpec`], everything one call takes, and [`Caller`],
 //!   what starts a call (a client, or a workflow step's context).
 //! - [`store`]: opening a store from a location string (the core's rules).
-//! - [`error_view`]: [`ErrorView`], one view of every core error that both
+//! - [`mod@error_view`]: [`ErrorView`], one view of every core error that both
 //!   bindings render into their native exceptions.
 
 pub mod call_spec;
