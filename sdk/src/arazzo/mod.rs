@@ -24,6 +24,7 @@
 //! | source descriptions, `operationId` / `operationPath` | [`source`], [`operation`]  |
 //! | static checks                            | [`check`](check::check)                |
 //! | running a workflow on the [`Engine`](crate::workflow::Engine) | [`run`] ([`ArazzoWorkflow`]) |
+//! | starting / resuming a run, its outputs     | [`outcome`] ([`ArazzoOutcome`])        |
 //!
 //! ```
 //! use oncely::arazzo::{check, load_str, Sources};
@@ -72,6 +73,7 @@ pub mod error;
 pub mod expression;
 pub mod load;
 pub mod operation;
+pub mod outcome;
 pub mod pointer;
 pub mod run;
 pub mod source;
@@ -91,6 +93,7 @@ pub use error::{LoadError, LoadErrorKind};
 pub use expression::{Expression, ExpressionError};
 pub use load::{load_file, load_str, load_value};
 pub use operation::{ResolveError, ResolvedOperation};
+pub use outcome::{ArazzoOutcome, ArazzoRunError};
 pub use pointer::JsonPointer;
 pub use run::{ArazzoWorkflow, PlanError};
 pub use source::{Source, SourceError, Sources};
