@@ -1,6 +1,6 @@
 //! [`ClientSpec`]: every option `Client(...)` takes in Python and Node, in
 //! neutral form, validated and applied to the core's
-//! [`ClientBuilder`](oncely::ClientBuilder) in one place. An option left at
+//! [`ClientBuilder`] in one place. An option left at
 //! `None` (or empty) is not set: its default is the core's.
 
 use std::sync::Arc;
