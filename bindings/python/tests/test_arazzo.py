@@ -106,7 +106,12 @@ def test_a_declined_payment_ends_the_checkout(fresh: OrdersServer, tmp_path: Pat
     assert outcome.state == "compensated"
     assert outcome.failed_step == "authorizePayment"
     order_id = outcome.step_outputs["createOrder"]["orderId"]
-    assert kinds_for(fresh, order_id) == ["order_created", "inventory_reserved", "reservation_released", "order_cancelled"]
+    assert kinds_for(fresh, order_id) == [
+        "order_created",
+        "inventory_reserved",
+        "reservation_released",
+        "order_cancelled",
+    ]
 
 
 def test_the_engine_resumes_and_works_through_arazzo_runs(fresh: OrdersServer, tmp_path: Path) -> None:
@@ -160,7 +165,9 @@ def test_a_bad_document_names_the_pointer() -> None:
     text = ARAZZO.read_text().replace(
         "      orderId: $steps.createOrder.outputs.orderId", "      orderId: $steps.nope.outputs.orderId"
     )
-    with pytest.raises(oncely.InvalidInputError, match=r"bad\.arazzo\.yaml.*#/workflows/0/outputs/orderId"):
+    with pytest.raises(
+        oncely.InvalidInputError, match=r"(?s)bad\.arazzo\.yaml.*#/workflows/0/outputs/orderId"
+    ):
         oncely.ArazzoWorkflow.from_document(
             text, "checkout", openapi={"orders": OPENAPI.read_text()}, document_name="bad.arazzo.yaml"
         )
