@@ -52,7 +52,8 @@ fn run_error(error: ArazzoRunError) -> napi::Error {
 }
 
 fn view_json(view: OutcomeView) -> napi::Result<String> {
-    serde_json::to_string(&view).map_err(|e| napi::Error::new(Status::GenericFailure, e.to_string()))
+    serde_json::to_string(&view)
+        .map_err(|e| napi::Error::new(Status::GenericFailure, e.to_string()))
 }
 
 #[napi]
@@ -64,7 +65,11 @@ impl NativeArazzoWorkflow {
         workflow_id: String,
         servers: Option<HashMap<String, String>>,
     ) -> napi::Result<Self> {
-        compiled(WorkflowSource::Path(Path::new(&path)), &workflow_id, servers)
+        compiled(
+            WorkflowSource::Path(Path::new(&path)),
+            &workflow_id,
+            servers,
+        )
     }
 
     /// Like `load`, from the document's text and the OpenAPI text of every

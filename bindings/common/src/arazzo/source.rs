@@ -108,7 +108,11 @@ fn text_sources(
         }
     }
     for given in texts.keys() {
-        if !document.source_descriptions.iter().any(|s| &s.name == given) {
+        if !document
+            .source_descriptions
+            .iter()
+            .any(|s| &s.name == given)
+        {
             problems.push(format!(
                 "#/sourceDescriptions: a text was given for {given:?}, which names no source description"
             ));
