@@ -5,6 +5,11 @@ inline documents, errors naming their JSON pointer, and the async API."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
+import textwrap
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -198,3 +203,51 @@ def test_the_async_api(fresh: OrdersServer, tmp_path: Path) -> None:
     assert outcome.completed and outcome.run_id == run_id
     assert resumed.outputs == outcome.outputs
     assert kinds_for(fresh, outcome.outputs["orderId"])[-1] == "shipment_requested"
+
+
+CRASHING_RUN = """
+import json, sys
+import oncely
+
+flow = oncely.ArazzoWorkflow.load(sys.argv[3], "checkout")
+engine = oncely.WorkflowEngine(oncely.Client(sys.argv[1], store="sqlite:" + sys.argv[2]), lease=0.2)
+flow.run(engine, json.loads(sys.argv[4]), run_id="crash-1")
+"""
+
+
+def test_work_drives_a_run_whose_worker_died(fresh: OrdersServer, tmp_path: Path) -> None:
+    route = "POST /orders/{order_id}/shipments"
+    fresh.add_faults([{"route": route, "nth": 1, "fault": {"kind": "delay", "ms": 400}}])
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(CRASHING_RUN))
+    db = tmp_path / "runs.db"
+    worker = subprocess.Popen(
+        [sys.executable, str(script), fresh.base_url, str(db), str(ARAZZO), json.dumps(inputs())]
+    )
+    try:
+        # The worker dies while the shipment request is on the server.
+        while not any(r["route"] == route for r in fresh.requests()):
+            assert worker.poll() is None, "the worker ended before the shipment was sent"
+            time.sleep(0.01)
+        worker.kill()
+    finally:
+        worker.wait()
+    # The server finishes the delayed request (and stores its answer).
+    while any(r["route"] == route and r["status"] is None for r in fresh.requests()):
+        time.sleep(0.01)
+    engine = oncely.WorkflowEngine(oncely.Client(fresh.base_url, store=f"sqlite:{db}"), lease=0.2)
+    flow = oncely.ArazzoWorkflow.load(ARAZZO, "checkout")
+    flow.register(engine)
+    assert engine.work() == {"completed": 1, "compensated": 0, "parked": 0, "errors": 0}
+    outcome = flow.resume(engine, "crash-1")
+    assert outcome.completed
+    assert kinds_for(fresh, outcome.outputs["orderId"]) == [
+        "order_created",
+        "inventory_reserved",
+        "payment_authorized",
+        "shipment_requested",
+    ]
+    # The resumed step sent its call again with the same key; the server
+    # shipped once.
+    shipments = [r for r in fresh.requests() if r["route"] == route]
+    assert len(shipments) == 2 and len({r["idempotency_key"] for r in shipments}) == 1
