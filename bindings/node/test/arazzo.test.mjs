@@ -4,6 +4,8 @@
 // the engine.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,4 +158,41 @@ test('a bad document throws a TypeError naming the pointer', () => {
   assert.throws(() => ArazzoWorkflow.fromDocument('arazzo: 2.0.0\n', 'checkout', { openapi: {} }), /#\/arazzo/);
   assert.throws(() => ArazzoWorkflow.load(ARAZZO, 'nope'), /no workflow "nope"/);
   assert.throws(() => ArazzoWorkflow.load(ARAZZO, 'checkout', { servers: { orders: 5 } }), TypeError);
+});
+
+test('engine.work() drives a run whose worker died mid-step', async () => {
+  const crashy = await startServer({ operationMs: 100, retryAfterMs: 10 });
+  const route = 'POST /orders/{order_id}/shipments';
+  try {
+    await crashy.addFaults([{ route, nth: 1, fault: { kind: 'delay', ms: 400 } }]);
+    const store = `sqlite:${join(tmp, 'crash.db')}`;
+    const worker = spawn(
+      process.execPath,
+      [new URL('./support/arazzo-worker.mjs', import.meta.url).pathname, crashy.url, store, ARAZZO, JSON.stringify(inputs())],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    // The worker dies while the shipment request is on the server.
+    while (!(await crashy.requests()).some((r) => r.route === route)) {
+      assert.equal(worker.exitCode, null, 'the worker ended before the shipment was sent');
+      await delay(10);
+    }
+    worker.kill('SIGKILL');
+    await exited;
+    // The server finishes the delayed request (and stores its answer).
+    while ((await crashy.requests()).some((r) => r.route === route && r.status === null)) await delay(10);
+    const engine = engineFor(crashy.url, store);
+    const flow = ArazzoWorkflow.load(ARAZZO, 'checkout');
+    flow.register(engine);
+    assert.deepEqual(await engine.work(), { completed: 1, compensated: 0, parked: 0, errors: 0 });
+    const outcome = await flow.resume(engine, 'arazzo-crash-1');
+    assert.equal(outcome.completed, true);
+    assert.deepEqual(await kindsFor(crashy, outcome.outputs.orderId), ['order_created', 'inventory_reserved', 'payment_authorized', 'shipment_requested']);
+    // The resumed step sent its call again with the same key; the server shipped once.
+    const shipments = (await crashy.requests()).filter((r) => r.route === route);
+    assert.equal(shipments.length, 2);
+    assert.equal(new Set(shipments.map((r) => r.idempotency_key)).size, 1);
+  } finally {
+    await crashy.stop();
+  }
 });
