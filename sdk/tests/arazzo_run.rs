@@ -8,7 +8,7 @@ mod workflow_common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use oncely::arazzo::run::{ArazzoWorkflow, PlanError};
+use oncely::arazzo::run::{ArazzoWorkflow, CompileOptions, PlanError};
 use oncely::arazzo::{load_file, load_str, Sources};
 use oncely::store::{Journal, RunState};
 use oncely::workflow::{step_key, Engine};
@@ -248,4 +248,115 @@ async fn a_run_killed_mid_step_resumes_with_the_same_key_on_sqlite() {
         .all(|r| r.idempotency_key.as_deref() == Some(key.as_str())));
     assert_eq!(count(&server, SideEffect::PaymentAuthorized, &order_id), 1);
     assert_eq!(count(&server, SideEffect::ShipmentRequested, &order_id), 1);
+}
+
+fn servers(entries: &[(&str, &str)]) -> CompileOptions {
+    CompileOptions {
+        servers: entries
+            .iter()
+            .map(|(name, url)| (name.to_string(), url.to_string()))
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn each_source_description_is_called_at_its_own_server() {
+    let shop = server().await;
+    let warehouse = server().await;
+    let path = checkout_path();
+    // Two names for the same OpenAPI description, each served elsewhere.
+    let document = load_str(
+        r#"
+arazzo: 1.0.1
+info: {title: Two servers, version: 1.0.0}
+sourceDescriptions:
+  - {name: shop, url: ./orders.yaml, type: openapi}
+  - {name: warehouse, url: ./orders.yaml, type: openapi}
+workflows:
+  - workflowId: twoOrders
+    steps:
+      - stepId: shopOrder
+        operationId: $sourceDescriptions.shop.createOrder
+        requestBody:
+          payload: {customer_id: cus_shop, currency: EUR, items: [{sku: sku-1, quantity: 1}]}
+        successCriteria: [{condition: $statusCode == 201}]
+        outputs: {id: $response.body#/id}
+      - stepId: warehouseOrder
+        operationId: $sourceDescriptions.warehouse.createOrder
+        requestBody:
+          payload: {customer_id: cus_warehouse, currency: EUR, items: [{sku: sku-2, quantity: 1}]}
+        successCriteria: [{condition: $statusCode == 201}]
+        outputs: {id: $response.body#/id}
+"#,
+        "two-servers.arazzo.yaml",
+    )
+    .unwrap();
+    let (sources, errors) = Sources::load(&document, &path);
+    assert!(errors.is_empty(), "{errors:?}");
+    let options = servers(&[("warehouse", &warehouse.base_url())]);
+    let flow = ArazzoWorkflow::compile_with(&document, &sources, "twoOrders", &options).unwrap();
+    assert_eq!(flow.workflow_id(), "twoOrders");
+    assert_eq!(flow.step_ids(), ["shopOrder", "warehouseOrder"]);
+    // The engine's client points at the shop: the source without an entry.
+    let engine = engine(&shop.base_url(), &flow);
+    let outcome = engine
+        .start(flow.workflow(), Some("two-1"), &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, RunState::Completed, "{outcome:?}");
+    let shop_orders = requests_to(&shop, "POST", "/orders");
+    let warehouse_orders = requests_to(&warehouse, "POST", "/orders");
+    assert_eq!(shop_orders.len(), 1, "{shop_orders:?}");
+    assert_eq!(warehouse_orders.len(), 1, "{warehouse_orders:?}");
+    assert_eq!(
+        shop_orders[0].idempotency_key.as_deref(),
+        Some(step_key("two-1", "shopOrder").as_str())
+    );
+    assert_eq!(
+        warehouse_orders[0].idempotency_key.as_deref(),
+        Some(step_key("two-1", "warehouseOrder").as_str())
+    );
+    let shop_id = outcome.outputs["shopOrder"]["id"].as_str().unwrap();
+    let warehouse_id = outcome.outputs["warehouseOrder"]["id"].as_str().unwrap();
+    assert_eq!(count(&shop, SideEffect::OrderCreated, shop_id), 1);
+    assert_eq!(count(&warehouse, SideEffect::OrderCreated, warehouse_id), 1);
+    assert_eq!(count(&shop, SideEffect::OrderCreated, warehouse_id), 0);
+}
+
+#[tokio::test]
+async fn the_whole_checkout_runs_against_the_server_of_its_source() {
+    let unused = server().await;
+    let orders = server().await;
+    let path = checkout_path();
+    let document = load_file(&path).unwrap();
+    let (sources, _) = Sources::load(&document, &path);
+    let options = servers(&[("orders", &format!("{}/", orders.base_url()))]);
+    let flow = ArazzoWorkflow::compile_with(&document, &sources, "checkout", &options).unwrap();
+    let engine = engine(&unused.base_url(), &flow);
+    let outcome = engine
+        .start(flow.workflow(), Some("checkout-5"), &inputs("pm_card_visa"))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, RunState::Completed, "{outcome:?}");
+    assert!(unused.requests().is_empty(), "{:?}", unused.requests());
+    let order_id = outcome.outputs["createOrder"]["orderId"].as_str().unwrap();
+    assert_eq!(count(&orders, SideEffect::ShipmentRequested, order_id), 1);
+}
+
+#[test]
+fn a_server_for_an_unknown_source_is_refused() {
+    let path = checkout_path();
+    let document = load_file(&path).unwrap();
+    let (sources, _) = Sources::load(&document, &path);
+    let compile = |options: &CompileOptions| {
+        ArazzoWorkflow::compile_with(&document, &sources, "checkout", options).unwrap_err()
+    };
+    assert_eq!(
+        compile(&servers(&[("payments", "http://127.0.0.1:1")])),
+        PlanError::UnknownSource("payments".into())
+    );
+    assert!(matches!(
+        compile(&servers(&[("orders", "/relative")])),
+        PlanError::InvalidServer { source_name, .. } if source_name == "orders"
+    ));
 }

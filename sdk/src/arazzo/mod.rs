@@ -95,6 +95,6 @@ pub use load::{load_file, load_str, load_value};
 pub use operation::{ResolveError, ResolvedOperation};
 pub use outcome::{ArazzoOutcome, ArazzoRunError};
 pub use pointer::JsonPointer;
-pub use run::{ArazzoWorkflow, PlanError};
+pub use run::{ArazzoWorkflow, CompileOptions, PlanError};
 pub use source::{Source, SourceError, Sources};
 pub use template::{Template, ValueExpr};

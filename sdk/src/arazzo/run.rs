@@ -18,6 +18,11 @@
 //!    the operation to its end; a failed operation fails the step;
 //! 5. journals the step's Arazzo `outputs` as its output.
 //!
+//! Calls go to the engine client's base URL, or, for a source description
+//! named in [`CompileOptions::servers`] ([`ArazzoWorkflow::compile_with`]), to
+//! that source's base URL (the client sends it as an absolute URL, with the
+//! same keys, retries and polling).
+//!
 //! `x-oncely-compensate` becomes the engine step's compensation, run in
 //! reverse order when a later step fails for good.
 //!
@@ -45,11 +50,23 @@ use super::template::{ValueExpr, ValueExprError};
 use crate::workflow::{RunOutcome, StepContext, StepError, Workflow, WorkflowError};
 use crate::{Method, Operation};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// How to compile a workflow: where each source description's operations
+/// are served.
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    /// Source-description name → base URL (`https://host/prefix`) for that
+    /// source's operations. A source without an entry is called through the
+    /// engine client's base URL.
+    pub servers: BTreeMap<String, String>,
+}
 
 /// An Arazzo workflow compiled for the engine.
 #[derive(Clone)]
 pub struct ArazzoWorkflow {
+    workflow_id: String,
     workflow: Workflow,
     outputs: Arc<Vec<(String, ValueExpr)>>,
     shared: Arc<Shared>,
@@ -110,6 +127,18 @@ pub enum PlanError {
         /// The reference.
         reference: String,
     },
+    /// A [`CompileOptions::servers`] entry naming no source description.
+    #[error("`servers` names {0:?}, which is not a source description of the document")]
+    UnknownSource(String),
+    /// A [`CompileOptions::servers`] entry whose URL is not an absolute
+    /// `http(s)://` URL.
+    #[error("the server {url:?} given for source {source_name:?} is not an absolute http(s) URL")]
+    InvalidServer {
+        /// The source description.
+        source_name: String,
+        /// The URL given.
+        url: String,
+    },
     /// The engine refused the definition.
     #[error("{0}")]
     Engine(String),
@@ -142,14 +171,40 @@ struct Body {
 
 impl ArazzoWorkflow {
     /// Compiles the workflow `workflow_id` of `document`, resolving its
-    /// operations in `sources`. The engine workflow is named after the
-    /// `workflowId`; register [`Self::workflow`] with the
-    /// [`Engine`](crate::workflow::Engine) to run and resume it.
+    /// operations in `sources`, every call sent to the engine client's base
+    /// URL. The engine workflow is named after the `workflowId`; register
+    /// [`Self::workflow`] with the [`Engine`](crate::workflow::Engine) to run
+    /// and resume it.
     pub fn compile(
         document: &Document,
         sources: &Sources,
         workflow_id: &str,
     ) -> Result<Self, PlanError> {
+        Self::compile_with(document, sources, workflow_id, &CompileOptions::default())
+    }
+
+    /// [`Self::compile`] with options: the operations of a source named in
+    /// [`CompileOptions::servers`] are sent to that base URL.
+    pub fn compile_with(
+        document: &Document,
+        sources: &Sources,
+        workflow_id: &str,
+        options: &CompileOptions,
+    ) -> Result<Self, PlanError> {
+        for (name, url) in &options.servers {
+            if !document.source_descriptions.iter().any(|s| &s.name == name) {
+                return Err(PlanError::UnknownSource(name.clone()));
+            }
+            let absolute = url::Url::parse(url)
+                .map(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+                .unwrap_or(false);
+            if !absolute {
+                return Err(PlanError::InvalidServer {
+                    source_name: name.clone(),
+                    url: url.clone(),
+                });
+            }
+        }
         let index = document
             .workflows
             .iter()
@@ -163,7 +218,11 @@ impl ArazzoWorkflow {
         if !workflow.depends_on.is_empty() {
             return Err(unsupported(at.child("dependsOn"), "`dependsOn`"));
         }
-        let compiler = Compiler { document, sources };
+        let compiler = Compiler {
+            document,
+            sources,
+            servers: &options.servers,
+        };
         compiler.success_actions(&at.child("successActions"), &workflow.success_actions, true)?;
         compiler.failure_actions(&at.child("failureActions"), &workflow.failure_actions)?;
         let shared = Arc::new(Shared {
@@ -245,10 +304,21 @@ impl ArazzoWorkflow {
             .build()
             .map_err(|e: WorkflowError| PlanError::Engine(e.to_string()))?;
         Ok(Self {
+            workflow_id: workflow_id.to_owned(),
             workflow: engine_workflow,
             outputs: Arc::new(outputs),
             shared,
         })
+    }
+
+    /// The `workflowId` this was compiled from.
+    pub fn workflow_id(&self) -> &str {
+        &self.workflow_id
+    }
+
+    /// The Arazzo steps' `stepId`s, in document order.
+    pub fn step_ids(&self) -> &[String] {
+        &self.shared.step_ids
     }
 
     /// The engine workflow, to register with an
@@ -292,6 +362,7 @@ impl Shared {
 struct Compiler<'a> {
     document: &'a Document,
     sources: &'a Sources,
+    servers: &'a BTreeMap<String, String>,
 }
 
 impl Compiler<'_> {
@@ -479,10 +550,20 @@ impl Compiler<'_> {
                 what: "an unknown HTTP method",
             }
         })?;
+        // A source with its own server gets absolute URLs; the client sends
+        // those as given (path parameters still filled in).
+        let path = match self.servers.get(&operation.source) {
+            Some(base) => format!(
+                "{}/{}",
+                base.trim_end_matches('/'),
+                operation.path.trim_start_matches('/')
+            ),
+            None => operation.path,
+        };
         Ok(Call {
             step_id: step_id.to_owned(),
             method,
-            path: operation.path,
+            path,
             long_running: operation.long_running,
             parameters: compiled,
             body,
