@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use oncely::arazzo::PlanError;
 use oncely_bindings_common::arazzo::{compile, ArazzoError, WorkflowSource};
 
 fn repo(path: &str) -> PathBuf {
@@ -98,6 +99,28 @@ fn load_and_plan_errors_name_the_pointer() {
     let error = compile(WorkflowSource::Path(&path), "nope", &BTreeMap::new()).unwrap_err();
     assert!(
         error.to_string().ends_with("no workflow \"nope\""),
+        "{error}"
+    );
+}
+
+#[test]
+fn servers_must_name_sources_with_absolute_urls() {
+    let path = repo("openapi/orders.arazzo.yaml");
+    let servers = |name: &str, url: &str| BTreeMap::from([(name.to_owned(), url.to_owned())]);
+    compile(
+        WorkflowSource::Path(&path),
+        "checkout",
+        &servers("orders", "http://127.0.0.1:1"),
+    )
+    .unwrap();
+    let error = compile(
+        WorkflowSource::Path(&path),
+        "checkout",
+        &servers("billing", "http://127.0.0.1:1"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, ArazzoError::Plan { error: PlanError::UnknownSource(name), .. } if name == "billing"),
         "{error}"
     );
 }

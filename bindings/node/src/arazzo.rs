@@ -94,18 +94,13 @@ impl NativeArazzoWorkflow {
     /// The `workflowId` (also the workflow's name on the engine).
     #[napi(getter, catch_unwind)]
     pub fn workflow_id(&self) -> String {
-        self.flow.workflow().name().to_owned()
+        self.flow.workflow_id().to_owned()
     }
 
     /// The Arazzo steps, in document order.
     #[napi(getter, catch_unwind)]
     pub fn step_ids(&self) -> Vec<String> {
-        self.flow
-            .workflow()
-            .step_names()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        self.flow.step_ids().to_vec()
     }
 
     /// Registers the workflow with `engine`, so its runs can be resumed and worked.

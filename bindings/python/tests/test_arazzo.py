@@ -133,6 +133,22 @@ def test_the_engine_resumes_and_works_through_arazzo_runs(fresh: OrdersServer, t
     assert len([r for r in fresh.requests() if r["method"] == "POST"]) == 4
 
 
+def test_servers_name_the_base_url_of_each_source(fresh: OrdersServer, tmp_path: Path) -> None:
+    flow = oncely.ArazzoWorkflow.load(ARAZZO, "checkout", servers={"orders": fresh.base_url})
+    # Nothing listens at the client's own base URL: every call goes to the
+    # server given for its source description.
+    client = oncely.Client("http://127.0.0.1:9", store=f"sqlite:{tmp_path / 'runs.db'}")
+    outcome = flow.run(oncely.WorkflowEngine(client), inputs())
+    assert outcome.completed, outcome.error
+    assert kinds_for(fresh, outcome.outputs["orderId"])[-1] == "shipment_requested"
+    with pytest.raises(oncely.InvalidInputError, match='names "billing", which is not a source description'):
+        oncely.ArazzoWorkflow.load(ARAZZO, "checkout", servers={"billing": fresh.base_url})
+    with pytest.raises(oncely.InvalidInputError, match="not an absolute http"):
+        oncely.ArazzoWorkflow.load(ARAZZO, "checkout", servers={"orders": "orders.internal"})
+    with pytest.raises(TypeError, match="servers"):
+        oncely.ArazzoWorkflow.load(ARAZZO, "checkout", servers={"orders": 5})  # type: ignore[dict-item]
+
+
 def test_from_document_with_inline_text(fresh: OrdersServer, tmp_path: Path) -> None:
     document = """
 arazzo: 1.0.1

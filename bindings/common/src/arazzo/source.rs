@@ -7,7 +7,8 @@ use std::path::Path;
 
 use oncely::arazzo::load::parse_text;
 use oncely::arazzo::{
-    check, load_file, load_str, load_value, ArazzoWorkflow, Document, Severity, Sources,
+    check, load_file, load_str, load_value, ArazzoWorkflow, CompileOptions, Document, Severity,
+    Sources,
 };
 
 use super::error::ArazzoError;
@@ -152,14 +153,8 @@ pub fn compile(
         document: source.name(),
         error,
     };
-    if let Some(name) = servers.keys().next() {
-        return Err(ArazzoError::Sources {
-            document: source.name(),
-            problems: vec![format!(
-                "{}: a server for {name:?} cannot be set yet; its operations use the client's base URL",
-                source_pointer(&document, name)
-            )],
-        });
-    }
-    ArazzoWorkflow::compile(&document, &sources, workflow_id).map_err(plan)
+    let options = CompileOptions {
+        servers: servers.clone(),
+    };
+    ArazzoWorkflow::compile_with(&document, &sources, workflow_id, &options).map_err(plan)
 }

@@ -191,18 +191,13 @@ impl PyArazzoWorkflow {
     /// The workflow's `workflowId` (also its name on the engine).
     #[getter]
     fn workflow_id(&self) -> String {
-        self.flow.workflow().name().to_owned()
+        self.flow.workflow_id().to_owned()
     }
 
     /// The Arazzo steps, in document order.
     #[getter]
     fn step_ids(&self) -> Vec<String> {
-        self.flow
-            .workflow()
-            .step_names()
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        self.flow.step_ids().to_vec()
     }
 
     /// Registers the workflow with `engine`, so `engine.resume(run_id)` and
