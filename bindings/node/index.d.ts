@@ -474,8 +474,9 @@ export declare class Workflow {
 
 /** Drives runs of registered workflows through the journal of a client's store. */
 export declare class WorkflowEngine {
-  constructor(client: Client, options?: { owner?: string; leaseMs?: number; workflows?: Workflow[] });
-  register(workflow: Workflow): this;
+  constructor(client: Client, options?: { owner?: string; leaseMs?: number; workflows?: Array<Workflow | ArazzoWorkflow> });
+  /** Registers a workflow, so runs of it can be resumed by id and worked. */
+  register(workflow: Workflow | ArazzoWorkflow): this;
   start(workflow: Workflow, options?: { runId?: string; input?: unknown }): Promise<RunOutcome>;
   resume(runId: string): Promise<RunOutcome>;
   /** Sends a parked (`needs_attention`) run back and drives it again. */
@@ -484,6 +485,51 @@ export declare class WorkflowEngine {
   list(filter?: { states?: RunState | RunState[]; workflow?: string; limit?: number }): Promise<RunRecord[]>;
   /** Works through pending runs (until idle by default). */
   work(options?: { concurrency?: number; idlePollMs?: number; stopWhenIdle?: boolean }): Promise<{ completed: number; compensated: number; parked: number; errors: number }>;
+}
+
+/** Where a run of an Arazzo workflow ended. */
+export interface ArazzoOutcome {
+  runId: string;
+  /** The workflow's `workflowId`. */
+  workflow: string;
+  state: 'completed' | 'compensated' | 'needs_attention';
+  completed: boolean;
+  /** The workflow's `outputs`, evaluated (empty unless completed). */
+  outputs: Record<string, unknown>;
+  /** Each journaled step's `outputs`, by step name (`stepId`). */
+  stepOutputs: Record<string, unknown>;
+  /** The step whose failure ended the run, when it did not complete. */
+  failedStep: string | null;
+  /** The failure that made the run compensate (`{ step, phase, error }`). */
+  error: Record<string, unknown> | null;
+}
+
+/**
+ * One workflow of an Arazzo 1.0 document, checked and compiled: each step a
+ * journaled engine step whose writes carry the step's idempotency key, its
+ * `x-oncely-compensate` call the step's compensation. Loading, checking or
+ * compiling failures throw a `TypeError` naming the JSON pointer.
+ */
+export declare class ArazzoWorkflow {
+  private constructor();
+  /** Loads the Arazzo file at `path`; `servers`: source description name → base URL. */
+  static load(path: string, workflowId: string, options?: { servers?: Record<string, string> }): ArazzoWorkflow;
+  /** Like `load`, from the document's text and the OpenAPI text of every source description. */
+  static fromDocument(
+    document: string,
+    workflowId: string,
+    options: { openapi: Record<string, string>; servers?: Record<string, string>; documentName?: string },
+  ): ArazzoWorkflow;
+  /** The `workflowId` (also the workflow's name on the engine). */
+  readonly workflowId: string;
+  /** The Arazzo steps, in document order. */
+  readonly stepIds: string[];
+  /** Registers the workflow with `engine`, so `engine.resume` and `engine.work()` drive its runs. */
+  register(engine: WorkflowEngine): void;
+  /** Starts a run (or continues the run `runId`) and drives it to its end. */
+  run(engine: WorkflowEngine, inputs?: Record<string, unknown>, options?: { runId?: string }): Promise<ArazzoOutcome>;
+  /** Continues a run after a crash. */
+  resume(engine: WorkflowEngine, runId: string): Promise<ArazzoOutcome>;
 }
 
 /** The version of the native core. */

@@ -2,7 +2,7 @@
 /**
  * oncely — calls to remote APIs that happen once.
  *
- * The public API: `Client`, `Store`, `Response`, `Operation`, `Workflow` and
+ * The public API: `Client`, `Store`, `Response`, `Operation`, `Workflow`, `ArazzoWorkflow` and
  * the error classes. Everything is decided by the Rust core (loaded from the
  * native addon); this layer translates values and errors.
  */
@@ -10,6 +10,7 @@ const errors = require('./lib/errors.js');
 const { Client, Store, Response } = require('./lib/client.js');
 const { Operation } = require('./lib/operation.js');
 const { Workflow, WorkflowEngine, StepContext, StepError } = require('./lib/workflow.js');
+const { ArazzoWorkflow } = require('./lib/arazzo.js');
 const native = require('./native.cjs');
 
 module.exports = {
@@ -21,6 +22,7 @@ module.exports = {
   WorkflowEngine,
   StepContext,
   StepError,
+  ArazzoWorkflow,
   OncelyError: errors.OncelyError,
   ProblemError: errors.ProblemError,
   StatusError: errors.StatusError,

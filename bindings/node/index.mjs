@@ -14,6 +14,7 @@ export const {
   WorkflowEngine,
   StepContext,
   StepError,
+  ArazzoWorkflow,
   OncelyError,
   ProblemError,
   StatusError,

@@ -15,7 +15,10 @@
 //! - [`store`]: opening a store from a location string (the core's rules).
 //! - [`mod@error_view`]: [`ErrorView`], one view of every core error that both
 //!   bindings render into their native exceptions.
+//! - [`arazzo`]: loading, checking and compiling an Arazzo workflow (from a
+//!   file or from text), and [`OutcomeView`], one view of a run's outcome.
 
+pub mod arazzo;
 pub mod call_spec;
 pub mod client_spec;
 pub mod error_view;
@@ -23,6 +26,7 @@ pub mod naming;
 pub mod store;
 pub mod units;
 
+pub use arazzo::{ArazzoError, OutcomeView, WorkflowSource};
 pub use call_spec::{method, Body, CallSpec, Caller};
 pub use client_spec::{ApiKey, BreakerSpec, BudgetSpec, ClientSpec, PollSpec, Proxy, RetrySpec};
 pub use error_view::{error_view, Detail, ErrorKind, ErrorView, TransportWhat};

@@ -11,6 +11,16 @@ const { nativeCall, toResponse } = require('./client.js');
 const { Caller } = require('./caller.js');
 const { Operation } = require('./operation.js');
 
+/**
+ * @internal What a registrable workflow implements: called synchronously (so
+ * definition errors throw at once), it returns the function that registers
+ * the workflow with a native engine.
+ */
+const REGISTER = Symbol('oncely.register');
+
+/** @internal Runs a function with an engine's native half (a promise). */
+const WITH_NATIVE = Symbol('oncely.withNative');
+
 /** Marks errors raised by a context's own calls (they keep the core's classification). */
 const OWNER = Symbol('oncely.stepContext');
 
@@ -302,6 +312,12 @@ class Workflow {
     return this.#native;
   }
 
+  /** @internal */
+  [REGISTER]() {
+    const wf = this.native();
+    return (nativeEngine) => nativeEngine.register(wf);
+  }
+
   /** The fingerprint of the step list (names and order). */
   get fingerprint() {
     return this.native().fingerprint;
@@ -351,27 +367,32 @@ class WorkflowEngine {
     for (const wf of options.workflows ?? []) this.register(wf);
   }
 
-  /** Registers a workflow, so runs of it can be resumed by id. */
+  /** Registers a workflow (a `Workflow` or an `ArazzoWorkflow`), so runs of it can be resumed by id and worked. */
   register(workflow) {
-    if (!(workflow instanceof Workflow)) throw invalidArgument('register() takes a Workflow');
+    if (!workflow || typeof workflow[REGISTER] !== 'function') throw invalidArgument('register() takes a Workflow or an ArazzoWorkflow');
     this.#workflows.push(workflow);
     if (this.#engine) {
-      const wf = workflow.native();
-      this.#engine = this.#engine.then((e) => (callNative(() => e.register(wf)), e));
+      const registration = workflow[REGISTER]();
+      this.#engine = this.#engine.then((e) => (callNative(() => registration(e)), e));
     }
     return this;
   }
 
   #get() {
     if (!this.#engine) {
-      const natives = this.#workflows.map((w) => w.native());
+      const registrations = this.#workflows.map((w) => w[REGISTER]());
       this.#engine = this.#client.nativeClient().then((nc) => {
         const e = callNative(() => new native.NativeEngine(nc, this.#options.owner, this.#options.leaseMs));
-        for (const wf of natives) callNative(() => e.register(wf));
+        for (const registration of registrations) callNative(() => registration(e));
         return e;
       });
     }
     return this.#engine;
+  }
+
+  /** @internal Calls `fn` with the native engine; resolves with what it resolves with. */
+  [WITH_NATIVE](fn) {
+    return this.#call(fn);
   }
 
   #call(fn) {
@@ -442,4 +463,4 @@ class WorkflowEngine {
   }
 }
 
-module.exports = { Workflow, WorkflowEngine, StepContext, StepError };
+module.exports = { Workflow, WorkflowEngine, StepContext, StepError, REGISTER, WITH_NATIVE };

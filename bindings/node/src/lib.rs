@@ -11,6 +11,7 @@
 //! - [`client`]: `NativeClient` and `NativeStore`.
 //! - [`operation`]: `NativeOperation` (202 polling, progress, resume tokens).
 //! - [`workflow`]: `NativeWorkflow` (sagas whose steps are JS functions).
+//! - [`arazzo`]: `NativeArazzoWorkflow` (Arazzo workflows on the same engine).
 //! - [`cancel`]: `CancelToken` (from an `AbortSignal`) and the boundary guard.
 //! - [`convert`]: options (into the shared specs), the one request path for
 //!   clients and step contexts, and responses across the boundary.
@@ -22,6 +23,7 @@
 
 #![deny(clippy::all)]
 
+pub mod arazzo;
 pub mod cancel;
 pub mod client;
 pub mod convert;

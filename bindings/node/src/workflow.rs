@@ -404,6 +404,18 @@ pub struct NativeEngine {
     engine: Engine,
 }
 
+impl NativeEngine {
+    /// The core engine (with its registrations).
+    pub(crate) fn core(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Makes a compiled core workflow known by name (an Arazzo workflow's).
+    pub(crate) fn register_definition(&mut self, definition: Workflow) {
+        self.engine = self.engine.clone().register(definition);
+    }
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> napi::Result<String> {
     serde_json::to_string(value)
         .map_err(|e| napi::Error::new(Status::GenericFailure, e.to_string()))

@@ -1,5 +1,5 @@
 // Type-level checks of index.d.ts (compiled with `tsc --strict --noEmit`, never run).
-import { Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome } from '../index.js';
+import { ArazzoWorkflow, WorkflowEngine, type ArazzoOutcome, Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome } from '../index.js';
 
 async function usage(): Promise<void> {
   const client = new Client({ baseUrl: 'https://api.example.com', bearer: 'sk', retry: { maxAttempts: 3 }, store: 'sqlite:./o.db' });
@@ -27,6 +27,14 @@ async function usage(): Promise<void> {
     },
   });
   const outcome: RunOutcome = await wf.run(client, { runId: 'r1', input: {} });
-  console.log(status, carrier, outcome.state);
+  const flow = ArazzoWorkflow.load('orders.arazzo.yaml', 'checkout', { servers: { orders: 'http://127.0.0.1:1' } });
+  const inline = ArazzoWorkflow.fromDocument('arazzo: 1.0.1', 'w', { openapi: { api: '{}' }, documentName: 'w.arazzo.yaml' });
+  const engine = new WorkflowEngine(client, { workflows: [wf, inline] });
+  flow.register(engine);
+  const ran: ArazzoOutcome = await flow.run(engine, { customer_id: 'cus_1' }, { runId: 'a1' });
+  const steps: string[] = flow.stepIds;
+  const failed: string | null = ran.failedStep;
+  const state: 'completed' | 'compensated' | 'needs_attention' = (await flow.resume(engine, 'a1')).state;
+  console.log(status, carrier, outcome.state, ran.outputs, ran.stepOutputs, steps, failed, state, flow.workflowId);
 }
 void usage;

@@ -12,7 +12,8 @@
 //! - `verbs` — `get`/`post`/`put`/`patch`/`delete`, written once for every caller
 //! - `response` — `Response`
 //! - `operation` — `Operation` / `AsyncOperation` (202 polling)
-//! - `workflow` — `Workflow`, `WorkflowEngine`, `StepContext` (sagas on the core's journal)
+//! - `workflow` — `Workflow`, `WorkflowEngine`, `StepContext` (sagas on the core's journal),
+//!   `ArazzoWorkflow` (Arazzo workflows on the same engine)
 //! - `options` — `RetryPolicy`, `RetryBudget`, `CircuitBreaker`, client options (into the shared `ClientSpec`)
 //! - `store` — `Store`
 //! - `errors` — the exception hierarchy
@@ -84,6 +85,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<workflow::PyWorkflowEngine>()?;
     m.add_class::<workflow::PyStepContext>()?;
     m.add_class::<workflow::PyRunOutcome>()?;
+    m.add_class::<workflow::PyArazzoWorkflow>()?;
+    m.add_class::<workflow::PyArazzoOutcome>()?;
     m.add_function(wrap_pyfunction!(logging::refresh_logging, m)?)?;
     m.add_function(wrap_pyfunction!(panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging as _logging
 
 from oncely._native import (
+    ArazzoOutcome,
+    ArazzoWorkflow,
     AsyncClient,
     AsyncOperation,
     CircuitBreaker,
@@ -61,6 +63,8 @@ from oncely._native import (
 _logging.getLogger("oncely").addHandler(_logging.NullHandler())
 
 __all__ = [
+    "ArazzoOutcome",
+    "ArazzoWorkflow",
     "AsyncClient",
     "AsyncOperation",
     "CircuitBreaker",

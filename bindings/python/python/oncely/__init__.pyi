@@ -1,6 +1,8 @@
 """oncely — calls to remote APIs that happen once (typed interface)."""
 
 from oncely._native import (
+    ArazzoOutcome as ArazzoOutcome,
+    ArazzoWorkflow as ArazzoWorkflow,
     AsyncClient as AsyncClient,
     AsyncOperation as AsyncOperation,
     CircuitBreaker as CircuitBreaker,

@@ -885,3 +885,75 @@ class WorkflowEngine:
     def owner(self) -> str: ...
     @property
     def workflows(self) -> list[str]: ...
+
+class ArazzoOutcome:
+    """Where a run of an Arazzo workflow ended."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def workflow(self) -> str:
+        """The workflow's ``workflowId``."""
+    @property
+    def state(self) -> str:
+        """``"completed"``, ``"compensated"`` or ``"needs_attention"``."""
+    @property
+    def completed(self) -> bool: ...
+    @property
+    def outputs(self) -> dict[str, JSON]:
+        """The workflow's ``outputs``, evaluated (empty unless completed)."""
+    @property
+    def step_outputs(self) -> dict[str, JSON]:
+        """Each journaled step's ``outputs``, by step name (``stepId``)."""
+    @property
+    def failed_step(self) -> str | None:
+        """The step whose failure ended the run, when it did not complete."""
+    @property
+    def error(self) -> dict[str, JSON] | None:
+        """The failure that made the run compensate (``step``, ``phase``, ``error``)."""
+
+class ArazzoWorkflow:
+    """One workflow of an Arazzo 1.0 document, checked and compiled: each step
+    a journaled engine step whose writes carry the step's idempotency key, its
+    ``x-oncely-compensate`` call the step's compensation. Loading, checking or
+    compiling failures raise ``InvalidInputError`` naming the JSON pointer."""
+
+    @staticmethod
+    def load(
+        path: str | PathLike[str], workflow_id: str, *, servers: Mapping[str, str] | None = None
+    ) -> ArazzoWorkflow:
+        """Loads the Arazzo file at ``path`` (local source descriptions are read
+        relative to it). ``servers``: source description name -> base URL; a
+        source without one uses the client's base URL."""
+    @staticmethod
+    def from_document(
+        document: str,
+        workflow_id: str,
+        *,
+        openapi: Mapping[str, str],
+        servers: Mapping[str, str] | None = None,
+        document_name: str = "workflow.arazzo.yaml",
+    ) -> ArazzoWorkflow:
+        """Like ``load``, from the document's text; ``openapi`` maps each source
+        description's name to its OpenAPI text (JSON or YAML)."""
+    @property
+    def workflow_id(self) -> str:
+        """The ``workflowId`` (also the workflow's name on the engine)."""
+    @property
+    def step_ids(self) -> list[str]:
+        """The Arazzo steps, in document order."""
+    def register(self, engine: WorkflowEngine) -> None:
+        """Makes the workflow known to ``engine``, so ``engine.resume`` and
+        ``engine.work()`` drive its runs."""
+    def run(
+        self, engine: WorkflowEngine, inputs: Mapping[str, JSON] | None = None, *, run_id: str | None = None
+    ) -> ArazzoOutcome:
+        """Starts a run (or continues the run ``run_id``) and drives it to its end."""
+    async def arun(
+        self, engine: WorkflowEngine, inputs: Mapping[str, JSON] | None = None, *, run_id: str | None = None
+    ) -> ArazzoOutcome:
+        """Like ``run``, as a coroutine."""
+    def resume(self, engine: WorkflowEngine, run_id: str) -> ArazzoOutcome:
+        """Continues a run after a crash (finished steps are not sent again)."""
+    async def aresume(self, engine: WorkflowEngine, run_id: str) -> ArazzoOutcome:
+        """Like ``resume``, as a coroutine."""

@@ -81,18 +81,24 @@ impl PyWorkflowEngine {
         })
     }
 
-    fn current(&self) -> Engine {
+    /// The engine as it is now (registrations included).
+    pub(super) fn current(&self) -> Engine {
         match self.engine.lock() {
             Ok(e) => e.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
+    /// Makes a compiled core workflow known by name (an Arazzo workflow's).
+    pub(super) fn register_definition(&self, definition: Workflow) {
+        if let Ok(mut engine) = self.engine.lock() {
+            *engine = engine.clone().register(definition);
+        }
+    }
+
     pub(super) fn register_workflow(&self, workflow: &Bound<'_, PyWorkflow>) -> PyResult<Workflow> {
         let definition = workflow.borrow_mut().definition(workflow.py())?;
-        if let Ok(mut engine) = self.engine.lock() {
-            *engine = engine.clone().register(definition.clone());
-        }
+        self.register_definition(definition.clone());
         Ok(definition)
     }
 

@@ -24,10 +24,12 @@
 //! - `invoke` — calling a step's function (plain or coroutine) and journaling its result
 //! - `outcome` — `RunOutcome` and run documents as Python values
 //! - `engine` — `WorkflowEngine`: start, resume, inspect and work through runs
+//! - `arazzo` — `ArazzoWorkflow` / `ArazzoOutcome`: Arazzo workflows run on the same engine
 //! - `failure` — step and engine failures as exceptions, and exceptions as step failures
 
 use pyo3_async_runtimes::TaskLocals;
 
+mod arazzo;
 mod context;
 mod definition;
 mod engine;
@@ -35,6 +37,7 @@ mod failure;
 mod invoke;
 mod outcome;
 
+pub use arazzo::{PyArazzoOutcome, PyArazzoWorkflow};
 pub use context::PyStepContext;
 pub use definition::PyWorkflow;
 pub use engine::PyWorkflowEngine;
