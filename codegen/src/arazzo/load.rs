@@ -40,6 +40,15 @@ pub fn is_arazzo(document: &Value) -> bool {
     document.get("arazzo").is_some()
 }
 
+/// True when the file at `path` reads as an Arazzo document (JSON or YAML
+/// with an `arazzo` field).
+pub fn is_arazzo_file(path: impl AsRef<Path>) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| parse_text(&text, "").ok())
+        .is_some_and(|(v, _)| is_arazzo(&v))
+}
+
 /// Reads the Arazzo document at `path` and the source descriptions it names
 /// (relative to its directory).
 pub fn load_arazzo(path: impl AsRef<Path>) -> Result<ArazzoSpec, CodegenError> {

@@ -27,7 +27,7 @@ use crate::ir::{Api, Docs, TypeId};
 use crate::load::{spec_from_value, Format};
 use crate::lower::{build_ir, IrOptions};
 
-pub use load::{is_arazzo, load_arazzo, parse_arazzo, ArazzoSpec, SourceDoc};
+pub use load::{is_arazzo, is_arazzo_file, load_arazzo, parse_arazzo, ArazzoSpec, SourceDoc};
 
 /// A typed function to generate for one workflow.
 #[derive(Debug, Clone)]
@@ -88,8 +88,9 @@ pub fn build_workflows(spec: &ArazzoSpec, options: &IrOptions) -> Result<Workflo
             .unwrap_or_default()
             .to_string();
         let pointer = format!("/workflows/{index}");
-        let input_key = keys.fresh(&format!("{id} inputs"));
-        let output_key = keys.fresh(&format!("{id} outputs"));
+        let base = type_base(&id);
+        let input_key = keys.fresh(&format!("{base} inputs"));
+        let output_key = keys.fresh(&format!("{base} outputs"));
         let input_schema = component_inputs.workflow_schema(workflow.get("inputs"), &mut keys);
         let mut found = Vec::new();
         let mut output_exprs = Vec::new();
@@ -190,6 +191,16 @@ pub fn build_workflows(spec: &ArazzoSpec, options: &IrOptions) -> Result<Workflo
             .map(|s| (s.name.clone(), s.document.to_string()))
             .collect(),
     })
+}
+
+/// The raw name workflow types are named after: the `workflowId`, with
+/// `workflow` before one that starts with a digit (`2fa` → `Workflow2faInputs`).
+pub fn type_base(workflow_id: &str) -> String {
+    if workflow_id.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("workflow {workflow_id}")
+    } else {
+        workflow_id.to_string()
+    }
 }
 
 fn expr_text(v: &Value) -> String {
