@@ -83,8 +83,9 @@ pub(crate) fn merge(sources: &[SourceDoc], diagnostics: &mut Vec<Diagnostic>) ->
         let renames = rename_components(&merged.document, &doc, &source.name);
         if !renames.is_empty() {
             rewrite_refs(&mut doc, &renames);
+            rename_keys(&mut doc, &renames);
         }
-        add_components(&mut merged.document, &doc, &renames);
+        add_components(&mut merged.document, &doc);
         add_paths(&mut merged.document, &doc, &source.name, diagnostics);
         merged.sources.insert(source.name.clone(), doc);
     }
@@ -152,7 +153,19 @@ fn rewrite_refs(v: &mut Value, renames: &BTreeMap<(String, String), String>) {
     }
 }
 
-fn add_components(base: &mut Value, doc: &Value, renames: &BTreeMap<(String, String), String>) {
+/// Renames the components of `doc` itself, so that its rewritten `$ref`s
+/// resolve inside it too.
+fn rename_keys(doc: &mut Value, renames: &BTreeMap<(String, String), String>) {
+    for ((kind, old), new) in renames {
+        if let Some(Value::Object(map)) = doc.pointer_mut(&format!("/components/{kind}")) {
+            if let Some(value) = map.remove(old) {
+                map.insert(new.clone(), value);
+            }
+        }
+    }
+}
+
+fn add_components(base: &mut Value, doc: &Value) {
     for kind in KINDS {
         let Some(theirs) = doc.pointer(&format!("/components/{kind}")).and_then(Value::as_object)
         else {
@@ -162,11 +175,7 @@ fn add_components(base: &mut Value, doc: &Value, renames: &BTreeMap<(String, Str
         let components = object(root.entry("components").or_insert_with(|| json!({})));
         let ours = object(components.entry(kind.to_string()).or_insert_with(|| json!({})));
         for (name, value) in theirs {
-            let key = renames
-                .get(&(kind.to_string(), name.clone()))
-                .cloned()
-                .unwrap_or_else(|| name.clone());
-            ours.insert(key, value.clone());
+            ours.insert(name.clone(), value.clone());
         }
     }
 }

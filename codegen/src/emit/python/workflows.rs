@@ -43,7 +43,7 @@ fn names(workflows: &[WorkflowFn]) -> Vec<Names> {
         .map(|w| {
             let raw = type_base(&w.workflow_id);
             let run = value_name(&mut scope, &raw, "workflow", &[]);
-            let arun = value_name(&mut scope, &format!("a {run}"), "aworkflow", &[]);
+            let arun = value_name(&mut scope, &format!("a{run}"), "aworkflow", &[]);
             let workflow = value_name(&mut scope, &format!("{run} workflow"), "workflow", &[]);
             let outputs_fn = value_name(&mut scope, &format!("{run} outputs"), "outputs", &[]);
             let steps = value_name(&mut scope, &format!("{run} steps"), "steps", &[]).to_ascii_uppercase();
