@@ -11,8 +11,8 @@ use std::process::Command;
 
 use oncely_codegen::ir::{Api, Primitive, Type, TypeDef};
 use oncely_codegen::{
-    build_workflows, emit_rust_workflows, load_arazzo, IrOptions, Language, OncelyDep,
-    RustOptions, Target, Workflows,
+    build_workflows, emit_rust_workflows, load_arazzo, IrOptions, Language, OncelyDep, RustOptions,
+    Target, Workflows,
 };
 use orders_server::SideEffect;
 
@@ -64,23 +64,43 @@ fn checkout_inputs_come_from_components_and_outputs_from_the_response_schemas() 
         .collect();
     assert_eq!(
         required,
-        ["amount", "currency", "customer_id", "payment_method", "quantity", "sku"]
+        [
+            "amount",
+            "currency",
+            "customer_id",
+            "payment_method",
+            "quantity",
+            "sku"
+        ]
     );
     assert_eq!(
         field(&w.api, "checkout inputs", "quantity"),
         &Type::Primitive(Primitive::I64)
     );
     // `$steps.createOrder.outputs.orderId` → `$response.body#/id` → Order.id.
-    for output in ["orderId", "reservationId", "paymentId", "shipmentOperationId"] {
+    for output in [
+        "orderId",
+        "reservationId",
+        "paymentId",
+        "shipmentOperationId",
+    ] {
         let t = field(&w.api, "checkout outputs", output);
         assert!(
-            matches!(t.non_null(), Type::Primitive(Primitive::String | Primitive::Uuid)),
+            matches!(
+                t.non_null(),
+                Type::Primitive(Primitive::String | Primitive::Uuid)
+            ),
             "{output}: {t:?}"
         );
     }
     assert_eq!(
         checkout.step_ids,
-        ["createOrder", "reserveStock", "authorizePayment", "requestShipment"]
+        [
+            "createOrder",
+            "reserveStock",
+            "authorizePayment",
+            "requestShipment"
+        ]
     );
     assert_eq!(w.sources.len(), 1);
     assert_eq!(w.sources[0].0, "orders");
@@ -91,17 +111,30 @@ fn checkout_inputs_come_from_components_and_outputs_from_the_response_schemas() 
 fn each_kind_of_output_expression_gets_its_type() {
     let w = workflows(&arazzo("shop.arazzo.yaml"));
     let ids: Vec<&str> = w.workflows.iter().map(|f| f.workflow_id.as_str()).collect();
-    assert_eq!(ids, ["create-order", "2fa", "untyped"], "no workflow dropped");
+    assert_eq!(
+        ids,
+        ["create-order", "2fa", "untyped"],
+        "no workflow dropped"
+    );
     let api = &w.api;
     let out = "create-order outputs";
     // The whole body: the response's component schema.
     assert_eq!(named(api, field(api, out, "order")), "Order");
     assert_eq!(field(api, out, "created"), &Type::Primitive(Primitive::I64));
     assert_eq!(field(api, out, "etag"), &Type::Primitive(Primitive::String));
-    assert_eq!(field(api, out, "label"), &Type::Primitive(Primitive::String));
-    assert_eq!(field(api, out, "customer"), &Type::Primitive(Primitive::String));
+    assert_eq!(
+        field(api, out, "label"),
+        &Type::Primitive(Primitive::String)
+    );
+    assert_eq!(
+        field(api, out, "customer"),
+        &Type::Primitive(Primitive::String)
+    );
     // Through an array index, and an array (operationPath step).
-    assert_eq!(field(api, out, "firstSku"), &Type::Primitive(Primitive::String));
+    assert_eq!(
+        field(api, out, "firstSku"),
+        &Type::Primitive(Primitive::String)
+    );
     match field(api, out, "items") {
         Type::Array(item) => assert_eq!(named(api, item), "LineItem"),
         other => panic!("items: {other:?}"),
@@ -132,12 +165,18 @@ fn two_sources_merge_into_one_client_with_renamed_components() {
     let w = workflows(&arazzo("two-sources.arazzo.yaml"));
     let api = &w.api;
     let ops: Vec<&str> = api.operations.iter().map(|o| o.name.as_str()).collect();
-    assert!(ops.contains(&"getStock") && ops.contains(&"createOrder"), "{ops:?}");
+    assert!(
+        ops.contains(&"getStock") && ops.contains(&"createOrder"),
+        "{ops:?}"
+    );
     // Both sources name a schema `Order`: the second one is renamed and its
     // `$ref`s follow, so the output type is the inventory's.
     common::object(api, "inventory Order");
     let out = "stockThenOrder outputs";
-    assert_eq!(field(api, out, "available"), &Type::Primitive(Primitive::I64));
+    assert_eq!(
+        field(api, out, "available"),
+        &Type::Primitive(Primitive::I64)
+    );
     assert_eq!(named(api, field(api, out, "page")), "Order");
     assert_eq!(
         w.sources.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(),
@@ -249,8 +288,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 #[test]
 fn generated_checkout_function_runs_against_the_reference_server() {
     let checkout = emit_rust_workflows(&orders(), &rust_options("orders-flows")).expect("emits");
-    let shop = emit_rust_workflows(&workflows(&arazzo("shop.arazzo.yaml")), &rust_options("shop-flows"))
-        .expect("emits");
+    let shop = emit_rust_workflows(
+        &workflows(&arazzo("shop.arazzo.yaml")),
+        &rust_options("shop-flows"),
+    )
+    .expect("emits");
     let two = emit_rust_workflows(
         &workflows(&arazzo("two-sources.arazzo.yaml")),
         &rust_options("two-sources-flows"),
@@ -313,10 +355,17 @@ fn generated_checkout_function_runs_against_the_reference_server() {
         SideEffect::PaymentAuthorized,
         SideEffect::ShipmentRequested,
     ] {
-        assert_eq!(of(kind, completed), 1, "{kind:?} once for the completed run");
+        assert_eq!(
+            of(kind, completed),
+            1,
+            "{kind:?} once for the completed run"
+        );
     }
     assert_eq!(of(SideEffect::OrderCancelled, completed), 0);
-    assert!(stdout.contains("declined compensated authorizePayment"), "{stdout}");
+    assert!(
+        stdout.contains("declined compensated authorizePayment"),
+        "{stdout}"
+    );
     // The declined run's order was created, then cancelled by compensation.
     let orders: Vec<String> = ledger
         .iter()
@@ -324,7 +373,10 @@ fn generated_checkout_function_runs_against_the_reference_server() {
         .map(|e| e.order_id.to_string())
         .collect();
     assert_eq!(orders.len(), 2, "two runs, two orders: {ledger:?}");
-    let declined = orders.iter().find(|o| *o != completed).expect("second order");
+    let declined = orders
+        .iter()
+        .find(|o| *o != completed)
+        .expect("second order");
     assert_eq!(of(SideEffect::OrderCancelled, declined), 1);
     assert_eq!(of(SideEffect::PaymentAuthorized, declined), 0);
 }
@@ -345,7 +397,10 @@ fn generated_python_workflows_pass_mypy_strict() {
     let dir = common::e2e_target().join("workflows-python");
     let _ = std::fs::remove_dir_all(&dir);
     for (doc, name) in [
-        (common::repo().join("openapi/orders.arazzo.yaml"), "orders_flows"),
+        (
+            common::repo().join("openapi/orders.arazzo.yaml"),
+            "orders_flows",
+        ),
         (arazzo("shop.arazzo.yaml"), "shop_flows"),
         (arazzo("two-sources.arazzo.yaml"), "two_flows"),
     ] {
@@ -362,7 +417,11 @@ fn generated_python_workflows_pass_mypy_strict() {
     }
     let out = Command::new(python())
         .args(["-m", "mypy", "--strict", "--no-incremental"])
-        .args(["orders_flows/orders_flows", "shop_flows/shop_flows", "two_flows/two_flows"])
+        .args([
+            "orders_flows/orders_flows",
+            "shop_flows/shop_flows",
+            "two_flows/two_flows",
+        ])
         .env("MYPYPATH", common::repo().join("bindings/python/python"))
         .current_dir(&dir)
         .output()
@@ -411,8 +470,11 @@ fn generated_typescript_workflows_pass_tsc_strict() {
         g.write_to(&out).expect("written");
         std::fs::create_dir_all(out.join("node_modules")).expect("node_modules");
         #[cfg(unix)]
-        std::os::unix::fs::symlink(common::repo().join("bindings/node"), out.join("node_modules/oncely"))
-            .expect("link the binding");
+        std::os::unix::fs::symlink(
+            common::repo().join("bindings/node"),
+            out.join("node_modules/oncely"),
+        )
+        .expect("link the binding");
         let run = Command::new("node")
             .arg(&tsc)
             .args(["--strict", "--noEmit", "-p"])

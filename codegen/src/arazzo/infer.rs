@@ -50,7 +50,13 @@ impl Context<'_> {
         self.expression(workflow, None, expr, 0)
     }
 
-    fn expression(&self, workflow: &Value, step: Option<&Value>, expr: &Value, depth: usize) -> Found {
+    fn expression(
+        &self,
+        workflow: &Value,
+        step: Option<&Value>,
+        expr: &Value,
+        depth: usize,
+    ) -> Found {
         let Value::String(text) = expr else {
             return Found::Any;
         };
@@ -112,7 +118,10 @@ impl Context<'_> {
                     .iter()
                     .find(|s| s.get("stepId").and_then(Value::as_str) == Some(step_id))
             });
-        match step.and_then(|s| s.get("outputs")).and_then(|o| o.get(output)) {
+        match step
+            .and_then(|s| s.get("outputs"))
+            .and_then(|o| o.get(output))
+        {
             Some(expr) => self.expression(workflow, step, expr, depth + 1),
             None => Found::Any,
         }
@@ -299,7 +308,11 @@ fn walk_schema(
     }
     let mut current = schema.clone();
     for _ in 0..32 {
-        match current.get("$ref").and_then(Value::as_str).map(str::to_string) {
+        match current
+            .get("$ref")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        {
             Some(r) => current = resolve(&r)?,
             None => break,
         }
@@ -313,7 +326,12 @@ fn walk_schema(
         }
     }
     for key in ["allOf", "anyOf", "oneOf"] {
-        for member in current.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for member in current
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(found) = walk_schema(member, pointer, resolve, depth + 1) {
                 return Some(found);
             }

@@ -85,7 +85,10 @@ pub fn parse_arazzo(
         return Err(invalid("", "no `arazzo` field at the top level"));
     }
     let Some(workflows) = document.get("workflows").and_then(Value::as_array) else {
-        return Err(invalid("/workflows", "`workflows` is missing or not a list"));
+        return Err(invalid(
+            "/workflows",
+            "`workflows` is missing or not a list",
+        ));
     };
     for (i, w) in workflows.iter().enumerate() {
         if w.get("workflowId").and_then(Value::as_str).is_none() {

@@ -101,17 +101,25 @@ pub(crate) fn merge(sources: &[SourceDoc], diagnostics: &mut Vec<Diagnostic>) ->
 
 /// `(kind, old name) -> new name` for the components of `doc` that `base`
 /// already has.
-fn rename_components(base: &Value, doc: &Value, source: &str) -> BTreeMap<(String, String), String> {
+fn rename_components(
+    base: &Value,
+    doc: &Value,
+    source: &str,
+) -> BTreeMap<(String, String), String> {
     let mut renames = BTreeMap::new();
     for kind in KINDS {
-        let Some(theirs) = doc.pointer(&format!("/components/{kind}")).and_then(Value::as_object)
+        let Some(theirs) = doc
+            .pointer(&format!("/components/{kind}"))
+            .and_then(Value::as_object)
         else {
             continue;
         };
         let ours = base
             .pointer(&format!("/components/{kind}"))
             .and_then(Value::as_object);
-        let mut taken: BTreeSet<String> = ours.map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        let mut taken: BTreeSet<String> = ours
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
         taken.extend(theirs.keys().cloned());
         for name in theirs.keys() {
             if ours.is_some_and(|m| m.contains_key(name)) {
@@ -167,13 +175,19 @@ fn rename_keys(doc: &mut Value, renames: &BTreeMap<(String, String), String>) {
 
 fn add_components(base: &mut Value, doc: &Value) {
     for kind in KINDS {
-        let Some(theirs) = doc.pointer(&format!("/components/{kind}")).and_then(Value::as_object)
+        let Some(theirs) = doc
+            .pointer(&format!("/components/{kind}"))
+            .and_then(Value::as_object)
         else {
             continue;
         };
         let root = object(base);
         let components = object(root.entry("components").or_insert_with(|| json!({})));
-        let ours = object(components.entry(kind.to_string()).or_insert_with(|| json!({})));
+        let ours = object(
+            components
+                .entry(kind.to_string())
+                .or_insert_with(|| json!({})),
+        );
         for (name, value) in theirs {
             ours.insert(name.clone(), value.clone());
         }

@@ -138,7 +138,15 @@ pub fn build_workflows(spec: &ArazzoSpec, options: &IrOptions) -> Result<Workflo
                     .collect()
             })
             .unwrap_or_default();
-        planned.push((id, pointer, docs_of(workflow), input_key, output_key, output_exprs, step_ids));
+        planned.push((
+            id,
+            pointer,
+            docs_of(workflow),
+            input_key,
+            output_key,
+            output_exprs,
+            step_ids,
+        ));
     }
     for (key, schema) in component_inputs.into_schemas(&mut keys) {
         merged.add_schema(&key, schema);

@@ -33,9 +33,9 @@ mod workflows;
 use std::fmt::Write as _;
 
 use self::ctx::{docstring, lit, Ctx};
+use crate::arazzo::Workflows;
 use crate::emit::{Generated, GeneratedFile};
 use crate::error::CodegenError;
-use crate::arazzo::Workflows;
 use crate::ir::Api;
 use crate::naming::{ident, python::KEYWORDS, Case};
 

@@ -46,7 +46,8 @@ fn names(workflows: &[WorkflowFn]) -> Vec<Names> {
             let arun = value_name(&mut scope, &format!("a{run}"), "aworkflow", &[]);
             let workflow = value_name(&mut scope, &format!("{run} workflow"), "workflow", &[]);
             let outputs_fn = value_name(&mut scope, &format!("{run} outputs"), "outputs", &[]);
-            let steps = value_name(&mut scope, &format!("{run} steps"), "steps", &[]).to_ascii_uppercase();
+            let steps =
+                value_name(&mut scope, &format!("{run} steps"), "steps", &[]).to_ascii_uppercase();
             scope.reserve(&steps);
             let error = super::ctx::type_name(&mut scope, &format!("{raw} error"), "WorkflowError");
             Names {
@@ -92,7 +93,9 @@ pub(super) fn workflows_py(ctx: &Ctx<'_>, w: &Workflows) -> String {
     for (name, text) in &w.sources {
         let _ = writeln!(out, "    {}: {},", lit(name), lit(text));
     }
-    out.push_str("}\n\"\"\"The OpenAPI source descriptions of the document, by name (JSON text).\"\"\"\n");
+    out.push_str(
+        "}\n\"\"\"The OpenAPI source descriptions of the document, by name (JSON text).\"\"\"\n",
+    );
     out.push_str(SHARED);
     for (wf, n) in w.workflows.iter().zip(names(&w.workflows)) {
         workflow(ctx, &mut out, wf, &n);
@@ -160,8 +163,17 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
     );
     let steps: Vec<String> = wf.step_ids.iter().map(|s| lit(s)).collect();
     let trailing = if steps.len() == 1 { "," } else { "" };
-    let _ = writeln!(out, "\n\n{}: tuple[str, ...] = ({}{trailing})", n.steps, steps.join(", "));
-    let _ = writeln!(out, "\"\"\"The steps of workflow `{}`, in document order.\"\"\"", wf.workflow_id.replace('"', "'"));
+    let _ = writeln!(
+        out,
+        "\n\n{}: tuple[str, ...] = ({}{trailing})",
+        n.steps,
+        steps.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "\"\"\"The steps of workflow `{}`, in document order.\"\"\"",
+        wf.workflow_id.replace('"', "'")
+    );
 
     let _ = writeln!(
         out,
@@ -179,7 +191,11 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
     );
     let _ = writeln!(out, "    return _workflow({id}, servers)");
 
-    let _ = writeln!(out, "\n\ndef {}(outcome: oncely.ArazzoOutcome) -> {outputs_ty}:", n.outputs_fn);
+    let _ = writeln!(
+        out,
+        "\n\ndef {}(outcome: oncely.ArazzoOutcome) -> {outputs_ty}:",
+        n.outputs_fn
+    );
     docstring(
         out,
         "    ",
@@ -198,7 +214,9 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
         wf.workflow_id, n.error
     ));
     if let Some(reason) = untyped_reason(ctx, &Type::Ref(wf.inputs)) {
-        paras.push(format!("The input schema could not be typed ({reason}): the inputs are a JSON value."));
+        paras.push(format!(
+            "The input schema could not be typed ({reason}): the inputs are a JSON value."
+        ));
     }
     for (asyncio, name) in [(false, &n.run), (true, &n.arun)] {
         let _ = writeln!(
@@ -207,7 +225,11 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
             if asyncio { "async " } else { "" }
         );
         docstring(out, "    ", &paras);
-        let call = if asyncio { "await _workflow" } else { "_workflow" };
+        let call = if asyncio {
+            "await _workflow"
+        } else {
+            "_workflow"
+        };
         let method = if asyncio { "arun" } else { "run" };
         let _ = writeln!(
             out,

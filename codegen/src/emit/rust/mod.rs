@@ -13,8 +13,8 @@ use std::fmt::Write;
 use std::path::{Component, Path, PathBuf};
 
 use super::{Generated, GeneratedFile};
-use crate::error::CodegenError;
 use crate::arazzo::Workflows;
+use crate::error::CodegenError;
 use crate::ir::Api;
 use crate::naming::{upper_camel, words};
 use ctx::Ctx;

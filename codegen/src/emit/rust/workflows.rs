@@ -22,7 +22,14 @@ struct Names {
 }
 
 fn names(workflows: &[WorkflowFn]) -> Vec<Names> {
-    let mut fns = Scope::with_reserved(["loaded", "compile", "Loaded", "DOCUMENT", "DOCUMENT_NAME", "SOURCES"]);
+    let mut fns = Scope::with_reserved([
+        "loaded",
+        "compile",
+        "Loaded",
+        "DOCUMENT",
+        "DOCUMENT_NAME",
+        "SOURCES",
+    ]);
     let mut types = Scope::with_reserved(["Loaded", "OnceLock"]);
     workflows
         .iter()
@@ -51,7 +58,12 @@ fn names(workflows: &[WorkflowFn]) -> Vec<Names> {
             for name in [&run, &workflow, &resume, &outputs_fn, &steps] {
                 fns.reserve(name);
             }
-            let error = rust::camel_in(&mut types, &format!("{} error", type_base(&w.workflow_id)), "Workflow", "Error");
+            let error = rust::camel_in(
+                &mut types,
+                &format!("{} error", type_base(&w.workflow_id)),
+                "Workflow",
+                "Error",
+            );
             Names {
                 run: rust::escape(&run),
                 workflow,
@@ -81,7 +93,11 @@ pub(crate) fn emit(ctx: &Ctx<'_>, w: &Workflows) -> String {
     );
     out.push_str("use ::std::sync::OnceLock;\n\n");
     out.push_str("use ::oncely::arazzo::{ArazzoOutcome, ArazzoWorkflow};\nuse ::oncely::workflow::Engine;\n\n");
-    let _ = writeln!(out, "/// The Arazzo document, as written.\npub const DOCUMENT: &str = {};\n", lit(&w.document_text));
+    let _ = writeln!(
+        out,
+        "/// The Arazzo document, as written.\npub const DOCUMENT: &str = {};\n",
+        lit(&w.document_text)
+    );
     let _ = writeln!(
         out,
         "/// The name the embedded document is loaded under (errors name it).\npub const DOCUMENT_NAME: &str = {};\n",
@@ -148,7 +164,11 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
     let outputs = ctx.ty(&Type::Ref(wf.outputs), "crate::models::");
     let err = &n.error;
 
-    let _ = write!(out, "/// The steps of workflow {shown}, in document order.\npub const {}: &[&str] = &[", n.steps);
+    let _ = write!(
+        out,
+        "/// The steps of workflow {shown}, in document order.\npub const {}: &[&str] = &[",
+        n.steps
+    );
     for (i, s) in wf.step_ids.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
@@ -246,7 +266,9 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
         wf.pointer
     ));
     if let Some(reason) = untyped_reason(ctx, &Type::Ref(wf.inputs)) {
-        paras.push(format!("The input schema could not be typed ({reason}); the inputs are a JSON value."));
+        paras.push(format!(
+            "The input schema could not be typed ({reason}); the inputs are a JSON value."
+        ));
     }
     if !wf.output_exprs.is_empty() {
         let list: Vec<String> = wf

@@ -28,8 +28,8 @@ mod workflows;
 
 use self::ctx::{lit, Ctx};
 use super::{Generated, GeneratedFile};
-use crate::error::CodegenError;
 use crate::arazzo::Workflows;
+use crate::error::CodegenError;
 use crate::ir::Api;
 use crate::naming::words;
 

@@ -52,7 +52,12 @@ fn names(workflows: &[WorkflowFn]) -> Vec<Names> {
                 &crate::naming::screaming_snake(&crate::naming::words(&format!("{raw} steps"))),
                 "_",
             );
-            let error = type_name(&mut scope, &format!("{raw} error"), "WorkflowError", "Error");
+            let error = type_name(
+                &mut scope,
+                &format!("{raw} error"),
+                "WorkflowError",
+                "Error",
+            );
             Names {
                 run,
                 workflow,
@@ -89,7 +94,11 @@ pub(super) fn workflows_ts(ctx: &Ctx<'_>, w: &Workflows) -> String {
          import type { ArazzoOutcome, WorkflowEngine } from \"oncely\";\n\
          import type * as m from \"./models.js\";\n\n",
     );
-    let _ = writeln!(out, "/** The Arazzo document, as written. */\nexport const DOCUMENT = {};\n", lit(&w.document_text));
+    let _ = writeln!(
+        out,
+        "/** The Arazzo document, as written. */\nexport const DOCUMENT = {};\n",
+        lit(&w.document_text)
+    );
     let _ = writeln!(
         out,
         "/** The name the embedded document is loaded under (errors name it). */\nexport const DOCUMENT_NAME = {};\n",
@@ -220,7 +229,9 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
         n.error
     ));
     if let Some(reason) = untyped_reason(ctx, &Type::Ref(wf.inputs)) {
-        paras.push(format!("The input schema could not be typed ({reason}): the inputs are a JSON value."));
+        paras.push(format!(
+            "The input schema could not be typed ({reason}): the inputs are a JSON value."
+        ));
     }
     jsdoc(out, "", &paras, false);
     let _ = writeln!(
