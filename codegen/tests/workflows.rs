@@ -257,7 +257,7 @@ fn inputs(payment_method: &str) -> CheckoutInputs {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = std::env::args().nth(1).ok_or("usage: flows-e2e BASE_URL")?;
-    let store = Arc::new(oncely::MemoryStore::new());
+    let store: Arc<dyn oncely::Store> = Arc::new(oncely::MemoryStore::new());
     let journal: Arc<dyn oncely::store::Journal> =
         store.clone().as_journal().ok_or("the memory store has a journal")?;
     let client = oncely::Client::builder(base)
