@@ -250,7 +250,7 @@ fn inputs(payment_method: &str) -> CheckoutInputs {
         currency: "EUR".into(),
         amount: 1250,
         payment_method: payment_method.into(),
-        carrier: None,
+        carrier: Some("oncely-post".into()),
     }
 }
 
