@@ -102,6 +102,11 @@ fn checkout_inputs_come_from_components_and_outputs_from_the_response_schemas() 
             "requestShipment"
         ]
     );
+    // The interpreter does not apply schema defaults: the functions do.
+    assert_eq!(
+        serde_json::Value::Object(checkout.input_defaults.clone()),
+        serde_json::json!({"carrier": "oncely-post"})
+    );
     assert_eq!(w.sources.len(), 1);
     assert_eq!(w.sources[0].0, "orders");
     assert_eq!(w.document_name, "orders.arazzo.yaml");
@@ -250,7 +255,8 @@ fn inputs(payment_method: &str) -> CheckoutInputs {
         currency: "EUR".into(),
         amount: 1250,
         payment_method: payment_method.into(),
-        carrier: Some("oncely-post".into()),
+        // Left out: the generated function fills in the schema default.
+        carrier: None,
     }
 }
 

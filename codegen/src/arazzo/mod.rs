@@ -46,6 +46,10 @@ pub struct WorkflowFn {
     pub output_exprs: Vec<(String, String)>,
     /// The step ids, in document order.
     pub step_ids: Vec<String>,
+    /// The `default` of each top-level input property that has one: the
+    /// generated functions fill in what the caller left out (the
+    /// interpreter does not apply schema defaults).
+    pub input_defaults: Map<String, Value>,
 }
 
 /// Everything the emitters need for an Arazzo document: the merged API (the
@@ -92,6 +96,16 @@ pub fn build_workflows(spec: &ArazzoSpec, options: &IrOptions) -> Result<Workflo
         let input_key = keys.fresh(&format!("{base} inputs"));
         let output_key = keys.fresh(&format!("{base} outputs"));
         let input_schema = component_inputs.workflow_schema(workflow.get("inputs"), &mut keys);
+        let input_defaults: Map<String, Value> = input_schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|props| {
+                props
+                    .iter()
+                    .filter_map(|(k, p)| p.get("default").map(|d| (k.clone(), d.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut found = Vec::new();
         let mut output_exprs = Vec::new();
         {
@@ -146,6 +160,7 @@ pub fn build_workflows(spec: &ArazzoSpec, options: &IrOptions) -> Result<Workflo
             output_key,
             output_exprs,
             step_ids,
+            input_defaults,
         ));
     }
     for (key, schema) in component_inputs.into_schemas(&mut keys) {
@@ -163,7 +178,17 @@ pub fn build_workflows(spec: &ArazzoSpec, options: &IrOptions) -> Result<Workflo
             .map(|d| d.id)
     };
     let mut fns = Vec::new();
-    for (workflow_id, pointer, docs, input_key, output_key, output_exprs, step_ids) in planned {
+    for (
+        workflow_id,
+        pointer,
+        docs,
+        input_key,
+        output_key,
+        output_exprs,
+        step_ids,
+        input_defaults,
+    ) in planned
+    {
         let (Some(inputs), Some(outputs)) = (id_of(&input_key), id_of(&output_key)) else {
             return Err(CodegenError::InvalidArazzo {
                 origin: spec.origin.clone(),
@@ -179,6 +204,7 @@ pub fn build_workflows(spec: &ArazzoSpec, options: &IrOptions) -> Result<Workflo
             outputs,
             output_exprs,
             step_ids,
+            input_defaults,
         });
     }
     let title = spec

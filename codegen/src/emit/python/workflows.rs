@@ -14,6 +14,8 @@ use crate::naming::Scope;
 /// Module-level names the generated code uses itself.
 const RESERVED: &[&str] = &[
     "annotations",
+    "json",
+    "_with_defaults",
     "Any",
     "Mapping",
     "oncely",
@@ -82,7 +84,7 @@ pub(super) fn workflows_py(ctx: &Ctx<'_>, w: &Workflows) -> String {
         ],
     );
     out.push_str(
-        "\nfrom __future__ import annotations\n\nfrom collections.abc import Mapping\nfrom typing import Any\n\n\
+        "\nfrom __future__ import annotations\n\nimport json\nfrom collections.abc import Mapping\nfrom typing import Any\n\n\
          import oncely\n\nfrom . import _support as _s\nfrom . import models\n\n",
     );
     let _ = writeln!(out, "DOCUMENT = {}", lit(&w.document_text));
@@ -118,6 +120,13 @@ def _workflow(workflow_id: str, servers: Mapping[str, str] | None) -> oncely.Ara
         found = oncely.ArazzoWorkflow.from_document(DOCUMENT, workflow_id, openapi=SOURCES, document_name=DOCUMENT_NAME)
         _compiled[workflow_id] = found
     return found
+
+
+def _with_defaults(payload: Any, defaults: str) -> Any:
+    """The inputs with the schema `default` of each one the caller left out (`defaults` is a JSON object)."""
+    if isinstance(payload, dict) and defaults != "{}":
+        return {**json.loads(defaults), **payload}
+    return payload
 
 
 class WorkflowFailedError(Exception):
@@ -218,6 +227,7 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
             "The input schema could not be typed ({reason}): the inputs are a JSON value."
         ));
     }
+    let defaults = lit(&serde_json::Value::Object(wf.input_defaults.clone()).to_string());
     for (asyncio, name) in [(false, &n.run), (true, &n.arun)] {
         let _ = writeln!(
             out,
@@ -233,7 +243,7 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
         let method = if asyncio { "arun" } else { "run" };
         let _ = writeln!(
             out,
-            "    outcome = {call}({id}, servers).{method}(engine, _s.to_json(inputs), run_id=run_id)\n    return {}(outcome)",
+            "    payload = _with_defaults(_s.to_json(inputs), {defaults})\n    outcome = {call}({id}, servers).{method}(engine, payload, run_id=run_id)\n    return {}(outcome)",
             n.outputs_fn
         );
     }

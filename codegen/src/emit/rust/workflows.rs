@@ -111,6 +111,9 @@ pub(crate) fn emit(ctx: &Ctx<'_>, w: &Workflows) -> String {
     if !w.workflows.is_empty() {
         out.push_str(LOADING);
     }
+    if w.workflows.iter().any(|f| !f.input_defaults.is_empty()) {
+        out.push_str(DEFAULTS);
+    }
     let names = names(&w.workflows);
     for (wf, n) in w.workflows.iter().zip(&names) {
         workflow(ctx, &mut out, wf, n);
@@ -145,6 +148,21 @@ fn compile(workflow_id: &str) -> ::std::result::Result<ArazzoWorkflow, ::std::st
     let (document, sources) = loaded()?;
     ArazzoWorkflow::compile(document, sources, workflow_id)
         .map_err(|e| format!("workflow {workflow_id:?}: {e}"))
+}
+
+"#;
+
+/// Filling in input defaults.
+const DEFAULTS: &str = r#"/// Adds the schema `default` of each input the caller left out (`defaults`
+/// is a JSON object).
+fn with_defaults(inputs: &mut ::serde_json::Value, defaults: &str) {
+    if let (::serde_json::Value::Object(map), Ok(::serde_json::Value::Object(defaults))) =
+        (inputs, ::serde_json::from_str::<::serde_json::Value>(defaults))
+    {
+        for (name, value) in defaults {
+            map.entry(name).or_insert(value);
+        }
+    }
 }
 
 "#;
@@ -287,7 +305,7 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
          \x20   run_id: ::std::option::Option<&str>,\n\
          ) -> ::std::result::Result<{outputs}, {err}> {{\n\
          \x20   let workflow = {wfn}()?;\n\
-         \x20   let inputs = ::serde_json::to_value(inputs).map_err({err}::Inputs)?;\n\
+         \x20   let {mutable}inputs = ::serde_json::to_value(inputs).map_err({err}::Inputs)?;\n{defaults}\
          \x20   let outcome = workflow.start(engine, run_id, &inputs).await.map_err({err}::Run)?;\n\
          \x20   {ofn}(outcome)\n\
          }}\n\n\
@@ -315,6 +333,15 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
         run = n.run,
         wfn = n.workflow,
         resume = n.resume,
+        mutable = if wf.input_defaults.is_empty() { "" } else { "mut " },
+        defaults = if wf.input_defaults.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "    with_defaults(&mut inputs, {});\n",
+                lit(&serde_json::Value::Object(wf.input_defaults.clone()).to_string())
+            )
+        },
         ofn = n.outputs_fn,
     );
 }

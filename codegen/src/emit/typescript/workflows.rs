@@ -25,6 +25,7 @@ const RESERVED: &[&str] = &[
     "RunOptions",
     "compiled",
     "compile",
+    "withDefaults",
     "Error",
     "Promise",
     "Map",
@@ -127,6 +128,12 @@ export interface WorkflowOptions {
 export interface RunOptions extends WorkflowOptions {
   /** The run's id (a new one when absent; an existing run id with the same inputs continues that run). */
   runId?: string;
+}
+
+/** The inputs with the schema `default` of each one the caller left out (`defaults` is a JSON object). */
+function withDefaults(inputs: unknown, defaults: string): Record<string, unknown> {
+  const given = inputs as Record<string, unknown>;
+  return defaults === "{}" ? given : { ...(JSON.parse(defaults) as Record<string, unknown>), ...given };
 }
 
 const compiled = new Map<string, ArazzoWorkflow>();
@@ -238,10 +245,11 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
         out,
         "export async function {run}(engine: WorkflowEngine, inputs: {inputs_ty}, options?: RunOptions): Promise<{outputs_ty}> {{\n\
          \x20 const runOptions = options?.runId === undefined ? undefined : {{ runId: options.runId }};\n\
-         \x20 const outcome = await compile({id}, options).run(engine, inputs as unknown as Record<string, unknown>, runOptions);\n\
+         \x20 const outcome = await compile({id}, options).run(engine, withDefaults(inputs, {defaults}), runOptions);\n\
          \x20 return {ofn}(outcome);\n\
          }}",
         run = n.run,
-        ofn = n.outputs_fn
+        ofn = n.outputs_fn,
+        defaults = lit(&serde_json::Value::Object(wf.input_defaults.clone()).to_string()),
     );
 }
