@@ -83,6 +83,28 @@ pub enum CodegenError {
         /// Why.
         reason: String,
     },
+    /// An Arazzo document that cannot be turned into workflow functions.
+    #[error("{origin}: at {}: {reason}", display_pointer(pointer))]
+    InvalidArazzo {
+        /// Where the document came from.
+        origin: String,
+        /// JSON pointer of the offending construct.
+        pointer: String,
+        /// Why.
+        reason: String,
+    },
+    /// A source description of an Arazzo document that cannot be loaded.
+    #[error("{origin}: source description {name:?} ({url}): {reason}")]
+    ArazzoSource {
+        /// The Arazzo document.
+        origin: String,
+        /// The source description's `name`.
+        name: String,
+        /// Its `url`.
+        url: String,
+        /// Why it cannot be loaded.
+        reason: String,
+    },
     /// The output could not be written.
     #[error("cannot write {path}: {source}")]
     Write {

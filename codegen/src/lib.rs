@@ -27,6 +27,7 @@
 
 #![warn(missing_docs)]
 
+pub mod arazzo;
 pub mod check;
 pub mod emit;
 pub mod error;
@@ -36,11 +37,14 @@ pub mod load;
 mod lower;
 pub mod naming;
 
+pub use arazzo::{build_workflows, is_arazzo, load_arazzo, ArazzoSpec, Workflows};
 pub use check::{report, Report};
-pub use emit::rust::{crate_name, default_sdk_path, emit_rust, OncelyDep, RustOptions};
+pub use emit::rust::{
+    crate_name, default_sdk_path, emit_rust, emit_rust_workflows, OncelyDep, RustOptions,
+};
 pub use emit::{Generated, GeneratedFile, Language, PythonOptions, Target, TypeScriptOptions};
 pub use error::{CodegenError, Diagnostic, DiagnosticKind, Severity, UnresolvedRef};
-pub use load::{load_spec, parse_spec, Format, OpenApiVersion, Spec};
+pub use load::{load_spec, parse_spec, spec_from_value, Format, OpenApiVersion, Spec};
 pub use lower::{build_ir, IrOptions};
 
 /// Emits a client in `lang`. For TypeScript `rust.crate_name` is the npm

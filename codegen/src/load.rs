@@ -84,7 +84,18 @@ pub fn load_spec(path: impl AsRef<Path>) -> Result<Spec, CodegenError> {
 /// Loads a document from text. `origin` names it in messages.
 pub fn parse_spec(text: &str, origin: &str) -> Result<Spec, CodegenError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (mut document, format) = parse_text(text, origin)?;
+    let (document, format) = parse_text(text, origin)?;
+    spec_from_value(document, format, origin)
+}
+
+/// Loads a document already parsed into a JSON value (for documents built
+/// by the generator itself, such as an Arazzo document's sources merged with
+/// its workflows' input and output schemas).
+pub fn spec_from_value(
+    mut document: Value,
+    format: Format,
+    origin: &str,
+) -> Result<Spec, CodegenError> {
     let version = detect_version(&document, origin)?;
     let mut diagnostics = Vec::new();
     if version.minor > 1 {
@@ -108,7 +119,8 @@ pub fn parse_spec(text: &str, origin: &str) -> Result<Spec, CodegenError> {
     })
 }
 
-fn parse_text(text: &str, origin: &str) -> Result<(Value, Format), CodegenError> {
+/// Parses JSON or YAML text into a JSON value (no version check).
+pub(crate) fn parse_text(text: &str, origin: &str) -> Result<(Value, Format), CodegenError> {
     let first = text.trim_start().chars().next();
     if first.is_none() {
         return Err(CodegenError::NotOpenApi {

@@ -14,6 +14,7 @@ pub mod typescript;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::arazzo::Workflows;
 use crate::error::CodegenError;
 use crate::ir::Api;
 
@@ -80,6 +81,16 @@ impl Target {
             Target::Rust(_) => Language::Rust,
             Target::Python(_) => Language::Python,
             Target::TypeScript(_) => Language::TypeScript,
+        }
+    }
+
+    /// Writes the client of an Arazzo document's sources and its typed
+    /// workflow functions.
+    pub fn emit_workflows(&self, workflows: &Workflows) -> Result<Generated, CodegenError> {
+        match self {
+            Target::Rust(o) => rust::emit_rust_workflows(workflows, o),
+            Target::Python(o) => python::emit_python_workflows(workflows, o),
+            Target::TypeScript(o) => typescript::emit_typescript_workflows(workflows, o),
         }
     }
 

@@ -91,7 +91,7 @@ pub(crate) fn esc(segment: &str) -> String {
 }
 
 /// Decodes `%XX` escapes (refs are URIs).
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     if !s.contains('%') {
         return s.to_string();
     }

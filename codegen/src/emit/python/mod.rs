@@ -28,10 +28,12 @@
 mod client;
 mod ctx;
 mod models;
+mod workflows;
 
 use std::fmt::Write as _;
 
 use self::ctx::{docstring, lit, Ctx};
+use crate::arazzo::Workflows;
 use crate::emit::{Generated, GeneratedFile};
 use crate::error::CodegenError;
 use crate::ir::Api;
@@ -58,6 +60,29 @@ fn file(path: String, contents: String) -> GeneratedFile {
 
 /// Emits the package.
 pub fn emit_python(api: &Api, options: &PythonOptions) -> Result<Generated, CodegenError> {
+    emit_package(api, options, None)
+}
+
+/// Emits the package for the workflows of an Arazzo document: the client and
+/// models of its sources, and `workflows.py` (per workflow a blocking and an
+/// asyncio function). The package is named after the document's title by
+/// default.
+pub fn emit_python_workflows(
+    workflows: &Workflows,
+    options: &PythonOptions,
+) -> Result<Generated, CodegenError> {
+    let mut options = options.clone();
+    if options.package_name.is_none() {
+        options.package_name = Some(workflows.title.clone());
+    }
+    emit_package(&workflows.api, &options, Some(workflows))
+}
+
+fn emit_package(
+    api: &Api,
+    options: &PythonOptions,
+    workflows: Option<&Workflows>,
+) -> Result<Generated, CodegenError> {
     let package = options
         .package_name
         .as_deref()
@@ -66,7 +91,7 @@ pub fn emit_python(api: &Api, options: &PythonOptions) -> Result<Generated, Code
     let ctx = Ctx::new(api);
     let models = models::models_py(&ctx);
     let client = client::client_py(&ctx);
-    let files = vec![
+    let mut files = vec![
         file("pyproject.toml".into(), pyproject(api, &package)),
         file("README.md".into(), readme(api, &package, &ctx)),
         file(format!("{package}/__init__.py"), init_py(&ctx)),
@@ -75,6 +100,12 @@ pub fn emit_python(api: &Api, options: &PythonOptions) -> Result<Generated, Code
         file(format!("{package}/models.py"), models),
         file(format!("{package}/py.typed"), String::new()),
     ];
+    if let Some(w) = workflows {
+        files.push(file(
+            format!("{package}/workflows.py"),
+            workflows::workflows_py(&ctx, w),
+        ));
+    }
     Ok(Generated { files })
 }
 

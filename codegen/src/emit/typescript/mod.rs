@@ -24,9 +24,11 @@
 mod client;
 mod ctx;
 mod models;
+mod workflows;
 
 use self::ctx::{lit, Ctx};
 use super::{Generated, GeneratedFile};
+use crate::arazzo::Workflows;
 use crate::error::CodegenError;
 use crate::ir::Api;
 use crate::naming::words;
@@ -47,20 +49,50 @@ const SUPPORT_TS: &str = include_str!("support/support.ts");
 
 /// Writes the TypeScript package for `api`.
 pub fn emit_typescript(api: &Api, options: &TypeScriptOptions) -> Result<Generated, CodegenError> {
+    emit_package(api, options, None)
+}
+
+/// Writes the TypeScript package for the workflows of an Arazzo document:
+/// the client and models of its sources, and `src/workflows.ts` (one async
+/// function per workflow, exported from the index as `workflows`). The
+/// package is named after the document's title by default.
+pub fn emit_typescript_workflows(
+    workflows: &Workflows,
+    options: &TypeScriptOptions,
+) -> Result<Generated, CodegenError> {
+    let mut options = options.clone();
+    if options.package_name.is_none() {
+        options.package_name = Some(package_name(&workflows.title));
+    }
+    emit_package(&workflows.api, &options, Some(workflows))
+}
+
+fn emit_package(
+    api: &Api,
+    options: &TypeScriptOptions,
+    workflows: Option<&Workflows>,
+) -> Result<Generated, CodegenError> {
     let ctx = Ctx::new(api);
     let package = options
         .package_name
         .clone()
         .unwrap_or_else(|| package_name(&api.title));
-    let files = vec![
+    let mut index = index_ts(&ctx);
+    if workflows.is_some() {
+        index.push_str("export * as workflows from \"./workflows.js\";\n");
+    }
+    let mut files = vec![
         file("package.json", package_json(api, &package)),
         file("tsconfig.json", TSCONFIG.to_string()),
         file("README.md", readme(api, &package, &ctx.client)),
-        file("src/index.ts", index_ts(&ctx)),
+        file("src/index.ts", index),
         file("src/models.ts", models::models_ts(&ctx)),
         file("src/support.ts", SUPPORT_TS.to_string()),
         file("src/client.ts", client::client_ts(&ctx)),
     ];
+    if let Some(w) = workflows {
+        files.push(file("src/workflows.ts", workflows::workflows_ts(&ctx, w)));
+    }
     Ok(Generated { files })
 }
 
