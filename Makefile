@@ -31,8 +31,9 @@ lint:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 
 ## Rust tests, with a PostgreSQL server (ONCELY_TEST_DATABASE_URL, or one
-## started for the run and stopped after).
-rust-test:
+## started for the run and stopped after). The generator's tests type-check
+## generated Python and TypeScript with the venv's mypy and the binding's tsc.
+rust-test: python-env node-build
 	scripts/with-postgres.sh $(CARGO) test --workspace
 
 python-env:
