@@ -1,4 +1,5 @@
-//! `oncely check SPEC [--json]`: what the generator understands of a document.
+//! `oncely check SPEC [--json]`: what the generator understands of a
+//! document (an Arazzo document goes to [`crate::arazzo_check`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +22,9 @@ pub struct CheckArgs {
 /// Prints the report on stdout; exit status 1 when the document is not
 /// usable. With `--json` a document that does not load is a JSON report too.
 pub fn run(args: CheckArgs, verbose: bool) -> Result<ExitCode, CodegenError> {
+    if args.spec.as_os_str() != "-" && oncely_codegen::arazzo::is_arazzo_file(&args.spec) {
+        return Ok(crate::arazzo_check::run(&args.spec, args.json));
+    }
     let mut t = Timer::new(verbose);
     let spec = match load_spec(&args.spec) {
         Ok(s) => s,

@@ -1,14 +1,17 @@
 //! The `oncely` command line.
 //!
 //! One module per command: [`generate`] and [`check`] drive the generator
-//! library `oncely-codegen`; [`runs`] inspects and steers workflow runs in a
+//! library `oncely-codegen` (and [`arazzo_check`] the Arazzo interpreter's
+//! checks); [`workflow`] runs an Arazzo workflow; [`runs`] inspects and steers workflow runs in a
 //! store through the `oncely` runtime. A new command gets its own module and
 //! a variant in [`Command`].
 
+mod arazzo_check;
 mod check;
 mod generate;
 mod runs;
 mod timer;
+mod workflow;
 
 use std::process::ExitCode;
 
@@ -34,6 +37,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Inspect and steer workflow runs in a store.
     Runs(runs::RunsArgs),
+    /// Run a workflow of an Arazzo document.
+    Workflow(workflow::WorkflowArgs),
 }
 
 /// Parses the command line and runs the command: exit status 0 on success, 1
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args, cli.verbose),
         Command::Check(args) => check::run(args, cli.verbose),
         Command::Runs(args) => return runs::main(args),
+        Command::Workflow(args) => return workflow::main(args),
     };
     match result {
         Ok(code) => code,

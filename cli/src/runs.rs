@@ -72,12 +72,23 @@ pub enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Mark an unfinished run for pickup now (a worker resumes it).
+    /// Mark an unfinished run for pickup now (a worker resumes it); with
+    /// `--arazzo FILE`, continue an Arazzo run here and now.
     Resume {
         /// The run id.
         run_id: String,
         #[command(flatten)]
         store: StoreArg,
+        /// The Arazzo document the run was started from: resume the run in
+        /// this process (same keys) instead of marking it for a worker.
+        #[arg(long, value_name = "FILE")]
+        arazzo: Option<std::path::PathBuf>,
+        /// With `--arazzo`: a source description's base URL, `NAME=URL`.
+        #[arg(long = "server", value_name = "NAME=URL", requires = "arazzo")]
+        servers: Vec<String>,
+        /// With `--arazzo`: the base URL for sources without a `--server`.
+        #[arg(long, requires = "arazzo")]
+        base_url: Option<String>,
     },
     /// Send a parked (needs_attention) run back to compensation (a worker retries it).
     Retry {
@@ -91,6 +102,21 @@ pub enum RunsCommand {
 /// Runs the command on its own runtime and maps the result to an exit code
 /// (0 ok, 1 error).
 pub fn main(args: RunsArgs) -> ExitCode {
+    if let RunsCommand::Resume {
+        run_id,
+        store,
+        arazzo: Some(file),
+        servers,
+        base_url,
+    } = &args.command
+    {
+        let target = crate::workflow::Target {
+            servers: servers.clone(),
+            base_url: base_url.clone(),
+            store: store.store.clone(),
+        };
+        return crate::workflow::on_runtime(crate::workflow::resume(run_id, file, &target));
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -206,7 +232,7 @@ pub async fn execute(args: RunsArgs) -> anyhow::Result<String> {
             }
             Ok(details.render())
         }
-        RunsCommand::Resume { run_id, store } => {
+        RunsCommand::Resume { run_id, store, .. } => {
             let opened = open(&store.store).await?;
             let run = mark_for_resume(&*opened.journal, &run_id).await?;
             Ok(format!(
