@@ -305,12 +305,15 @@ fn finish(outcome: ArazzoOutcome, steps: &[StepRecord], json: bool) -> anyhow::R
 
 /// The `--json` result: `run_id`, `workflow`, `state`, `steps` (action
 /// steps: `step_id`, `visit`, `status`, `key`, `attempts`, `outputs`),
-/// `compensations`, `outputs`, `failed_step`, `error`.
+/// `compensations` (in the order they ran), `outputs`, `failed_step`, `error`.
 fn summary(outcome: &ArazzoOutcome, steps: &[StepRecord]) -> Value {
     let rows = |phase: StepPhase| -> Vec<Value> {
-        steps
-            .iter()
-            .filter(|s| s.phase == phase)
+        let mut rows: Vec<&StepRecord> = steps.iter().filter(|s| s.phase == phase).collect();
+        if phase == StepPhase::Compensation {
+            // Compensations run from the last completed step back.
+            rows.reverse();
+        }
+        rows.into_iter()
             .map(|s| {
                 let (id, visit) = visit_of(&s.name);
                 json!({
