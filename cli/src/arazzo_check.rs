@@ -91,11 +91,8 @@ pub fn report(path: &Path) -> Value {
 
 /// The human-readable form of [`report`].
 fn to_text(report: &Value) -> String {
-    let mut out = format!(
-        "{} (Arazzo {})\n",
-        str_of(&report["origin"]),
-        str_of(&report["arazzo"])
-    );
+    let version = report["arazzo"].as_str().unwrap_or("?");
+    let mut out = format!("{} (Arazzo {version})\n", str_of(&report["origin"]));
     for s in report["sources"].as_array().into_iter().flatten() {
         out.push_str(&format!(
             "  source {}: {}\n",
