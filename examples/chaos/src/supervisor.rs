@@ -309,8 +309,14 @@ pub async fn order_of(
         .iter()
         .find(|s| s.index == 0 && s.phase == StepPhase::Action && s.status == StepStatus::Succeeded)
         .and_then(|s| s.output.clone())
-        .and_then(|o| serde_json::from_value::<Resource>(o).ok())
-        .map(|r| r.id);
+        .and_then(|o| {
+            // A hand-written saga journals the order itself; the Arazzo
+            // checkout journals its step outputs (`orderId`).
+            o.get("orderId")
+                .and_then(|id| id.as_str())
+                .map(str::to_owned)
+                .or_else(|| serde_json::from_value::<Resource>(o).ok().map(|r| r.id))
+        });
     let restarted = steps
         .iter()
         .filter(|s| s.phase == StepPhase::Action && s.attempts > 1)

@@ -1,7 +1,9 @@
 //! `make demo`: the reference server with seeded random faults, and a few
 //! hundred order sagas (create → reserve → pay → ship and wait for the 202)
-//! run as durable workflows on the embedded SQLite store. At the end the
-//! server's ledger shows whether anything happened twice.
+//! run as durable workflows on the embedded SQLite store, then the same
+//! checkout as an Arazzo contract (`openapi/orders.arazzo.yaml`) run by the
+//! interpreter on the same engine. At the end the server's ledger shows
+//! whether anything happened twice.
 
 mod report;
 
@@ -13,6 +15,7 @@ use chaos::saga::{order_saga, OrderInput};
 use clap::Parser;
 use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
+use oncely::arazzo::{check, load_file, ArazzoWorkflow, Severity, Sources};
 use oncely::workflow::Engine;
 use oncely::{BudgetConfig, Client, PollConfig, RetryPolicy, SqliteStore};
 use orders_server::{ChaosConfig, ServerConfig};
@@ -47,6 +50,48 @@ struct Args {
     /// compensates: the reservation is released and the order cancelled (0: none).
     #[arg(long, default_value_t = 10)]
     decline_every: usize,
+    /// Orders placed through the Arazzo checkout (`openapi/orders.arazzo.yaml`,
+    /// run by the interpreter on the same engine and store) after the
+    /// hand-written sagas.
+    #[arg(long, default_value_t = 50)]
+    arazzo_orders: usize,
+}
+
+/// The checkout contract the Arazzo orders run.
+const CHECKOUT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../openapi/orders.arazzo.yaml"
+);
+
+/// Loads, checks and compiles the Arazzo checkout.
+fn arazzo_checkout() -> anyhow::Result<ArazzoWorkflow> {
+    let path = std::path::Path::new(CHECKOUT);
+    let document = load_file(path)?;
+    let (sources, errors) = Sources::load(&document, path);
+    if let Some(e) = errors.first() {
+        bail!("{CHECKOUT}: {e}");
+    }
+    if let Some(f) = check(&document, &sources)
+        .into_iter()
+        .find(|f| f.severity == Severity::Error)
+    {
+        bail!("{CHECKOUT}: {f}");
+    }
+    Ok(ArazzoWorkflow::compile(&document, &sources, "checkout")?)
+}
+
+/// The Arazzo checkout's inputs for order `n`.
+fn arazzo_inputs(n: usize, declined: bool) -> serde_json::Value {
+    let order = OrderInput::new(n, declined);
+    serde_json::json!({
+        "customer_id": order.customer_id,
+        "sku": order.sku,
+        "quantity": order.quantity,
+        "currency": "EUR",
+        "amount": order.amount,
+        "payment_method": order.payment_method,
+        "carrier": "oncely-post",
+    })
 }
 
 #[tokio::main]
@@ -106,18 +151,22 @@ async fn main() -> anyhow::Result<()> {
         })
         .build()?;
     let saga = order_saga();
-    let engine = Engine::for_client(client)?.register(saga.clone());
+    let checkout = arazzo_checkout()?;
+    let engine = Engine::for_client(client)?
+        .register(saga.clone())
+        .register(checkout.workflow().clone());
 
     println!(
-        "oncely demo: {} order sagas, {:.0}% of requests faulted (seed {}), SQLite store at {}",
+        "oncely demo: {} order sagas and {} Arazzo checkouts, {:.0}% of requests faulted (seed {}), SQLite store at {}",
         args.orders,
+        args.arazzo_orders,
         args.fault_rate * 100.0,
         args.seed,
         store_path.display()
     );
     println!("server: {base_url}\n");
 
-    let bar = ProgressBar::new(args.orders as u64);
+    let bar = ProgressBar::new((args.orders + args.arazzo_orders) as u64);
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} orders {msg}",
@@ -125,7 +174,7 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = Instant::now();
-    let runs: Vec<(String, bool, Result<oncely::workflow::RunOutcome, String>)> =
+    let mut runs: Vec<(String, bool, Result<oncely::workflow::RunOutcome, String>)> =
         stream::iter(0..args.orders)
             .map(|i| {
                 let (engine, saga, bar) = (&engine, &saga, bar.clone());
@@ -142,7 +191,33 @@ async fn main() -> anyhow::Result<()> {
             .buffer_unordered(args.concurrency)
             .collect()
             .await;
+    let sagas_done = started.elapsed();
+    // The same checkout as an Arazzo contract, run by the interpreter.
+    let arazzo: Vec<(String, bool, Result<oncely::workflow::RunOutcome, String>)> =
+        stream::iter(0..args.arazzo_orders)
+            .map(|i| {
+                let (engine, checkout, bar) = (&engine, &checkout, bar.clone());
+                let n = args.orders + i;
+                let declined = args.decline_every > 0 && (i + 1) % args.decline_every == 0;
+                let run_id = format!("demo-{}-arazzo-{i}", args.seed);
+                async move {
+                    let outcome = checkout
+                        .start(engine, Some(&run_id), &arazzo_inputs(n, declined))
+                        .await;
+                    bar.inc(1);
+                    (
+                        run_id,
+                        declined,
+                        outcome.map(|o| o.run).map_err(|e| e.to_string()),
+                    )
+                }
+            })
+            .buffer_unordered(args.concurrency)
+            .collect()
+            .await;
     bar.finish_and_clear();
+    let arazzo_line = arazzo_summary(&arazzo, started.elapsed() - sagas_done);
+    runs.extend(arazzo);
 
     let summary = Summary::collect(
         &base_url,
@@ -153,9 +228,32 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     println!("{summary}");
+    println!("{arazzo_line}");
     let failures = summary.failures();
     if !failures.is_empty() {
         bail!("{}", failures.join("; "));
     }
     Ok(())
+}
+
+/// One line on the Arazzo checkouts: how they ended (they are in the ledger
+/// checks above with the hand-written sagas).
+fn arazzo_summary(
+    runs: &[(String, bool, Result<oncely::workflow::RunOutcome, String>)],
+    elapsed: Duration,
+) -> String {
+    let ended = |state| {
+        runs.iter()
+            .filter(|(_, _, o)| o.as_ref().is_ok_and(|o| o.state == state))
+            .count()
+    };
+    format!(
+        "Arazzo checkouts (openapi/orders.arazzo.yaml, interpreter on the same journal): {} run, {} completed, {} compensated, {} parked, {} errors, {:.1?}",
+        runs.len(),
+        ended(oncely::store::RunState::Completed),
+        ended(oncely::store::RunState::Compensated),
+        ended(oncely::store::RunState::NeedsAttention),
+        runs.iter().filter(|(_, _, o)| o.is_err()).count(),
+        elapsed
+    )
 }
