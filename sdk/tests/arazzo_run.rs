@@ -174,14 +174,25 @@ async fn a_criterion_that_does_not_hold_fails_the_step() {
 fn unsupported_constructs_are_refused_before_anything_runs() {
     let path = checkout_path();
     let text = std::fs::read_to_string(&path).unwrap().replace(
-        "          - name: declined\n            type: end\n",
-        "          - name: declined\n            type: goto\n            stepId: createOrder\n",
+        "          - condition: $statusCode == 202\n",
+        "          - condition: /shipment/id\n            context: $response.body\n            type: xpath\n",
     );
-    let document = load_str(&text, "goto.arazzo.yaml").unwrap();
+    let document = load_str(&text, "xpath.arazzo.yaml").unwrap();
     let (sources, _) = Sources::load(&document, &path);
     let error = ArazzoWorkflow::compile(&document, &sources, "checkout").unwrap_err();
     assert!(
-        matches!(&error, PlanError::Unsupported { pointer, .. } if pointer.to_string() == "/workflows/0/steps/2/onFailure/0"),
+        matches!(&error, PlanError::Unsupported { pointer, what } if pointer.to_string() == "/workflows/0/steps/3/successCriteria/0" && what.contains("xpath")),
+        "{error}"
+    );
+    // A goto into nowhere is refused with where it is.
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "          - name: declined\n            type: end\n",
+        "          - name: declined\n            type: goto\n            stepId: nowhere\n",
+    );
+    let document = load_str(&text, "goto.arazzo.yaml").unwrap();
+    let error = ArazzoWorkflow::compile(&document, &sources, "checkout").unwrap_err();
+    assert!(
+        matches!(&error, PlanError::UnknownStep { pointer, step_id } if pointer.to_string() == "/workflows/0/steps/2" && step_id == "nowhere"),
         "{error}"
     );
     let document = load_file(&path).unwrap();

@@ -24,6 +24,7 @@
 //! | source descriptions, `operationId` / `operationPath` | [`source`], [`operation`]  |
 //! | static checks                            | [`check`](check::check)                |
 //! | running a workflow on the [`Engine`](crate::workflow::Engine) | [`run`] ([`ArazzoWorkflow`]) |
+//! | control flow: `goto`, `retry`, `end`, called workflows, `dependsOn` | [`flow`] |
 //! | starting / resuming a run, its outputs     | [`outcome`] ([`ArazzoOutcome`])        |
 //!
 //! ```
@@ -49,12 +50,14 @@
 //! # Ok::<(), oncely::arazzo::LoadError>(())
 //! ```
 //!
-//! Not covered yet: `goto`, workflow-calling steps, `dependsOn` and `retry`
-//! actions that run another step first are loaded and checked but refused by
-//! the interpreter ([`run::PlanError::Unsupported`]); `xpath` criteria are
-//! reported by `check` and fail at evaluation; XPath payload replacement
-//! targets are not applied; remote (`http:`) source descriptions are not
-//! fetched.
+//! The whole control flow runs: `goto` to steps and workflows, `retry` with
+//! `retryAfter`/`retryLimit` (and a step or workflow run first), `end`,
+//! steps that call workflows, `dependsOn`, workflow-level actions
+//! ([`flow`] has the semantics). Not covered: `xpath` criteria are reported
+//! by `check` and refused by the interpreter ([`run::PlanError::Unsupported`]);
+//! XPath payload replacement targets are not applied; workflows of other
+//! Arazzo source descriptions and remote (`http:`) source descriptions are
+//! not loaded.
 //!
 //! ## Extension: `x-oncely-compensate`
 //!
@@ -64,6 +67,7 @@
 //! workflow later ends in failure, the compensations of the steps that
 //! completed run in reverse order. See [`Compensation`].
 
+mod call;
 pub mod check;
 pub mod condition;
 pub mod context;
@@ -71,6 +75,7 @@ pub mod criterion;
 pub mod document;
 pub mod error;
 pub mod expression;
+pub mod flow;
 pub mod load;
 pub mod operation;
 pub mod outcome;
@@ -80,6 +85,7 @@ pub mod source;
 pub mod template;
 mod types;
 pub mod validate;
+mod visit;
 
 pub use check::{check, Finding, FindingKind, Severity};
 pub use condition::{Condition, ConditionError};
@@ -91,6 +97,7 @@ pub use document::{
 };
 pub use error::{LoadError, LoadErrorKind};
 pub use expression::{Expression, ExpressionError};
+pub use flow::FlowError;
 pub use load::{load_file, load_str, load_value};
 pub use operation::{ResolveError, ResolvedOperation};
 pub use outcome::{ArazzoOutcome, ArazzoRunError};

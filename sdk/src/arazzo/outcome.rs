@@ -10,7 +10,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::context::EvalError;
+use super::flow::FlowError;
 use super::run::ArazzoWorkflow;
 use crate::workflow::{Engine, RunOutcome, RunState, WorkflowError};
 
@@ -56,9 +56,9 @@ pub enum ArazzoRunError {
     /// The engine could not drive the run (journal, lease, bad input…).
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
-    /// The run completed but a workflow output expression failed.
+    /// The run completed but its workflow outputs cannot be evaluated.
     #[error("a workflow output: {0}")]
-    Output(EvalError),
+    Output(FlowError),
 }
 
 impl ArazzoWorkflow {

@@ -1,57 +1,65 @@
 //! Running an Arazzo workflow on oncely's engine and journal.
 //!
-//! [`ArazzoWorkflow::compile`] turns one workflow of a checked document into
-//! an engine [`Workflow`]: one journaled engine
-//! step per Arazzo step, named by its `stepId`, so every write carries the
-//! step's UUIDv5 key (run id, step id) and a run resumed after a crash sends
-//! the same `Idempotency-Key` and gets the server's replay. Each engine step:
+//! [`ArazzoWorkflow::compile`] turns one workflow of a checked document
+//! (and every workflow it can enter: steps that call workflows, `dependsOn`,
+//! `goto` and `retry` into workflows) into a driven engine [`Workflow`]
+//! ([`Workflow::driven`]): each time an operation step runs is one journaled
+//! engine step, a *visit*, whose key is UUIDv5(run id, visit name) — so a run
+//! killed mid-step and resumed sends the same `Idempotency-Key` and gets the
+//! server's replay, and each pass of a `goto` loop or `retry` gets a key of
+//! its own. [`flow`](super::flow) has the control flow and how visits are
+//! named; a visit:
 //!
-//! 1. evaluates the parameters (workflow-level ones, overridden by the
-//!    step's), the payload and its replacements against the run's inputs and
-//!    the outputs of the steps that finished;
-//! 2. sends the call through the engine's client (its retries, backoff and
-//!    `Retry-After` handling apply; an error answer fails the step, retryable
-//!    or permanent as the core decides);
-//! 3. checks every `successCriteria` entry (a criterion that does not hold
-//!    fails the step for good);
-//! 4. for a long-running operation (a `202` in its OpenAPI responses), polls
-//!    the operation to its end; a failed operation fails the step;
-//! 5. journals the step's Arazzo `outputs` as its output.
+//! 1. waits, when a `retry` asked for it;
+//! 2. evaluates the parameters (workflow-level ones, overridden by the
+//!    step's), the payload and its replacements against the workflow's
+//!    inputs and the outputs of its steps that ran;
+//! 3. sends the call through the engine's client (its retries, backoff,
+//!    `Retry-After`, budget and breaker apply; a failure that is not an
+//!    answer stays the engine's: retried, then settled and compensated);
+//! 4. checks the `successCriteria` (none: a `2xx`/`3xx` answer succeeds);
+//! 5. on success evaluates the step's `outputs`, polls a long-running
+//!    operation (a `202` in its OpenAPI responses) to its end, and takes the
+//!    first success action whose criteria hold (`end`, `goto`);
+//! 6. on failure takes the first failure action whose criteria hold
+//!    (`goto`, `retry` within its `retryLimit`); with none, or `end`, the
+//!    step fails: the run compensates (in a called workflow the failure
+//!    goes to the calling step's `onFailure` first);
+//! 7. journals the step's `outputs` with its decision.
 //!
 //! Calls go to the engine client's base URL, or, for a source description
 //! named in [`CompileOptions::servers`] ([`ArazzoWorkflow::compile_with`]), to
 //! that source's base URL (the client sends it as an absolute URL, with the
 //! same keys, retries and polling).
 //!
-//! `x-oncely-compensate` becomes the engine step's compensation, run in
-//! reverse order when a later step fails for good.
-//!
-//! This is the linear part of Arazzo: a workflow whose control flow is the
-//! step order. [`PlanError::Unsupported`] names what is not run yet, before
-//! anything is sent: `goto` actions, `retry` actions that run another step
-//! or workflow first, an `end` success action before the last step, steps
-//! that call a workflow, `dependsOn`, and `xpath` criteria. A `retry`
-//! failure action on the current step is served by the core's retries (which
-//! honour `Retry-After`), a failure `end` fails the run (and compensates).
-//! A step polling a `202` that crashes mid-poll sends its call again with
-//! the same key on resume and polls the replayed operation.
+//! `x-oncely-compensate` becomes the visit's compensation, run in reverse
+//! order of the visits when the run fails for good; a visit whose step
+//! failed (and was handled) is not compensated. [`PlanError::Unsupported`]
+//! names what is not run, before anything is sent: `xpath` criteria, a
+//! workflow of another Arazzo source description, a compensation that calls
+//! a workflow.
 
+use super::call::expression;
 use super::check::component;
-use super::context::{EvalContext, HttpMessage};
 use super::criterion::{CompiledCriterion, CriterionError};
 use super::document::{
     Action, ConditionLanguage, Criterion, Document, FailureAction, FailureActionType, OrReusable,
-    Parameter, ParameterLocation, RequestBody, StepTarget, SuccessAction, SuccessActionType,
+    Parameter, SuccessAction, SuccessActionType,
 };
-use super::operation::{resolve, ResolveError};
+use super::flow::{
+    step_outputs, FailureRule, FailureThen, FlowError, FlowPlan, FlowStep, FlowWorkflow, Jump,
+    Machine, SuccessRule, Target,
+};
+use super::operation::ResolveError;
 use super::pointer::JsonPointer;
 use super::source::Sources;
 use super::template::{ValueExpr, ValueExprError};
-use crate::workflow::{RunOutcome, StepContext, StepError, Workflow, WorkflowError};
-use crate::{Method, Operation};
+use super::visit;
+use crate::workflow::{DrivenStep, RunOutcome, StepDriver, StepError, Workflow, WorkflowError};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// How to compile a workflow: where each source description's operations
 /// are served.
@@ -68,15 +76,15 @@ pub struct CompileOptions {
 pub struct ArazzoWorkflow {
     workflow_id: String,
     workflow: Workflow,
-    outputs: Arc<Vec<(String, ValueExpr)>>,
-    shared: Arc<Shared>,
+    step_ids: Vec<String>,
+    plan: Arc<FlowPlan>,
 }
 
 impl std::fmt::Debug for ArazzoWorkflow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ArazzoWorkflow")
             .field("workflow", &self.workflow.name())
-            .field("steps", &self.workflow.step_names())
+            .field("steps", &self.step_ids)
             .finish_non_exhaustive()
     }
 }
@@ -87,8 +95,8 @@ pub enum PlanError {
     /// No workflow with this id.
     #[error("no workflow {0:?}")]
     UnknownWorkflow(String),
-    /// A construct the interpreter does not run yet.
-    #[error("at #{pointer}: {what} is not supported by the interpreter yet")]
+    /// A construct the interpreter does not run.
+    #[error("at #{pointer}: {what} is not supported by the interpreter")]
     Unsupported {
         /// Where.
         pointer: JsonPointer,
@@ -127,6 +135,23 @@ pub enum PlanError {
         /// The reference.
         reference: String,
     },
+    /// A `workflowId` (of a step, an action, `dependsOn`) naming no
+    /// workflow of the document.
+    #[error("at #{pointer}: no workflow {workflow_id:?} in the document")]
+    UnknownWorkflowRef {
+        /// Where.
+        pointer: JsonPointer,
+        /// The id.
+        workflow_id: String,
+    },
+    /// A `stepId` of an action naming no step of its workflow.
+    #[error("at #{pointer}: no step {step_id:?} in this workflow")]
+    UnknownStep {
+        /// Where.
+        pointer: JsonPointer,
+        /// The id.
+        step_id: String,
+    },
     /// A [`CompileOptions::servers`] entry naming no source description.
     #[error("`servers` names {0:?}, which is not a source description of the document")]
     UnknownSource(String),
@@ -142,31 +167,6 @@ pub enum PlanError {
     /// The engine refused the definition.
     #[error("{0}")]
     Engine(String),
-}
-
-/// What every step of a run needs besides its own call.
-struct Shared {
-    step_ids: Vec<String>,
-    components: Value,
-    source_descriptions: std::collections::BTreeMap<String, String>,
-}
-
-/// One HTTP call, compiled: a step's or a compensation's.
-struct Call {
-    step_id: String,
-    method: Method,
-    path: String,
-    long_running: bool,
-    parameters: Vec<(String, ParameterLocation, ValueExpr)>,
-    body: Option<Body>,
-    criteria: Vec<CompiledCriterion>,
-    outputs: Vec<(String, ValueExpr)>,
-}
-
-struct Body {
-    content_type: String,
-    payload: ValueExpr,
-    replacements: Vec<(JsonPointer, ValueExpr)>,
 }
 
 impl ArazzoWorkflow {
@@ -205,28 +205,47 @@ impl ArazzoWorkflow {
                 });
             }
         }
-        let index = document
+        let root = document
             .workflows
             .iter()
             .position(|w| w.workflow_id == workflow_id)
             .ok_or_else(|| PlanError::UnknownWorkflow(workflow_id.to_owned()))?;
-        let workflow = &document.workflows[index];
-        let at = JsonPointer::root()
-            .child("workflows")
-            .child(index.to_string());
-        let unsupported = |pointer: JsonPointer, what| PlanError::Unsupported { pointer, what };
-        if !workflow.depends_on.is_empty() {
-            return Err(unsupported(at.child("dependsOn"), "`dependsOn`"));
-        }
         let compiler = Compiler {
             document,
             sources,
             servers: &options.servers,
         };
-        compiler.success_actions(&at.child("successActions"), &workflow.success_actions, true)?;
-        compiler.failure_actions(&at.child("failureActions"), &workflow.failure_actions)?;
-        let shared = Arc::new(Shared {
-            step_ids: workflow.steps.iter().map(|s| s.step_id.clone()).collect(),
+        // Every workflow the run may enter, compiled once, indexed as in the document.
+        let mut compiled: BTreeMap<usize, FlowWorkflow> = BTreeMap::new();
+        let mut queue = vec![root];
+        while let Some(index) = queue.pop() {
+            if compiled.contains_key(&index) {
+                continue;
+            }
+            let (workflow, entered) = compiler.workflow(index)?;
+            queue.extend(entered);
+            compiled.insert(index, workflow);
+        }
+        // Dense indices: position in `workflows` by document index.
+        let dense: BTreeMap<usize, usize> = compiled
+            .keys()
+            .enumerate()
+            .map(|(dense, index)| (*index, dense))
+            .collect();
+        let mut workflows: Vec<FlowWorkflow> = compiled.into_values().collect();
+        for workflow in &mut workflows {
+            for dependency in &mut workflow.depends_on {
+                *dependency = dense[dependency];
+            }
+            for step in &mut workflow.steps {
+                if let Target::Workflow { workflow, .. } = &mut step.target {
+                    *workflow = dense[workflow];
+                }
+            }
+        }
+        let plan = Arc::new(FlowPlan {
+            workflows,
+            root: dense[&root],
             components: document
                 .components
                 .as_ref()
@@ -238,76 +257,19 @@ impl ArazzoWorkflow {
                 .map(|s| (s.name.clone(), s.url.clone()))
                 .collect(),
         });
-        let mut builder = Workflow::builder(workflow_id);
-        let last = workflow.steps.len().saturating_sub(1);
-        for (i, step) in workflow.steps.iter().enumerate() {
-            let step_at = at.child("steps").child(i.to_string());
-            compiler.success_actions(&step_at.child("onSuccess"), &step.on_success, i == last)?;
-            compiler.failure_actions(&step_at.child("onFailure"), &step.on_failure)?;
-            let target = step
-                .target()
-                .ok_or_else(|| unsupported(step_at.clone(), "a step without exactly one target"))?;
-            let parameters: Vec<&OrReusable<Parameter>> =
-                workflow.parameters.iter().chain(&step.parameters).collect();
-            let call = Arc::new(compiler.call(
-                &step_at,
-                &step.step_id,
-                target,
-                &parameters,
-                step.request_body.as_ref(),
-                &step.success_criteria,
-                &step.outputs,
-            )?);
-            let shared_for_step = shared.clone();
-            builder = builder.step(step.step_id.clone(), move |ctx: StepContext| {
-                let call = call.clone();
-                let shared = shared_for_step.clone();
-                async move { execute(&ctx, &call, &shared).await.map(Value::Object) }
-            });
-            if let Some(compensate) = &step.compensate {
-                let comp_at = step_at.child("x-oncely-compensate");
-                let target = compensate.target().ok_or_else(|| {
-                    unsupported(comp_at.clone(), "a compensation without exactly one target")
-                })?;
-                let parameters: Vec<&OrReusable<Parameter>> =
-                    compensate.parameters.iter().collect();
-                let call = Arc::new(compiler.call(
-                    &comp_at,
-                    &step.step_id,
-                    target,
-                    &parameters,
-                    compensate.request_body.as_ref(),
-                    &compensate.success_criteria,
-                    &Default::default(),
-                )?);
-                let shared_for_step = shared.clone();
-                builder = builder.compensate(move |ctx: StepContext| {
-                    let call = call.clone();
-                    let shared = shared_for_step.clone();
-                    async move { execute(&ctx, &call, &shared).await.map(|_| ()) }
-                });
-            }
-        }
-        let outputs = workflow
-            .outputs
+        let step_ids: Vec<String> = document.workflows[root]
+            .steps
             .iter()
-            .map(|(name, text)| {
-                ValueExpr::parse(&Value::String(text.clone()))
-                    .map(|e| (name.clone(), e))
-                    .map_err(|error| PlanError::Expression {
-                        pointer: at.child("outputs").child(name),
-                        error: Box::new(error),
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let engine_workflow = builder
-            .build()
-            .map_err(|e: WorkflowError| PlanError::Engine(e.to_string()))?;
+            .map(|s| s.step_id.clone())
+            .collect();
+        let workflow =
+            Workflow::driven(workflow_id, step_ids.clone(), Driver { plan: plan.clone() })
+                .map_err(|e: WorkflowError| PlanError::Engine(e.to_string()))?;
         Ok(Self {
             workflow_id: workflow_id.to_owned(),
-            workflow: engine_workflow,
-            outputs: Arc::new(outputs),
-            shared,
+            workflow,
+            step_ids,
+            plan,
         })
     }
 
@@ -318,7 +280,7 @@ impl ArazzoWorkflow {
 
     /// The Arazzo steps' `stepId`s, in document order.
     pub fn step_ids(&self) -> &[String] {
-        &self.shared.step_ids
+        &self.step_ids
     }
 
     /// The engine workflow, to register with an
@@ -327,401 +289,428 @@ impl ArazzoWorkflow {
         &self.workflow
     }
 
-    /// The Arazzo workflow's `outputs`, evaluated against a finished run's
-    /// step outputs.
+    /// The Arazzo workflow's `outputs`, evaluated by replaying a finished
+    /// run's visits.
     pub fn outputs(
         &self,
         outcome: &RunOutcome,
         inputs: &Value,
-    ) -> Result<Map<String, Value>, super::context::EvalError> {
-        let mut context = self.shared.context(inputs.clone());
-        for (step, output) in &outcome.outputs {
-            if let Value::Object(map) = output {
-                context.steps.insert(step.clone(), map.clone());
+    ) -> Result<Map<String, Value>, FlowError> {
+        let (machine, next) =
+            Machine::replay(&self.plan, inputs.clone(), |name| outcome.outputs.get(name))?;
+        if let Some(visit) = next {
+            return Err(FlowError::Unfinished(visit.name));
+        }
+        Ok(machine.outputs().cloned().unwrap_or_default())
+    }
+
+    /// The Arazzo outputs of a visit's journaled output (its step's
+    /// `outputs`, without the decision oncely journals with them).
+    pub fn step_outputs(output: &Value) -> Map<String, Value> {
+        step_outputs(output)
+    }
+}
+
+/// Decides each visit of a run by replaying the ones before it.
+struct Driver {
+    plan: Arc<FlowPlan>,
+}
+
+impl StepDriver for Driver {
+    fn next(
+        &self,
+        input: &Value,
+        done: &[(String, Value)],
+    ) -> Result<Option<DrivenStep>, StepError> {
+        let mut used = 0;
+        let (_, next) = Machine::replay(&self.plan, input.clone(), |name| {
+            let (journaled, output) = done.get(used)?;
+            if journaled != name {
+                return None;
             }
+            used += 1;
+            Some(output)
+        })
+        .map_err(|e| StepError::permanent(e.to_string()))?;
+        if let Some((journaled, _)) = done.get(used) {
+            return Err(StepError::permanent(format!(
+                "the journal does not fit the workflow: visit {journaled:?} is not where the document leads ({})",
+                next.as_ref().map_or("the run ends there".to_owned(), |v| format!("to {:?}", v.name))
+            )));
         }
-        let mut out = Map::new();
-        for (name, expression) in self.outputs.iter() {
-            out.insert(name.clone(), expression.evaluate(&context)?);
-        }
-        Ok(out)
+        Ok(next.map(|visit| visit::driven_step(&self.plan, visit)))
     }
 }
 
-impl Shared {
-    fn context(&self, inputs: Value) -> EvalContext {
-        EvalContext {
-            inputs,
-            components: self.components.clone(),
-            source_descriptions: self.source_descriptions.clone(),
-            ..EvalContext::default()
-        }
-    }
-}
-
-struct Compiler<'a> {
-    document: &'a Document,
-    sources: &'a Sources,
-    servers: &'a BTreeMap<String, String>,
+/// Compiles workflows of one document.
+pub(crate) struct Compiler<'a> {
+    pub(crate) document: &'a Document,
+    pub(crate) sources: &'a Sources,
+    pub(crate) servers: &'a BTreeMap<String, String>,
 }
 
 impl Compiler<'_> {
-    /// Refuses actions that resolve to nothing or that `unsupported` names.
-    fn actions<A: Action>(
-        &self,
-        at: &JsonPointer,
-        actions: &[OrReusable<A>],
-        unsupported: impl Fn(&A) -> Option<&'static str>,
-    ) -> Result<(), PlanError> {
-        for (i, item) in actions.iter().enumerate() {
-            let pointer = at.child(i.to_string());
-            let action = match item {
-                OrReusable::Inline(action) => action,
-                OrReusable::Reusable(r) => {
-                    component::<A>(self.document, r).ok_or_else(|| PlanError::Reference {
-                        pointer: pointer.clone(),
-                        reference: r.reference.clone(),
-                    })?
+    /// The document's workflow `index`, and the workflows (document
+    /// indices) it may enter.
+    fn workflow(&self, index: usize) -> Result<(FlowWorkflow, Vec<usize>), PlanError> {
+        let workflow = &self.document.workflows[index];
+        let at = JsonPointer::root()
+            .child("workflows")
+            .child(index.to_string());
+        let mut entered = Vec::new();
+        let mut depends_on = Vec::new();
+        for (i, id) in workflow.depends_on.iter().enumerate() {
+            let w = self.workflow_ref(&at.child("dependsOn").child(i.to_string()), id)?;
+            depends_on.push(w);
+            entered.push(w);
+        }
+        let workflow_success =
+            self.success_rules(&at.child("successActions"), &workflow.success_actions)?;
+        let workflow_failure =
+            self.failure_rules(&at.child("failureActions"), &workflow.failure_actions)?;
+        let mut steps = Vec::new();
+        for (i, step) in workflow.steps.iter().enumerate() {
+            let step_at = at.child("steps").child(i.to_string());
+            let target = step.target().ok_or_else(|| PlanError::Unsupported {
+                pointer: step_at.clone(),
+                what: "a step without exactly one target",
+            })?;
+            let parameters: Vec<&OrReusable<Parameter>> =
+                workflow.parameters.iter().chain(&step.parameters).collect();
+            let target = match target {
+                super::document::StepTarget::WorkflowId(id) => {
+                    let w = self.workflow_ref(&step_at.child("workflowId"), id)?;
+                    entered.push(w);
+                    let mut inputs: Vec<(String, ValueExpr)> = Vec::new();
+                    for (p, item) in parameters.iter().enumerate() {
+                        let pointer = step_at.child("parameters").child(p.to_string());
+                        let (parameter, value) = self.parameter(&pointer, item)?;
+                        inputs.retain(|(name, _)| name != &parameter.name);
+                        inputs.push((parameter.name.clone(), expression(pointer, value)?));
+                    }
+                    Target::Workflow {
+                        workflow: w,
+                        inputs,
+                    }
+                }
+                target => Target::Call(Arc::new(self.call(
+                    &step_at,
+                    &step.step_id,
+                    target,
+                    &parameters,
+                    step.request_body.as_ref(),
+                )?)),
+            };
+            let mut on_success =
+                self.success_rules(&step_at.child("onSuccess"), &step.on_success)?;
+            on_success.extend(workflow_success.iter().cloned());
+            let mut on_failure =
+                self.failure_rules(&step_at.child("onFailure"), &step.on_failure)?;
+            on_failure.extend(workflow_failure.iter().cloned());
+            for jump in on_success
+                .iter()
+                .map(|r| Some(&r.then))
+                .chain(on_failure.iter().map(|r| match &r.then {
+                    FailureThen::Goto(j) => Some(j),
+                    FailureThen::Retry { first, .. } => first.as_ref(),
+                    FailureThen::End => None,
+                }))
+                .flatten()
+            {
+                if let Jump::Workflow(id) = jump {
+                    entered.push(self.workflow_ref(&step_at, id)?);
+                }
+            }
+            let compensate = match &step.compensate {
+                None => None,
+                Some(compensate) => {
+                    let comp_at = step_at.child("x-oncely-compensate");
+                    let target = compensate.target().ok_or_else(|| PlanError::Unsupported {
+                        pointer: comp_at.clone(),
+                        what: "a compensation without exactly one target",
+                    })?;
+                    if let super::document::StepTarget::WorkflowId(_) = target {
+                        return Err(PlanError::Unsupported {
+                            pointer: comp_at.child("workflowId"),
+                            what: "a compensation that calls a workflow",
+                        });
+                    }
+                    let parameters: Vec<&OrReusable<Parameter>> =
+                        compensate.parameters.iter().collect();
+                    let call = self.call(
+                        &comp_at,
+                        &step.step_id,
+                        target,
+                        &parameters,
+                        compensate.request_body.as_ref(),
+                    )?;
+                    let criteria = self.criteria(&comp_at, &compensate.success_criteria)?;
+                    Some((Arc::new(call), criteria))
                 }
             };
-            if let Some(what) = unsupported(action) {
-                return Err(PlanError::Unsupported { pointer, what });
-            }
-        }
-        Ok(())
-    }
-
-    fn success_actions(
-        &self,
-        at: &JsonPointer,
-        actions: &[OrReusable<SuccessAction>],
-        last_step: bool,
-    ) -> Result<(), PlanError> {
-        self.actions(at, actions, |a| match a.kind {
-            SuccessActionType::Goto => Some("a `goto` action"),
-            SuccessActionType::End if !last_step => {
-                Some("an `end` success action before the last step")
-            }
-            SuccessActionType::End => None,
-        })
-    }
-
-    fn failure_actions(
-        &self,
-        at: &JsonPointer,
-        actions: &[OrReusable<FailureAction>],
-    ) -> Result<(), PlanError> {
-        self.actions(at, actions, |a| match a.kind {
-            FailureActionType::Goto => Some("a `goto` action"),
-            _ if a.step_id.is_some() || a.workflow_id.is_some() => {
-                Some("a `retry` that runs another step or workflow first")
-            }
-            _ => None,
-        })
-    }
-
-    fn component_name<'r>(
-        &self,
-        reusable: &'r super::document::Reusable,
-        prefix: &str,
-    ) -> Option<&'r str> {
-        reusable.reference.strip_prefix(prefix)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn call(
-        &self,
-        at: &JsonPointer,
-        step_id: &str,
-        target: StepTarget<'_>,
-        parameters: &[&OrReusable<Parameter>],
-        body: Option<&RequestBody>,
-        criteria: &[Criterion],
-        outputs: &std::collections::BTreeMap<String, String>,
-    ) -> Result<Call, PlanError> {
-        if let StepTarget::WorkflowId(_) = target {
-            return Err(PlanError::Unsupported {
-                pointer: at.child("workflowId"),
-                what: "a step that calls a workflow",
+            steps.push(FlowStep {
+                step_id: step.step_id.clone(),
+                target,
+                criteria: self.criteria(&step_at, &step.success_criteria)?,
+                outputs: self.outputs(&step_at.child("outputs"), &step.outputs)?,
+                on_success,
+                on_failure,
+                compensate,
             });
         }
-        let operation =
-            resolve(target, self.document, self.sources).map_err(|error| PlanError::Operation {
-                pointer: at.clone(),
-                error,
-            })?;
-        let expression = |pointer: JsonPointer, value: &Value| {
-            ValueExpr::parse(value).map_err(|error| PlanError::Expression {
-                pointer,
-                error: Box::new(error),
-            })
-        };
-        // Later definitions (the step's) override earlier ones (the workflow's).
-        let mut compiled: Vec<(String, ParameterLocation, ValueExpr)> = Vec::new();
-        for (i, item) in parameters.iter().enumerate() {
-            let pointer = at.child("parameters").child(i.to_string());
-            let (parameter, value) = match item {
-                OrReusable::Inline(p) => (p, &p.value),
-                OrReusable::Reusable(r) => {
-                    let parameter = self
-                        .component_name(r, "$components.parameters.")
-                        .and_then(|name| self.document.components.as_ref()?.parameters.get(name))
-                        .ok_or_else(|| PlanError::Reference {
-                            pointer: pointer.clone(),
-                            reference: r.reference.clone(),
-                        })?;
-                    (parameter, r.value.as_ref().unwrap_or(&parameter.value))
-                }
-            };
-            let location = parameter.location.ok_or(PlanError::Unsupported {
-                pointer: pointer.clone(),
-                what: "a parameter without `in` on an operation call",
-            })?;
-            compiled.retain(|(name, loc, _)| !(name == &parameter.name && *loc == location));
-            compiled.push((
-                parameter.name.clone(),
-                location,
-                expression(pointer, value)?,
-            ));
-        }
-        let body = match body {
-            None => None,
-            Some(body) => {
-                let body_at = at.child("requestBody");
-                let replacements = body
-                    .replacements
+        // Every goto/retry target step exists in this workflow.
+        for (i, step) in steps.iter().enumerate() {
+            let targets =
+                step.on_success
                     .iter()
-                    .enumerate()
-                    .map(|(i, r)| {
-                        let pointer = body_at.child("replacements").child(i.to_string());
-                        let target =
-                            JsonPointer::parse(&r.target).map_err(|_| PlanError::Unsupported {
-                                pointer: pointer.child("target"),
-                                what: "a replacement target that is not a JSON pointer",
-                            })?;
-                        Ok((target, expression(pointer.child("value"), &r.value)?))
-                    })
-                    .collect::<Result<Vec<_>, PlanError>>()?;
-                Some(Body {
-                    content_type: body
-                        .content_type
-                        .clone()
-                        .unwrap_or_else(|| "application/json".into()),
-                    payload: expression(
-                        body_at.child("payload"),
-                        body.payload.as_ref().unwrap_or(&Value::Null),
-                    )?,
-                    replacements,
+                    .map(|r| &r.then)
+                    .chain(step.on_failure.iter().filter_map(|r| match &r.then {
+                        FailureThen::Goto(j) => Some(j),
+                        FailureThen::Retry { first, .. } => first.as_ref(),
+                        FailureThen::End => None,
+                    }));
+            for jump in targets {
+                if let Jump::Step(id) = jump {
+                    if !workflow.steps.iter().any(|s| &s.step_id == id) {
+                        return Err(PlanError::UnknownStep {
+                            pointer: at.child("steps").child(i.to_string()),
+                            step_id: id.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok((
+            FlowWorkflow {
+                id: workflow.workflow_id.clone(),
+                depends_on,
+                steps,
+                outputs: self.outputs(&at.child("outputs"), &workflow.outputs)?,
+            },
+            entered,
+        ))
+    }
+
+    /// The document index of the workflow `id` names (a `workflowId` of
+    /// this document, or `$sourceDescriptions.NAME.ID` naming this one).
+    fn workflow_ref(&self, at: &JsonPointer, id: &str) -> Result<usize, PlanError> {
+        let plain = match id.strip_prefix("$sourceDescriptions.") {
+            None => id,
+            Some(rest) => {
+                return Err(PlanError::Unsupported {
+                    pointer: at.clone(),
+                    what: if rest.contains('.') {
+                        "a workflow of another Arazzo source description"
+                    } else {
+                        "a malformed workflow reference"
+                    },
                 })
             }
         };
-        let criteria = criteria
+        self.document
+            .workflows
+            .iter()
+            .position(|w| w.workflow_id == plain)
+            .ok_or_else(|| PlanError::UnknownWorkflowRef {
+                pointer: at.clone(),
+                workflow_id: plain.to_owned(),
+            })
+    }
+
+    /// A parameter (inline, or a reusable one with its value override).
+    pub(crate) fn parameter<'d>(
+        &'d self,
+        pointer: &JsonPointer,
+        item: &'d OrReusable<Parameter>,
+    ) -> Result<(&'d Parameter, &'d Value), PlanError> {
+        match item {
+            OrReusable::Inline(p) => Ok((p, &p.value)),
+            OrReusable::Reusable(r) => {
+                let parameter = r
+                    .reference
+                    .strip_prefix("$components.parameters.")
+                    .and_then(|name| self.document.components.as_ref()?.parameters.get(name))
+                    .ok_or_else(|| PlanError::Reference {
+                        pointer: pointer.clone(),
+                        reference: r.reference.clone(),
+                    })?;
+                Ok((parameter, r.value.as_ref().unwrap_or(&parameter.value)))
+            }
+        }
+    }
+
+    fn criteria(
+        &self,
+        at: &JsonPointer,
+        criteria: &[Criterion],
+    ) -> Result<Vec<CompiledCriterion>, PlanError> {
+        criteria
             .iter()
             .enumerate()
             .map(|(i, c)| {
                 let pointer = at.child("successCriteria").child(i.to_string());
-                if c.language() == ConditionLanguage::Xpath {
-                    return Err(PlanError::Unsupported {
-                        pointer,
-                        what: "an `xpath` criterion",
-                    });
-                }
-                CompiledCriterion::compile(c).map_err(|error| PlanError::Criterion {
-                    pointer,
-                    error: Box::new(error),
-                })
+                self.criterion(pointer, c)
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        let outputs = outputs
+            .collect()
+    }
+
+    fn criterion(
+        &self,
+        pointer: JsonPointer,
+        criterion: &Criterion,
+    ) -> Result<CompiledCriterion, PlanError> {
+        if criterion.language() == ConditionLanguage::Xpath {
+            return Err(PlanError::Unsupported {
+                pointer,
+                what: "an `xpath` criterion",
+            });
+        }
+        CompiledCriterion::compile(criterion).map_err(|error| PlanError::Criterion {
+            pointer,
+            error: Box::new(error),
+        })
+    }
+
+    fn outputs(
+        &self,
+        at: &JsonPointer,
+        outputs: &BTreeMap<String, String>,
+    ) -> Result<Vec<(String, ValueExpr)>, PlanError> {
+        outputs
             .iter()
             .map(|(name, text)| {
                 Ok((
                     name.clone(),
-                    expression(
-                        at.child("outputs").child(name),
-                        &Value::String(text.clone()),
-                    )?,
+                    expression(at.child(name), &Value::String(text.clone()))?,
                 ))
             })
-            .collect::<Result<Vec<_>, PlanError>>()?;
-        let method = Method::from_bytes(operation.method.as_bytes()).map_err(|_| {
-            PlanError::Unsupported {
-                pointer: at.clone(),
-                what: "an unknown HTTP method",
-            }
-        })?;
-        // A source with its own server gets absolute URLs; the client sends
-        // those as given (path parameters still filled in).
-        let path = match self.servers.get(&operation.source) {
-            Some(base) => format!(
-                "{}/{}",
-                base.trim_end_matches('/'),
-                operation.path.trim_start_matches('/')
-            ),
-            None => operation.path,
-        };
-        Ok(Call {
-            step_id: step_id.to_owned(),
-            method,
-            path,
-            long_running: operation.long_running,
-            parameters: compiled,
-            body,
-            criteria,
-            outputs,
-        })
+            .collect()
     }
-}
 
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Runs one compiled call inside an engine step (or compensation).
-async fn execute(
-    ctx: &StepContext,
-    call: &Call,
-    shared: &Shared,
-) -> Result<Map<String, Value>, StepError> {
-    let failed = |what: String| StepError::permanent(format!("step {:?}: {what}", call.step_id));
-    let mut context = shared.context(ctx.input::<Value>()?);
-    for step in &shared.step_ids {
-        if let Ok(Value::Object(outputs)) = ctx.output::<Value>(step) {
-            context.steps.insert(step.clone(), outputs);
-        }
-    }
-    let mut request = HttpMessage::default();
-    let mut builder = ctx.request(call.method.clone(), call.path.clone());
-    for (name, location, value) in &call.parameters {
-        let value = text(
-            &value
-                .evaluate(&context)
-                .map_err(|e| failed(e.to_string()))?,
-        );
-        builder = match location {
-            ParameterLocation::Path => {
-                request.path.insert(name.clone(), value.clone());
-                builder.path_param(name, value)
-            }
-            ParameterLocation::Query => {
-                request.query.push((name.clone(), value.clone()));
-                builder.query(name, value)
-            }
-            ParameterLocation::Header => {
-                request.headers.push((name.clone(), value.clone()));
-                builder.header(name, value)
-            }
-            ParameterLocation::Cookie => builder.cookie(name, value),
-        };
-    }
-    if let Some(body) = &call.body {
-        let mut payload = body
-            .payload
-            .evaluate(&context)
-            .map_err(|e| failed(e.to_string()))?;
-        let json = body.content_type.to_ascii_lowercase().contains("json");
-        if json {
-            if let Value::String(s) = &payload {
-                if let Ok(parsed) = serde_json::from_str::<Value>(s) {
-                    payload = parsed;
-                }
-            }
-        }
-        for (target, value) in &body.replacements {
-            let value = value
-                .evaluate(&context)
-                .map_err(|e| failed(e.to_string()))?;
-            replace(&mut payload, target, value).ok_or_else(|| {
-                failed(format!("replacement target {target} is not in the payload"))
-            })?;
-        }
-        request.body = Some(payload.clone());
-        builder = if json {
-            builder.json(&payload)
-        } else if body
-            .content_type
-            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            && payload.is_object()
-        {
-            builder.form(&payload)
-        } else {
-            builder.body(text(&payload), &body.content_type)
-        };
-    }
-    let response = builder.send().await?;
-    context.url = Some(response.url().to_string());
-    context.method = Some(call.method.to_string());
-    context.status_code = Some(response.status());
-    let bytes = response.bytes();
-    let body = if bytes.is_empty() {
-        None
-    } else {
-        Some(
-            serde_json::from_slice(bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())),
-        )
-    };
-    context.response = Some(HttpMessage {
-        headers: response
-            .headers()
+    /// Resolves the actions of a list (inline or `$components` references).
+    fn resolved<'d, A: Action>(
+        &'d self,
+        at: &JsonPointer,
+        actions: &'d [OrReusable<A>],
+    ) -> Result<Vec<(JsonPointer, &'d A)>, PlanError> {
+        actions
             .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
+            .enumerate()
+            .map(|(i, item)| {
+                let pointer = at.child(i.to_string());
+                let action = match item {
+                    OrReusable::Inline(action) => action,
+                    OrReusable::Reusable(r) => {
+                        component::<A>(self.document, r).ok_or_else(|| PlanError::Reference {
+                            pointer: pointer.clone(),
+                            reference: r.reference.clone(),
+                        })?
+                    }
+                };
+                Ok((pointer, action))
             })
-            .collect(),
-        body,
-        ..HttpMessage::default()
-    });
-    context.request = Some(request);
-    for (i, criterion) in call.criteria.iter().enumerate() {
-        let holds = criterion
-            .evaluate(&context)
-            .map_err(|e| failed(e.to_string()))?;
-        if !holds {
-            return Err(failed(format!("successCriteria {i} does not hold")));
-        }
+            .collect()
     }
-    let mut outputs = Map::new();
-    for (name, expression) in &call.outputs {
-        outputs.insert(
-            name.clone(),
-            expression
-                .evaluate(&context)
-                .map_err(|e| failed(e.to_string()))?,
-        );
-    }
-    if call.long_running {
-        Operation::<Value>::from_response(ctx.client().clone(), response)?
-            .wait()
-            .await?;
-    }
-    Ok(outputs)
-}
 
-/// Sets `value` at `target`: replaces what is there, or adds a member to an
-/// existing object (or appends to an array with `-`).
-fn replace(payload: &mut Value, target: &JsonPointer, value: Value) -> Option<()> {
-    if let Some(slot) = target.resolve_mut(payload) {
-        *slot = value;
-        return Some(());
+    fn action_criteria(
+        &self,
+        at: &JsonPointer,
+        criteria: &[Criterion],
+    ) -> Result<Vec<CompiledCriterion>, PlanError> {
+        criteria
+            .iter()
+            .enumerate()
+            .map(|(i, c)| self.criterion(at.child("criteria").child(i.to_string()), c))
+            .collect()
     }
-    let mut parent = target.clone();
-    let last = parent.pop()?;
-    match parent.resolve_mut(payload)? {
-        Value::Object(map) => {
-            map.insert(last, value);
-            Some(())
+
+    fn jump(
+        &self,
+        at: &JsonPointer,
+        step_id: Option<&str>,
+        workflow_id: Option<&str>,
+    ) -> Result<Option<Jump>, PlanError> {
+        match (step_id, workflow_id) {
+            (Some(s), None) => Ok(Some(Jump::Step(s.to_owned()))),
+            (None, Some(w)) => {
+                let index = self.workflow_ref(at, w)?;
+                Ok(Some(Jump::Workflow(
+                    self.document.workflows[index].workflow_id.clone(),
+                )))
+            }
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(PlanError::Unsupported {
+                pointer: at.clone(),
+                what: "an action with both `stepId` and `workflowId`",
+            }),
         }
-        Value::Array(items) if last == "-" => {
-            items.push(value);
-            Some(())
-        }
-        _ => None,
+    }
+
+    fn success_rules(
+        &self,
+        at: &JsonPointer,
+        actions: &[OrReusable<SuccessAction>],
+    ) -> Result<Vec<SuccessRule>, PlanError> {
+        self.resolved(at, actions)?
+            .into_iter()
+            .map(|(pointer, action)| {
+                let then = match action.kind {
+                    SuccessActionType::End => Jump::End,
+                    SuccessActionType::Goto => self
+                        .jump(
+                            &pointer,
+                            action.step_id.as_deref(),
+                            action.workflow_id.as_deref(),
+                        )?
+                        .ok_or(PlanError::Unsupported {
+                            pointer: pointer.clone(),
+                            what: "a `goto` without `stepId` or `workflowId`",
+                        })?,
+                };
+                Ok(SuccessRule {
+                    criteria: self.action_criteria(&pointer, &action.criteria)?,
+                    then,
+                })
+            })
+            .collect()
+    }
+
+    fn failure_rules(
+        &self,
+        at: &JsonPointer,
+        actions: &[OrReusable<FailureAction>],
+    ) -> Result<Vec<FailureRule>, PlanError> {
+        self.resolved(at, actions)?
+            .into_iter()
+            .map(|(pointer, action)| {
+                let jump = self.jump(
+                    &pointer,
+                    action.step_id.as_deref(),
+                    action.workflow_id.as_deref(),
+                )?;
+                let then = match action.kind {
+                    FailureActionType::End => FailureThen::End,
+                    FailureActionType::Goto => {
+                        FailureThen::Goto(jump.ok_or(PlanError::Unsupported {
+                            pointer: pointer.clone(),
+                            what: "a `goto` without `stepId` or `workflowId`",
+                        })?)
+                    }
+                    FailureActionType::Retry => FailureThen::Retry {
+                        first: jump,
+                        after: action
+                            .retry_after
+                            .filter(|s| s.is_finite() && *s >= 0.0)
+                            .map(|s| Duration::from_secs_f64(s.min(86_400.0))),
+                        // Without a limit, one retry (the specification's default is unstated).
+                        limit: action.retry_limit.unwrap_or(1),
+                    },
+                };
+                Ok(FailureRule {
+                    criteria: self.action_criteria(&pointer, &action.criteria)?,
+                    then,
+                })
+            })
+            .collect()
     }
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use super::context::compensation_key;
+use super::definition::Plan;
 use super::error::{StepErrorKind, WorkflowError};
 use super::run::{find, RunOutcome, Runner, Start};
 use crate::store::{JournalWrite, RunState, StepPhase, StepRecord, StepStatus, StepUpdate};
@@ -31,8 +32,45 @@ impl Runner<'_> {
             .map_or(self.run.generation, |r| r.generation);
         let cause = current.and_then(|r| r.error);
         let policy = self.workflow.compensation_retry();
-        for (index, step) in self.workflow.steps().iter().enumerate().rev() {
-            let index = u32::try_from(index).unwrap_or(u32::MAX);
+        let plan = self.workflow.plan();
+        let mut actions: Vec<&StepRecord> = journaled
+            .iter()
+            .filter(|r| r.phase == StepPhase::Action)
+            .collect();
+        actions.sort_by_key(|r| r.index);
+        let count = match plan {
+            Plan::Fixed(steps) => steps.len(),
+            Plan::Driven { .. } => actions.last().map_or(0, |r| r.index as usize + 1),
+        };
+        for position in (0..count).rev() {
+            let index = u32::try_from(position).unwrap_or(u32::MAX);
+            // A driven plan is asked again with the outputs before the step.
+            let done: Vec<(String, Value)> = if plan.is_driven() {
+                actions
+                    .iter()
+                    .filter(|r| r.index < index)
+                    .map(|r| (r.name.clone(), r.output.clone().unwrap_or(Value::Null)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let step = match plan.step_at(position, &self.run.input, &done) {
+                Ok(Some(step)) => step,
+                Ok(None) => continue,
+                Err(error) => {
+                    return Err(WorkflowError::InvalidDefinition {
+                        workflow: self.run.workflow.clone(),
+                        why: format!(
+                            "its driver cannot replay step {position} of run {run_id:?}: {error}"
+                        ),
+                    })
+                }
+            };
+            if let Some(r) =
+                find(journaled, index, StepPhase::Action).filter(|r| r.name != step.name)
+            {
+                return Err(self.changed(journaled, r, &step.name));
+            }
             let Some(compensation) = &step.compensation else {
                 continue;
             };
@@ -43,7 +81,7 @@ impl Runner<'_> {
                 // when the worker died: settle it first.
                 Some(StepStatus::Started) | Some(StepStatus::Failed) if is_ambiguous(action) => {
                     match self
-                        .settle(index, step, action, &mut outputs, &cause)
+                        .settle(index, &step, action, &mut outputs, &cause)
                         .await?
                     {
                         Settled::Applied => {}

@@ -1,6 +1,7 @@
 //! Defining a workflow: an ordered list of named steps, each an async action
 //! and an optional compensation.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::context::StepContext;
+use super::driven::StepDriver;
 use super::error::{StepError, WorkflowError};
 use crate::client::Client;
 use crate::operation::Operation;
@@ -21,7 +23,8 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type ActionFn = Arc<dyn Fn(StepContext) -> BoxFuture<Result<Value, StepError>> + Send + Sync>;
 type SubmitFn = Arc<dyn Fn(StepContext) -> BoxFuture<Result<String, StepError>> + Send + Sync>;
 type WaitFn = Arc<dyn Fn(Client, String) -> BoxFuture<Result<Value, StepError>> + Send + Sync>;
-type CompensationFn = Arc<dyn Fn(StepContext) -> BoxFuture<Result<(), StepError>> + Send + Sync>;
+pub(crate) type CompensationFn =
+    Arc<dyn Fn(StepContext) -> BoxFuture<Result<(), StepError>> + Send + Sync>;
 
 /// What a step does when it runs forward.
 #[derive(Clone)]
@@ -70,7 +73,7 @@ pub(crate) struct Step {
 #[derive(Clone)]
 pub struct Workflow {
     name: String,
-    steps: Vec<Step>,
+    plan: Plan,
     fingerprint: String,
     action_retry: RetryPolicy,
     compensation_retry: RetryPolicy,
@@ -83,6 +86,59 @@ impl std::fmt::Debug for Workflow {
             .field("steps", &self.step_names())
             .field("fingerprint", &self.fingerprint)
             .finish()
+    }
+}
+
+/// Where a workflow's steps come from.
+#[derive(Clone)]
+pub(crate) enum Plan {
+    /// A fixed list, in order.
+    Fixed(Vec<Step>),
+    /// Decided as the run goes; `names` are the step names it may use (the
+    /// fingerprint's).
+    Driven {
+        names: Vec<String>,
+        driver: Arc<dyn StepDriver>,
+    },
+}
+
+impl Plan {
+    /// The step at `index` of a run of `input`, after the steps `done`
+    /// (names and outputs of the steps before it, in order; a fixed plan
+    /// ignores both), or `None` after the last.
+    pub(crate) fn step_at(
+        &self,
+        index: usize,
+        input: &Value,
+        done: &[(String, Value)],
+    ) -> Result<Option<Cow<'_, Step>>, StepError> {
+        match self {
+            Plan::Fixed(steps) => Ok(steps.get(index).map(Cow::Borrowed)),
+            Plan::Driven { driver, .. } => {
+                let step: Option<Cow<'_, Step>> =
+                    driver.next(input, done)?.map(|s| Cow::Owned(s.0));
+                match &step {
+                    Some(s) if s.name.trim().is_empty() || s.name.contains('\n') => {
+                        Err(StepError::permanent(format!(
+                            "the driver named a step {:?}; names must be non-empty and on one line",
+                            s.name
+                        )))
+                    }
+                    Some(s) if done.iter().any(|(name, _)| name == &s.name) => {
+                        Err(StepError::permanent(format!(
+                            "the driver named step {:?} twice in one run",
+                            s.name
+                        )))
+                    }
+                    _ => Ok(step),
+                }
+            }
+        }
+    }
+
+    /// Whether the steps depend on the outputs before them.
+    pub(crate) fn is_driven(&self) -> bool {
+        matches!(self, Plan::Driven { .. })
     }
 }
 
@@ -110,9 +166,50 @@ impl Workflow {
         &self.name
     }
 
-    /// The step names, in order.
+    /// A workflow whose steps `driver` decides as the run goes (see
+    /// [`StepDriver`]). `step_names` are the names its steps are drawn from
+    /// (for a step visited twice, the name of its first visit): they make
+    /// the fingerprint, so a run journaled under another set is refused on
+    /// resume. Retries and compensation work as for a fixed workflow.
+    pub fn driven(
+        name: impl Into<String>,
+        step_names: Vec<String>,
+        driver: impl StepDriver,
+    ) -> Result<Workflow, WorkflowError> {
+        let name = name.into();
+        if name.trim().is_empty() {
+            return Err(WorkflowError::InvalidDefinition {
+                workflow: name,
+                why: "the workflow name is empty".into(),
+            });
+        }
+        let defaults = Workflow::builder(name.clone());
+        Ok(Workflow {
+            fingerprint: fingerprint_of(step_names.iter().map(String::as_str)),
+            name,
+            plan: Plan::Driven {
+                names: step_names,
+                driver: Arc::new(driver),
+            },
+            action_retry: defaults.action_retry,
+            compensation_retry: defaults.compensation_retry,
+        })
+    }
+
+    /// The step names, in order (of a driven workflow: the names given to
+    /// [`Workflow::driven`]).
     pub fn step_names(&self) -> Vec<&str> {
-        self.steps.iter().map(|s| s.name.as_str()).collect()
+        match &self.plan {
+            Plan::Fixed(steps) => steps.iter().map(|s| s.name.as_str()).collect(),
+            Plan::Driven { names, .. } => names.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// The same workflow with `policy` for retrying a step's action (see
+    /// [`WorkflowBuilder::action_retry`]).
+    pub fn with_action_retry(mut self, policy: RetryPolicy) -> Self {
+        self.action_retry = policy;
+        self
     }
 
     /// SHA-256 over the step names in order: stored with each run, so a run
@@ -122,8 +219,8 @@ impl Workflow {
         &self.fingerprint
     }
 
-    pub(crate) fn steps(&self) -> &[Step] {
-        &self.steps
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.plan
     }
 
     pub(crate) fn action_retry(&self) -> &RetryPolicy {
@@ -143,6 +240,23 @@ pub(crate) fn fingerprint_of<'a>(names: impl IntoIterator<Item = &'a str>) -> St
         hasher.update(b"\n");
     }
     hex::encode(hasher.finalize())
+}
+
+/// An action whose output is serialised to JSON for the journal.
+pub(crate) fn action_fn<T, F, Fut>(action: F) -> ActionFn
+where
+    T: Serialize + Send + 'static,
+    F: Fn(StepContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, StepError>> + Send + 'static,
+{
+    Arc::new(move |ctx| {
+        let fut = action(ctx);
+        Box::pin(async move {
+            let output = fut.await?;
+            serde_json::to_value(output)
+                .map_err(|e| StepError::permanent(format!("step output is not serialisable: {e}")))
+        })
+    })
 }
 
 /// Builds a [`Workflow`]; see there for an example. Mistakes (a duplicate step
@@ -182,16 +296,7 @@ impl WorkflowBuilder {
         F: Fn(StepContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, StepError>> + Send + 'static,
     {
-        let action: ActionFn = Arc::new(move |ctx| {
-            let fut = action(ctx);
-            Box::pin(async move {
-                let output = fut.await?;
-                serde_json::to_value(output).map_err(|e| {
-                    StepError::permanent(format!("step output is not serialisable: {e}"))
-                })
-            })
-        });
-        self.push(name.into(), Action::Call(action));
+        self.push(name.into(), Action::Call(action_fn(action)));
         self
     }
 
@@ -308,7 +413,7 @@ impl WorkflowBuilder {
         let fingerprint = fingerprint_of(self.steps.iter().map(|s| s.name.as_str()));
         Ok(Workflow {
             name: self.name,
-            steps: self.steps,
+            plan: Plan::Fixed(self.steps),
             fingerprint,
             action_retry: self.action_retry,
             compensation_retry: self.compensation_retry,

@@ -29,6 +29,10 @@
 //!   `workflow`) and every step one inside it (`oncely.workflow.step`: `step`,
 //!   `phase`, `key`, `attempt`); the client's call and attempt spans nest
 //!   inside, so the run id and step name appear on every attempt.
+//! - A driven workflow ([`Workflow::driven`], [`StepDriver`]) decides its
+//!   next step from the journaled outputs of the steps before it (an
+//!   interpreter's `goto`, a repeated step); it is journaled, keyed, resumed
+//!   and compensated like a fixed one.
 //! - A workflow whose step list (names and order, [`Workflow::fingerprint`])
 //!   changed between a crash and the resume is refused with
 //!   [`WorkflowError::DefinitionChanged`] before anything executes.
@@ -138,6 +142,7 @@
 mod compensate;
 mod context;
 mod definition;
+mod driven;
 mod error;
 mod inspect;
 mod run;
@@ -145,6 +150,7 @@ mod run;
 pub use crate::store::{RunFilter, RunRecord, RunState};
 pub use context::{compensation_key, key_namespace, step_key, StepContext};
 pub use definition::{Workflow, WorkflowBuilder};
+pub use driven::{DrivenStep, StepDriver};
 pub use error::{StepError, StepErrorKind, WorkflowError};
 pub use inspect::{
     format_time, list_runs, mark_for_resume, mark_for_retry, show_run, RunDetails, WorkerStats,

@@ -609,19 +609,24 @@ impl Runner<'_> {
         // The step whose start this execution already committed, folded into
         // the previous step's result (see the crash points in the module docs).
         let mut start_committed = None;
-        let steps = self.workflow.steps();
-        for (index, step) in steps.iter().enumerate() {
-            let next = steps.get(index + 1);
-            let index = u32::try_from(index).unwrap_or(u32::MAX);
+        let plan = self.workflow.plan();
+        // The finished steps in order, for a driven plan's decisions.
+        let mut done: Vec<(String, Value)> = Vec::new();
+        let mut current = match plan.step_at(0, &self.run.input, &done) {
+            Ok(step) => step,
+            Err(error) => return self.fail_unplanned(0, error, outputs).await,
+        };
+        let mut position = 0usize;
+        while let Some(step) = current {
+            let index = u32::try_from(position).unwrap_or(u32::MAX);
             let record = find(journaled, index, StepPhase::Action);
-            match record.map(|r| r.status) {
+            if let Some(r) = record.filter(|r| r.name != step.name) {
+                return Err(self.changed(journaled, r, &step.name));
+            }
+            let output = match record.map(|r| r.status) {
                 Some(StepStatus::Succeeded) => {
                     tracing::debug!(step = %step.name, "already succeeded: using the journaled output");
-                    outputs.insert(
-                        step.name.clone(),
-                        record.and_then(|r| r.output.clone()).unwrap_or(Value::Null),
-                    );
-                    continue;
+                    record.and_then(|r| r.output.clone()).unwrap_or(Value::Null)
                 }
                 Some(StepStatus::Failed) => {
                     // The failure was journaled but the run did not move on: compensate now.
@@ -632,71 +637,107 @@ impl Runner<'_> {
                     self.engine.write(&self.run.run_id, write).await?;
                     return self.compensate(journaled, outputs).await;
                 }
-                Some(StepStatus::Started) | None => {}
-            }
-            let shared = Arc::new(outputs.clone());
-            let start = Start {
-                committed: start_committed == Some(index),
-                // No row before this execution reached the step: its keys were
-                // never sent (a send always follows its start's commit).
-                first_use: record.is_none(),
-            };
-            match self
-                .run_action(index, step, record, &shared, RunState::Running, start)
-                .await?
-            {
-                Ok(output) => {
-                    let update = self
-                        .action_update(index, step, StepStatus::Succeeded)
-                        .with_output(output.clone());
-                    // One commit: this step's result, and the next step's start
-                    // (or the run's completion, giving the lease up).
-                    let mut writes = vec![JournalWrite::step(update, "step_succeeded", None)];
-                    match next {
-                        Some(next) => {
-                            let next_index = index.saturating_add(1);
-                            if find(journaled, next_index, StepPhase::Action).is_none() {
-                                writes.push(self.start_write(
-                                    next_index,
-                                    next,
-                                    1,
-                                    RunState::Running,
-                                ));
-                                start_committed = Some(next_index);
+                Some(StepStatus::Started) | None => {
+                    let shared = Arc::new(outputs.clone());
+                    let start = Start {
+                        committed: start_committed == Some(index),
+                        // No row before this execution reached the step: its keys were
+                        // never sent (a send always follows its start's commit).
+                        first_use: record.is_none(),
+                    };
+                    match self
+                        .run_action(index, &step, record, &shared, RunState::Running, start)
+                        .await?
+                    {
+                        Ok(output) => {
+                            if plan.is_driven() {
+                                done.push((step.name.clone(), output.clone()));
                             }
+                            let next = match plan.step_at(position + 1, &self.run.input, &done) {
+                                Ok(next) => next,
+                                Err(error) => {
+                                    // Journal the output first: the step did take effect.
+                                    let update = self
+                                        .action_update(index, &step, StepStatus::Succeeded)
+                                        .with_output(output.clone());
+                                    self.engine
+                                        .write(
+                                            &self.run.run_id,
+                                            JournalWrite::step(update, "step_succeeded", None),
+                                        )
+                                        .await?;
+                                    outputs.insert(step.name.clone(), output);
+                                    return self.fail_unplanned(position + 1, error, outputs).await;
+                                }
+                            };
+                            let update = self
+                                .action_update(index, &step, StepStatus::Succeeded)
+                                .with_output(output.clone());
+                            // One commit: this step's result, and the next step's start
+                            // (or the run's completion, giving the lease up).
+                            let mut writes =
+                                vec![JournalWrite::step(update, "step_succeeded", None)];
+                            match &next {
+                                Some(next) => {
+                                    let next_index = index.saturating_add(1);
+                                    if find(journaled, next_index, StepPhase::Action).is_none() {
+                                        writes.push(self.start_write(
+                                            next_index,
+                                            next,
+                                            1,
+                                            RunState::Running,
+                                        ));
+                                        start_committed = Some(next_index);
+                                    }
+                                }
+                                None => writes.push(JournalWrite::run_state(
+                                    RunState::Completed,
+                                    "completed",
+                                )),
+                            }
+                            self.engine.write_all(&self.run.run_id, writes).await?;
+                            outputs.insert(step.name.clone(), output);
+                            if next.is_none() {
+                                return Ok(self.outcome(RunState::Completed, outputs, None));
+                            }
+                            current = next;
+                            position += 1;
+                            continue;
                         }
-                        None => {
-                            writes.push(JournalWrite::run_state(RunState::Completed, "completed"))
+                        Err(error) if error.kind() == StepErrorKind::Store => {
+                            return Err(WorkflowError::Interrupted {
+                                run_id: self.run.run_id.clone(),
+                                step: step.name.clone(),
+                                error,
+                            });
+                        }
+                        Err(error) => {
+                            tracing::warn!(step = %step.name, error = %error, "step failed for good; compensating");
+                            let failure = error.to_json();
+                            let update = self
+                                .action_update(index, &step, StepStatus::Failed)
+                                .with_error(failure.clone());
+                            let write = JournalWrite::step(update, "step_failed", None)
+                                .and_state(RunState::Compensating)
+                                .with_run_error(action_failure(&step.name, Some(failure.clone())))
+                                .with_detail(failure);
+                            self.engine.write(&self.run.run_id, write).await?;
+                            let steps = self.engine.journal.steps(&self.run.run_id).await?;
+                            return self.compensate(&steps, outputs).await;
                         }
                     }
-                    self.engine.write_all(&self.run.run_id, writes).await?;
-                    outputs.insert(step.name.clone(), output);
-                    if next.is_none() {
-                        return Ok(self.outcome(RunState::Completed, outputs, None));
-                    }
                 }
-                Err(error) if error.kind() == StepErrorKind::Store => {
-                    return Err(WorkflowError::Interrupted {
-                        run_id: self.run.run_id.clone(),
-                        step: step.name.clone(),
-                        error,
-                    });
-                }
-                Err(error) => {
-                    tracing::warn!(step = %step.name, error = %error, "step failed for good; compensating");
-                    let failure = error.to_json();
-                    let update = self
-                        .action_update(index, step, StepStatus::Failed)
-                        .with_error(failure.clone());
-                    let write = JournalWrite::step(update, "step_failed", None)
-                        .and_state(RunState::Compensating)
-                        .with_run_error(action_failure(&step.name, Some(failure.clone())))
-                        .with_detail(failure);
-                    self.engine.write(&self.run.run_id, write).await?;
-                    let steps = self.engine.journal.steps(&self.run.run_id).await?;
-                    return self.compensate(&steps, outputs).await;
-                }
+            };
+            // A journaled step: its output decides (for a driven plan) what comes next.
+            if plan.is_driven() {
+                done.push((step.name.clone(), output.clone()));
             }
+            outputs.insert(step.name.clone(), output);
+            position += 1;
+            current = match plan.step_at(position, &self.run.input, &done) {
+                Ok(next) => next,
+                Err(error) => return self.fail_unplanned(position, error, outputs).await,
+            };
         }
         self.engine
             .write(
@@ -705,6 +746,45 @@ impl Runner<'_> {
             )
             .await?;
         Ok(self.outcome(RunState::Completed, outputs, None))
+    }
+
+    /// A driven plan could not decide the step at `position`: the run fails
+    /// there, and what finished is compensated.
+    async fn fail_unplanned(
+        &self,
+        position: usize,
+        error: StepError,
+        outputs: BTreeMap<String, Value>,
+    ) -> Result<RunOutcome, WorkflowError> {
+        tracing::warn!(position, error = %error, "the workflow's driver could not decide the next step; compensating");
+        let write = JournalWrite::run_state(RunState::Compensating, "compensating").with_run_error(
+            serde_json::json!({"step": null, "position": position, "phase": "plan", "error": error.to_json()}),
+        );
+        self.engine.write(&self.run.run_id, write).await?;
+        let steps = self.engine.journal.steps(&self.run.run_id).await?;
+        self.compensate(&steps, outputs).await
+    }
+
+    /// The run's journal names `record` where the definition now has `now`.
+    pub(crate) fn changed(
+        &self,
+        journaled: &[StepRecord],
+        record: &StepRecord,
+        now: &str,
+    ) -> WorkflowError {
+        let mut names: Vec<String> = journaled
+            .iter()
+            .filter(|r| r.phase == StepPhase::Action)
+            .map(|r| r.name.clone())
+            .collect();
+        names.dedup();
+        tracing::warn!(journaled = %record.name, now, "the journaled step differs from the definition's");
+        WorkflowError::DefinitionChanged {
+            run_id: self.run.run_id.clone(),
+            workflow: self.run.workflow.clone(),
+            journaled: names,
+            current: vec![now.to_string()],
+        }
     }
 
     /// The write that starts attempt `attempt` of step `index`'s action,
