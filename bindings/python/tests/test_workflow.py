@@ -228,6 +228,8 @@ def test_a_run_started_in_rust_is_inspected_from_python(fresh: OrdersServer, tmp
             str(demo_binary()),
             "--orders",
             "2",
+            "--arazzo-orders",
+            "0",
             "--fault-rate",
             "0",
             "--store",
