@@ -75,6 +75,8 @@ chaos:
 	$(CARGO) build --release --quiet -p chaos
 	$(CARGO) run --release --quiet -p chaos -- run --orders $(ORDERS) $(ARGS)
 	scripts/with-postgres.sh sh -c '$(CARGO) run --release --quiet -p chaos -- run --orders $(ORDERS) --store "$$ONCELY_TEST_DATABASE_URL" $(ARGS)'
+	$(CARGO) run --release --quiet -p chaos -- run --arazzo --orders $(ORDERS) $(ARGS)
+	scripts/with-postgres.sh sh -c '$(CARGO) run --release --quiet -p chaos -- run --arazzo --orders $(ORDERS) --store "$$ONCELY_TEST_DATABASE_URL" $(ARGS)'
 
 ## Benchmarks; ratios against raw reqwest / httpx / undici in the same run.
 bench:

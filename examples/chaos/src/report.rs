@@ -29,6 +29,8 @@ pub struct RunView {
 pub struct Report {
     /// Store backend (`sqlite` or `postgres`).
     pub store: String,
+    /// What the runs were: the hand-written saga or the Arazzo checkout.
+    pub workflow: String,
     /// Sagas started.
     pub orders: usize,
     /// Worker processes.
@@ -100,8 +102,8 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "chaos campaign: {} orders, {} worker processes, {} store",
-            self.orders, self.workers, self.store
+            "chaos campaign: {} orders ({}), {} worker processes, {} store",
+            self.orders, self.workflow, self.workers, self.store
         );
         let _ = writeln!(
             s,

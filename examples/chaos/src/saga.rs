@@ -1,9 +1,15 @@
 //! The order saga every worker runs: create order → reserve inventory →
 //! authorize payment → request shipment (a `202` operation, waited for).
 //! Compensations: cancel order, release reservation, void payment.
+//!
+//! The same checkout also exists as an Arazzo contract
+//! (`openapi/orders.arazzo.yaml`); [`arazzo_checkout`] compiles it for the
+//! engine, so a campaign can run it instead (`chaos run --arazzo`).
 
 use std::time::Duration;
 
+use anyhow::{bail, Context as _};
+use oncely::arazzo::{check, load_file, ArazzoWorkflow, Severity, Sources};
 use oncely::workflow::{StepContext, StepError, Workflow};
 use oncely::RetryPolicy;
 use serde::{Deserialize, Serialize};
@@ -41,6 +47,44 @@ impl OrderInput {
                 "pm_card_visa".to_string()
             },
         }
+    }
+}
+
+/// The Arazzo checkout contract.
+pub const ARAZZO_CHECKOUT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../openapi/orders.arazzo.yaml"
+);
+
+/// Loads, checks and compiles the Arazzo checkout (workflow `checkout`).
+pub fn arazzo_checkout() -> anyhow::Result<ArazzoWorkflow> {
+    let path = std::path::Path::new(ARAZZO_CHECKOUT);
+    let document = load_file(path).with_context(|| format!("loading {ARAZZO_CHECKOUT}"))?;
+    let (sources, errors) = Sources::load(&document, path);
+    if let Some(e) = errors.first() {
+        bail!("{ARAZZO_CHECKOUT}: {e}");
+    }
+    if let Some(f) = check(&document, &sources)
+        .into_iter()
+        .find(|f| f.severity == Severity::Error)
+    {
+        bail!("{ARAZZO_CHECKOUT}: {f}");
+    }
+    Ok(ArazzoWorkflow::compile(&document, &sources, "checkout")?)
+}
+
+impl OrderInput {
+    /// This order as the Arazzo checkout's inputs.
+    pub fn arazzo_inputs(&self) -> Value {
+        json!({
+            "customer_id": self.customer_id,
+            "sku": self.sku,
+            "quantity": self.quantity,
+            "currency": "EUR",
+            "amount": self.amount,
+            "payment_method": self.payment_method,
+            "carrier": "oncely-post",
+        })
     }
 }
 

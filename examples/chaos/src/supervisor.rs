@@ -16,7 +16,7 @@ use serde::Deserialize;
 use tokio::process::{Child, Command};
 
 use crate::report::{analyse, Report, RunView};
-use crate::saga::{order_saga, OrderInput, Resource};
+use crate::saga::{arazzo_checkout, order_saga, OrderInput, Resource};
 
 /// Campaign settings.
 #[derive(Debug, Clone, clap::Args)]
@@ -49,6 +49,10 @@ pub struct CampaignArgs {
     /// Lease length given to workers.
     #[arg(long, default_value_t = 2000)]
     pub lease_ms: u64,
+    /// Run the Arazzo checkout (`openapi/orders.arazzo.yaml`, through the
+    /// interpreter) instead of the hand-written saga.
+    #[arg(long)]
+    pub arazzo: bool,
     /// How long a shipment operation takes on the server.
     #[arg(long, default_value_t = 50)]
     pub operation_ms: u64,
@@ -114,7 +118,15 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
         .await
         .with_context(|| format!("opening store {store_location}"))?;
     let journal = opened.journal.clone();
-    let saga = order_saga();
+    let arazzo = if args.arazzo {
+        Some(arazzo_checkout()?)
+    } else {
+        None
+    };
+    let saga = match &arazzo {
+        Some(checkout) => checkout.workflow().clone(),
+        None => order_saga(),
+    };
     let engine = Engine::new(
         crate::worker::client(&base, opened.store.clone())?,
         journal.clone(),
@@ -124,9 +136,14 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
         |n: usize| args.decline_every > 0 && n % args.decline_every == args.decline_every - 1;
     let run_id = |n: usize| format!("order-{n:05}");
     for n in 0..args.orders {
-        engine
-            .enqueue(&saga, Some(&run_id(n)), &OrderInput::new(n, declined(n)))
-            .await?;
+        let order = OrderInput::new(n, declined(n));
+        if arazzo.is_some() {
+            engine
+                .enqueue(&saga, Some(&run_id(n)), &order.arazzo_inputs())
+                .await?;
+        } else {
+            engine.enqueue(&saga, Some(&run_id(n)), &order).await?;
+        }
     }
     eprintln!(
         "chaos: {} sagas enqueued in {store_location}; server {base}; starting {} workers",
@@ -160,6 +177,7 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
                 "--lease-ms",
                 &args.lease_ms.to_string(),
             ])
+            .args(args.arazzo.then_some("--arazzo"))
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
@@ -287,6 +305,12 @@ pub async fn run(args: CampaignArgs) -> anyhow::Result<Report> {
     }
     let report = Report {
         store: backend.into(),
+        workflow: if args.arazzo {
+            "arazzo checkout"
+        } else {
+            "hand-written saga"
+        }
+        .into(),
         orders: args.orders,
         workers: args.workers,
         kills,

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use oncely::workflow::Engine;
 use oncely::{BreakerConfig, BudgetConfig, Client, PollConfig, RetryPolicy};
 
-use crate::saga::order_saga;
+use crate::saga::{arazzo_checkout, order_saga};
 
 /// What a worker needs.
 #[derive(Debug, Clone, clap::Args)]
@@ -28,6 +28,10 @@ pub struct WorkerArgs {
     /// Lease length in milliseconds.
     #[arg(long, default_value_t = 2000)]
     pub lease_ms: u64,
+    /// Drive the Arazzo checkout (`openapi/orders.arazzo.yaml`) instead of
+    /// the hand-written saga.
+    #[arg(long)]
+    pub arazzo: bool,
 }
 
 /// The client every worker uses: short retry delays, a generous retry budget
@@ -63,10 +67,15 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     let opened = oncely::store::open(&args.store)
         .await
         .with_context(|| format!("opening store {}", args.store))?;
+    let workflow = if args.arazzo {
+        arazzo_checkout()?.workflow().clone()
+    } else {
+        order_saga()
+    };
     let engine = Engine::new(client(&args.server, opened.store)?, opened.journal)
         .owner(args.owner.clone())
         .lease(Duration::from_millis(args.lease_ms))
-        .register(order_saga());
+        .register(workflow);
     let released = engine.release_own_leases().await?;
     if released > 0 {
         tracing::info!(owner = %args.owner, released, "restarted: released the leases of my previous life");

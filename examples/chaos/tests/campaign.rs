@@ -1,12 +1,13 @@
 //! The chaos campaign at 100 orders with real worker processes and real
 //! SIGKILLs: on a SQLite file, and on PostgreSQL (ONCELY_TEST_DATABASE_URL;
-//! unset fails under CI=true and is a loud skip otherwise).
+//! unset fails under CI=true and is a loud skip otherwise) — each with the
+//! hand-written saga and with the Arazzo checkout run by the interpreter.
 
 use std::process::Command;
 
 use chaos::report::Report;
 
-fn campaign(store: Option<&str>) -> Report {
+fn campaign(store: Option<&str>, arazzo: bool) -> Report {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_chaos"));
@@ -26,6 +27,9 @@ fn campaign(store: Option<&str>) -> Report {
     .args(["--fault-rate", "0.15", "--timeout-secs", "100"])
     .arg("--json")
     .arg(&json);
+    if arazzo {
+        cmd.arg("--arazzo");
+    }
     match store {
         Some(store) => {
             cmd.args(["--store", store]);
@@ -79,20 +83,40 @@ fn check(report: &Report) {
 
 #[test]
 fn campaign_on_sqlite_with_sigkilled_workers() {
-    check(&campaign(None));
+    check(&campaign(None, false));
+}
+
+#[test]
+fn arazzo_campaign_on_sqlite_with_sigkilled_workers() {
+    let report = campaign(None, true);
+    assert_eq!(report.workflow, "arazzo checkout");
+    check(&report);
 }
 
 #[test]
 fn campaign_on_postgres_with_sigkilled_workers() {
-    let url = match std::env::var("ONCELY_TEST_DATABASE_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
+    if let Some(url) = postgres_url("campaign_on_postgres_with_sigkilled_workers") {
+        check(&campaign(Some(&url), false));
+    }
+}
+
+#[test]
+fn arazzo_campaign_on_postgres_with_sigkilled_workers() {
+    if let Some(url) = postgres_url("arazzo_campaign_on_postgres_with_sigkilled_workers") {
+        check(&campaign(Some(&url), true));
+    }
+}
+
+/// The test database, or `None` (a loud skip) when it is not set outside CI.
+fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var("ONCELY_TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
         _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
             panic!("ONCELY_TEST_DATABASE_URL is not set under CI: start one with scripts/pg-test-server.sh start")
         }
         _ => {
-            eprintln!("SKIPPED campaign_on_postgres_with_sigkilled_workers: ONCELY_TEST_DATABASE_URL is not set");
-            return;
+            eprintln!("SKIPPED {test}: ONCELY_TEST_DATABASE_URL is not set");
+            None
         }
-    };
-    check(&campaign(Some(&url)));
+    }
 }
