@@ -266,7 +266,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store: Arc<dyn oncely::Store> = Arc::new(oncely::MemoryStore::new());
     let journal: Arc<dyn oncely::store::Journal> =
         store.clone().as_journal().ok_or("the memory store has a journal")?;
-    let client = oncely::Client::builder(base)
+    let client = oncely::Client::builder(base.clone())
         .shared_store(store)
         .retry_policy(oncely::RetryPolicy::default().base_delay(std::time::Duration::from_millis(2)))
         .build()?;
@@ -287,6 +287,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         other => panic!("expected a failed run, got {other:?}"),
     }
+
+    // The source served apart from the client's base URL (which answers nothing).
+    let elsewhere = oncely::Client::builder("http://127.0.0.1:9")
+        .shared_store(Arc::new(oncely::MemoryStore::new()))
+        .build()?;
+    let memory: Arc<dyn oncely::Store> = Arc::new(oncely::MemoryStore::new());
+    let engine = oncely::workflow::Engine::new(elsewhere, memory.as_journal().ok_or("journal")?);
+    let at = workflows::checkout_workflow_at(&[("orders", base.as_str())])?;
+    let mut given = inputs("pm_card_visa");
+    given.carrier = Some("oncely-post".into());
+    let outcome = at.start(&engine, Some("gen-checkout-3"), &serde_json::to_value(&given)?).await?;
+    let routed = workflows::checkout_outputs(outcome)?;
+    println!("routed {}", routed.order_id);
+    match workflows::checkout_workflow_at(&[("nowhere", base.as_str())]) {
+        Err(e @ CheckoutError::Compile(_)) => assert!(e.to_string().contains("nowhere"), "{e}"),
+        Err(other) => panic!("expected a compile error, got {other}"),
+        Ok(_) => panic!("an unknown source description compiled"),
+    }
     Ok(())
 }
 "#;
@@ -305,7 +323,7 @@ fn generated_checkout_function_runs_against_the_reference_server() {
     )
     .expect("emits");
     let manifest = format!(
-        "[package]\nname = \"flows-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\norders-flows = {{ path = \"../orders-flows\" }}\noncely = {{ path = {:?} }}\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
+        "[package]\nname = \"flows-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\norders-flows = {{ path = \"../orders-flows\" }}\noncely = {{ path = {:?} }}\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
         common::repo().join("sdk").display().to_string()
     );
     let files: &[(&str, &str)] = &[("Cargo.toml", &manifest), ("src/main.rs", MAIN)];
@@ -378,11 +396,17 @@ fn generated_checkout_function_runs_against_the_reference_server() {
         .filter(|e| e.kind == SideEffect::OrderCreated)
         .map(|e| e.order_id.to_string())
         .collect();
-    assert_eq!(orders.len(), 2, "two runs, two orders: {ledger:?}");
+    assert_eq!(orders.len(), 3, "three runs, three orders: {ledger:?}");
+    let routed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("routed "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // The run compiled with a server for its source reached the server.
+    assert_eq!(of(SideEffect::ShipmentRequested, routed), 1);
     let declined = orders
         .iter()
-        .find(|o| *o != completed)
-        .expect("second order");
+        .find(|o| *o != completed && *o != routed)
+        .expect("the declined run's order");
     assert_eq!(of(SideEffect::OrderCancelled, declined), 1);
     assert_eq!(of(SideEffect::PaymentAuthorized, declined), 0);
 }

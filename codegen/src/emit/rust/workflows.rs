@@ -15,6 +15,7 @@ use crate::naming::{ident, rust, Case, Scope};
 struct Names {
     run: String,
     workflow: String,
+    workflow_at: String,
     resume: String,
     outputs_fn: String,
     error: String,
@@ -25,6 +26,7 @@ fn names(workflows: &[WorkflowFn]) -> Vec<Names> {
     let mut fns = Scope::with_reserved([
         "loaded",
         "compile",
+        "compile_at",
         "Loaded",
         "DOCUMENT",
         "DOCUMENT_NAME",
@@ -44,6 +46,7 @@ fn names(workflows: &[WorkflowFn]) -> Vec<Names> {
                 [
                     b.to_string(),
                     format!("{b}_workflow"),
+                    format!("{b}_workflow_at"),
                     format!("resume_{b}"),
                     format!("{b}_outputs"),
                     format!("{}_STEPS", b.to_ascii_uppercase()),
@@ -54,8 +57,8 @@ fn names(workflows: &[WorkflowFn]) -> Vec<Names> {
                 n += 1;
                 candidate = format!("{base}_{n}");
             }
-            let [run, workflow, resume, outputs_fn, steps] = pick(&candidate);
-            for name in [&run, &workflow, &resume, &outputs_fn, &steps] {
+            let [run, workflow, workflow_at, resume, outputs_fn, steps] = pick(&candidate);
+            for name in [&run, &workflow, &workflow_at, &resume, &outputs_fn, &steps] {
                 fns.reserve(name);
             }
             let error = rust::camel_in(
@@ -67,6 +70,7 @@ fn names(workflows: &[WorkflowFn]) -> Vec<Names> {
             Names {
                 run: rust::escape(&run),
                 workflow,
+                workflow_at,
                 resume,
                 outputs_fn,
                 error,
@@ -147,6 +151,23 @@ fn loaded() -> ::std::result::Result<&'static Loaded, ::std::string::String> {
 fn compile(workflow_id: &str) -> ::std::result::Result<ArazzoWorkflow, ::std::string::String> {
     let (document, sources) = loaded()?;
     ArazzoWorkflow::compile(document, sources, workflow_id)
+        .map_err(|e| format!("workflow {workflow_id:?}: {e}"))
+}
+
+/// Compiles the workflow `workflow_id` with a base URL per source
+/// description (`(name, url)`); other sources use the engine client's.
+fn compile_at(
+    workflow_id: &str,
+    servers: &[(&str, &str)],
+) -> ::std::result::Result<ArazzoWorkflow, ::std::string::String> {
+    let (document, sources) = loaded()?;
+    let options = ::oncely::arazzo::CompileOptions {
+        servers: servers
+            .iter()
+            .map(|(name, url)| ((*name).to_owned(), (*url).to_owned()))
+            .collect(),
+    };
+    ArazzoWorkflow::compile_with(document, sources, workflow_id, &options)
         .map_err(|e| format!("workflow {workflow_id:?}: {e}"))
 }
 
@@ -272,8 +293,17 @@ fn workflow(ctx: &Ctx<'_>, out: &mut String, wf: &WorkflowFn, n: &Names) {
          \x20       .get_or_init(|| compile({id}))\n\
          \x20       .as_ref()\n\
          \x20       .map_err(|e| {err}::Compile(e.clone()))\n\
+         }}\n\n\
+         /// The workflow {shown} compiled with a base URL per source description (`(name, \
+         url)`, e.g. a sandbox host), for sources served apart from the engine client's base \
+         URL. Register its `workflow()` with the engine, start runs with its `start`, and \
+         type their outcome with [`{ofn}`].\n\
+         pub fn {wfn_at}(servers: &[(&str, &str)]) -> ::std::result::Result<ArazzoWorkflow, {err}> {{\n\
+         \x20   compile_at({id}, servers).map_err({err}::Compile)\n\
          }}\n",
-        wfn = n.workflow
+        wfn = n.workflow,
+        wfn_at = n.workflow_at,
+        ofn = n.outputs_fn
     );
 
     let mut paras = docs_paragraphs(&wf.docs);
