@@ -11,11 +11,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use chaos::saga::{order_saga, OrderInput};
+use chaos::saga::{arazzo_checkout, order_saga, OrderInput};
 use clap::Parser;
 use futures::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressStyle};
-use oncely::arazzo::{check, load_file, ArazzoWorkflow, Severity, Sources};
 use oncely::workflow::Engine;
 use oncely::{BudgetConfig, Client, PollConfig, RetryPolicy, SqliteStore};
 use orders_server::{ChaosConfig, ServerConfig};
@@ -55,43 +54,6 @@ struct Args {
     /// hand-written sagas.
     #[arg(long, default_value_t = 50)]
     arazzo_orders: usize,
-}
-
-/// The checkout contract the Arazzo orders run.
-const CHECKOUT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../openapi/orders.arazzo.yaml"
-);
-
-/// Loads, checks and compiles the Arazzo checkout.
-fn arazzo_checkout() -> anyhow::Result<ArazzoWorkflow> {
-    let path = std::path::Path::new(CHECKOUT);
-    let document = load_file(path)?;
-    let (sources, errors) = Sources::load(&document, path);
-    if let Some(e) = errors.first() {
-        bail!("{CHECKOUT}: {e}");
-    }
-    if let Some(f) = check(&document, &sources)
-        .into_iter()
-        .find(|f| f.severity == Severity::Error)
-    {
-        bail!("{CHECKOUT}: {f}");
-    }
-    Ok(ArazzoWorkflow::compile(&document, &sources, "checkout")?)
-}
-
-/// The Arazzo checkout's inputs for order `n`.
-fn arazzo_inputs(n: usize, declined: bool) -> serde_json::Value {
-    let order = OrderInput::new(n, declined);
-    serde_json::json!({
-        "customer_id": order.customer_id,
-        "sku": order.sku,
-        "quantity": order.quantity,
-        "currency": "EUR",
-        "amount": order.amount,
-        "payment_method": order.payment_method,
-        "carrier": "oncely-post",
-    })
 }
 
 #[tokio::main]
@@ -202,7 +164,7 @@ async fn main() -> anyhow::Result<()> {
                 let run_id = format!("demo-{}-arazzo-{i}", args.seed);
                 async move {
                     let outcome = checkout
-                        .start(engine, Some(&run_id), &arazzo_inputs(n, declined))
+                        .start(engine, Some(&run_id), &OrderInput::new(n, declined).arazzo_inputs())
                         .await;
                     bar.inc(1);
                     (
