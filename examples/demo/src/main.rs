@@ -164,7 +164,11 @@ async fn main() -> anyhow::Result<()> {
                 let run_id = format!("demo-{}-arazzo-{i}", args.seed);
                 async move {
                     let outcome = checkout
-                        .start(engine, Some(&run_id), &OrderInput::new(n, declined).arazzo_inputs())
+                        .start(
+                            engine,
+                            Some(&run_id),
+                            &OrderInput::new(n, declined).arazzo_inputs(),
+                        )
                         .await;
                     bar.inc(1);
                     (
