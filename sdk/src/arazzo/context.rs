@@ -11,6 +11,7 @@ use super::expression::{ComponentKind, Expression, MessagePart, NamedValue, Work
 use super::pointer::JsonPointer;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// An HTTP request or response as expressions see it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -67,8 +68,9 @@ pub struct EvalContext {
     pub workflows: BTreeMap<String, WorkflowValues>,
     /// Source description name → its URL.
     pub source_descriptions: BTreeMap<String, String>,
-    /// The document's Components Object as JSON.
-    pub components: Value,
+    /// The document's Components Object as JSON (shared: every context of
+    /// a run sees the same one).
+    pub components: Arc<Value>,
 }
 
 /// An expression that has no value in a context.
@@ -333,7 +335,9 @@ mod tests {
             steps,
             workflows,
             source_descriptions: BTreeMap::from([("api".to_string(), "./api.yaml".to_string())]),
-            components: json!({"parameters": {"page": {"name": "page", "in": "query", "value": 1}}}),
+            components: Arc::new(
+                json!({"parameters": {"page": {"name": "page", "in": "query", "value": 1}}}),
+            ),
         }
     }
 

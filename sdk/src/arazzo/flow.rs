@@ -67,7 +67,7 @@ pub(crate) struct FlowPlan {
     /// The workflow the run starts.
     pub root: usize,
     /// The document's components, for `$components`.
-    pub components: Value,
+    pub components: Arc<Value>,
     /// Source description name → URL, for `$sourceDescriptions`.
     pub source_descriptions: BTreeMap<String, String>,
 }

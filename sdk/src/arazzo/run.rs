@@ -246,11 +246,13 @@ impl ArazzoWorkflow {
         let plan = Arc::new(FlowPlan {
             workflows,
             root: dense[&root],
-            components: document
-                .components
-                .as_ref()
-                .and_then(|c| serde_json::to_value(c).ok())
-                .unwrap_or(Value::Null),
+            components: Arc::new(
+                document
+                    .components
+                    .as_ref()
+                    .and_then(|c| serde_json::to_value(c).ok())
+                    .unwrap_or(Value::Null),
+            ),
             source_descriptions: document
                 .source_descriptions
                 .iter()
