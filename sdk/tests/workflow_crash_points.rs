@@ -172,7 +172,7 @@ async fn crash_and_resume(store: impl Fn() -> Arc<dyn Store>, crash: Crash, run_
     });
     let dying = Engine::new(client(&base, first.clone()), crashing)
         .owner("w1")
-        .lease(Duration::from_millis(50))
+        .lease(Duration::from_millis(500))
         .register(order_saga());
     let input = OrderInput::new(1, false);
     match dying.start(&order_saga(), Some(run_id), &input).await {
@@ -182,7 +182,7 @@ async fn crash_and_resume(store: impl Fn() -> Arc<dyn Store>, crash: Crash, run_
     drop(dying);
     drop(first);
     // The dead worker's lease expires; a restarted one takes the run over.
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    tokio::time::sleep(Duration::from_millis(510)).await;
     let restarted = engine(&base, store(), "w2");
     let outcome = match restarted.resume(run_id).await {
         Err(WorkflowError::UnknownRun { .. }) if matches!(crash, Crash::Before(1)) => {
