@@ -7,7 +7,9 @@
 //! as a ratio to the baseline measured in the same round (rounds interleave
 //! the variants, so a machine whose speed drifts hurts every variant alike),
 //! and the journal writes, idempotency records, commits and (PostgreSQL) round
-//! trips per run, counted by the store ([`oncely::store::WriteCounts`]).
+//! trips per run, counted by the store ([`oncely::store::WriteCounts`]), and
+//! the process's CPU time per run (client, reference server and store
+//! together: steadier than the rates on a busy machine).
 //! PostgreSQL is measured when `ONCELY_TEST_DATABASE_URL` is set. The same
 //! checkout as an Arazzo contract (`openapi/orders.arazzo.yaml`), run by the
 //! interpreter on the SQLite journal, is measured too, with its ratio to the
@@ -275,6 +277,15 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// CPU time of the whole process (client, reference server, store) so far.
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is handed.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
 /// Runs per second of every variant at `concurrency` runs at once, measured in
 /// interleaved rounds (the order rotates each round); each variant's ratio is
 /// the median of its per-round ratios to the baseline's. Prints a Markdown
@@ -285,6 +296,7 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
     let n = setup.variants.len();
     let mut rates = vec![Vec::new(); n];
     let mut counts = vec![oncely::store::WriteCounts::default(); n];
+    let mut cpu = vec![Duration::ZERO; n];
     for (_, variant, _) in &setup.variants {
         rt.block_on(variant.runs(concurrency)); // warm up
     }
@@ -293,10 +305,11 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
             let index = (k + round) % n;
             let (_, variant, store) = &setup.variants[index];
             let before = store.as_ref().and_then(|s| s.write_counts());
-            let started = Instant::now();
+            let (started, cpu_before) = (Instant::now(), cpu_time());
             for _ in 0..waves {
                 rt.block_on(variant.runs(concurrency));
             }
+            cpu[index] += cpu_time().saturating_sub(cpu_before);
             rates[index].push((waves * concurrency) as f64 / started.elapsed().as_secs_f64());
             // Records written behind the calls are counted for this variant.
             if let Some(store) = store {
@@ -319,8 +332,8 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
         waves * concurrency,
         load_average()
     );
-    println!("| variant | runs/s (median) | ratio to baseline (median, min-max) | journal writes/run | intent records/run | commits/run | round trips/run |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| variant | runs/s (median) | ratio to baseline (median, min-max) | CPU µs/run | journal writes/run | intent records/run | commits/run | round trips/run |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (index, (name, _, store)) in setup.variants.iter().enumerate() {
         let mut ratios: Vec<f64> = rates[index]
             .iter()
@@ -338,11 +351,12 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
             }
         };
         println!(
-            "| {name} | {:.1} | {:.2} ({:.2}-{:.2}) | {} | {} | {} | {} |",
+            "| {name} | {:.1} | {:.2} ({:.2}-{:.2}) | {:.0} | {} | {} | {} | {} |",
             own[own.len() / 2],
             ratios[ratios.len() / 2],
             ratios[0],
             ratios[ratios.len() - 1],
+            cpu[index].as_micros() as f64 / total_runs,
             per_run(counts[index].journal_writes),
             per_run(counts[index].intent_writes),
             per_run(counts[index].commits),

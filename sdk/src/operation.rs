@@ -62,6 +62,11 @@ struct State {
     location: Option<String>,
     /// The final answer's body (base64url), once known.
     done: Option<String>,
+    /// The wait the server asked for before the next poll (its last
+    /// `Retry-After`), in milliseconds, so a resumed operation keeps the
+    /// server's pace instead of polling at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pace_ms: Option<u64>,
 }
 
 /// The progress of an operation still running, as the status resource reports it.
@@ -163,6 +168,7 @@ impl<T: DeserializeOwned> Operation<T> {
                     method: Some(response.method().to_string()),
                     location: None,
                     done: Some(URL_SAFE_NO_PAD.encode(response.bytes())),
+                    pace_ms: None,
                 },
             ));
         }
@@ -196,6 +202,7 @@ impl<T: DeserializeOwned> Operation<T> {
                 method: Some(response.method().to_string()),
                 location,
                 done: None,
+                pace_ms: None,
             },
         );
         op.next_delay = server_delay(response.headers());
@@ -215,7 +222,13 @@ impl<T: DeserializeOwned> Operation<T> {
     /// A token holding everything needed to continue this operation elsewhere:
     /// URLs and state, never credentials.
     pub fn resume_token(&self) -> String {
-        let json = serde_json::to_vec(&self.state).unwrap_or_default();
+        let state = State {
+            pace_ms: self
+                .next_delay
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            ..self.state.clone()
+        };
+        let json = serde_json::to_vec(&state).unwrap_or_default();
         URL_SAFE_NO_PAD.encode(json)
     }
 
@@ -249,7 +262,10 @@ impl<T: DeserializeOwned> Operation<T> {
         if state.monitor.is_none() && state.done.is_none() {
             return Err(bad("it has neither a status URL nor a result".into()));
         }
-        Ok(Self::new(client.clone(), state))
+        let pace = state.pace_ms.map(Duration::from_millis);
+        let mut op = Self::new(client.clone(), state);
+        op.next_delay = pace;
+        Ok(op)
     }
 
     /// True once the final answer is known.

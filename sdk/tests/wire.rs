@@ -417,6 +417,17 @@ async fn a_status_link_that_is_not_http_is_a_protocol_error() {
 
 #[tokio::test]
 async fn the_first_poll_waits_for_the_retry_after_of_the_202() {
+    first_poll_keeps_the_servers_pace(false).await;
+}
+
+#[tokio::test]
+async fn a_resumed_operation_keeps_the_retry_after_of_the_202() {
+    // The pace travels in the resume token: a workflow's operation step (which
+    // journals the token, then waits on it) must not poll early either.
+    first_poll_keeps_the_servers_pace(true).await;
+}
+
+async fn first_poll_keeps_the_servers_pace(through_token: bool) {
     // The operation is done after 50 ms and the 202 asks for 200 ms: a client
     // that honours the server's pace finds it done on its first poll.
     let server = spawn(ServerConfig {
@@ -433,16 +444,17 @@ async fn the_first_poll_waits_for_the_retry_after_of_the_202() {
         .send_json()
         .await
         .unwrap();
-    let shipment: Value = client
+    let mut operation = client
         .post("/orders/{id}/shipments")
         .path_param("id", order["id"].as_str().unwrap())
         .json(&json!({"carrier": "dhl"}))
-        .send_operation()
-        .await
-        .unwrap()
-        .wait()
+        .send_operation::<Value>()
         .await
         .unwrap();
+    if through_token {
+        operation = Operation::resume(&client, &operation.resume_token()).unwrap();
+    }
+    let shipment = operation.wait().await.unwrap();
     assert_eq!(shipment["carrier"], "dhl");
     let polls: Vec<_> = server
         .requests()
