@@ -347,8 +347,8 @@ struct Frame {
 }
 
 /// A run's position, folded from its visits.
-pub(crate) struct Machine<'p> {
-    plan: &'p FlowPlan,
+pub(crate) struct Machine {
+    plan: Arc<FlowPlan>,
     frames: Vec<Frame>,
     workflows: BTreeMap<String, WorkflowValues>,
     entries: BTreeMap<usize, u32>,
@@ -356,9 +356,9 @@ pub(crate) struct Machine<'p> {
     outputs: Option<Map<String, Value>>,
 }
 
-impl<'p> Machine<'p> {
+impl Machine {
     /// A run of `plan`'s root workflow with `inputs`, before any visit.
-    pub(crate) fn new(plan: &'p FlowPlan, inputs: Value) -> Self {
+    pub(crate) fn new(plan: Arc<FlowPlan>, inputs: Value) -> Self {
         let mut machine = Machine {
             plan,
             frames: Vec::new(),
@@ -367,18 +367,19 @@ impl<'p> Machine<'p> {
             visits: 0,
             outputs: None,
         };
-        machine.enter(plan.root, inputs, Return::Root);
+        let root = machine.plan.root;
+        machine.enter(root, inputs, Return::Root);
         machine
     }
 
     /// Replays `done` (visit name → output, in order) and returns the next
     /// visit, or `None` when the run is complete.
     pub(crate) fn replay<'d>(
-        plan: &'p FlowPlan,
+        plan: &Arc<FlowPlan>,
         inputs: Value,
         mut done: impl FnMut(&str) -> Option<&'d Value>,
-    ) -> Result<(Machine<'p>, Option<Visit>), FlowError> {
-        let mut machine = Machine::new(plan, inputs);
+    ) -> Result<(Machine, Option<Visit>), FlowError> {
+        let mut machine = Machine::new(plan.clone(), inputs);
         loop {
             let Some(visit) = machine.current()? else {
                 return Ok((machine, None));
@@ -445,8 +446,9 @@ impl<'p> Machine<'p> {
     }
 
     /// Moves on until the next visit (an operation step to run), or the end.
-    fn current(&mut self) -> Result<Option<Visit>, FlowError> {
-        let plan = self.plan;
+    /// Asked again before [`apply`](Self::apply), it returns the same visit.
+    pub(crate) fn current(&mut self) -> Result<Option<Visit>, FlowError> {
+        let plan = Arc::clone(&self.plan);
         loop {
             let Some(frame) = self.frames.last_mut() else {
                 return Ok(None);
@@ -513,7 +515,7 @@ impl<'p> Machine<'p> {
     fn leave(&mut self) -> Result<(), FlowError> {
         let frame = self.frames.pop().expect("a frame");
         let context = self.context(&frame);
-        let plan = self.plan;
+        let plan = Arc::clone(&self.plan);
         let workflow: &FlowWorkflow = &plan.workflows[frame.workflow];
         let mut outputs = Map::new();
         for (name, expression) in &workflow.outputs {
@@ -553,7 +555,7 @@ impl<'p> Machine<'p> {
         k: usize,
         result: Result<Map<String, Value>, String>,
     ) -> Result<(), FlowError> {
-        let plan = self.plan;
+        let plan = Arc::clone(&self.plan);
         let frame = self.frames.last().expect("a frame");
         let step = &plan.workflows[frame.workflow].steps[k];
         let at = format!("step {:?}", step.step_id);
@@ -652,7 +654,7 @@ impl<'p> Machine<'p> {
         outputs: Option<Map<String, Value>>,
         decision: &Decision,
     ) -> Result<(), FlowError> {
-        let plan = self.plan;
+        let plan = Arc::clone(&self.plan);
         let frame = self.top();
         let workflow = &plan.workflows[frame.workflow];
         if let Some(outputs) = outputs {

@@ -48,14 +48,16 @@ use super::document::{
 };
 use super::flow::{
     step_outputs, FailureRule, FailureThen, FlowError, FlowPlan, FlowStep, FlowWorkflow, Jump,
-    Machine, SuccessRule, Target,
+    Machine, SuccessRule, Target, Visit,
 };
 use super::operation::ResolveError;
 use super::pointer::JsonPointer;
 use super::source::Sources;
 use super::template::{ValueExpr, ValueExprError};
 use super::visit;
-use crate::workflow::{DrivenStep, RunOutcome, StepDriver, StepError, Workflow, WorkflowError};
+use crate::workflow::{
+    DrivenStep, RunOutcome, StepCursor, StepDriver, StepError, Workflow, WorkflowError,
+};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -335,12 +337,64 @@ impl StepDriver for Driver {
         })
         .map_err(|e| StepError::permanent(e.to_string()))?;
         if let Some((journaled, _)) = done.get(used) {
-            return Err(StepError::permanent(format!(
-                "the journal does not fit the workflow: visit {journaled:?} is not where the document leads ({})",
-                next.as_ref().map_or("the run ends there".to_owned(), |v| format!("to {:?}", v.name))
-            )));
+            return Err(unfit(journaled, next.as_ref()));
         }
-        Ok(next.map(|visit| visit::driven_step(&self.plan, visit)))
+        Ok(next.map(|visit| visit::driven_step(&self.plan, Arc::new(visit))))
+    }
+
+    fn cursor(&self, input: &Value) -> Option<Box<dyn StepCursor>> {
+        Some(Box::new(Cursor {
+            plan: self.plan.clone(),
+            machine: Machine::new(self.plan.clone(), input.clone()),
+            applied: 0,
+            pending: None,
+        }))
+    }
+}
+
+/// The error of a journaled visit the document does not lead to.
+fn unfit(journaled: &str, next: Option<&Visit>) -> StepError {
+    StepError::permanent(format!(
+        "the journal does not fit the workflow: visit {journaled:?} is not where the document leads ({})",
+        next.map_or("the run ends there".to_owned(), |v| format!("to {:?}", v.name))
+    ))
+}
+
+/// One run's machine, kept between visits: each finished visit is folded in
+/// once, instead of replaying the run from its start at every step.
+struct Cursor {
+    plan: Arc<FlowPlan>,
+    machine: Machine,
+    /// How many finished visits are folded in.
+    applied: usize,
+    /// The visit decided last, not finished yet.
+    pending: Option<Arc<Visit>>,
+}
+
+impl StepCursor for Cursor {
+    fn next(&mut self, done: &[(String, Value)]) -> Result<Option<DrivenStep>, StepError> {
+        let flow = |e: super::flow::FlowError| StepError::permanent(e.to_string());
+        for (name, output) in done.iter().skip(self.applied) {
+            let visit = match self.pending.take() {
+                Some(visit) => visit,
+                None => match self.machine.current().map_err(flow)? {
+                    Some(visit) => Arc::new(visit),
+                    None => return Err(unfit(name, None)),
+                },
+            };
+            if visit.name != *name {
+                return Err(unfit(name, Some(&visit)));
+            }
+            self.machine.apply(&visit, output).map_err(flow)?;
+            self.applied += 1;
+        }
+        if self.pending.is_none() {
+            self.pending = self.machine.current().map_err(flow)?.map(Arc::new);
+        }
+        Ok(self
+            .pending
+            .clone()
+            .map(|visit| visit::driven_step(&self.plan, visit)))
     }
 }
 

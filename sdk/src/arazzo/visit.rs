@@ -13,8 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The engine step of `visit`, with its compensation when the step has one.
-pub(crate) fn driven_step(plan: &Arc<FlowPlan>, visit: Visit) -> DrivenStep {
-    let visit = Arc::new(visit);
+pub(crate) fn driven_step(plan: &Arc<FlowPlan>, visit: Arc<Visit>) -> DrivenStep {
     let (for_action, visit_for_action) = (plan.clone(), visit.clone());
     let step = DrivenStep::new(visit.name.clone(), move |ctx: StepContext| {
         let (plan, visit) = (for_action.clone(), visit_for_action.clone());

@@ -13,7 +13,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::context::StepContext;
-use super::driven::StepDriver;
+use super::driven::{DrivenStep, StepCursor, StepDriver};
 use super::error::{StepError, WorkflowError};
 use crate::client::Client;
 use crate::operation::Operation;
@@ -114,31 +114,67 @@ impl Plan {
     ) -> Result<Option<Cow<'_, Step>>, StepError> {
         match self {
             Plan::Fixed(steps) => Ok(steps.get(index).map(Cow::Borrowed)),
-            Plan::Driven { driver, .. } => {
-                let step: Option<Cow<'_, Step>> =
-                    driver.next(input, done)?.map(|s| Cow::Owned(s.0));
-                match &step {
-                    Some(s) if s.name.trim().is_empty() || s.name.contains('\n') => {
-                        Err(StepError::permanent(format!(
-                            "the driver named a step {:?}; names must be non-empty and on one line",
-                            s.name
-                        )))
-                    }
-                    Some(s) if done.iter().any(|(name, _)| name == &s.name) => {
-                        Err(StepError::permanent(format!(
-                            "the driver named step {:?} twice in one run",
-                            s.name
-                        )))
-                    }
-                    _ => Ok(step),
-                }
-            }
+            Plan::Driven { driver, .. } => checked(driver.next(input, done)?, done),
+        }
+    }
+
+    /// A cursor over the steps of one run's forward pass.
+    pub(crate) fn cursor<'p>(&'p self, input: &'p Value) -> PlanCursor<'p> {
+        let own = match self {
+            Plan::Driven { driver, .. } => driver.cursor(input),
+            Plan::Fixed(_) => None,
+        };
+        PlanCursor {
+            plan: self,
+            input,
+            own,
         }
     }
 
     /// Whether the steps depend on the outputs before them.
     pub(crate) fn is_driven(&self) -> bool {
         matches!(self, Plan::Driven { .. })
+    }
+}
+
+/// A driven step as the engine takes it: named validly and once per run.
+fn checked(
+    step: Option<DrivenStep>,
+    done: &[(String, Value)],
+) -> Result<Option<Cow<'static, Step>>, StepError> {
+    match step.map(|s| s.0) {
+        Some(s) if s.name.trim().is_empty() || s.name.contains('\n') => {
+            Err(StepError::permanent(format!(
+                "the driver named a step {:?}; names must be non-empty and on one line",
+                s.name
+            )))
+        }
+        Some(s) if done.iter().any(|(name, _)| name == &s.name) => Err(StepError::permanent(
+            format!("the driver named step {:?} twice in one run", s.name),
+        )),
+        step => Ok(step.map(Cow::Owned)),
+    }
+}
+
+/// The steps of one run's forward pass, asked for in order
+/// ([`Plan::cursor`]): a driver's own cursor when it has one.
+pub(crate) struct PlanCursor<'p> {
+    plan: &'p Plan,
+    input: &'p Value,
+    own: Option<Box<dyn StepCursor>>,
+}
+
+impl<'p> PlanCursor<'p> {
+    /// The step at `index`, after `done` (see [`Plan::step_at`]).
+    pub(crate) fn step_at(
+        &mut self,
+        index: usize,
+        done: &[(String, Value)],
+    ) -> Result<Option<Cow<'p, Step>>, StepError> {
+        match &mut self.own {
+            Some(cursor) => checked(cursor.next(done)?, done),
+            None => self.plan.step_at(index, self.input, done),
+        }
     }
 }
 

@@ -41,6 +41,24 @@ pub trait StepDriver: Send + Sync + 'static {
         input: &Value,
         done: &[(String, Value)],
     ) -> Result<Option<DrivenStep>, StepError>;
+
+    /// A cursor for the forward pass of one run of `input`, when the driver
+    /// can decide incrementally; `None` (the default) has the engine call
+    /// [`next`](Self::next) with the whole `done` at every position.
+    fn cursor(&self, input: &Value) -> Option<Box<dyn StepCursor>> {
+        let _ = input;
+        None
+    }
+}
+
+/// A driver's position in one run ([`StepDriver::cursor`]): the engine asks
+/// it for the next step after each step finishes, in order, with `done`
+/// growing by the steps finished since the last call. It must answer as
+/// [`StepDriver::next`] would for the same `done`; what it saves is
+/// deciding again from the run's start.
+pub trait StepCursor: Send {
+    /// The step after `done`, or `None` when the run is complete.
+    fn next(&mut self, done: &[(String, Value)]) -> Result<Option<DrivenStep>, StepError>;
 }
 
 /// One step a [`StepDriver`] decided to run: a name, an action and an

@@ -150,7 +150,7 @@ mod run;
 pub use crate::store::{RunFilter, RunRecord, RunState};
 pub use context::{compensation_key, key_namespace, step_key, StepContext};
 pub use definition::{Workflow, WorkflowBuilder};
-pub use driven::{DrivenStep, StepDriver};
+pub use driven::{DrivenStep, StepCursor, StepDriver};
 pub use error::{StepError, StepErrorKind, WorkflowError};
 pub use inspect::{
     format_time, list_runs, mark_for_resume, mark_for_retry, show_run, RunDetails, WorkerStats,

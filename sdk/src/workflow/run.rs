@@ -612,7 +612,8 @@ impl Runner<'_> {
         let plan = self.workflow.plan();
         // The finished steps in order, for a driven plan's decisions.
         let mut done: Vec<(String, Value)> = Vec::new();
-        let mut current = match plan.step_at(0, &self.run.input, &done) {
+        let mut cursor = plan.cursor(&self.run.input);
+        let mut current = match cursor.step_at(0, &done) {
             Ok(step) => step,
             Err(error) => return self.fail_unplanned(0, error, outputs).await,
         };
@@ -653,7 +654,7 @@ impl Runner<'_> {
                             if plan.is_driven() {
                                 done.push((step.name.clone(), output.clone()));
                             }
-                            let next = match plan.step_at(position + 1, &self.run.input, &done) {
+                            let next = match cursor.step_at(position + 1, &done) {
                                 Ok(next) => next,
                                 Err(error) => {
                                     // Journal the output first: the step did take effect.
@@ -734,7 +735,7 @@ impl Runner<'_> {
             }
             outputs.insert(step.name.clone(), output);
             position += 1;
-            current = match plan.step_at(position, &self.run.input, &done) {
+            current = match cursor.step_at(position, &done) {
                 Ok(next) => next,
                 Err(error) => return self.fail_unplanned(position, error, outputs).await,
             };
