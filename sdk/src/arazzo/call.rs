@@ -211,7 +211,6 @@ impl Call {
                     self.failed(format!("replacement target {target} is not in the payload"))
                 })?;
             }
-            request.body = Some(payload.clone());
             builder = if json {
                 builder.json(&payload)
             } else if body
@@ -223,6 +222,7 @@ impl Call {
             } else {
                 builder.body(text(&payload), &body.content_type)
             };
+            request.body = Some(payload);
         }
         context.method = Some(self.method.to_string());
         context.request = Some(request);

@@ -12,7 +12,7 @@ fn context() -> EvalContext {
             ),
             ..HttpMessage::default()
         }),
-        inputs: json!({"quantity": 3, "name": "O'Brien"}),
+        inputs: json!({"quantity": 3, "name": "O'Brien"}).into(),
         ..EvalContext::default()
     }
 }

@@ -58,16 +58,17 @@ pub struct EvalContext {
     pub request: Option<HttpMessage>,
     /// The current response.
     pub response: Option<HttpMessage>,
-    /// The inputs of the current workflow (an object).
-    pub inputs: Value,
+    /// The inputs of the current workflow (an object). The run's values are
+    /// shared (`Arc`): every context of a visit sees the same ones.
+    pub inputs: Arc<Value>,
     /// The outputs of the current workflow computed so far.
     pub outputs: Map<String, Value>,
     /// Step id → outputs of the steps of the current workflow that ran.
-    pub steps: BTreeMap<String, Map<String, Value>>,
+    pub steps: Arc<BTreeMap<String, Map<String, Value>>>,
     /// Workflow id → its inputs and outputs.
-    pub workflows: BTreeMap<String, WorkflowValues>,
+    pub workflows: Arc<BTreeMap<String, WorkflowValues>>,
     /// Source description name → its URL.
-    pub source_descriptions: BTreeMap<String, String>,
+    pub source_descriptions: Arc<BTreeMap<String, String>>,
     /// The document's Components Object as JSON (shared: every context of
     /// a run sees the same one).
     pub components: Arc<Value>,
@@ -330,11 +331,12 @@ mod tests {
                 body: Some(json!({"status": "ok", "a/b": 1})),
                 ..HttpMessage::default()
             }),
-            inputs: json!({"username": "ana", "customer": {"id": "c1"}}),
+            inputs: json!({"username": "ana", "customer": {"id": "c1"}}).into(),
             outputs: Map::new(),
-            steps,
-            workflows,
-            source_descriptions: BTreeMap::from([("api".to_string(), "./api.yaml".to_string())]),
+            steps: steps.into(),
+            workflows: workflows.into(),
+            source_descriptions: BTreeMap::from([("api".to_string(), "./api.yaml".to_string())])
+                .into(),
             components: Arc::new(
                 json!({"parameters": {"page": {"name": "page", "in": "query", "value": 1}}}),
             ),

@@ -69,7 +69,7 @@ pub(crate) struct FlowPlan {
     /// The document's components, for `$components`.
     pub components: Arc<Value>,
     /// Source description name → URL, for `$sourceDescriptions`.
-    pub source_descriptions: BTreeMap<String, String>,
+    pub source_descriptions: Arc<BTreeMap<String, String>>,
 }
 
 /// One compiled workflow.
@@ -335,8 +335,8 @@ enum At {
 struct Frame {
     workflow: usize,
     prefix: String,
-    inputs: Value,
-    steps: BTreeMap<String, Map<String, Value>>,
+    inputs: Arc<Value>,
+    steps: Arc<BTreeMap<String, Map<String, Value>>>,
     visits: BTreeMap<usize, u32>,
     retries: BTreeMap<usize, u64>,
     at: At,
@@ -350,7 +350,7 @@ struct Frame {
 pub(crate) struct Machine {
     plan: Arc<FlowPlan>,
     frames: Vec<Frame>,
-    workflows: BTreeMap<String, WorkflowValues>,
+    workflows: Arc<BTreeMap<String, WorkflowValues>>,
     entries: BTreeMap<usize, u32>,
     visits: usize,
     outputs: Option<Map<String, Value>>,
@@ -362,13 +362,13 @@ impl Machine {
         let mut machine = Machine {
             plan,
             frames: Vec::new(),
-            workflows: BTreeMap::new(),
+            workflows: Arc::default(),
             entries: BTreeMap::new(),
             visits: 0,
             outputs: None,
         };
         let root = machine.plan.root;
-        machine.enter(root, inputs, Return::Root);
+        machine.enter(root, Arc::new(inputs), Return::Root);
         machine
     }
 
@@ -396,7 +396,7 @@ impl Machine {
         self.outputs.as_ref()
     }
 
-    fn enter(&mut self, workflow: usize, inputs: Value, returns: Return) {
+    fn enter(&mut self, workflow: usize, inputs: Arc<Value>, returns: Return) {
         let entry = self.entries.entry(workflow).or_insert(0);
         *entry += 1;
         let prefix = match returns {
@@ -411,7 +411,7 @@ impl Machine {
             workflow,
             prefix,
             inputs,
-            steps: BTreeMap::new(),
+            steps: Arc::default(),
             visits: BTreeMap::new(),
             retries: BTreeMap::new(),
             at: if plan.steps.is_empty() {
@@ -501,7 +501,7 @@ impl Machine {
                             }
                             let w = *w;
                             self.frames.last_mut().expect("a frame").delay = Duration::ZERO;
-                            self.enter(w, Value::Object(values), Return::Step(k));
+                            self.enter(w, Arc::new(Value::Object(values)), Return::Step(k));
                         }
                     }
                 }
@@ -527,10 +527,10 @@ impl Machine {
                 })?;
             outputs.insert(name.clone(), value);
         }
-        self.workflows.insert(
+        Arc::make_mut(&mut self.workflows).insert(
             workflow.id.clone(),
             WorkflowValues {
-                inputs: frame.inputs.clone(),
+                inputs: Value::clone(&frame.inputs),
                 outputs: outputs.clone(),
             },
         );
@@ -658,9 +658,7 @@ impl Machine {
         let frame = self.top();
         let workflow = &plan.workflows[frame.workflow];
         if let Some(outputs) = outputs {
-            frame
-                .steps
-                .insert(workflow.steps[k].step_id.clone(), outputs);
+            Arc::make_mut(&mut frame.steps).insert(workflow.steps[k].step_id.clone(), outputs);
             frame.retries.remove(&k);
         }
         let step_at = |id: &str| {

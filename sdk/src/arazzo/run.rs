@@ -259,7 +259,8 @@ impl ArazzoWorkflow {
                 .source_descriptions
                 .iter()
                 .map(|s| (s.name.clone(), s.url.clone()))
-                .collect(),
+                .collect::<BTreeMap<_, _>>()
+                .into(),
         });
         let step_ids: Vec<String> = document.workflows[root]
             .steps

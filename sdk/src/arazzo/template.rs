@@ -229,7 +229,7 @@ mod tests {
 
     fn context() -> EvalContext {
         EvalContext {
-            inputs: json!({"pet_id": 7, "name": "Rex", "order": {"qty": 2}}),
+            inputs: json!({"pet_id": 7, "name": "Rex", "order": {"qty": 2}}).into(),
             ..EvalContext::default()
         }
     }

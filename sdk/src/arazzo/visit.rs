@@ -132,9 +132,7 @@ async fn compensate(ctx: &StepContext, step: &FlowStep, visit: &Visit) -> Result
         return Ok(());
     };
     let mut context = visit.context.clone();
-    context
-        .steps
-        .insert(step.step_id.clone(), step_outputs(&own));
+    Arc::make_mut(&mut context.steps).insert(step.step_id.clone(), step_outputs(&own));
     let exchange = call.send(ctx, context).await?;
     if criteria.is_empty() {
         return exchange.error.map_or(Ok(()), Err);
