@@ -57,6 +57,7 @@ pub mod client;
 pub mod error;
 pub mod idempotency;
 pub mod operation;
+pub mod outbox;
 pub mod problem;
 pub mod retry;
 pub mod store;

@@ -27,9 +27,9 @@ mod counters;
 mod error;
 mod journal;
 mod memory;
-mod open;
+pub(crate) mod open;
 #[cfg(feature = "postgres")]
-mod postgres;
+pub(crate) mod postgres;
 mod record;
 mod sqlite;
 

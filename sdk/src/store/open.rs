@@ -84,44 +84,70 @@ fn sqlite_path(location: &str) -> Result<&str, StoreError> {
 /// # Ok(()) }
 /// ```
 pub async fn open(location: &str) -> Result<OpenedStore, StoreError> {
+    match location_kind(location)? {
+        #[cfg(feature = "postgres")]
+        LocationKind::Postgres(config) => {
+            let store = Arc::new(super::PgStore::connect(config).await?);
+            Ok(OpenedStore {
+                store: store.clone(),
+                journal: store,
+                description: postgres_description(location),
+            })
+        }
+        LocationKind::Memory => {
+            let store = Arc::new(MemoryStore::new());
+            Ok(OpenedStore {
+                store: store.clone(),
+                journal: store,
+                description: "memory".into(),
+            })
+        }
+        LocationKind::Sqlite(path) => {
+            let store = Arc::new(SqliteStore::open(path)?);
+            Ok(OpenedStore {
+                store: store.clone(),
+                journal: store,
+                description: format!("sqlite:{path}"),
+            })
+        }
+    }
+}
+
+/// What a location names (the one place these strings are read; the outbox
+/// takes the same ones).
+pub(crate) enum LocationKind<'a> {
+    /// PostgreSQL, with the schema of `?oncely_schema=`.
+    #[cfg(feature = "postgres")]
+    Postgres(super::PgConfig),
+    /// A fresh in-memory store.
+    Memory,
+    /// A SQLite file.
+    Sqlite(&'a str),
+}
+
+/// Reads a location (see [`open`]).
+pub(crate) fn location_kind(location: &str) -> Result<LocationKind<'_>, StoreError> {
     if is_postgres(location) {
-        return open_postgres(location).await;
+        return postgres_kind(location);
     }
     if location == "memory:" || location == "memory" {
-        let store = Arc::new(MemoryStore::new());
-        return Ok(OpenedStore {
-            store: store.clone(),
-            journal: store,
-            description: "memory".into(),
-        });
+        return Ok(LocationKind::Memory);
     }
-    let path = sqlite_path(location)?;
-    let store = Arc::new(SqliteStore::open(path)?);
-    Ok(OpenedStore {
-        store: store.clone(),
-        journal: store,
-        description: format!("sqlite:{path}"),
-    })
+    Ok(LocationKind::Sqlite(sqlite_path(location)?))
 }
 
 #[cfg(feature = "postgres")]
-async fn open_postgres(location: &str) -> Result<OpenedStore, StoreError> {
-    use super::{PgConfig, PgStore};
+fn postgres_kind(location: &str) -> Result<LocationKind<'_>, StoreError> {
     let (url, schema) = split_schema(location);
-    let mut config = PgConfig::new(url);
+    let mut config = super::PgConfig::new(url);
     if let Some(schema) = schema {
         config = config.schema(schema);
     }
-    let store = Arc::new(PgStore::connect(config).await?);
-    Ok(OpenedStore {
-        store: store.clone(),
-        journal: store,
-        description: postgres_description(location),
-    })
+    Ok(LocationKind::Postgres(config))
 }
 
 #[cfg(not(feature = "postgres"))]
-async fn open_postgres(location: &str) -> Result<OpenedStore, StoreError> {
+fn postgres_kind(location: &str) -> Result<LocationKind<'_>, StoreError> {
     Err(StoreError::Open {
         path: std::path::PathBuf::from(location.split('@').next_back().unwrap_or("postgres")),
         reason: "this build of oncely has no PostgreSQL support (enable the `postgres` feature)"

@@ -51,7 +51,7 @@ use schema::PG_SCHEMA_VERSION;
 
 /// The database clock in Unix milliseconds: leases are compared on one clock
 /// whatever the workers' clocks say.
-const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+pub(crate) const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
 /// How a [`PgStore`] connects.
 #[derive(Clone)]
@@ -148,7 +148,7 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
-fn valid_schema_name(name: &str) -> bool {
+pub(crate) fn valid_schema_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
         && name
@@ -206,43 +206,54 @@ fn to_i32(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+/// A pool of connections to `config`'s database whose sessions use its
+/// schema, and the location for messages (URL without password, schema).
+pub(crate) fn connect_pool(config: &PgConfig) -> Result<(Pool, String), StoreError> {
+    let location = format!("{} (schema {})", redact_url(&config.url), config.schema);
+    let open = |reason: String| StoreError::Open {
+        path: PathBuf::from(&location),
+        reason,
+    };
+    if !valid_schema_name(&config.schema) {
+        return Err(open(format!(
+            "schema name {:?} must be 1-63 lower-case letters, digits or `_`, not starting with a digit",
+            config.schema
+        )));
+    }
+    let mut pg: tokio_postgres::Config = config
+        .url
+        .parse()
+        .map_err(|e: tokio_postgres::Error| open(e.to_string()))?;
+    pg.options(format!("-c search_path={}", config.schema));
+    // Names the pool's sessions in pg_stat_activity, e.g. `oncely:oncely`.
+    pg.application_name(format!("oncely:{}", config.schema));
+    if pg.get_connect_timeout().is_none() {
+        pg.connect_timeout(Duration::from_secs(10));
+    }
+    let manager = Manager::from_config(
+        pg,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager)
+        .max_size(config.pool_size.max(1))
+        .build()
+        .map_err(|e| open(e.to_string()))?;
+    Ok((pool, location))
+}
+
 impl PgStore {
     /// Connects, creates the schema if needed and applies pending migrations.
     /// A schema written by a newer oncely is refused with
     /// [`StoreError::SchemaTooNew`] and left untouched.
     pub async fn connect(config: PgConfig) -> Result<Self, StoreError> {
-        let location = format!("{} (schema {})", redact_url(&config.url), config.schema);
+        let (pool, location) = connect_pool(&config)?;
         let open = |reason: String| StoreError::Open {
             path: PathBuf::from(&location),
             reason,
         };
-        if !valid_schema_name(&config.schema) {
-            return Err(open(format!(
-                "schema name {:?} must be 1-63 lower-case letters, digits or `_`, not starting with a digit",
-                config.schema
-            )));
-        }
-        let mut pg: tokio_postgres::Config = config
-            .url
-            .parse()
-            .map_err(|e: tokio_postgres::Error| open(e.to_string()))?;
-        pg.options(format!("-c search_path={}", config.schema));
-        // Names the pool's sessions in pg_stat_activity, e.g. `oncely:oncely`.
-        pg.application_name(format!("oncely:{}", config.schema));
-        if pg.get_connect_timeout().is_none() {
-            pg.connect_timeout(Duration::from_secs(10));
-        }
-        let manager = Manager::from_config(
-            pg,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(config.pool_size.max(1))
-            .build()
-            .map_err(|e| open(e.to_string()))?;
         let counters = std::sync::Arc::<Counters>::default();
         let fresh =
             fresh::FreshWriter::start(pool.clone(), counters.clone(), config.reconnect_attempts);
