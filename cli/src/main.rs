@@ -3,12 +3,13 @@
 //! One module per command: [`generate`] and [`check`] drive the generator
 //! library `oncely-codegen` (and [`arazzo_check`] the Arazzo interpreter's
 //! checks); [`workflow`] runs an Arazzo workflow; [`runs`] inspects and steers workflow runs in a
-//! store through the `oncely` runtime. A new command gets its own module and
+//! store through the `oncely` runtime; [`outbox`] delivers and steers outbox rows. A new command gets its own module and
 //! a variant in [`Command`].
 
 mod arazzo_check;
 mod check;
 mod generate;
+mod outbox;
 mod runs;
 mod timer;
 mod workflow;
@@ -39,6 +40,8 @@ enum Command {
     Runs(runs::RunsArgs),
     /// Run a workflow of an Arazzo document.
     Workflow(workflow::WorkflowArgs),
+    /// Deliver, inspect and steer an application's outbox rows.
+    Outbox(outbox::OutboxArgs),
 }
 
 /// Parses the command line and runs the command: exit status 0 on success, 1
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args, cli.verbose),
         Command::Runs(args) => return runs::main(args),
         Command::Workflow(args) => return workflow::main(args),
+        Command::Outbox(args) => return outbox::main(args),
     };
     match result {
         Ok(code) => code,
