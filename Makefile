@@ -66,17 +66,22 @@ node-test: node-build
 	bindings/node/node_modules/.bin/tsc -p codegen/src/emit/typescript/support/tsconfig.check.json
 
 ORDERS ?= 1000
+ROWS ?= 5000
 ## Chaos campaign: $(ORDERS) order sagas run by worker processes that are
 ## SIGKILLed and restarted, against the reference server with seeded faults;
 ## fails if a side effect happened twice, a run was lost, or a compensation
-## left something behind. First on a SQLite file, then on PostgreSQL (fleet).
-## Options: make chaos ORDERS=5000 ARGS="--fault-rate 0.3 --kill-every-ms 60"
+## left something behind. First on a SQLite file, then on PostgreSQL (fleet);
+## then the outbox campaign ($(ROWS) business rows, application and dispatchers
+## SIGKILLed) on both.
+## Options: make chaos ORDERS=5000 ROWS=20000 ARGS="--fault-rate 0.3 --kill-every-ms 60"
 chaos:
 	$(CARGO) build --release --quiet -p chaos
 	$(CARGO) run --release --quiet -p chaos -- run --orders $(ORDERS) $(ARGS)
 	scripts/with-postgres.sh sh -c '$(CARGO) run --release --quiet -p chaos -- run --orders $(ORDERS) --store "$$ONCELY_TEST_DATABASE_URL" $(ARGS)'
 	$(CARGO) run --release --quiet -p chaos -- run --arazzo --orders $(ORDERS) $(ARGS)
 	scripts/with-postgres.sh sh -c '$(CARGO) run --release --quiet -p chaos -- run --arazzo --orders $(ORDERS) --store "$$ONCELY_TEST_DATABASE_URL" $(ARGS)'
+	$(CARGO) run --release --quiet -p chaos -- outbox --rows $(ROWS)
+	scripts/with-postgres.sh sh -c '$(CARGO) run --release --quiet -p chaos -- outbox --rows $(ROWS) --store "$$ONCELY_TEST_DATABASE_URL"'
 
 ## Benchmarks; ratios against raw reqwest / httpx / undici in the same run.
 bench:

@@ -5,11 +5,16 @@
 //! reads the server's ledger and proves that nothing happened twice, no run was
 //! lost and every compensation cleaned up.
 //!
+//! The outbox campaign ([`outbox`]) does the same for a transactional
+//! outbox: an application committing rows with their calls and dispatcher
+//! processes delivering them, both SIGKILLed.
+//!
 //! ```text
 //! cargo run --release -p chaos -- run --orders 1000                 # SQLite file
 //! cargo run --release -p chaos -- run --store postgres://…/postgres # fleet on PostgreSQL
 //! ```
 
+pub mod outbox;
 pub mod report;
 pub mod saga;
 pub mod supervisor;

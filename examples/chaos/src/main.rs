@@ -18,6 +18,12 @@ enum Cmd {
     Run(chaos::supervisor::CampaignArgs),
     /// A worker process (the supervisor starts these).
     Worker(chaos::worker::WorkerArgs),
+    /// Run the outbox campaign and print its report; exits 1 if a must-be-0 number is not 0.
+    Outbox(chaos::outbox::OutboxCampaignArgs),
+    /// The outbox campaign's application process (started by it).
+    OutboxApp(chaos::outbox::AppArgs),
+    /// An outbox dispatcher process (started by the outbox campaign).
+    OutboxDispatcher(chaos::outbox::DispatcherArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -38,14 +44,46 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    let child = |result: anyhow::Result<()>, what: &str| match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chaos {what}: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    };
     match cli.command {
-        Cmd::Worker(args) => match runtime.block_on(chaos::worker::run(args)) {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("chaos worker: {e:#}");
-                std::process::ExitCode::from(2)
+        Cmd::OutboxApp(args) => child(runtime.block_on(chaos::outbox::app(args)), "outbox app"),
+        Cmd::OutboxDispatcher(args) => child(
+            runtime.block_on(chaos::outbox::dispatcher(args)),
+            "outbox dispatcher",
+        ),
+        Cmd::Outbox(args) => {
+            let json = args.json.clone();
+            match runtime.block_on(chaos::outbox::run(args)) {
+                Ok(report) => {
+                    print!("{}", report.render());
+                    if let Some(path) = json {
+                        if let Err(e) = std::fs::write(
+                            &path,
+                            serde_json::to_vec_pretty(&report).unwrap_or_default(),
+                        ) {
+                            eprintln!("chaos: cannot write {}: {e}", path.display());
+                            return std::process::ExitCode::from(2);
+                        }
+                    }
+                    if report.failures().is_empty() {
+                        std::process::ExitCode::SUCCESS
+                    } else {
+                        std::process::ExitCode::from(1)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("chaos outbox: {e:#}");
+                    std::process::ExitCode::from(2)
+                }
             }
-        },
+        }
+        Cmd::Worker(args) => child(runtime.block_on(chaos::worker::run(args)), "worker"),
         Cmd::Run(args) => {
             let json = args.json.clone();
             match runtime.block_on(chaos::supervisor::run(args)) {
