@@ -100,6 +100,16 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     /// written) when the claim is no longer the row's.
     async fn finish(&self, id: i64, fence: i64, outcome: Finish) -> Result<bool, OutboxError>;
 
+    /// Records many claims' results: for each, whether it was recorded. The
+    /// default records them one by one; a backend may use one transaction.
+    async fn finish_all(&self, done: Vec<(i64, i64, Finish)>) -> Result<Vec<bool>, OutboxError> {
+        let mut recorded = Vec::with_capacity(done.len());
+        for (id, fence, outcome) in done {
+            recorded.push(self.finish(id, fence, outcome).await?);
+        }
+        Ok(recorded)
+    }
+
     /// Row `id`.
     async fn get(&self, id: i64) -> Result<Option<OutboxRow>, OutboxError>;
 

@@ -185,7 +185,8 @@ impl Dispatcher {
         &self.config
     }
 
-    /// Claims what is due now (up to the concurrency) and delivers it.
+    /// Claims what is due now (up to the concurrency), delivers it, and
+    /// records the results.
     pub async fn run_once(&self) -> Result<DispatchReport, OutboxError> {
         let rows = self
             .backend
@@ -198,93 +199,122 @@ impl Dispatcher {
         let mut deliveries = JoinSet::new();
         let mut limiter = self.limiter();
         for row in rows {
-            if let Some(limiter) = &mut limiter {
-                limiter.tick().await;
-            }
-            let me = self.clone();
-            deliveries.spawn(async move { me.deliver(row).await });
+            self.start(&mut deliveries, &mut limiter, row).await;
         }
-        let mut report = DispatchReport::default();
-        while let Some(done) = deliveries.join_next().await {
-            report.add(joined(done)?);
+        let mut done = Vec::new();
+        while let Some(finished) = deliveries.join_next().await {
+            done.push(joined(finished)?);
         }
-        Ok(report)
+        self.record(done).await
     }
 
     /// Delivers until nothing is due and nothing is in flight here (rows due
     /// later, after a backoff, are left for later).
     pub async fn drain(&self) -> Result<DispatchReport, OutboxError> {
-        let mut report = DispatchReport::default();
-        loop {
-            let round = self.run_once().await?;
-            if round.total() == 0 {
-                return Ok(report);
-            }
-            report.add(round);
-        }
+        self.pump(true, std::future::pending()).await
     }
 
     /// Delivers continuously, `concurrency` at a time, until `shutdown`
-    /// completes; deliveries under way then finish and are recorded.
+    /// completes; deliveries under way then finish and are recorded. A
+    /// database that is briefly unreachable stops nothing: claims are tried
+    /// again after the poll interval, and a result that could not be
+    /// recorded leaves its row in flight until the lease runs out (its next
+    /// claim sends the same key).
     pub async fn run_until(
         &self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> Result<DispatchReport, OutboxError> {
+        self.pump(false, shutdown).await
+    }
+
+    /// Keeps `concurrency` deliveries going; records finished ones in
+    /// batches (one transaction for all that finished meanwhile).
+    async fn pump(
+        &self,
+        until_idle: bool,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<DispatchReport, OutboxError> {
         tokio::pin!(shutdown);
-        let mut deliveries: JoinSet<Result<DispatchReport, OutboxError>> = JoinSet::new();
+        let mut deliveries: Deliveries = JoinSet::new();
         let mut limiter = self.limiter();
         let mut report = DispatchReport::default();
         let mut stopping = false;
+        // Claims and results are batched: rows are claimed once half the
+        // slots are free (or none is busy), and results are recorded together
+        // just before, so a busy dispatcher writes two transactions per half
+        // a concurrency of rows instead of two per row.
+        // A result waits at most `idle_poll` to be recorded.
+        let refill = (self.config.concurrency / 2).max(1);
+        let mut finished: Vec<Delivered> = Vec::new();
+        let mut first_finished = tokio::time::Instant::now();
         loop {
             let free = self.config.concurrency.saturating_sub(deliveries.len());
-            let claimed = if free > 0 && !stopping {
-                // A database that is briefly unreachable stops nothing: the
-                // claim is tried again after the poll interval.
+            let mut claimed = 0;
+            if !finished.is_empty() && first_finished.elapsed() >= self.config.idle_poll {
+                self.record_into(&mut finished, &mut report, until_idle)
+                    .await?;
+            }
+            if !stopping && (free >= refill || deliveries.is_empty()) {
+                self.record_into(&mut finished, &mut report, until_idle)
+                    .await?;
                 match self
                     .backend
                     .claim(&self.config.owner, free, self.config.lease)
                     .await
                 {
-                    Ok(rows) => rows,
-                    Err(error) => {
-                        tracing::warn!(%error, "outbox claim failed; trying again");
-                        Vec::new()
+                    Ok(rows) => {
+                        claimed = rows.len();
+                        for row in rows {
+                            self.start(&mut deliveries, &mut limiter, row).await;
+                        }
                     }
+                    Err(error) if !until_idle => {
+                        tracing::warn!(%error, "outbox claim failed; trying again");
+                    }
+                    Err(error) => return Err(error),
                 }
-            } else {
-                Vec::new()
-            };
-            let found = !claimed.is_empty();
-            for row in claimed {
-                if let Some(limiter) = &mut limiter {
-                    limiter.tick().await;
-                }
-                let me = self.clone();
-                deliveries.spawn(async move { me.deliver(row).await });
             }
-            if stopping && deliveries.is_empty() {
+            if deliveries.is_empty() && (stopping || (until_idle && claimed == 0)) {
+                self.record_into(&mut finished, &mut report, until_idle)
+                    .await?;
                 return Ok(report);
             }
-            // A full or busy dispatcher waits for a delivery; an idle one
-            // for the poll interval; both for the shutdown.
-            let wait = if found && free > 0 {
-                Duration::ZERO
-            } else {
-                self.config.idle_poll
-            };
+            // Slots were filled: wait for a delivery. Nothing was due: wait
+            // for the poll interval too (or a delivery, or the shutdown).
+            let idle = claimed < free;
             tokio::select! {
                 Some(done) = deliveries.join_next(), if !deliveries.is_empty() => {
-                    match joined(done) {
-                        Ok(done) => report.add(done),
-                        // The row stays in flight until its lease runs out;
-                        // its next claim sends the same key.
-                        Err(error) => tracing::warn!(%error, "recording a delivery failed"),
+                    if finished.is_empty() {
+                        first_finished = tokio::time::Instant::now();
+                    }
+                    finished.push(joined(done)?);
+                    while let Some(more) = deliveries.try_join_next() {
+                        finished.push(joined(more)?);
                     }
                 }
-                _ = tokio::time::sleep(wait), if !stopping => {}
+                _ = tokio::time::sleep(self.config.idle_poll), if idle && !stopping => {}
+                _ = tokio::time::sleep_until(first_finished + self.config.idle_poll), if !finished.is_empty() => {}
                 _ = &mut shutdown, if !stopping => stopping = true,
             }
         }
+    }
+
+    /// Records `finished` (emptying it) into `report`; in a continuous run a
+    /// failure to record is logged and the rows wait for their leases.
+    async fn record_into(
+        &self,
+        finished: &mut Vec<Delivered>,
+        report: &mut DispatchReport,
+        until_idle: bool,
+    ) -> Result<(), OutboxError> {
+        match self.record(std::mem::take(finished)).await {
+            Ok(recorded) => report.add(recorded),
+            Err(error) if !until_idle => {
+                tracing::warn!(%error, "recording deliveries failed; their rows wait for their leases to run out");
+            }
+            Err(error) => return Err(error),
+        }
+        Ok(())
     }
 
     fn limiter(&self) -> Option<tokio::time::Interval> {
@@ -294,8 +324,47 @@ impl Dispatcher {
         Some(interval)
     }
 
-    /// Delivers one claimed row and records the result under its fence.
-    async fn deliver(&self, row: OutboxRow) -> Result<DispatchReport, OutboxError> {
+    /// Starts delivering `row`, after the rate limit's next tick.
+    async fn start(
+        &self,
+        deliveries: &mut Deliveries,
+        limiter: &mut Option<tokio::time::Interval>,
+        row: OutboxRow,
+    ) {
+        if let Some(limiter) = limiter {
+            limiter.tick().await;
+        }
+        let me = self.clone();
+        deliveries.spawn(async move { me.deliver(row).await });
+    }
+
+    /// Records finished deliveries under their claims' fences, in one batch.
+    async fn record(&self, done: Vec<Delivered>) -> Result<DispatchReport, OutboxError> {
+        let mut report = DispatchReport::default();
+        if done.is_empty() {
+            return Ok(report);
+        }
+        let recorded = self.backend.finish_all(done.clone()).await?;
+        for ((id, _, outcome), recorded) in done.iter().zip(recorded) {
+            match (recorded, outcome) {
+                (false, _) => {
+                    tracing::warn!(
+                        row = id,
+                        "lease lost before the result was recorded; the row's next claim decides"
+                    );
+                    report.lease_lost += 1;
+                }
+                (true, Finish::Delivered { .. }) => report.delivered += 1,
+                (true, Finish::Retry { .. }) => report.retried += 1,
+                (true, Finish::Dead { .. }) => report.dead += 1,
+            }
+        }
+        Ok(report)
+    }
+
+    /// Delivers one claimed row, extending its lease meanwhile; the result
+    /// is recorded by the caller.
+    async fn deliver(&self, row: OutboxRow) -> Result<Delivered, OutboxError> {
         let span = tracing::info_span!(
             "oncely.outbox.deliver",
             outbox.row = row.id,
@@ -309,24 +378,7 @@ impl Dispatcher {
                 outcome = self.attempt(&row) => outcome,
                 lost = self.keep_lease(&row) => lost?,
             };
-            let mut report = DispatchReport::default();
-            match &outcome {
-                Finish::Delivered { .. } => report.delivered = 1,
-                Finish::Retry { .. } => report.retried = 1,
-                Finish::Dead { .. } => report.dead = 1,
-            }
-            if !self.backend.finish(row.id, row.fence, outcome).await? {
-                tracing::warn!(
-                    row = row.id,
-                    "lease lost before the result was recorded; the row's next claim decides"
-                );
-                return Ok(DispatchReport {
-                    lease_lost: 1,
-                    ..DispatchReport::default()
-                });
-            }
-            tracing::debug!(?report, "delivery recorded");
-            Ok(report)
+            Ok((row.id, row.fence, outcome))
         }
         .instrument(span)
         .await
@@ -427,9 +479,15 @@ impl Dispatcher {
     }
 }
 
+/// A finished delivery: row id, claim fence, what became of it.
+type Delivered = (i64, i64, Finish);
+
+/// Deliveries under way.
+type Deliveries = JoinSet<Result<Delivered, OutboxError>>;
+
 fn joined(
-    done: Result<Result<DispatchReport, OutboxError>, tokio::task::JoinError>,
-) -> Result<DispatchReport, OutboxError> {
+    done: Result<Result<Delivered, OutboxError>, tokio::task::JoinError>,
+) -> Result<Delivered, OutboxError> {
     done.map_err(|e| {
         OutboxError::Store(crate::store::StoreError::Backend {
             operation: "outbox delivery task",

@@ -51,7 +51,7 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE {s}.oncely_outbox (
          response       TEXT,
          finished_ms    BIGINT
      );
-     CREATE INDEX oncely_outbox_due ON {s}.oncely_outbox (state, not_before_ms, id);
+     CREATE INDEX oncely_outbox_due ON {s}.oncely_outbox (state, id);
      CREATE INDEX oncely_outbox_partition ON {s}.oncely_outbox (partition_key, id)
          WHERE partition_key IS NOT NULL AND state IN ('pending', 'in_flight');"];
 
@@ -81,7 +81,7 @@ pub async fn install(client: &mut tokio_postgres::Client, schema: &str) -> Resul
     let location = format!("postgres schema {schema}");
     let corrupt = |e: tokio_postgres::Error| StoreError::Corrupt {
         path: PathBuf::from(&location),
-        reason: format!("outbox table: {e}"),
+        reason: format!("outbox table: {}", describe(&e)),
     };
     let tx = client.transaction().await.map_err(corrupt)?;
     tx.execute(
@@ -167,7 +167,7 @@ pub async fn enqueue(
         },
         _ => StoreError::Backend {
             operation: "outbox enqueue",
-            reason: e.to_string(),
+            reason: describe(&e),
         }
         .into(),
     };
@@ -291,9 +291,16 @@ impl PgOutbox {
     }
 
     fn sql(&self, text: &str) -> String {
-        text.replace("{s}", &self.schema)
-            .replace("{cols}", COLUMNS)
-            .replace("{now}", NOW_MS)
+        text.replace(
+            "{first_open}",
+            "(o.partition_key IS NULL OR NOT EXISTS (
+                 SELECT 1 FROM {s}.oncely_outbox e
+                 WHERE e.partition_key = o.partition_key AND e.id < o.id
+                   AND e.state IN ('pending', 'in_flight')))",
+        )
+        .replace("{s}", &self.schema)
+        .replace("{cols}", COLUMNS)
+        .replace("{now}", NOW_MS)
     }
 }
 
@@ -301,9 +308,17 @@ fn backend(operation: &'static str) -> impl Fn(tokio_postgres::Error) -> OutboxE
     move |e| {
         StoreError::Backend {
             operation,
-            reason: e.to_string(),
+            reason: describe(&e),
         }
         .into()
+    }
+}
+
+/// The server's message when there is one (`db error` alone says nothing).
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
     }
 }
 
@@ -381,16 +396,19 @@ impl Backend for PgOutbox {
         // ran out; and the first unfinished row of its partition. Rows
         // another dispatcher is claiming right now are skipped, not waited on.
         let sql = self.sql(
-            "WITH due AS (
+            "WITH pending AS (
                  SELECT o.id FROM {s}.oncely_outbox o
-                 WHERE ((o.state = 'pending' AND o.not_before_ms <= {now})
-                        OR (o.state = 'in_flight' AND o.lease_until_ms < {now}))
-                   AND (o.partition_key IS NULL OR NOT EXISTS (
-                        SELECT 1 FROM {s}.oncely_outbox e
-                        WHERE e.partition_key = o.partition_key AND e.id < o.id
-                          AND e.state IN ('pending', 'in_flight')))
+                 WHERE o.state = 'pending' AND o.not_before_ms <= {now} AND {first_open}
                  ORDER BY o.id LIMIT $3
-                 FOR UPDATE OF o SKIP LOCKED)
+                 FOR UPDATE OF o SKIP LOCKED),
+             expired AS (
+                 SELECT o.id FROM {s}.oncely_outbox o
+                 WHERE o.state = 'in_flight' AND o.lease_until_ms < {now} AND {first_open}
+                 ORDER BY o.id LIMIT $3
+                 FOR UPDATE OF o SKIP LOCKED),
+             due AS (
+                 SELECT id FROM pending UNION ALL SELECT id FROM expired
+                 ORDER BY id LIMIT $3)
              UPDATE {s}.oncely_outbox t SET state = 'in_flight', lease_owner = $1,
                  lease_until_ms = {now} + $2, fence = t.fence + 1, attempts = t.attempts + 1
              FROM due WHERE t.id = due.id
@@ -421,40 +439,58 @@ impl Backend for PgOutbox {
     }
 
     async fn finish(&self, id: i64, fence: i64, outcome: Finish) -> Result<bool, OutboxError> {
-        let client = self.client("outbox finish").await?;
-        let now: i64 = client
-            .query_one(&format!("SELECT {NOW_MS}"), &[])
-            .await
-            .map_err(backend("outbox finish"))?
-            .get(0);
-        let (state, not_before, error, response, finished) = outcome.columns(now);
+        let mut recorded = self.finish_all(vec![(id, fence, outcome)]).await?;
+        Ok(recorded.pop().unwrap_or(false))
+    }
+
+    async fn finish_all(&self, done: Vec<(i64, i64, Finish)>) -> Result<Vec<bool>, OutboxError> {
+        // One statement for the batch; times on the database's clock (the
+        // columns are computed at "0" and offset by now in SQL).
+        let mut ids = Vec::with_capacity(done.len());
+        let mut fences = Vec::with_capacity(done.len());
+        let mut states = Vec::with_capacity(done.len());
+        let mut afters = Vec::with_capacity(done.len());
+        let mut errors = Vec::with_capacity(done.len());
+        let mut responses = Vec::with_capacity(done.len());
+        let mut finished = Vec::with_capacity(done.len());
+        for (id, fence, outcome) in &done {
+            let (state, after, error, response, done_at) = outcome.columns(0);
+            ids.push(*id);
+            fences.push(*fence);
+            states.push(state.as_str().to_owned());
+            afters.push(after);
+            errors.push(error);
+            responses.push(response);
+            finished.push(done_at.is_some());
+        }
         let sql = self.sql(
-            "UPDATE {s}.oncely_outbox SET state = $1,
-                 not_before_ms = COALESCE($2, not_before_ms),
-                 last_error = COALESCE($3, last_error), response = $4,
-                 finished_ms = $5, lease_until_ms = NULL
-             WHERE id = $6 AND fence = $7 AND state = 'in_flight'",
+            "UPDATE {s}.oncely_outbox t SET state = d.state,
+                 not_before_ms = CASE WHEN d.after IS NULL THEN t.not_before_ms ELSE {now} + d.after END,
+                 last_error = COALESCE(d.error, t.last_error), response = d.response,
+                 finished_ms = CASE WHEN d.finished THEN {now} END, lease_until_ms = NULL
+             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[],
+                         $6::text[], $7::bool[]) AS d(id, fence, state, after, error, response, finished)
+             WHERE t.id = d.id AND t.fence = d.fence AND t.state = 'in_flight'
+             RETURNING t.id",
         );
+        let client = self.client("outbox finish").await?;
         let statement = client
             .prepare_cached(&sql)
             .await
             .map_err(backend("outbox finish"))?;
-        let changed = client
-            .execute(
+        let changed: std::collections::HashSet<i64> = client
+            .query(
                 &statement,
                 &[
-                    &state.as_str(),
-                    &not_before,
-                    &error,
-                    &response,
-                    &finished,
-                    &id,
-                    &fence,
+                    &ids, &fences, &states, &afters, &errors, &responses, &finished,
                 ],
             )
             .await
-            .map_err(backend("outbox finish"))?;
-        Ok(changed == 1)
+            .map_err(backend("outbox finish"))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        Ok(ids.iter().map(|id| changed.contains(id)).collect())
     }
 
     async fn get(&self, id: i64) -> Result<Option<OutboxRow>, OutboxError> {

@@ -52,7 +52,7 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE oncely_outbox (
          response       TEXT,
          finished_ms    INTEGER
      );
-     CREATE INDEX oncely_outbox_due ON oncely_outbox (state, not_before_ms, id);
+     CREATE INDEX oncely_outbox_due ON oncely_outbox (state, id);
      CREATE INDEX oncely_outbox_partition ON oncely_outbox (partition_key, id)
          WHERE partition_key IS NOT NULL AND state IN ('pending', 'in_flight');"];
 
@@ -215,12 +215,22 @@ impl SqliteOutbox {
             path: path.clone(),
             reason: e.to_string(),
         })?;
+        let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
         conn.busy_timeout(Duration::from_secs(10))
-            .map_err(|e| StoreError::Open {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+            .map_err(corrupt)?;
         install(&conn)?;
+        // WAL lets the application write while dispatchers claim. This
+        // connection's commits (claims, results) skip the fsync: one lost to a
+        // power cut makes a row go out again with the same key, which the
+        // server answers from its idempotency record. The application's own
+        // commits keep its connection's setting.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(corrupt)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(corrupt)?;
         Ok(SqliteOutbox {
             location: format!("sqlite:{}", path.display()),
             path,
@@ -371,18 +381,26 @@ impl Backend for SqliteOutbox {
             // A row is due when pending and its time has come, or in flight
             // under a lease that ran out; and it is the first unfinished row
             // of its partition.
+            // Each kind of due row is found in id order through the
+            // (state, id) index, stopping at the limit.
+            let first_open = "(o.partition_key IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM oncely_outbox e
+                    WHERE e.partition_key = o.partition_key AND e.id < o.id
+                      AND e.state IN ('pending', 'in_flight')))";
             let sql = format!(
                 "UPDATE oncely_outbox SET state = 'in_flight', lease_owner = ?1,
                      lease_until_ms = ?2, fence = fence + 1, attempts = attempts + 1
                  WHERE id IN (
-                     SELECT o.id FROM oncely_outbox o
-                     WHERE ((o.state = 'pending' AND o.not_before_ms <= ?3)
-                            OR (o.state = 'in_flight' AND o.lease_until_ms < ?3))
-                       AND (o.partition_key IS NULL OR NOT EXISTS (
-                            SELECT 1 FROM oncely_outbox e
-                            WHERE e.partition_key = o.partition_key AND e.id < o.id
-                              AND e.state IN ('pending', 'in_flight')))
-                     ORDER BY o.id LIMIT ?4)
+                     SELECT id FROM (
+                         SELECT o.id FROM oncely_outbox o
+                         WHERE o.state = 'pending' AND o.not_before_ms <= ?3 AND {first_open}
+                         ORDER BY o.id LIMIT ?4)
+                     UNION ALL
+                     SELECT id FROM (
+                         SELECT o.id FROM oncely_outbox o
+                         WHERE o.state = 'in_flight' AND o.lease_until_ms < ?3 AND {first_open}
+                         ORDER BY o.id LIMIT ?4)
+                     ORDER BY id LIMIT ?4)
                  RETURNING {COLUMNS}"
             );
             let mut claimed = rows(
@@ -413,30 +431,45 @@ impl Backend for SqliteOutbox {
     }
 
     async fn finish(&self, id: i64, fence: i64, outcome: Finish) -> Result<bool, OutboxError> {
+        let mut recorded = self.finish_all(vec![(id, fence, outcome)]).await?;
+        Ok(recorded.pop().unwrap_or(false))
+    }
+
+    async fn finish_all(&self, done: Vec<(i64, i64, Finish)>) -> Result<Vec<bool>, OutboxError> {
         self.with_conn("outbox finish", move |conn| {
             let now = now_ms();
-            let (state, not_before, error, response, finished) = outcome.columns(now);
-            let changed = conn
-                .prepare_cached(
-                    "UPDATE oncely_outbox SET state = ?1,
-                         not_before_ms = COALESCE(?2, not_before_ms),
-                         last_error = COALESCE(?3, last_error), response = ?4,
-                         finished_ms = ?5, lease_until_ms = NULL
-                     WHERE id = ?6 AND fence = ?7 AND state = 'in_flight'",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        state.as_str(),
-                        not_before,
-                        error,
-                        response,
-                        finished,
-                        id,
-                        fence
-                    ])
-                })
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(backend("outbox finish"))?;
-            Ok(changed == 1)
+            let mut recorded = Vec::with_capacity(done.len());
+            {
+                let mut update = tx
+                    .prepare_cached(
+                        "UPDATE oncely_outbox SET state = ?1,
+                             not_before_ms = COALESCE(?2, not_before_ms),
+                             last_error = COALESCE(?3, last_error), response = ?4,
+                             finished_ms = ?5, lease_until_ms = NULL
+                         WHERE id = ?6 AND fence = ?7 AND state = 'in_flight'",
+                    )
+                    .map_err(backend("outbox finish"))?;
+                for (id, fence, outcome) in &done {
+                    let (state, not_before, error, response, finished) = outcome.columns(now);
+                    let changed = update
+                        .execute(params![
+                            state.as_str(),
+                            not_before,
+                            error,
+                            response,
+                            finished,
+                            id,
+                            fence
+                        ])
+                        .map_err(backend("outbox finish"))?;
+                    recorded.push(changed == 1);
+                }
+            }
+            tx.commit().map_err(backend("outbox finish"))?;
+            Ok(recorded)
         })
         .await
     }
