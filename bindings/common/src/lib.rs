@@ -15,6 +15,8 @@
 //! - [`store`]: opening a store from a location string (the core's rules).
 //! - [`mod@error_view`]: [`ErrorView`], one view of every core error that both
 //!   bindings render into their native exceptions.
+//! - [`outbox`]: outbox calls from a call's spec, the enqueue statement for
+//!   the host's own connection, dispatcher options, error kinds.
 //! - [`arazzo`]: loading, checking and compiling an Arazzo workflow (from a
 //!   file or from text), and [`OutcomeView`], one view of a run's outcome.
 
@@ -23,6 +25,7 @@ pub mod call_spec;
 pub mod client_spec;
 pub mod error_view;
 pub mod naming;
+pub mod outbox;
 pub mod store;
 pub mod units;
 

@@ -45,6 +45,7 @@ pub enum Kind {
     Store,
     Workflow,
     Step,
+    Outbox,
     Internal,
 }
 
@@ -184,6 +185,13 @@ const CLASSES: &[ClassSpec] = &[
         parent: Some(Kind::Error),
         builtin: None,
         doc: "Raised by a workflow step to fail it: `StepError(message, retryable=False)`. A retryable failure is tried again (same key); a permanent one compensates the run.",
+    },
+    ClassSpec {
+        kind: Kind::Outbox,
+        name: "OutboxError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "The outbox refused or failed (`kind`: invalid_call, duplicate_intent, not_installed, not_found, wrong_state, store).",
     },
     ClassSpec {
         kind: Kind::Internal,

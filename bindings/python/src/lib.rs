@@ -14,6 +14,7 @@
 //! - `operation` — `Operation` / `AsyncOperation` (202 polling)
 //! - `workflow` — `Workflow`, `WorkflowEngine`, `StepContext` (sagas on the core's journal),
 //!   `ArazzoWorkflow` (Arazzo workflows on the same engine)
+//! - `outbox` — `OutboxCall`, `Outbox` (the transactional outbox and its dispatcher)
 //! - `options` — `RetryPolicy`, `RetryBudget`, `CircuitBreaker`, client options (into the shared `ClientSpec`)
 //! - `store` — `Store`
 //! - `errors` — the exception hierarchy
@@ -31,6 +32,7 @@ mod errors;
 mod logging;
 mod operation;
 mod options;
+mod outbox;
 mod request;
 mod response;
 mod runtime;
@@ -87,6 +89,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<workflow::PyRunOutcome>()?;
     m.add_class::<workflow::PyArazzoWorkflow>()?;
     m.add_class::<workflow::PyArazzoOutcome>()?;
+    m.add_class::<outbox::PyOutboxCall>()?;
+    m.add_class::<outbox::PyOutbox>()?;
     m.add_function(wrap_pyfunction!(logging::refresh_logging, m)?)?;
     m.add_function(wrap_pyfunction!(panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;

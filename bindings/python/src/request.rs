@@ -127,6 +127,12 @@ impl Call {
         })
     }
 
+    /// The method, the path and the spec (for an outbox call, which is sent
+    /// later by a dispatcher).
+    pub fn into_parts(self) -> (String, String, CallSpec) {
+        (self.method, self.path, self.spec)
+    }
+
     /// The request on `caller` (a client, or a step's context), ready to send.
     pub fn prepare(self, caller: &impl Caller) -> Result<RequestBuilder, oncely::Error> {
         self.spec

@@ -83,6 +83,9 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug {
     /// Where it is, without secrets.
     fn location(&self) -> &str;
 
+    /// Enqueues `call` in a transaction of its own.
+    async fn enqueue(&self, call: &super::OutboxCall) -> Result<i64, OutboxError>;
+
     /// Claims up to `limit` due rows for `owner` for `lease`: each claim
     /// counts an attempt and increments the row's fence.
     async fn claim(

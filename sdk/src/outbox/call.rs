@@ -154,6 +154,12 @@ impl OutboxCall {
         self.intent_id.as_deref()
     }
 
+    /// Checks that the call can be sent (the checks enqueueing makes), so a
+    /// binding can refuse it when it is made.
+    pub fn check(&self) -> Result<(), OutboxError> {
+        self.encode().map(|_| ())
+    }
+
     /// Checks the call and encodes it as a row's columns.
     pub(crate) fn encode(&self) -> Result<EncodedCall, OutboxError> {
         let invalid = |what: String, why: String| OutboxError::InvalidCall { what, why };

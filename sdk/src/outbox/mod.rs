@@ -64,6 +64,7 @@ mod error;
 pub mod postgres;
 mod row;
 pub mod sqlite;
+mod statement;
 
 use std::sync::Arc;
 
@@ -71,6 +72,7 @@ pub use call::OutboxCall;
 pub use dispatch::{DispatchReport, Dispatcher, DispatcherConfig};
 pub use error::OutboxError;
 pub use row::{OutboxFilter, OutboxRow, OutboxState, OutboxStats};
+pub use statement::{InsertStatement, Placeholders, SqlParam};
 
 use backend::Backend;
 
@@ -117,6 +119,13 @@ impl Outbox {
         self.backend.location()
     }
 
+    /// Enqueues `call` in a transaction of its own — for a caller whose
+    /// business change is elsewhere. Inside the application's transaction
+    /// use [`sqlite::enqueue`] or [`postgres::enqueue`] instead.
+    pub async fn enqueue(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
+        self.backend.enqueue(call).await
+    }
+
     /// Row `id`.
     pub async fn get(&self, id: i64) -> Result<OutboxRow, OutboxError> {
         self.backend
@@ -132,6 +141,15 @@ impl Outbox {
 
     /// Sends a dead (or discarded) row again: pending now, attempts reset,
     /// the same intent id and so the same idempotency key.
+    ///
+    /// The same key gets the same *final* answer wherever one was recorded
+    /// for it: a server that keeps answers per key, or the dispatcher
+    /// client's own idempotency store (a `4xx` other than 401, 403, 408,
+    /// 409, 412, 425, 428, 429 is final). Retry rows whose failure was not
+    /// recorded (a `5xx`, throttling, attempts spent, a failure the server
+    /// did not process), or fix the cause and retry from a dispatcher whose
+    /// client has no record of the key (a new `oncely outbox dispatch`
+    /// process: its records are in memory); otherwise enqueue a new intent.
     pub async fn retry(&self, id: i64) -> Result<OutboxRow, OutboxError> {
         const FROM: &[OutboxState] = &[OutboxState::Dead, OutboxState::Discarded];
         self.backend

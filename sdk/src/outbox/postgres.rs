@@ -251,7 +251,7 @@ impl PgOutbox {
 
     /// Enqueues `call` in a transaction of its own (inside the application's
     /// transaction use [`enqueue`]).
-    pub async fn enqueue(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
+    pub async fn enqueue_own(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
         let client = self.client("outbox enqueue").await?;
         enqueue(&**client, &self.schema, call).await
     }
@@ -384,6 +384,10 @@ fn bad(id: i64, what: &str, reason: String) -> StoreError {
 impl Backend for PgOutbox {
     fn location(&self) -> &str {
         &self.location
+    }
+
+    async fn enqueue(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
+        self.enqueue_own(call).await
     }
 
     async fn claim(

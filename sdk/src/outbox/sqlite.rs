@@ -246,7 +246,7 @@ impl SqliteOutbox {
     /// Enqueues `call` in a transaction of its own (for a caller whose
     /// business change is not in this file; inside a transaction use
     /// [`enqueue`]).
-    pub async fn enqueue(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
+    pub async fn enqueue_own(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
         let call = call.clone();
         self.with_conn("outbox enqueue", move |conn| enqueue(conn, &call))
             .await
@@ -364,6 +364,10 @@ fn millis(d: Duration) -> i64 {
 impl Backend for SqliteOutbox {
     fn location(&self) -> &str {
         &self.location
+    }
+
+    async fn enqueue(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
+        self.enqueue_own(call).await
     }
 
     async fn claim(

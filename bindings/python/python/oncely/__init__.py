@@ -34,6 +34,9 @@ from oncely._native import (
     InvalidResumeTokenError,
     Operation,
     OperationFailedError,
+    Outbox,
+    OutboxCall,
+    OutboxError,
     PreconditionFailedError,
     ProblemError,
     Progress,
@@ -57,6 +60,7 @@ from oncely._native import (
     __version__,
     refresh_logging,
 )
+from oncely._outbox import enqueue_postgres, enqueue_sqlite
 
 # A library adds no handler of its own: records go wherever the application
 # sends them (and nowhere, silently, when it configures nothing).
@@ -79,6 +83,9 @@ __all__ = [
     "InvalidResumeTokenError",
     "Operation",
     "OperationFailedError",
+    "Outbox",
+    "OutboxCall",
+    "OutboxError",
     "PreconditionFailedError",
     "ProblemError",
     "Progress",
@@ -100,5 +107,7 @@ __all__ = [
     "WorkflowEngine",
     "WorkflowError",
     "__version__",
+    "enqueue_postgres",
+    "enqueue_sqlite",
     "refresh_logging",
 ]

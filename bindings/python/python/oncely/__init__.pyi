@@ -17,6 +17,9 @@ from oncely._native import (
     InvalidResumeTokenError as InvalidResumeTokenError,
     Operation as Operation,
     OperationFailedError as OperationFailedError,
+    Outbox as Outbox,
+    OutboxCall as OutboxCall,
+    OutboxError as OutboxError,
     PreconditionFailedError as PreconditionFailedError,
     ProblemError as ProblemError,
     Progress as Progress,
@@ -40,3 +43,4 @@ from oncely._native import (
     __version__ as __version__,
     refresh_logging as refresh_logging,
 )
+from oncely._outbox import enqueue_postgres as enqueue_postgres, enqueue_sqlite as enqueue_sqlite

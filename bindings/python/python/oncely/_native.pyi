@@ -127,6 +127,15 @@ class InvalidResumeTokenError(Error, ValueError):
 
 class StoreError(Error): ...
 
+class OutboxError(Error):
+    """The outbox refused or failed."""
+
+    #: ``invalid_call``, ``duplicate_intent``, ``not_installed``, ``not_found``,
+    #: ``wrong_state``, ``store`` or ``error``.
+    kind: str
+    #: For ``duplicate_intent``: the row that has the intent.
+    existing: int
+
 class WorkflowError(Error):
     """The engine could not start, resume or inspect a run."""
 
@@ -957,3 +966,62 @@ class ArazzoWorkflow:
         """Continues a run after a crash (finished steps are not sent again)."""
     async def aresume(self, engine: WorkflowEngine, run_id: str) -> ArazzoOutcome:
         """Like ``resume``, as a coroutine."""
+
+class OutboxCall:
+    """One call to enqueue in the transactional outbox: checked and encoded at
+    once (a header that cannot be sent, a credential header, a missing path
+    parameter raise ``OutboxError`` with ``kind="invalid_call"``)."""
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        *,
+        partition: str | None = None,
+        delay: float | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        path_params: Mapping[str, Any] | None = None,
+        intent_id: str | None = None,
+    ) -> None: ...
+    @property
+    def intent_id(self) -> str | None:
+        """The intent id the idempotency key is derived from, if named."""
+    def insert_statement(
+        self, style: str = "qmark", table: str = "oncely_outbox"
+    ) -> tuple[str, list[int | str | bytes | None]]:
+        """The ``INSERT`` for the application's own connection (``style``:
+        ``qmark``, ``format`` or ``dollar``)."""
+
+class Outbox:
+    """An outbox table (``"sqlite:PATH"`` or ``"postgres://...?oncely_schema=NAME"``),
+    created or migrated when opened."""
+
+    def __init__(self, location: str) -> None: ...
+    @property
+    def location(self) -> str: ...
+    def enqueue(self, call: OutboxCall) -> int:
+        """Enqueues in a transaction of its own; returns the row id."""
+    def get(self, id: int) -> dict[str, Any]: ...
+    def list(
+        self, *, state: str | None = None, partition: str | None = None, limit: int = 100
+    ) -> builtins.list[dict[str, Any]]: ...
+    def retry(self, id: int) -> dict[str, Any]:
+        """Sends a dead row again with its original key."""
+    def discard(self, id: int) -> dict[str, Any]:
+        """Never sends a dead or pending row (kept, marked discarded)."""
+    def stats(self) -> dict[str, int]: ...
+    def dispatch(
+        self,
+        client: Client | AsyncClient,
+        *,
+        concurrency: int | None = None,
+        max_attempts: int | None = None,
+        owner: str | None = None,
+        lease: float | None = None,
+        rate: float | None = None,
+    ) -> dict[str, int]:
+        """Delivers what is due until nothing is; returns the counts."""
