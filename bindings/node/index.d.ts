@@ -212,6 +212,7 @@ export interface Problem {
 
 /** The error kinds, as the conformance scenarios name them. */
 export type ErrorKind =
+  | 'outbox'
   | 'problem'
   | 'status'
   | 'retry_exhausted'
@@ -531,6 +532,112 @@ export declare class ArazzoWorkflow {
   /** Continues a run after a crash. */
   resume(engine: WorkflowEngine, runId: string): Promise<ArazzoOutcome>;
 }
+
+/** The outbox refused or failed. */
+export declare class OutboxError extends OncelyError {
+  readonly outboxErrorKind: 'invalid_call' | 'duplicate_intent' | 'not_installed' | 'not_found' | 'wrong_state' | 'store' | 'error';
+  /** For `duplicate_intent`: the row that has the intent. */
+  readonly existing: number | null;
+}
+
+/** What an outbox call carries. */
+export interface OutboxCallOptions {
+  json?: unknown;
+  body?: string | Uint8Array | ArrayBuffer;
+  contentType?: string;
+  headers?: Record<string, string> | Array<[string, string]>;
+  query?: Record<string, string | number | boolean | Array<string | number | boolean>> | Array<[string, string]>;
+  pathParams?: Record<string, string | number>;
+  /** The intent the idempotency key is derived from (default: a random one at enqueue). */
+  intentId?: string;
+  /** Rows of one partition are delivered in enqueue order. */
+  partition?: string;
+  /** Not sent before this many milliseconds from now. */
+  delayMs?: number;
+}
+
+/** One call to enqueue, checked when made. */
+export declare class OutboxCall {
+  constructor(method: string, path: string, options?: OutboxCallOptions);
+  readonly intentId: string | null;
+  /** The `INSERT` for the application's own connection. */
+  insertStatement(style?: 'dollar' | 'qmark' | 'format', table?: string): { sql: string; params: Array<null | number | string | Buffer> };
+}
+
+/** One outbox row. */
+export interface OutboxRow {
+  id: number;
+  partition: string | null;
+  method: string;
+  path_template: string;
+  path_params: Record<string, string>;
+  query: Array<[string, string]>;
+  headers: Array<[string, string]>;
+  body: string | null;
+  content_type: string | null;
+  intent_id: string;
+  idempotency_key: string;
+  state: 'pending' | 'in_flight' | 'delivered' | 'dead' | 'discarded';
+  attempts: number;
+  not_before_ms: number;
+  created_ms: number;
+  lease_owner: string | null;
+  lease_until_ms: number | null;
+  fence: number;
+  last_error: Record<string, unknown> | null;
+  response: Record<string, unknown> | null;
+  finished_ms: number | null;
+}
+
+/** Rows per state and the oldest pending row's age. */
+export interface OutboxStats {
+  pending: number;
+  in_flight: number;
+  delivered: number;
+  dead: number;
+  discarded: number;
+  oldest_pending_age_ms: number;
+}
+
+/** What a dispatch did. */
+export interface DispatchReport {
+  delivered: number;
+  retried: number;
+  dead: number;
+  lease_lost: number;
+}
+
+/** An outbox table, created or migrated when opened. */
+export declare class Outbox {
+  static open(location: string): Promise<Outbox>;
+  readonly location: string;
+  enqueue(call: OutboxCall): Promise<number>;
+  get(id: number): Promise<OutboxRow>;
+  list(options?: { state?: OutboxRow['state']; partition?: string; limit?: number }): Promise<OutboxRow[]>;
+  retry(id: number): Promise<OutboxRow>;
+  discard(id: number): Promise<OutboxRow>;
+  stats(): Promise<OutboxStats>;
+  dispatch(
+    client: Client,
+    options?: { concurrency?: number; maxAttempts?: number; owner?: string; leaseMs?: number; rate?: number },
+  ): Promise<DispatchReport>;
+}
+
+/** A `pg` client (or pool client) as `enqueuePg` uses it. */
+export interface PgQueryable {
+  query(sql: string, params: unknown[]): Promise<{ rows: Array<{ id: number | string }> }>;
+}
+
+/** A `better-sqlite3` database as `enqueueSqlite` uses it. */
+export interface SqliteDatabase {
+  prepare(sql: string): { get(...params: unknown[]): { id: number | bigint } | undefined };
+}
+
+/** Enqueues on the application's `pg` client inside its transaction. */
+export declare function enqueuePg(client: PgQueryable, call: OutboxCall, options?: { schema?: string }): Promise<number>;
+
+/** Enqueues on the application's `better-sqlite3` database inside its transaction. */
+export declare function enqueueSqlite(db: SqliteDatabase, call: OutboxCall, options?: { table?: string }): number;
 
 /** The version of the native core. */
 export declare const nativeVersion: string;

@@ -2,7 +2,7 @@
 /**
  * oncely — calls to remote APIs that happen once.
  *
- * The public API: `Client`, `Store`, `Response`, `Operation`, `Workflow`, `ArazzoWorkflow` and
+ * The public API: `Client`, `Store`, `Response`, `Operation`, `Workflow`, `ArazzoWorkflow`, `Outbox` and
  * the error classes. Everything is decided by the Rust core (loaded from the
  * native addon); this layer translates values and errors.
  */
@@ -11,6 +11,7 @@ const { Client, Store, Response } = require('./lib/client.js');
 const { Operation } = require('./lib/operation.js');
 const { Workflow, WorkflowEngine, StepContext, StepError } = require('./lib/workflow.js');
 const { ArazzoWorkflow } = require('./lib/arazzo.js');
+const { Outbox, OutboxCall, OutboxError, enqueuePg, enqueueSqlite } = require('./lib/outbox.js');
 const native = require('./native.cjs');
 
 module.exports = {
@@ -23,6 +24,11 @@ module.exports = {
   StepContext,
   StepError,
   ArazzoWorkflow,
+  Outbox,
+  OutboxCall,
+  OutboxError,
+  enqueuePg,
+  enqueueSqlite,
   OncelyError: errors.OncelyError,
   ProblemError: errors.ProblemError,
   StatusError: errors.StatusError,

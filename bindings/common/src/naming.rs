@@ -47,6 +47,8 @@ pub enum Opt {
     PollTimeout,
     /// How long a workflow engine holds a run it drives.
     Lease,
+    /// An outbox call's delay before it is due.
+    Delay,
     /// Wait between journal polls of an idle workflow worker.
     IdlePoll,
     /// The HTTP method of a call.
@@ -82,6 +84,7 @@ impl Opt {
             Opt::PollMaxInterval => ("poll_max_interval", "poll.maxIntervalMs"),
             Opt::PollTimeout => ("poll_timeout", "poll.timeoutMs"),
             Opt::Lease => ("lease", "leaseMs"),
+            Opt::Delay => ("delay", "delayMs"),
             Opt::IdlePoll => ("idle_poll", "idlePollMs"),
             Opt::Method => ("method", "method"),
             Opt::Headers => ("headers", "headers"),

@@ -298,7 +298,7 @@ pub struct CallArgs {
 }
 
 /// The neutral spec of a call's arguments (all but method and path).
-fn call_spec(
+pub(crate) fn call_spec(
     body: Option<BodyArg>,
     content_type: Option<String>,
     headers: Option<Vec<String>>,

@@ -1,5 +1,5 @@
 // Type-level checks of index.d.ts (compiled with `tsc --strict --noEmit`, never run).
-import { ArazzoWorkflow, WorkflowEngine, type ArazzoOutcome, Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome } from '../index.js';
+import { ArazzoWorkflow, WorkflowEngine, type ArazzoOutcome, Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome, Outbox, OutboxCall, type OutboxRow, type DispatchReport } from '../index.js';
 
 async function usage(): Promise<void> {
   const client = new Client({ baseUrl: 'https://api.example.com', bearer: 'sk', retry: { maxAttempts: 3 }, store: 'sqlite:./o.db' });
@@ -38,3 +38,16 @@ async function usage(): Promise<void> {
   console.log(status, carrier, outcome.state, ran.outputs, ran.stepOutputs, steps, failed, state, flow.workflowId);
 }
 void usage;
+
+// The outbox: calls, rows and reports are typed.
+async function outboxTypes(client: Client): Promise<void> {
+  const outbox = await Outbox.open('sqlite:app.db');
+  const call = new OutboxCall('POST', '/orders/{id}/confirm', { pathParams: { id: 'o_1' }, intentId: 'confirm-o_1', partition: 'cus_1' });
+  const id: number = await outbox.enqueue(call);
+  const row: OutboxRow = await outbox.get(id);
+  const state: 'pending' | 'in_flight' | 'delivered' | 'dead' | 'discarded' = row.state;
+  const report: DispatchReport = await outbox.dispatch(client, { concurrency: 4 });
+  const insert: { sql: string } = call.insertStatement('qmark');
+  void [state, report.delivered, insert.sql];
+}
+void outboxTypes;
