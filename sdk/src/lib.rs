@@ -49,6 +49,10 @@
 //!
 //! Every call is traced with `tracing` (a span per call and per attempt);
 //! credentials never appear in spans, logs or `Debug` output.
+//!
+//! Beyond single calls: durable sagas on a journal ([`workflow`]), Arazzo
+//! workflow contracts run on the same engine ([`arazzo`]), and a
+//! transactional outbox with a dead-letter queue ([`outbox`]).
 
 #![warn(missing_docs)]
 
