@@ -59,56 +59,48 @@ fn main() -> std::process::ExitCode {
         ),
         Cmd::Outbox(args) => {
             let json = args.json.clone();
-            match runtime.block_on(chaos::outbox::run(args)) {
-                Ok(report) => {
-                    print!("{}", report.render());
-                    if let Some(path) = json {
-                        if let Err(e) = std::fs::write(
-                            &path,
-                            serde_json::to_vec_pretty(&report).unwrap_or_default(),
-                        ) {
-                            eprintln!("chaos: cannot write {}: {e}", path.display());
-                            return std::process::ExitCode::from(2);
-                        }
-                    }
-                    if report.failures().is_empty() {
-                        std::process::ExitCode::SUCCESS
-                    } else {
-                        std::process::ExitCode::from(1)
-                    }
-                }
-                Err(e) => {
-                    eprintln!("chaos outbox: {e:#}");
-                    std::process::ExitCode::from(2)
-                }
-            }
+            campaign(runtime.block_on(chaos::outbox::run(args)), json, |r| {
+                (r.render(), r.failures().is_empty())
+            })
         }
         Cmd::Worker(args) => child(runtime.block_on(chaos::worker::run(args)), "worker"),
         Cmd::Run(args) => {
             let json = args.json.clone();
-            match runtime.block_on(chaos::supervisor::run(args)) {
-                Ok(report) => {
-                    print!("{}", report.render());
-                    if let Some(path) = json {
-                        if let Err(e) = std::fs::write(
-                            &path,
-                            serde_json::to_vec_pretty(&report).unwrap_or_default(),
-                        ) {
-                            eprintln!("chaos: cannot write {}: {e}", path.display());
-                            return std::process::ExitCode::from(2);
-                        }
-                    }
-                    if report.failures().is_empty() {
-                        std::process::ExitCode::SUCCESS
-                    } else {
-                        std::process::ExitCode::from(1)
-                    }
-                }
-                Err(e) => {
-                    eprintln!("chaos: {e:#}");
-                    std::process::ExitCode::from(2)
-                }
-            }
+            campaign(runtime.block_on(chaos::supervisor::run(args)), json, |r| {
+                (r.render(), r.failures().is_empty())
+            })
         }
+    }
+}
+
+/// Prints a campaign's report (and writes it as JSON to `json`): exit 0 when
+/// every must-be-0 number is 0, 1 when one is not, 2 when the campaign failed.
+fn campaign<R: serde::Serialize>(
+    result: anyhow::Result<R>,
+    json: Option<std::path::PathBuf>,
+    summary: impl Fn(&R) -> (String, bool),
+) -> std::process::ExitCode {
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("chaos: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let (text, clean) = summary(&report);
+    print!("{text}");
+    if let Some(path) = json {
+        if let Err(e) = std::fs::write(
+            &path,
+            serde_json::to_vec_pretty(&report).unwrap_or_default(),
+        ) {
+            eprintln!("chaos: cannot write {}: {e}", path.display());
+            return std::process::ExitCode::from(2);
+        }
+    }
+    if clean {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(1)
     }
 }

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 pub use rusqlite;
 
@@ -205,22 +205,11 @@ impl SqliteOutbox {
     /// oncely's, is refused and left untouched.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OutboxError> {
         let path = path.as_ref().to_path_buf();
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| StoreError::Open {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let conn = crate::store::sqlite::open_file(&path)?;
         let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
             path: path.clone(),
             reason: e.to_string(),
         };
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(corrupt)?;
         install(&conn)?;
         // WAL lets the application write while dispatchers claim. This
         // connection's commits (claims, results) skip the fsync: one lost to a

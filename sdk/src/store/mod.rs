@@ -31,7 +31,7 @@ pub(crate) mod open;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 mod record;
-mod sqlite;
+pub(crate) mod sqlite;
 
 pub use counters::WriteCounts;
 pub use error::StoreError;

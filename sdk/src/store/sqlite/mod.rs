@@ -99,22 +99,11 @@ impl SqliteStore {
     /// Opens (or creates) the store at `path` and applies pending migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| StoreError::Open {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let conn = open_file(&path)?;
         let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
             path: path.clone(),
             reason: e.to_string(),
         };
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(corrupt)?;
         // Reading the header is the first thing that fails on a file that is not
         // SQLite ("file is not a database"); nothing has been written yet.
         let version: i64 = conn
@@ -237,6 +226,28 @@ impl SqliteStore {
             reason: e.to_string(),
         })?
     }
+}
+
+/// A read-write connection to the file at `path` (created if missing) that
+/// waits up to 10 s for another writer: how oncely opens every SQLite file
+/// (the store's, an outbox's).
+pub(crate) fn open_file(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| StoreError::Open {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    Ok(conn)
 }
 
 fn backend(operation: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
