@@ -144,7 +144,9 @@ pub async fn execute(args: OutboxArgs) -> anyhow::Result<String> {
             once,
         } => {
             let outbox = open(&store.store).await?;
-            let mut client = oncely::Client::builder(&base_url);
+            // The rows are the record of every call: a local record of a final
+            // answer would answer an operator's retry instead of the server.
+            let mut client = oncely::Client::builder(&base_url).store(oncely::store::NullStore);
             if let Some(var) = bearer_env {
                 let token = std::env::var(&var)
                     .with_context(|| format!("--bearer-env {var}: the variable is not set"))?;

@@ -182,12 +182,14 @@ async fn a_dispatcher_whose_claim_was_taken_over_records_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permanent_failures_are_dead_lettered_and_a_retry_sends_the_original_key() {
     let server = server().await;
-    let problem = json!({"type": "https://example.com/probs/blocked", "title": "Customer blocked", "status": 403});
+    // A 400 is a final answer: a client that kept records would replay it
+    // to the retry instead of sending.
+    let problem = json!({"type": "https://example.com/probs/blocked", "title": "Customer blocked", "status": 400});
     server.add_fault(
         FaultRule::new(
             "POST /orders",
             Fault::Status {
-                code: 403,
+                code: 400,
                 retry_after: None,
                 retry_after_ms: None,
                 should_retry: None,
@@ -213,10 +215,9 @@ async fn permanent_failures_are_dead_lettered_and_a_retry_sends_the_original_key
     )
     .unwrap();
     let outbox = Outbox::sqlite(&path).unwrap();
-    let report = dispatcher(&outbox, client(&server.base_url(), 1))
-        .drain()
-        .await
-        .unwrap();
+    // One dispatcher throughout, as a running daemon would be.
+    let dispatcher = dispatcher(&outbox, client(&server.base_url(), 1));
+    let report = dispatcher.drain().await.unwrap();
     assert_eq!((report.dead, report.retried), (2, 2), "{report:?}");
     let dead = outbox.get(order).await.unwrap();
     assert_eq!(dead.state, OutboxState::Dead);
@@ -224,7 +225,7 @@ async fn permanent_failures_are_dead_lettered_and_a_retry_sends_the_original_key
         dead.last_error.as_ref().unwrap()["problem"]["title"],
         "Customer blocked"
     );
-    assert_eq!(dead.last_error.as_ref().unwrap()["status"], 403);
+    assert_eq!(dead.last_error.as_ref().unwrap()["status"], 400);
     let spent = outbox.get(payment).await.unwrap();
     assert_eq!(
         (spent.state, spent.attempts),
@@ -246,10 +247,7 @@ async fn permanent_failures_are_dead_lettered_and_a_retry_sends_the_original_key
             ..
         }
     ));
-    dispatcher(&outbox, client(&server.base_url(), 1))
-        .drain()
-        .await
-        .unwrap();
+    dispatcher.drain().await.unwrap();
     let delivered = outbox.get(order).await.unwrap();
     assert_eq!(delivered.state, OutboxState::Delivered, "{delivered:?}");
     for refused in [outbox.retry(order).await, outbox.discard(order).await] {
@@ -278,10 +276,7 @@ async fn permanent_failures_are_dead_lettered_and_a_retry_sends_the_original_key
     // The payment is discarded: kept, never sent again.
     let discarded = outbox.discard(payment).await.unwrap();
     assert_eq!(discarded.state, OutboxState::Discarded);
-    let report = dispatcher(&outbox, client(&server.base_url(), 1))
-        .drain()
-        .await
-        .unwrap();
+    let report = dispatcher.drain().await.unwrap();
     assert_eq!(report.total(), 0);
     assert!(matches!(
         outbox.get(999).await.unwrap_err(),

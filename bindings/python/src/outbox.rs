@@ -223,7 +223,11 @@ impl PyOutbox {
     /// Delivers what is due through `client` (its base URL, credentials,
     /// retries) until nothing is due, and returns what happened:
     /// `{"delivered", "retried", "dead", "lease_lost"}`. The GIL is released
-    /// meanwhile. For a long-running dispatcher use `oncely outbox dispatch`.
+    /// meanwhile. `client` keeps its own idempotency records: a row it saw
+    /// fail with a final answer and that is then retried gets that answer
+    /// again from the same client, so dispatch a retried row with a new
+    /// client. For a long-running dispatcher use `oncely outbox dispatch`
+    /// (it keeps no records of its own).
     #[pyo3(signature = (client, *, concurrency = None, max_attempts = None, owner = None, lease = None, rate = None))]
     #[allow(clippy::too_many_arguments)]
     fn dispatch(

@@ -238,6 +238,7 @@ pub async fn app(args: AppArgs) -> anyhow::Result<()> {
 pub async fn dispatcher(args: DispatcherArgs) -> anyhow::Result<()> {
     let outbox = Outbox::open(&args.store).await?;
     let client = Client::builder(&args.server)
+        .store(oncely::store::NullStore)
         .retry_policy(
             RetryPolicy::default()
                 .max_attempts(4)

@@ -123,7 +123,10 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// A dispatcher of `outbox`'s rows sending with `client` (its base URL,
-    /// credentials, retries, budget and breaker).
+    /// credentials, retries, budget and breaker). Give it a client that
+    /// keeps no idempotency records ([`NullStore`](crate::store::NullStore)):
+    /// the rows are the record, and a dead row an operator retries must go
+    /// to the server, not be answered from the client's record of it.
     pub fn new(outbox: Outbox, client: Client) -> Self {
         Dispatcher {
             backend: outbox.backend,

@@ -147,9 +147,9 @@ impl Outbox {
     /// client's own idempotency store (a `4xx` other than 401, 403, 408,
     /// 409, 412, 425, 428, 429 is final). Retry rows whose failure was not
     /// recorded (a `5xx`, throttling, attempts spent, a failure the server
-    /// did not process), or fix the cause and retry from a dispatcher whose
-    /// client has no record of the key (a new `oncely outbox dispatch`
-    /// process: its records are in memory); otherwise enqueue a new intent.
+    /// did not process); a dispatcher's client should keep no records of its
+    /// own ([`NullStore`](crate::store::NullStore), as `oncely outbox
+    /// dispatch` does), or its record answers the retry.
     pub async fn retry(&self, id: i64) -> Result<OutboxRow, OutboxError> {
         const FROM: &[OutboxState] = &[OutboxState::Dead, OutboxState::Discarded];
         self.backend

@@ -27,6 +27,7 @@ mod counters;
 mod error;
 mod journal;
 mod memory;
+mod null;
 pub(crate) mod open;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
@@ -40,6 +41,7 @@ pub use journal::{
     RunState, StateCounts, StepPhase, StepRecord, StepStatus, StepUpdate,
 };
 pub use memory::{MemoryStore, DEFAULT_GENERATED_LIMIT};
+pub use null::NullStore;
 pub use open::{open, OpenedStore};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgConfig, PgStore};

@@ -11,9 +11,11 @@ use oncely::{BreakerConfig, Client, PollConfig, RetryPolicy};
 use orders_server::{RunningServer, SideEffect};
 use serde_json::json;
 
-/// A client with short retries and no budget or breaker in the way.
+/// A client with short retries and no budget or breaker in the way; it
+/// keeps no idempotency records (the outbox rows are the record).
 pub fn client(base: &str, attempts: u32) -> Client {
     Client::builder(base)
+        .store(oncely::store::NullStore)
         .retry_policy(
             RetryPolicy::default()
                 .max_attempts(attempts)
