@@ -186,10 +186,15 @@ pub async fn app(args: AppArgs) -> anyhow::Result<()> {
             for n in u64::try_from(start)?..args.rows {
                 let tx =
                     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                tx.execute(
-                    "INSERT INTO business (n, partition) VALUES (?1, ?2)",
+                // A row the previous incarnation committed as it died is
+                // there already (with its call): nothing to redo.
+                let inserted = tx.execute(
+                    "INSERT INTO business (n, partition) VALUES (?1, ?2) ON CONFLICT (n) DO NOTHING",
                     rusqlite::params![n as i64, partition(n)],
                 )?;
+                if inserted == 0 {
+                    continue;
+                }
                 sqlite::enqueue(&tx, &call(n)?)?;
                 std::thread::sleep(hold);
                 if rolled_back(n) {
@@ -217,10 +222,16 @@ pub async fn app(args: AppArgs) -> anyhow::Result<()> {
                 )
                 .await?
                 .get(0);
-            let insert = format!("INSERT INTO {schema}.business (n, partition) VALUES ($1, $2)");
+            let insert = format!(
+                "INSERT INTO {schema}.business (n, partition) VALUES ($1, $2) ON CONFLICT (n) DO NOTHING"
+            );
             for n in u64::try_from(start)?..args.rows {
                 let tx = client.transaction().await?;
-                tx.execute(&insert, &[&(n as i64), &partition(n)]).await?;
+                // The previous incarnation's COMMIT may land after this one
+                // read where to start: that row is there with its call.
+                if tx.execute(&insert, &[&(n as i64), &partition(n)]).await? == 0 {
+                    continue;
+                }
                 postgres::enqueue(&tx, &schema, &call(n)?).await?;
                 tokio::time::sleep(hold).await;
                 if rolled_back(n) {
