@@ -251,7 +251,7 @@ impl PgOutbox {
 
     /// Enqueues `call` in a transaction of its own (inside the application's
     /// transaction use [`enqueue`]).
-    pub async fn enqueue_own(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
+    async fn enqueue_own(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
         let client = self.client("outbox enqueue").await?;
         enqueue(&**client, &self.schema, call).await
     }

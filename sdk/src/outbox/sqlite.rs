@@ -235,7 +235,7 @@ impl SqliteOutbox {
     /// Enqueues `call` in a transaction of its own (for a caller whose
     /// business change is not in this file; inside a transaction use
     /// [`enqueue`]).
-    pub async fn enqueue_own(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
+    async fn enqueue_own(&self, call: &OutboxCall) -> Result<i64, OutboxError> {
         let call = call.clone();
         self.with_conn("outbox enqueue", move |conn| enqueue(conn, &call))
             .await
