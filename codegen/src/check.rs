@@ -50,6 +50,11 @@ pub struct Report {
     pub conditional: Vec<OperationRef>,
     /// Operations with `application/problem+json` responses.
     pub problem_responses: Vec<OperationRef>,
+    /// List operations that page, with the rule that matched and where the
+    /// items are.
+    pub paginated: Vec<OperationRef>,
+    /// Operations that look paginated but matched no rule, with why not.
+    pub unmatched_pagination: Vec<OperationRef>,
     /// Schemas typed as untyped JSON values, with why and where.
     pub untyped: Vec<Diagnostic>,
     /// Every other diagnostic.
@@ -133,6 +138,25 @@ pub fn report(spec: &Spec, api: &Api) -> Report {
             .filter(|o| !o.problems.is_empty())
             .map(|o| op_ref(o, o.problems.join(", ")))
             .collect(),
+        paginated: api
+            .operations
+            .iter()
+            .filter_map(|o| {
+                o.pagination.as_ref().map(|p| {
+                    let items = if p.items.is_empty() {
+                        "the body".to_string()
+                    } else {
+                        format!("`{}`", p.items)
+                    };
+                    op_ref(o, format!("{}; items {items}", p.rule))
+                })
+            })
+            .collect(),
+        unmatched_pagination: api
+            .operations
+            .iter()
+            .filter_map(|o| o.pagination_miss.as_ref().map(|m| op_ref(o, m.clone())))
+            .collect(),
         untyped,
         diagnostics,
         usable,
@@ -176,6 +200,8 @@ impl Report {
         list(&mut out, "long-running", &self.long_running);
         list(&mut out, "conditional", &self.conditional);
         list(&mut out, "problems", &self.problem_responses);
+        list(&mut out, "paginated", &self.paginated);
+        list(&mut out, "paging missed", &self.unmatched_pagination);
         let _ = writeln!(out, "  untyped        {}", self.untyped.len());
         for d in self.untyped.iter().take(limit) {
             let _ = writeln!(out, "    {d}");

@@ -400,6 +400,12 @@ pub struct Operation {
     pub problems: Vec<String>,
     /// A success response declares an `ETag` header (for a later `If-Match`).
     pub etag: bool,
+    /// Set when the operation returns one page of a list that clients can
+    /// iterate page by page.
+    pub pagination: Option<Pagination>,
+    /// Set when the operation looks paginated (a page-like query parameter or
+    /// a next-page field) but no rule matched: why not, for `oncely check`.
+    pub pagination_miss: Option<String>,
 }
 
 /// A parsed path template: `/orders/{order_id}/items` is the literal
@@ -703,6 +709,92 @@ pub struct Conditional {
     pub header: String,
     /// Why it is recognised.
     pub reason: String,
+}
+
+/// A list operation that pages. Serialised (with `#[serde(flatten)]` of
+/// the style) it is the core's `oncely::paginate::PageSpec` JSON form, which
+/// the generated Python and TypeScript clients hand to the bindings as is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pagination {
+    /// Dotted path of the items array in the response body; empty when the
+    /// body is the array.
+    pub items: String,
+    /// How the next page is asked for.
+    #[serde(flatten)]
+    pub style: PageStyle,
+    /// The type of one item.
+    #[serde(skip)]
+    pub item: Type,
+    /// Which rule matched (`x-pagination`, `Link response header`, …).
+    #[serde(skip)]
+    pub rule: String,
+}
+
+/// How the next page of a list is asked for (the core's
+/// `oncely::paginate::PageStyle`, field for field).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "style", rename_all = "snake_case")]
+pub enum PageStyle {
+    /// A body field holds the next page's token, sent back as query `param`.
+    BodyCursor {
+        /// Dotted path of the token in the body.
+        next: String,
+        /// The query parameter that takes it.
+        param: String,
+        /// Dotted path of a boolean that is false on the last page.
+        has_more: Option<String>,
+    },
+    /// The last item's `id_field` is sent as `param` while `has_more` is true
+    /// (Stripe's `starting_after`).
+    LastItem {
+        /// The query parameter (`starting_after`).
+        param: String,
+        /// The item field sent (`id`).
+        id_field: String,
+        /// Dotted path of the boolean that is false on the last page.
+        has_more: String,
+    },
+    /// A body field holds the URL of the next page.
+    NextUrl {
+        /// Dotted path of the URL in the body.
+        next: String,
+    },
+    /// The `Link` header's `rel="next"` URL.
+    LinkHeader,
+    /// Page numbers.
+    PageNumber {
+        /// The query parameter of the page number.
+        param: String,
+        /// The first page's number.
+        first: u64,
+        /// The query parameter of the page size, if any.
+        size_param: Option<String>,
+        /// Dotted path of the total item count in the body, if any.
+        total: Option<String>,
+    },
+    /// Item offsets.
+    Offset {
+        /// The query parameter of the offset.
+        param: String,
+        /// The query parameter of the page size, if any.
+        limit_param: Option<String>,
+        /// Dotted path of the total item count in the body, if any.
+        total: Option<String>,
+    },
+}
+
+impl PageStyle {
+    /// The query parameter a page request sets, if any (the emitters leave
+    /// it to the pager on pages after the first).
+    pub fn param(&self) -> Option<&str> {
+        match self {
+            PageStyle::BodyCursor { param, .. }
+            | PageStyle::LastItem { param, .. }
+            | PageStyle::PageNumber { param, .. }
+            | PageStyle::Offset { param, .. } => Some(param),
+            PageStyle::NextUrl { .. } | PageStyle::LinkHeader => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 mod fixup;
 mod operation;
+mod pagination;
 mod schema;
 
 use std::collections::HashMap;

@@ -511,7 +511,15 @@ impl<'a> Lowerer<'a> {
             .filter(|r| r.is_success())
             .any(|r| r.headers.iter().any(|h| h.eq_ignore_ascii_case("etag")));
         let keyed = idempotency.is_some() || matches!(method, Method::Post | Method::Patch);
+        let success_headers: Vec<String> = responses
+            .iter()
+            .filter(|r| r.is_success())
+            .flat_map(|r| r.headers.iter().cloned())
+            .collect();
+        let paging = self.pagination(o, method, path, &params, &success, &success_headers, ptr);
         Operation {
+            pagination: paging.pagination,
+            pagination_miss: paging.miss,
             keyed,
             etag,
             name,
