@@ -511,15 +511,9 @@ impl<'a> Lowerer<'a> {
             .filter(|r| r.is_success())
             .any(|r| r.headers.iter().any(|h| h.eq_ignore_ascii_case("etag")));
         let keyed = idempotency.is_some() || matches!(method, Method::Post | Method::Patch);
-        let success_headers: Vec<String> = responses
-            .iter()
-            .filter(|r| r.is_success())
-            .flat_map(|r| r.headers.iter().cloned())
-            .collect();
-        let paging = self.pagination(o, method, path, &params, &success, &success_headers, ptr);
-        Operation {
-            pagination: paging.pagination,
-            pagination_miss: paging.miss,
+        let mut operation = Operation {
+            pagination: None,
+            pagination_miss: None,
             keyed,
             etag,
             name,
@@ -538,7 +532,11 @@ impl<'a> Lowerer<'a> {
             long_running,
             conditional,
             problems,
-        }
+        };
+        let paging = self.pagination(o, &operation);
+        operation.pagination = paging.pagination;
+        operation.pagination_miss = paging.miss;
+        operation
     }
 
     fn request_body(&mut self, b: &'a Value, ptr: &str, op_name: &str) -> Option<RequestBody> {

@@ -30,7 +30,8 @@ use serde_json::{Map, Value};
 use super::Lowerer;
 use crate::error::{DiagnosticKind, Severity};
 use crate::ir::{
-    Method, PageStyle, Pagination, Param, ParamLocation, Primitive, Success, Type, TypeDef,
+    Method, Operation, PageStyle, Pagination, Param, ParamLocation, Primitive, Success, Type,
+    TypeDef,
 };
 
 /// Names of the items array, most telling first.
@@ -225,18 +226,17 @@ impl Detected {
 
 impl Lowerer<'_> {
     /// Whether and how an operation pages.
-    pub(crate) fn pagination(
-        &mut self,
-        op: &Map<String, Value>,
-        method: Method,
-        path: &str,
-        params: &[Param],
-        success: &Success,
-        headers: &[String],
-        ptr: &str,
-    ) -> Detected {
-        let body = success_body(success);
-        if let Some(found) = self.explicit(op, method, params, body, ptr) {
+    pub(crate) fn pagination(&mut self, raw: &Map<String, Value>, op: &Operation) -> Detected {
+        let (method, params, ptr) = (op.method, op.params.as_slice(), op.pointer.as_str());
+        let headers: Vec<String> = op
+            .responses
+            .iter()
+            .filter(|r| r.is_success())
+            .flat_map(|r| r.headers.iter().cloned())
+            .collect();
+        let headers = headers.as_slice();
+        let body = success_body(&op.success);
+        if let Some(found) = self.explicit(raw, method, params, body, ptr) {
             return found;
         }
         let query: Vec<&Param> = params
@@ -258,10 +258,10 @@ impl Lowerer<'_> {
         let Some(body) = body else {
             return Detected::miss(format!("{} but no JSON success body", signals.join(", ")));
         };
-        let last = path
+        let last = op
+            .path
             .split('/')
-            .filter(|s| !s.is_empty() && !s.starts_with('{'))
-            .next_back()
+            .rfind(|s| !s.is_empty() && !s.starts_with('{'))
             .unwrap_or_default();
         let items = match self.items(body, last) {
             Ok(items) => items,
@@ -486,7 +486,7 @@ impl Lowerer<'_> {
     /// this generator can see into, which is given the benefit of the doubt).
     fn item_has(&self, item: &Type, field: &str) -> bool {
         self.fields(item)
-            .map_or(true, |fs| fs.iter().any(|f| f.name == field))
+            .is_none_or(|fs| fs.iter().any(|f| f.name == field))
     }
 
     /// The body's fields and those of its paging groups, one level down.
