@@ -28,6 +28,9 @@ const METHOD_LOCALS: &[&str] = &[
     "oncely",
     "Any",
     "Mapping",
+    "max_pages",
+    "max_items",
+    "resume_from",
 ];
 
 /// One operation's method, rendered once for both clients.
@@ -52,17 +55,21 @@ enum Finish {
     Operation(String),
     /// Statements using `response`.
     Statements(String),
+    /// `return _s.Pages(...pages(method, path, spec, ...), decoder)` (the
+    /// spec is the third call argument); holds the decoder of one item.
+    Pages(String),
 }
 
 /// The text of `client.py`.
 pub(super) fn client_py(ctx: &Ctx<'_>) -> String {
     let mut method_scope = Scope::with_reserved(["client", "close", "base_url"]);
-    let plans: Vec<MethodPlan> = ctx
-        .api
-        .operations
-        .iter()
-        .map(|op| plan(ctx, op, &mut method_scope))
-        .collect();
+    let mut plans: Vec<MethodPlan> = Vec::new();
+    for op in &ctx.api.operations {
+        plans.push(plan(ctx, op, &mut method_scope));
+        if let Some(p) = &op.pagination {
+            plans.push(pages_plan(ctx, op, p, &mut method_scope));
+        }
+    }
     let mut out = String::with_capacity(128 * 1024);
     module_header(&mut out, "Clients", ctx.api);
     let uses_cast = plans
@@ -366,6 +373,79 @@ fn plan(ctx: &Ctx<'_>, op: &Operation, method_scope: &mut Scope) -> MethodPlan {
     }
 }
 
+/// The `…_pages` method of a paginated list operation: the operation's own
+/// arguments, plus where to resume and when to stop.
+fn pages_plan(
+    ctx: &Ctx<'_>,
+    op: &Operation,
+    pagination: &crate::ir::Pagination,
+    method_scope: &mut Scope,
+) -> MethodPlan {
+    let mut p = plan(ctx, op, method_scope);
+    p.name = value_name(
+        method_scope,
+        &format!("{} pages", op.name),
+        "operation_pages",
+        &[],
+    );
+    let item = ctx.ann(&pagination.item, "m.");
+    let decoder = if item == "Any" {
+        "_s.any_value".to_string()
+    } else {
+        ctx.dec(&pagination.item, "m.")
+    };
+    p.ret_sync = format!("_s.Pages[{item}]");
+    p.ret_async = format!("_s.AsyncPages[{item}]");
+    let spec = serde_json::to_value(pagination).unwrap_or_default();
+    p.call_args.insert(2, py_literal(&spec));
+    p.call_args.push("max_pages=max_pages".into());
+    p.call_args.push("max_items=max_items".into());
+    p.call_args.push("cursor=resume_from".into());
+    if !p.signature.iter().any(|s| s == "*") {
+        p.signature.push("*".into());
+    }
+    p.signature.push("max_pages: int | None = None".into());
+    p.signature.push("max_items: int | None = None".into());
+    p.signature.push("resume_from: str | None = None".into());
+    let base = p.docs.first().cloned();
+    p.docs = vec![
+        format!(
+            "Every page of `{}`, fetched as it is iterated (`for page in ...`, or `.items()` for every item). Pages by {}.",
+            op.method.as_str().to_owned() + " " + &op.path,
+            pagination.rule
+        ),
+        "Each page is an ordinary oncely call (retries, budget, breaker). `cursor` is where the next page starts; pass it as `resume_from` to continue a reader that stopped. `max_pages` / `max_items` stop early.".into(),
+    ];
+    if let Some(b) = base {
+        p.docs.push(b);
+    }
+    p.finish = Finish::Pages(decoder);
+    p
+}
+
+/// A JSON value as a Python literal.
+fn py_literal(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => lit(s),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(py_literal).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!("{}: {}", lit(k), py_literal(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// The return type and statements of an operation whose success statuses
 /// have different bodies.
 fn by_status(ctx: &Ctx<'_>, cases: &[crate::ir::StatusCase]) -> (String, Finish) {
@@ -427,6 +507,13 @@ fn method(out: &mut String, p: &MethodPlan, is_async: bool) {
     } else {
         ("def", "", &p.ret_sync)
     };
+    // Pages are fetched as they are iterated: the method itself only builds
+    // the iterator, in both clients.
+    let def = if matches!(p.finish, Finish::Pages(_)) {
+        "def"
+    } else {
+        def
+    };
     let _ = writeln!(out, "\n    {def} {}(", p.name);
     out.push_str("        self,\n");
     let mut sig = p.signature.clone();
@@ -461,6 +548,17 @@ fn method(out: &mut String, p: &MethodPlan, is_async: bool) {
             let _ = write!(
                 out,
                 "        return {aw}self.client.request_operation(\n{args}            decoder={decoder},\n        )\n"
+            );
+        }
+        Finish::Pages(decoder) => {
+            let class = if is_async { "AsyncPages" } else { "Pages" };
+            let _ = write!(
+                out,
+                "        return _s.{class}(\n            self.client.pages(\n{}            ),\n            {decoder},\n        )\n",
+                p.call_args
+                    .iter()
+                    .map(|a| format!("                {a},\n"))
+                    .collect::<String>()
             );
         }
     }

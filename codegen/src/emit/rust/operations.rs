@@ -7,8 +7,8 @@ use super::ctx::{primitive, variant_in, Ctx};
 use super::text::{code, lit, write_doc};
 use crate::emit::common::docs_text;
 use crate::ir::{
-    BodyKind, CaseBody, Operation, Param, ParamLocation, ParamStyle, Primitive, RequestBody,
-    StatusCase, Success, Type,
+    BodyKind, CaseBody, Operation, PageStyle, Pagination, Param, ParamLocation, ParamStyle,
+    Primitive, RequestBody, StatusCase, Success, Type,
 };
 use crate::naming::{ident, rust, Case, Scope};
 
@@ -414,6 +414,21 @@ pub(crate) fn emit(ctx: &Ctx<'_>, client: &str) -> String {
             let plan = Plan { name: &raw, ..plan };
             method(ctx, &mut out, &mut structs, op, &plan, Variant::RawBody);
         }
+        if op.pagination.is_some() {
+            for (suffix, variant) in [("pages", Variant::Pages), ("items", Variant::Items)] {
+                let paged = rust::snake_in(
+                    &mut methods,
+                    &format!("{} {suffix}", rust::unraw(&name)),
+                    &format!("operation_{suffix}"),
+                );
+                out.push('\n');
+                let plan = Plan {
+                    name: &paged,
+                    ..plan
+                };
+                method(ctx, &mut out, &mut structs, op, &plan, variant);
+            }
+        }
     }
     out.push_str("}\n");
     if !structs.is_empty() {
@@ -441,6 +456,68 @@ enum Variant {
     WithEtag,
     /// `…_with_body`: any media type, raw bytes.
     RawBody,
+    /// `…_pages`: every page of a paginated list (`oncely::paginate::Pages`).
+    Pages,
+    /// `…_items`: every item of a paginated list, page after page.
+    Items,
+}
+
+/// The core's page spec of a paginated operation, as a Rust expression.
+fn page_spec(p: &Pagination) -> String {
+    let s = |v: &str| format!("{}.into()", lit(v));
+    let o = |v: &Option<String>| match v {
+        Some(v) => format!("::std::option::Option::Some({})", s(v)),
+        None => "::std::option::Option::None".into(),
+    };
+    let style = match &p.style {
+        PageStyle::BodyCursor {
+            next,
+            param,
+            has_more,
+        } => format!(
+            "BodyCursor {{ next: {}, param: {}, has_more: {} }}",
+            s(next),
+            s(param),
+            o(has_more)
+        ),
+        PageStyle::LastItem {
+            param,
+            id_field,
+            has_more,
+        } => format!(
+            "LastItem {{ param: {}, id_field: {}, has_more: {} }}",
+            s(param),
+            s(id_field),
+            s(has_more)
+        ),
+        PageStyle::NextUrl { next } => format!("NextUrl {{ next: {} }}", s(next)),
+        PageStyle::LinkHeader => "LinkHeader".into(),
+        PageStyle::PageNumber {
+            param,
+            first,
+            size_param,
+            total,
+        } => format!(
+            "PageNumber {{ param: {}, first: {first}, size_param: {}, total: {} }}",
+            s(param),
+            o(size_param),
+            o(total)
+        ),
+        PageStyle::Offset {
+            param,
+            limit_param,
+            total,
+        } => format!(
+            "Offset {{ param: {}, limit_param: {}, total: {} }}",
+            s(param),
+            o(limit_param),
+            o(total)
+        ),
+    };
+    format!(
+        "::oncely::paginate::PageSpec {{ items: {}, style: ::oncely::paginate::PageStyle::{style} }}",
+        s(&p.items)
+    )
 }
 
 fn method(
@@ -503,7 +580,9 @@ fn method(
                     apply(p, &pa, pa.borrow_owned())
                 ));
             }
-            if !raw_body {
+            // Written once, with the typed method; the other methods of the
+            // operation take the same struct.
+            if variant == Variant::Typed {
                 let _ = writeln!(
                     structs,
                     "/// Optional parameters of {}.\n\
@@ -565,7 +644,24 @@ fn method(
         );
     }
 
+    let paged = op
+        .pagination
+        .as_ref()
+        .filter(|_| matches!(variant, Variant::Pages | Variant::Items));
     let (ret, tail) = match (plan.response, variant, &op.success) {
+        (_, Variant::Pages | Variant::Items, _) if paged.is_some() => {
+            let p = paged.expect("checked");
+            let item = ctx.ty(&p.item, MODELS);
+            let pages = format!("rb.pages::<{item}>({})", page_spec(p));
+            if variant == Variant::Pages {
+                (format!("::oncely::paginate::Pages<{item}>"), pages)
+            } else {
+                (
+                    format!("impl ::oncely::paginate::Stream<Item = ::std::result::Result<{item}, ::oncely::Error>>"),
+                    format!("{pages}.into_items()"),
+                )
+            }
+        }
         (Some((ename, expr)), _, _) => (ename.clone(), expr.clone()),
         (None, Variant::WithEtag, Success::Json { .. }) => {
             let (t, _) = result(ctx, &op.success);
@@ -586,6 +682,18 @@ fn method(
             "{} that also returns the answer's `ETag` (for `if_match` on a later update).",
             code(rust::unraw(name).trim_end_matches("_with_etag"))
         ));
+    } else if let Some(p) = paged {
+        let base = code(
+            rust::unraw(name)
+                .trim_end_matches("_pages")
+                .trim_end_matches("_items"),
+        );
+        paras.push(if variant == Variant::Pages {
+            format!("Every page of {base}, fetched as they are read: `next_page().await`, or `into_stream()` / `into_items()`. Each page is an ordinary call (retries, budget, breaker); `cursor()` is where the next page starts, and `resume_from(cursor)` continues a reader that stopped; `max_pages` / `max_items` stop early.")
+        } else {
+            format!("Every item of {base}, page after page (a stream; see the `_pages` method to resume or limit).")
+        });
+        paras.push(format!("Pages by {}.", p.rule));
     } else if raw_body {
         paras.push(format!(
             "{} with a body of any media type the operation accepts.",
@@ -643,14 +751,19 @@ fn method(
     write_doc(out, "    ", &paras);
 
     // Signature.
-    let _ = write!(out, "    pub async fn {name}(\n        &self,\n");
+    let asyncness = if paged.is_some() { "" } else { "async " };
+    let _ = write!(out, "    pub {asyncness}fn {name}(\n        &self,\n");
     for a in &args {
         let _ = writeln!(out, "        {}: {},", a.name, a.ty);
     }
-    let _ = writeln!(
-        out,
-        "    ) -> ::std::result::Result<{ret}, ::oncely::Error> {{"
-    );
+    if paged.is_some() {
+        let _ = writeln!(out, "    ) -> {ret} {{");
+    } else {
+        let _ = writeln!(
+            out,
+            "    ) -> ::std::result::Result<{ret}, ::oncely::Error> {{"
+        );
+    }
     let _ = writeln!(
         out,
         "        let rb = self.inner.request(::oncely::Method::{}, {});",

@@ -243,15 +243,11 @@ fn method(
     for (arg, d) in &arg_docs {
         doc.push(format!("@param {arg} {}", d.replace('\n', " ")));
     }
-    methods.push('\n');
-    jsdoc(methods, "  ", &doc, op.docs.deprecated);
-    let _ = writeln!(
-        methods,
-        "  async {name}({}): Promise<{ret}> {{",
-        args.join(", ")
-    );
-    methods.push_str("    const query: Array<[string, string]> = [];\n");
-    methods.push_str("    const headers: Array<[string, string]> = [];\n");
+    // The statements that build `request`, shared by the method and its
+    // `…Pages` twin.
+    let mut build = String::new();
+    build.push_str("    const query: Array<[string, string]> = [];\n");
+    build.push_str("    const headers: Array<[string, string]> = [];\n");
     for plan in &plans {
         let p = plan.param;
         let n = lit(&p.name);
@@ -268,35 +264,74 @@ fn method(
             ParamLocation::Cookie => format!("support.cookie(headers, {n}, {e});"),
             ParamLocation::Path => continue,
         };
-        let _ = writeln!(methods, "    {line}");
+        let _ = writeln!(build, "    {line}");
     }
     if op.conditional.is_some() {
-        methods.push_str("    support.header(headers, \"If-Match\", params.ifMatch);\n");
+        build.push_str("    support.header(headers, \"If-Match\", params.ifMatch);\n");
     }
-    methods.push_str("    const request: RequestOptions = {\n");
-    let _ = writeln!(methods, "      method: {},", lit(op.method.as_str()));
-    let _ = writeln!(methods, "      path: {},", lit(&op.path));
+    build.push_str("    const request: RequestOptions = {\n");
+    let _ = writeln!(build, "      method: {},", lit(op.method.as_str()));
+    let _ = writeln!(build, "      path: {},", lit(&op.path));
     if !path_params.is_empty() {
         let pairs: Vec<String> = path_params
             .iter()
             .map(|(var, arg)| format!("{}: support.simple({arg})", prop(var)))
             .collect();
-        let _ = writeln!(methods, "      pathParams: {{ {} }},", pairs.join(", "));
+        let _ = writeln!(build, "      pathParams: {{ {} }},", pairs.join(", "));
     }
     if !body_field.is_empty() {
-        let _ = writeln!(methods, "      {body_field}");
+        let _ = writeln!(build, "      {body_field}");
     }
-    methods.push_str("      query,\n");
-    methods.push_str("      headers: support.withExtraHeaders(headers, params.headers),\n");
+    build.push_str("      query,\n");
+    build.push_str("      headers: support.withExtraHeaders(headers, params.headers),\n");
     let idem = if op.idempotency.is_some() {
         "true"
     } else {
         "undefined"
     };
-    let _ = writeln!(methods, "      ...support.callOptions(params, {idem}),");
-    methods.push_str("    };\n");
+    let _ = writeln!(build, "      ...support.callOptions(params, {idem}),");
+    build.push_str("    };\n");
+    methods.push('\n');
+    jsdoc(methods, "  ", &doc, op.docs.deprecated);
+    let _ = writeln!(
+        methods,
+        "  async {name}({}): Promise<{ret}> {{",
+        args.join(", ")
+    );
+    methods.push_str(&build);
     methods.push_str(&finish);
     methods.push_str("  }\n");
+    if let Some(p) = &op.pagination {
+        let pages = value_name(method_scope, &format!("{name} pages"), "operationPages");
+        let item = ctx.ty(&p.item, "m.");
+        let spec = serde_json::to_string(p).unwrap_or_default();
+        let mut doc = vec![
+            format!(
+                "Every page of `{name}`, fetched as it is iterated: `for await (const page of ...)`, or `.items()` for every item. Pages by {}.",
+                p.rule
+            ),
+            "Each page is an ordinary oncely call (retries, budget, breaker). `cursor` is where the next page starts; pass it as `resumeFrom` to continue a reader that stopped. `maxPages` / `maxItems` stop early.".into(),
+        ];
+        for (arg, d) in &arg_docs {
+            doc.push(format!("@param {arg} {}", d.replace('\n', " ")));
+        }
+        doc.push("@param paging where to resume and when to stop.".into());
+        methods.push('\n');
+        jsdoc(methods, "  ", &doc, op.docs.deprecated);
+        let mut pargs = args.clone();
+        pargs.push("paging: support.PageOptions = {}".into());
+        let _ = writeln!(
+            methods,
+            "  {pages}({}): support.Pages<{item}> {{",
+            pargs.join(", ")
+        );
+        methods.push_str(&build);
+        let _ = writeln!(
+            methods,
+            "    return support.pages<{item}>(this.client, request, {spec}, paging);"
+        );
+        methods.push_str("  }\n");
+    }
 }
 
 /// The return type of a method and the statements that end it.

@@ -8,8 +8,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
 import oncely
 
@@ -204,3 +204,84 @@ def headers(values: dict[str, str], cookies: list[str], extra: Mapping[str, str]
     if extra:
         merged.update(extra)
     return merged or None
+
+
+class _RawPage(Protocol):
+    """A page as the core returns it (items as JSON values)."""
+
+    @property
+    def items(self) -> list[Any]: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def next_cursor(self) -> str | None: ...
+
+
+class _RawPages(Protocol):
+    def __iter__(self) -> Iterator[_RawPage]: ...
+    @property
+    def cursor(self) -> str | None: ...
+
+
+class _RawAsyncPages(Protocol):
+    def __aiter__(self) -> AsyncIterator[_RawPage]: ...
+    @property
+    def cursor(self) -> str | None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its items (decoded), its number from 0, and the
+    cursor of the page after it (`None` on the last)."""
+
+    items: list[T]
+    number: int
+    next_cursor: str | None
+
+
+class Pages(Generic[T]):
+    """Every page of a list operation, fetched as it is iterated; each page
+    is an ordinary oncely call (retries, budget, breaker). `cursor` is where
+    the next page starts: pass it back as `resume_from` to continue a reader
+    that stopped."""
+
+    def __init__(self, pages: _RawPages, decode: Callable[[Any], T]) -> None:
+        self._pages = pages
+        self._decode = decode
+
+    def __iter__(self) -> Iterator[Page[T]]:
+        for page in self._pages:
+            yield Page([self._decode(i) for i in page.items], page.number, page.next_cursor)
+
+    def items(self) -> Iterator[T]:
+        """Every item, page after page."""
+        for page in self:
+            yield from page.items
+
+    @property
+    def cursor(self) -> str | None:
+        """Where the next page starts (`None` before the first and after the last)."""
+        return self._pages.cursor
+
+
+class AsyncPages(Generic[T]):
+    """`Pages` for asyncio: `async for page in ...`, `async for item in ....items()`."""
+
+    def __init__(self, pages: _RawAsyncPages, decode: Callable[[Any], T]) -> None:
+        self._pages = pages
+        self._decode = decode
+
+    async def __aiter__(self) -> AsyncIterator[Page[T]]:
+        async for page in self._pages:
+            yield Page([self._decode(i) for i in page.items], page.number, page.next_cursor)
+
+    async def items(self) -> AsyncIterator[T]:
+        """Every item, page after page."""
+        async for page in self:
+            for item in page.items:
+                yield item
+
+    @property
+    def cursor(self) -> str | None:
+        """Where the next page starts (`None` before the first and after the last)."""
+        return self._pages.cursor
