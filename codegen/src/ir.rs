@@ -32,6 +32,9 @@ pub struct Api {
     pub operations: Vec<Operation>,
     /// How many operations the document declares (for the "none dropped" check).
     pub input_operations: usize,
+    /// Requests the API sends to its users: OpenAPI 3.1 `webhooks` and 3.0
+    /// `callbacks`, received by a typed dispatcher.
+    pub webhooks: Vec<Webhook>,
     /// Everything that was degraded, ignored or recognised, with JSON pointers.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -709,6 +712,29 @@ pub struct Conditional {
     pub header: String,
     /// Why it is recognised.
     pub reason: String,
+}
+
+/// A request the API sends: a webhook (3.1 `webhooks`) or an operation's
+/// callback (3.0 `callbacks`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Webhook {
+    /// Its name: the key in `webhooks` (`order.created`), or
+    /// `<operation> <callback>` for a callback.
+    pub name: String,
+    /// The method it is sent with.
+    pub method: Method,
+    /// JSON pointer of its operation object.
+    pub pointer: String,
+    /// Documentation.
+    pub docs: Docs,
+    /// The payload (the JSON request body); `Any` when it declares none.
+    pub payload: Type,
+    /// The payload field that names the event (`type`), when it has one.
+    pub selector: Option<String>,
+    /// The values of `selector` that mean this webhook (from its enum or
+    /// const); empty when the schema does not say, and then the name is
+    /// the value.
+    pub selector_values: Vec<String>,
 }
 
 /// A list operation that pages. Serialised (with `#[serde(flatten)]` of

@@ -109,7 +109,7 @@ pub fn spec_from_value(
             ),
         });
     }
-    normalise_document(&mut document, &version, &mut diagnostics);
+    normalise_document(&mut document, &version);
     Ok(Spec {
         origin: origin.to_string(),
         format,
@@ -315,24 +315,11 @@ const MAX_DEPTH: usize = 200;
 /// `example`, numeric `exclusiveMinimum`/`exclusiveMaximum`, `$ref` with
 /// structural siblings (3.1) → `allOf`, and `{type: "null"}` members of
 /// `oneOf`/`anyOf` → `nullable`.
-fn normalise_document(doc: &mut Value, version: &OpenApiVersion, diags: &mut Vec<Diagnostic>) {
+fn normalise_document(doc: &mut Value, version: &OpenApiVersion) {
     let is_31 = version.is_3_1();
     let Some(root) = doc.as_object_mut() else {
         return;
     };
-    if let Some(w) = root.get("webhooks").and_then(Value::as_object) {
-        if !w.is_empty() {
-            diags.push(Diagnostic {
-                severity: Severity::Note,
-                kind: DiagnosticKind::Ignored,
-                pointer: "/webhooks".into(),
-                message: format!(
-                    "{} webhook(s) ignored: a client does not receive webhooks",
-                    w.len()
-                ),
-            });
-        }
-    }
     if let Some(components) = root.get_mut("components").and_then(Value::as_object_mut) {
         if let Some(schemas) = components.get_mut("schemas").and_then(Value::as_object_mut) {
             for s in schemas.values_mut() {

@@ -309,8 +309,9 @@ impl Error {
     /// Decodes a JSON body into `T`. An empty (or all-whitespace) body decodes
     /// as `null`. The common, successful case parses once at full speed; only a
     /// body that fails is parsed again with path tracking, so the error names
-    /// where in the document decoding went wrong.
-    pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    /// where in the document decoding went wrong. (Generated clients decode
+    /// webhook deliveries with it.)
+    pub fn decode_json<T: serde::de::DeserializeOwned>(
         what: impl FnOnce() -> String,
         body: &[u8],
     ) -> Result<T, Error> {

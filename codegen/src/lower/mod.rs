@@ -12,6 +12,7 @@ mod fixup;
 mod operation;
 mod pagination;
 mod schema;
+mod webhook;
 
 use std::collections::HashMap;
 
@@ -36,6 +37,7 @@ pub fn build_ir(spec: &Spec, options: &IrOptions) -> Result<Api, CodegenError> {
     l.declare_components();
     l.lower_components();
     let (operations, input_operations) = l.lower_operations();
+    let webhooks = l.lower_webhooks();
     l.note_ignored();
     fixup::run(&mut l);
 
@@ -68,6 +70,7 @@ pub fn build_ir(spec: &Spec, options: &IrOptions) -> Result<Api, CodegenError> {
         types: l.types,
         operations,
         input_operations,
+        webhooks,
         diagnostics: l.diags,
     })
 }
@@ -290,35 +293,12 @@ impl<'a> Lowerer<'a> {
 
     fn note_ignored(&mut self) {
         let doc = self.doc;
-        let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
-            if doc.get("paths").is_none() && doc.get("webhooks").is_none() {
-                self.diag(
-                    Severity::Note,
-                    DiagnosticKind::Ignored,
-                    "",
-                    "the document has no `paths`: no operations to generate",
-                );
-            }
-            return;
-        };
-        let mut callbacks = 0;
-        for item in paths.values() {
-            for m in crate::ir::Method::ALL {
-                if let Some(cb) = item
-                    .get(m.key())
-                    .and_then(|o| o.get("callbacks"))
-                    .and_then(Value::as_object)
-                {
-                    callbacks += cb.len();
-                }
-            }
-        }
-        if callbacks > 0 {
+        if doc.get("paths").is_none() && doc.get("webhooks").is_none() {
             self.diag(
                 Severity::Note,
                 DiagnosticKind::Ignored,
-                "/paths",
-                format!("{callbacks} callback(s) ignored: a client does not receive callbacks"),
+                "",
+                "the document has no `paths`: no operations to generate",
             );
         }
     }

@@ -539,7 +539,12 @@ impl<'a> Lowerer<'a> {
         operation
     }
 
-    fn request_body(&mut self, b: &'a Value, ptr: &str, op_name: &str) -> Option<RequestBody> {
+    pub(crate) fn request_body(
+        &mut self,
+        b: &'a Value,
+        ptr: &str,
+        op_name: &str,
+    ) -> Option<RequestBody> {
         let (b, bptr, via) = self.deref(b, ptr.to_string())?;
         let Some(bo) = b.as_object() else {
             self.diag(

@@ -28,6 +28,7 @@
 mod client;
 mod ctx;
 mod models;
+mod webhooks;
 mod workflows;
 
 use std::fmt::Write as _;
@@ -100,6 +101,12 @@ fn emit_package(
         file(format!("{package}/models.py"), models),
         file(format!("{package}/py.typed"), String::new()),
     ];
+    if !api.webhooks.is_empty() {
+        files.push(file(
+            format!("{package}/webhooks.py"),
+            webhooks::webhooks_py(&ctx),
+        ));
+    }
     if let Some(w) = workflows {
         files.push(file(
             format!("{package}/workflows.py"),

@@ -7,6 +7,7 @@ mod models;
 mod operations;
 mod support;
 pub mod text;
+mod webhooks;
 mod workflows;
 
 use std::fmt::Write;
@@ -157,6 +158,12 @@ fn emit_crate(
             contents: support::SOURCE.to_string(),
         },
     ];
+    if !api.webhooks.is_empty() {
+        files.push(GeneratedFile {
+            path: "src/webhooks.rs".into(),
+            contents: webhooks::emit(&ctx),
+        });
+    }
     if let Some(w) = workflows {
         files.push(GeneratedFile {
             path: "src/workflows.rs".into(),
@@ -243,6 +250,9 @@ fn lib_rs(api: &Api, client: &str, workflows: Option<&Workflows>) -> String {
     }
     out.push_str("#![allow(clippy::all, clippy::pedantic, clippy::nursery)]\n\n");
     out.push_str("pub mod models;\npub mod operations;\nmod support;\n");
+    if !api.webhooks.is_empty() {
+        out.push_str("pub mod webhooks;\n");
+    }
     if workflows.is_some() {
         out.push_str("pub mod workflows;\n");
     }

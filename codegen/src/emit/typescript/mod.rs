@@ -24,6 +24,7 @@
 mod client;
 mod ctx;
 mod models;
+mod webhooks;
 mod workflows;
 
 use self::ctx::{lit, Ctx};
@@ -81,6 +82,9 @@ fn emit_package(
     if workflows.is_some() {
         index.push_str("export * as workflows from \"./workflows.js\";\n");
     }
+    if !api.webhooks.is_empty() {
+        index.push_str("export * as webhooks from \"./webhooks.js\";\n");
+    }
     let mut files = vec![
         file("package.json", package_json(api, &package)),
         file("tsconfig.json", TSCONFIG.to_string()),
@@ -90,6 +94,9 @@ fn emit_package(
         file("src/support.ts", SUPPORT_TS.to_string()),
         file("src/client.ts", client::client_ts(&ctx)),
     ];
+    if !api.webhooks.is_empty() {
+        files.push(file("src/webhooks.ts", webhooks::webhooks_ts(&ctx)));
+    }
     if let Some(w) = workflows {
         files.push(file("src/workflows.ts", workflows::workflows_ts(&ctx, w)));
     }

@@ -17,6 +17,7 @@
 pub mod models;
 pub mod operations;
 mod support;
+pub mod webhooks;
 
 /// Server URLs listed by the document (the core client takes the base URL).
 pub const SERVERS: &[&str] = &[];

@@ -490,6 +490,13 @@ pub struct Thing {
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
 }
 
+/// Schema `#/components/schemas/ThingEvent`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ThingEvent {
+    pub thing: Thing,
+    pub r#type: ThingEventType,
+}
+
 /// Schema `#/components/schemas/Tree`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(transparent)]
@@ -546,7 +553,38 @@ impl ::std::fmt::Display for ThingConstant {
     }
 }
 
-/// Schema `#/paths/~1things/get/parameters/5/schema/anyOf/1`.
+/// Schema `#/components/schemas/ThingEvent/properties/type`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+pub enum ThingEventType {
+    /// `thing.updated`
+    #[serde(rename = "thing.updated")]
+    ThingUpdated,
+    /// `thing.deleted`
+    #[serde(rename = "thing.deleted")]
+    ThingDeleted,
+    /// A value this client does not know (added to the API later).
+    #[serde(untagged)]
+    Unknown(::std::string::String),
+}
+
+impl ThingEventType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ThingUpdated => "thing.updated",
+            Self::ThingDeleted => "thing.deleted",
+            Self::Unknown(v) => v.as_str(),
+        }
+    }
+}
+
+impl ::std::fmt::Display for ThingEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Schema `#/paths/~1things/get/parameters/6/schema/anyOf/1`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListThingsCreatedVariant2 {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -555,7 +593,7 @@ pub struct ListThingsCreatedVariant2 {
     pub lt: ::std::option::Option<i64>,
 }
 
-/// Schema `#/paths/~1things/get/parameters/5/schema`.
+/// Schema `#/paths/~1things/get/parameters/6/schema`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(untagged)]
 pub enum ListThingsCreated {
@@ -563,7 +601,7 @@ pub enum ListThingsCreated {
     Object(ListThingsCreatedVariant2),
 }
 
-/// Schema `#/paths/~1things/get/parameters/10/content/application~1json/schema`.
+/// Schema `#/paths/~1things/get/parameters/11/content/application~1json/schema`.
 #[derive(Debug, Clone, PartialEq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ListThingsFilter {
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]

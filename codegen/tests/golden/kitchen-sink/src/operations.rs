@@ -147,6 +147,10 @@ impl crate::KitchenSinkClient {
             Some(v) => rb.query("limit", *v),
             None => rb,
         };
+        let rb = match &params.offset {
+            Some(v) => rb.query("offset", *v),
+            None => rb,
+        };
         let rb = match &params.tags {
             Some(v) => crate::support::query(rb, "tags", v.as_slice(), crate::support::Style::Form, true),
             None => rb,
@@ -188,6 +192,140 @@ impl crate::KitchenSinkClient {
             None => rb,
         };
         rb.send_json::<::std::vec::Vec<crate::models::Thing>>().await
+    }
+
+    /// Every page of `list_things`, fetched as they are read: `next_page().await`, or `into_stream()` / `into_items()`. Each page is an ordinary call (retries, budget, breaker); `cursor()` is where the next page starts, and `resume_from(cursor)` continues a reader that stopped; `max_pages` / `max_items` stop early.
+    ///
+    /// Pages by `offset` offset.
+    ///
+    /// `GET /things` (operation `listThings`).
+    ///
+    /// Errors `default` come as problem details (`oncely::Error::Problem`).
+    ///
+    /// Arguments:
+    ///
+    /// - `params`: Optional parameters (`ListThingsParams::default()` for none).
+    pub fn list_things_pages(
+        &self,
+        params: &ListThingsParams,
+    ) -> ::oncely::paginate::Pages<crate::models::Thing> {
+        let rb = self.inner.request(::oncely::Method::GET, "/things");
+        let rb = match &params.limit {
+            Some(v) => rb.query("limit", *v),
+            None => rb,
+        };
+        let rb = match &params.offset {
+            Some(v) => rb.query("offset", *v),
+            None => rb,
+        };
+        let rb = match &params.tags {
+            Some(v) => crate::support::query(rb, "tags", v.as_slice(), crate::support::Style::Form, true),
+            None => rb,
+        };
+        let rb = match &params.ids {
+            Some(v) => crate::support::query(rb, "ids", v.as_slice(), crate::support::Style::Form, false),
+            None => rb,
+        };
+        let rb = match &params.expand {
+            Some(v) => crate::support::query(rb, "expand", v.as_slice(), crate::support::Style::DeepObject, true),
+            None => rb,
+        };
+        let rb = match &params.metadata {
+            Some(v) => crate::support::query(rb, "metadata", v, crate::support::Style::DeepObject, true),
+            None => rb,
+        };
+        let rb = match &params.created {
+            Some(v) => crate::support::query(rb, "created", v, crate::support::Style::DeepObject, true),
+            None => rb,
+        };
+        let rb = match &params.sort {
+            Some(v) => crate::support::query(rb, "sort", v, crate::support::Style::Form, true),
+            None => rb,
+        };
+        let rb = match &params.pipes {
+            Some(v) => crate::support::query(rb, "pipes", v.as_slice(), crate::support::Style::PipeDelimited, false),
+            None => rb,
+        };
+        let rb = match &params.x_trace_id {
+            Some(v) => rb.header("X-Trace-Id", v.as_str()),
+            None => rb,
+        };
+        let rb = match &params.session {
+            Some(v) => rb.cookie("session", v.as_str()),
+            None => rb,
+        };
+        let rb = match &params.filter {
+            Some(v) => crate::support::query(rb, "filter", v, crate::support::Style::Json, false),
+            None => rb,
+        };
+        rb.pages::<crate::models::Thing>(::oncely::paginate::PageSpec { items: "".into(), style: ::oncely::paginate::PageStyle::Offset { param: "offset".into(), limit_param: ::std::option::Option::Some("limit".into()), total: ::std::option::Option::None } })
+    }
+
+    /// Every item of `list_things`, page after page (a stream; see the `_pages` method to resume or limit).
+    ///
+    /// Pages by `offset` offset.
+    ///
+    /// `GET /things` (operation `listThings`).
+    ///
+    /// Errors `default` come as problem details (`oncely::Error::Problem`).
+    ///
+    /// Arguments:
+    ///
+    /// - `params`: Optional parameters (`ListThingsParams::default()` for none).
+    pub fn list_things_items(
+        &self,
+        params: &ListThingsParams,
+    ) -> impl ::oncely::paginate::Stream<Item = ::std::result::Result<crate::models::Thing, ::oncely::Error>> {
+        let rb = self.inner.request(::oncely::Method::GET, "/things");
+        let rb = match &params.limit {
+            Some(v) => rb.query("limit", *v),
+            None => rb,
+        };
+        let rb = match &params.offset {
+            Some(v) => rb.query("offset", *v),
+            None => rb,
+        };
+        let rb = match &params.tags {
+            Some(v) => crate::support::query(rb, "tags", v.as_slice(), crate::support::Style::Form, true),
+            None => rb,
+        };
+        let rb = match &params.ids {
+            Some(v) => crate::support::query(rb, "ids", v.as_slice(), crate::support::Style::Form, false),
+            None => rb,
+        };
+        let rb = match &params.expand {
+            Some(v) => crate::support::query(rb, "expand", v.as_slice(), crate::support::Style::DeepObject, true),
+            None => rb,
+        };
+        let rb = match &params.metadata {
+            Some(v) => crate::support::query(rb, "metadata", v, crate::support::Style::DeepObject, true),
+            None => rb,
+        };
+        let rb = match &params.created {
+            Some(v) => crate::support::query(rb, "created", v, crate::support::Style::DeepObject, true),
+            None => rb,
+        };
+        let rb = match &params.sort {
+            Some(v) => crate::support::query(rb, "sort", v, crate::support::Style::Form, true),
+            None => rb,
+        };
+        let rb = match &params.pipes {
+            Some(v) => crate::support::query(rb, "pipes", v.as_slice(), crate::support::Style::PipeDelimited, false),
+            None => rb,
+        };
+        let rb = match &params.x_trace_id {
+            Some(v) => rb.header("X-Trace-Id", v.as_str()),
+            None => rb,
+        };
+        let rb = match &params.session {
+            Some(v) => rb.cookie("session", v.as_str()),
+            None => rb,
+        };
+        let rb = match &params.filter {
+            Some(v) => crate::support::query(rb, "filter", v, crate::support::Style::Json, false),
+            None => rb,
+        };
+        rb.pages::<crate::models::Thing>(::oncely::paginate::PageSpec { items: "".into(), style: ::oncely::paginate::PageStyle::Offset { param: "offset".into(), limit_param: ::std::option::Option::Some("limit".into()), total: ::std::option::Option::None } }).into_items()
     }
 
     /// `POST /things` (operation `createThing`).
@@ -383,6 +521,8 @@ pub struct Type2Params {
 pub struct ListThingsParams {
     /// Query parameter `limit`.
     pub limit: ::std::option::Option<i32>,
+    /// Query parameter `offset`.
+    pub offset: ::std::option::Option<i64>,
     /// Query parameter `tags`.
     pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     /// Query parameter `ids`.
