@@ -55,6 +55,9 @@ pub struct Report {
     pub paginated: Vec<OperationRef>,
     /// Operations that look paginated but matched no rule, with why not.
     pub unmatched_pagination: Vec<OperationRef>,
+    /// Webhooks and callbacks the API sends, with how a delivery is told
+    /// apart from the others.
+    pub webhooks: Vec<OperationRef>,
     /// Schemas typed as untyped JSON values, with why and where.
     pub untyped: Vec<Diagnostic>,
     /// Every other diagnostic.
@@ -157,6 +160,20 @@ pub fn report(spec: &Spec, api: &Api) -> Report {
             .iter()
             .filter_map(|o| o.pagination_miss.as_ref().map(|m| op_ref(o, m.clone())))
             .collect(),
+        webhooks: api
+            .webhooks
+            .iter()
+            .map(|w| {
+                let field = w.selector.as_deref().unwrap_or("type");
+                let mut values = vec![w.name.clone()];
+                values.extend(w.selector_values.iter().cloned());
+                OperationRef {
+                    name: w.name.clone(),
+                    endpoint: format!("{} {}", w.method.as_str(), w.pointer),
+                    detail: format!("selected by `{field}` = {}", values.join(" | ")),
+                }
+            })
+            .collect(),
         untyped,
         diagnostics,
         usable,
@@ -202,6 +219,7 @@ impl Report {
         list(&mut out, "problems", &self.problem_responses);
         list(&mut out, "paginated", &self.paginated);
         list(&mut out, "paging missed", &self.unmatched_pagination);
+        list(&mut out, "webhooks", &self.webhooks);
         let _ = writeln!(out, "  untyped        {}", self.untyped.len());
         for d in self.untyped.iter().take(limit) {
             let _ = writeln!(out, "    {d}");
