@@ -587,6 +587,11 @@ pub enum BodyKind {
     Multipart,
     /// `text/*`.
     Text,
+    /// `text/event-stream`: server-sent events.
+    EventStream,
+    /// Newline-delimited JSON (`application/x-ndjson`, `application/jsonl`,
+    /// `application/json-lines`, `application/json-seq`).
+    JsonLines,
     /// Anything else: raw bytes.
     Binary,
 }
@@ -652,6 +657,17 @@ pub enum Success {
     Text,
     /// Raw bytes.
     Bytes,
+    /// Server-sent events, read as they arrive.
+    Events {
+        /// The type of each event's `data` (JSON), or `Any` when the
+        /// document does not say (the data is then the raw text).
+        ty: Type,
+    },
+    /// A stream of JSON items, one per line, read as they arrive.
+    Lines {
+        /// The type of one item.
+        ty: Type,
+    },
     /// A long-running operation handle whose final result has type `ty`.
     Operation {
         /// The final result's type.

@@ -26,7 +26,20 @@ pub(crate) fn body_kind(media: &str) -> BodyKind {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    if m == "application/json"
+    if m == "text/event-stream" {
+        BodyKind::EventStream
+    } else if matches!(
+        m.as_str(),
+        "application/x-ndjson"
+            | "application/ndjson"
+            | "application/jsonl"
+            | "application/x-jsonlines"
+            | "application/json-lines"
+            | "application/jsonlines"
+            | "application/json-seq"
+    ) {
+        BodyKind::JsonLines
+    } else if m == "application/json"
         || m.ends_with("+json")
         || m.ends_with("/json")
         || m == "*/*"
@@ -51,8 +64,9 @@ fn kind_rank(k: BodyKind, media: &str) -> (u8, u8) {
         BodyKind::Json => (0, exact),
         BodyKind::Form => (1, 0),
         BodyKind::Multipart => (2, 0),
-        BodyKind::Binary => (3, 0),
-        BodyKind::Text => (4, 0),
+        BodyKind::EventStream | BodyKind::JsonLines => (3, 0),
+        BodyKind::Binary => (4, 0),
+        BodyKind::Text => (5, 0),
     }
 }
 
@@ -690,6 +704,11 @@ impl<'a> Lowerer<'a> {
                             )
                         }
                         (0, BodyKind::Json, None, true) => Type::any(),
+                        (0, BodyKind::EventStream | BodyKind::JsonLines, _, true) => {
+                            let cptr = format!("{rptr}/content/{}", esc(media));
+                            let m = c.get(media.as_str());
+                            self.stream_item(kind, m, &cptr, &format!("{op_name} item"))
+                        }
                         _ => Type::any(),
                     };
                     contents.push(Content {
@@ -731,6 +750,57 @@ impl<'a> Lowerer<'a> {
         Success::ByStatus { cases }
     }
 
+    /// The type of one item of a streamed answer: OpenAPI 3.2's
+    /// `itemSchema` (for events, the JSON its `data` holds: `contentSchema`,
+    /// or a `data` that is not text), else `schema` (the items of an array
+    /// schema for JSON lines); `Any` when neither says.
+    fn stream_item(
+        &mut self,
+        kind: BodyKind,
+        media: Option<&'a Value>,
+        ptr: &str,
+        hint: &str,
+    ) -> Type {
+        let Some(media) = media else {
+            return Type::any();
+        };
+        let item = media.get("itemSchema");
+        if kind == BodyKind::EventStream {
+            let data = item
+                .and_then(|i| i.get("properties"))
+                .and_then(|p| p.get("data"));
+            if let Some(cs) = data.and_then(|d| d.get("contentSchema")) {
+                return self.ty(
+                    cs,
+                    &format!("{ptr}/itemSchema/properties/data/contentSchema"),
+                    hint,
+                    1,
+                );
+            }
+            if let Some(d) =
+                data.filter(|d| d.get("type").and_then(Value::as_str) != Some("string"))
+            {
+                return self.ty(d, &format!("{ptr}/itemSchema/properties/data"), hint, 1);
+            }
+            return match media.get("schema") {
+                Some(s) if s.get("type").and_then(Value::as_str) != Some("string") => {
+                    self.ty(s, &format!("{ptr}/schema"), hint, 1)
+                }
+                _ => Type::any(),
+            };
+        }
+        if let Some(i) = item {
+            return self.ty(i, &format!("{ptr}/itemSchema"), hint, 1);
+        }
+        match media.get("schema") {
+            Some(s) => match self.ty(s, &format!("{ptr}/schema"), hint, 1) {
+                Type::Array(t) => *t,
+                t => t,
+            },
+            None => Type::any(),
+        }
+    }
+
     fn success(&mut self, method: Method, responses: &[Response], ptr: &str) -> Success {
         if method == Method::Head {
             return Success::Empty;
@@ -754,6 +824,18 @@ impl<'a> Lowerer<'a> {
         let mut without_body = false;
         let mut text = false;
         let mut bytes = false;
+        // A stream is its operation's whole answer (the first success
+        // response that is one).
+        if let Some(c) = ok
+            .iter()
+            .filter_map(|r| r.contents.first())
+            .find(|c| matches!(c.kind, BodyKind::EventStream | BodyKind::JsonLines))
+        {
+            return match c.kind {
+                BodyKind::EventStream => Success::Events { ty: c.ty.clone() },
+                _ => Success::Lines { ty: c.ty.clone() },
+            };
+        }
         for r in &ok {
             match r.contents.first() {
                 None => without_body = true,

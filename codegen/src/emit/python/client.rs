@@ -55,9 +55,22 @@ enum Finish {
     Operation(String),
     /// Statements using `response`.
     Statements(String),
+    /// `return _s.Events(...stream_events(...), decoder)` or the lines
+    /// twin; holds the decoder of one item (and, for events whose data is
+    /// not JSON, `parse_json=False`).
+    Stream(StreamKind, String),
     /// `return _s.Pages(...pages(method, path, spec, ...), decoder)` (the
     /// spec is the third call argument); holds the decoder of one item.
     Pages(String),
+}
+
+/// Which stream a streamed answer is.
+#[derive(Clone, Copy)]
+enum StreamKind {
+    /// Server-sent events.
+    Events,
+    /// JSON lines.
+    Lines,
 }
 
 /// The text of `client.py`.
@@ -328,6 +341,32 @@ fn plan(ctx: &Ctx<'_>, op: &Operation, method_scope: &mut Scope) -> MethodPlan {
         }
         Success::Text => ("str".into(), Finish::Response("response.text".into())),
         Success::Bytes => ("bytes".into(), Finish::Response("response.content".into())),
+        Success::Events { ty } | Success::Lines { ty } => {
+            let item = ctx.ann(ty, "m.");
+            let events = matches!(op.success, Success::Events { .. });
+            let decoder = if item == "Any" {
+                if events {
+                    "_s.string, parse_json=False".to_string()
+                } else {
+                    "_s.any_value".to_string()
+                }
+            } else {
+                ctx.dec(ty, "m.")
+            };
+            let (item, kind) = if events {
+                (
+                    if item == "Any" {
+                        "str".to_string()
+                    } else {
+                        item
+                    },
+                    StreamKind::Events,
+                )
+            } else {
+                (item, StreamKind::Lines)
+            };
+            (item, Finish::Stream(kind, decoder))
+        }
         Success::Operation { ty } => (ctx.ann(ty, "m."), Finish::Operation(ctx.dec(ty, "m."))),
         Success::ByStatus { cases } => by_status(ctx, cases),
     };
@@ -336,6 +375,13 @@ fn plan(ctx: &Ctx<'_>, op: &Operation, method_scope: &mut Scope) -> MethodPlan {
             format!("oncely.Operation[{ret}]"),
             format!("oncely.AsyncOperation[{ret}]"),
         ),
+        Finish::Stream(StreamKind::Events, _) => (
+            format!("_s.Events[{ret}]"),
+            format!("_s.AsyncEvents[{ret}]"),
+        ),
+        Finish::Stream(StreamKind::Lines, _) => {
+            (format!("_s.Lines[{ret}]"), format!("_s.AsyncLines[{ret}]"))
+        }
         _ => (ret.clone(), ret),
     };
 
@@ -509,7 +555,7 @@ fn method(out: &mut String, p: &MethodPlan, is_async: bool) {
     };
     // Pages are fetched as they are iterated: the method itself only builds
     // the iterator, in both clients.
-    let def = if matches!(p.finish, Finish::Pages(_)) {
+    let def = if matches!(p.finish, Finish::Pages(_) | Finish::Stream(..)) {
         "def"
     } else {
         def
@@ -548,6 +594,22 @@ fn method(out: &mut String, p: &MethodPlan, is_async: bool) {
             let _ = write!(
                 out,
                 "        return {aw}self.client.request_operation(\n{args}            decoder={decoder},\n        )\n"
+            );
+        }
+        Finish::Stream(kind, decoder) => {
+            let (class, call) = match (kind, is_async) {
+                (StreamKind::Events, false) => ("Events", "stream_events"),
+                (StreamKind::Events, true) => ("AsyncEvents", "stream_events"),
+                (StreamKind::Lines, false) => ("Lines", "stream_lines"),
+                (StreamKind::Lines, true) => ("AsyncLines", "stream_lines"),
+            };
+            let _ = write!(
+                out,
+                "        return _s.{class}(\n            self.client.{call}(\n{}            ),\n            {decoder},\n        )\n",
+                p.call_args
+                    .iter()
+                    .map(|a| format!("                {a},\n"))
+                    .collect::<String>()
             );
         }
         Finish::Pages(decoder) => {

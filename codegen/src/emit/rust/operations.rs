@@ -186,7 +186,7 @@ fn body_plan(ctx: &Ctx<'_>, body: &RequestBody, raw: bool) -> Option<BodyPlan> {
                 stmt,
             });
         }
-        BodyKind::Binary | BodyKind::Text => {
+        BodyKind::Binary | BodyKind::Text | BodyKind::EventStream | BodyKind::JsonLines => {
             let wildcard = first.media_type.contains('*');
             let mut args = vec![Arg {
                 name: "body".into(),
@@ -344,6 +344,24 @@ fn result(ctx: &Ctx<'_>, success: &Success) -> (String, String) {
             (
                 format!("::oncely::Operation<{t}>"),
                 format!("rb.send_operation::<{t}>().await"),
+            )
+        }
+        Success::Events { ty: Type::Any { .. } } => (
+            "::oncely::EventStream".into(),
+            "rb.send_events().await".into(),
+        ),
+        Success::Events { ty } => {
+            let t = ctx.ty(ty, MODELS);
+            (
+                format!("::oncely::stream::JsonEvents<{t}>"),
+                format!("rb.send_events().await.map(::oncely::EventStream::json::<{t}>)"),
+            )
+        }
+        Success::Lines { ty } => {
+            let t = ctx.ty(ty, MODELS);
+            (
+                format!("::oncely::JsonLines<{t}>"),
+                format!("rb.send_lines::<{t}>().await"),
             )
         }
     }

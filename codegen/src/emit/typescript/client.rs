@@ -293,11 +293,18 @@ fn method(
     build.push_str("    };\n");
     methods.push('\n');
     jsdoc(methods, "  ", &doc, op.docs.deprecated);
-    let _ = writeln!(
-        methods,
-        "  async {name}({}): Promise<{ret}> {{",
-        args.join(", ")
-    );
+    // A streamed answer is read as it is iterated: the method itself only
+    // builds the iterable.
+    let streamed = matches!(op.success, Success::Events { .. } | Success::Lines { .. });
+    if streamed {
+        let _ = writeln!(methods, "  {name}({}): {ret} {{", args.join(", "));
+    } else {
+        let _ = writeln!(
+            methods,
+            "  async {name}({}): Promise<{ret}> {{",
+            args.join(", ")
+        );
+    }
     methods.push_str(&build);
     methods.push_str(&finish);
     methods.push_str("  }\n");
@@ -362,6 +369,24 @@ fn result(
             "string".into(),
             format!("{send}    return response.text();\n"),
         ),
+        Success::Events { ty } => {
+            let t = match ctx.ty(ty, "m.") {
+                t if t == "unknown" => "string".to_string(),
+                t => t,
+            };
+            let json = !matches!(ty, crate::ir::Type::Any { .. });
+            (
+                format!("support.Events<{t}>"),
+                format!("    return support.events<{t}>(this.client, request, {json});\n"),
+            )
+        }
+        Success::Lines { ty } => {
+            let t = ctx.ty(ty, "m.");
+            (
+                format!("support.Lines<{t}>"),
+                format!("    return support.lines<{t}>(this.client, request);\n"),
+            )
+        }
         Success::Bytes => (
             "Uint8Array".into(),
             format!("{send}    return response.bytes();\n"),

@@ -9,11 +9,13 @@ import dataclasses
 import enum
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
 import oncely
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 def _fail(expected: str, value: object) -> oncely.DecodeError:
@@ -285,3 +287,141 @@ class AsyncPages(Generic[T]):
     def cursor(self) -> str | None:
         """Where the next page starts (`None` before the first and after the last)."""
         return self._pages.cursor
+
+
+class _RawEvent(Protocol):
+    """A server-sent event as the core returns it."""
+
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def data(self) -> str: ...
+
+
+class _RawStream(Protocol[T_co]):
+    def __iter__(self) -> Iterator[T_co]: ...
+    def close(self) -> None: ...
+
+
+class _RawAsyncStream(Protocol[T_co]):
+    def __aiter__(self) -> AsyncIterator[T_co]: ...
+    def close(self) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Event(Generic[T]):
+    """One server-sent event: its id (`None` when the server gave none), its
+    type (`"message"` by default) and its data, decoded."""
+
+    id: str | None
+    event: str
+    data: T
+
+
+def _event(raw: _RawEvent, decode: Callable[[Any], T], parse_json: bool) -> Event[T]:
+    if not parse_json:
+        return Event(raw.id, raw.event, decode(raw.data))
+    try:
+        value = json.loads(raw.data)
+    except ValueError as e:
+        raise oncely.DecodeError(f"event {raw.id or raw.event!r}: data is not JSON: {e}") from None
+    return Event(raw.id, raw.event, decode(value))
+
+
+class Events(Generic[T]):
+    """Server-sent events, read as they arrive (the core reconnects with
+    `Last-Event-ID` when the stream is cut). `close()` (or leaving a `with`
+    block) closes the connection."""
+
+    def __init__(self, raw: _RawStream[_RawEvent], decode: Callable[[Any], T], *, parse_json: bool = True) -> None:
+        self._raw = raw
+        self._decode = decode
+        self._json = parse_json
+
+    def __iter__(self) -> Iterator[Event[T]]:
+        for e in self._raw:
+            yield _event(e, self._decode, self._json)
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self._raw.close()
+
+    def __enter__(self) -> Events[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncEvents(Generic[T]):
+    """`Events` for asyncio (`async for`)."""
+
+    def __init__(self, raw: _RawAsyncStream[_RawEvent], decode: Callable[[Any], T], *, parse_json: bool = True) -> None:
+        self._raw = raw
+        self._decode = decode
+        self._json = parse_json
+
+    async def __aiter__(self) -> AsyncIterator[Event[T]]:
+        async for e in self._raw:
+            yield _event(e, self._decode, self._json)
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self._raw.close()
+
+    async def __aenter__(self) -> AsyncEvents[T]:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class Lines(Generic[T]):
+    """A stream of JSON items, one per line, read as they arrive. `close()`
+    (or leaving a `with` block) closes the connection."""
+
+    def __init__(self, raw: _RawStream[Any], decode: Callable[[Any], T]) -> None:
+        self._raw = raw
+        self._decode = decode
+
+    def __iter__(self) -> Iterator[T]:
+        for item in self._raw:
+            yield self._decode(item)
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self._raw.close()
+
+    def __enter__(self) -> Lines[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncLines(Generic[T]):
+    """`Lines` for asyncio (`async for`)."""
+
+    def __init__(self, raw: _RawAsyncStream[Any], decode: Callable[[Any], T]) -> None:
+        self._raw = raw
+        self._decode = decode
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for item in self._raw:
+            yield self._decode(item)
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self._raw.close()
+
+    async def __aenter__(self) -> AsyncLines[T]:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -155,3 +155,53 @@ export function pages<T>(client: Client, request: RequestOptions, spec: PageSpec
     cursor: paging.resumeFrom,
   }) as unknown as Pages<T>;
 }
+
+/** One server-sent event, its data decoded. */
+export interface Event<T> {
+  /** Its id (`null` when the server gave none). */
+  readonly id: string | null;
+  /** Its type (`"message"` by default). */
+  readonly event: string;
+  /** Its data: the parsed JSON, or the text when the document gives no type. */
+  readonly data: T;
+}
+
+/** Server-sent events, read as they are iterated; `close()` closes the connection. */
+export interface Events<T> extends AsyncIterable<Event<T>> {
+  /** Closes the connection. */
+  close(): void;
+}
+
+/** A stream of JSON items, one per line; `close()` closes the connection. */
+export interface Lines<T> extends AsyncIterable<T> {
+  /** Closes the connection. */
+  close(): void;
+}
+
+/** The events of `request` (the core reconnects with `Last-Event-ID` when the stream is cut). */
+export function events<T>(client: Client, request: RequestOptions, json: boolean): Events<T> {
+  const { method, path, ...options } = request;
+  const raw = client.streamEvents(method ?? "GET", path, options);
+  return {
+    close: () => raw.close(),
+    async *[Symbol.asyncIterator](): AsyncIterator<Event<T>> {
+      for await (const e of raw) {
+        let data: unknown = e.data;
+        if (json) {
+          try {
+            data = JSON.parse(e.data);
+          } catch (err) {
+            throw new TypeError(`event ${e.id ?? e.event}: data is not JSON: ${(err as Error).message}`);
+          }
+        }
+        yield { id: e.id ?? null, event: e.event, data: data as T };
+      }
+    },
+  };
+}
+
+/** The JSON lines of `request`. */
+export function lines<T>(client: Client, request: RequestOptions): Lines<T> {
+  const { method, path, ...options } = request;
+  return client.streamLines(method ?? "GET", path, options) as unknown as Lines<T>;
+}
