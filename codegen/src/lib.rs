@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod arazzo;
+mod bundle;
 pub mod check;
 pub mod emit;
 pub mod error;

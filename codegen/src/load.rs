@@ -78,7 +78,15 @@ pub fn load_spec(path: impl AsRef<Path>) -> Result<Spec, CodegenError> {
         (buf, path.display().to_string())
     };
     let text = String::from_utf8_lossy(&text);
-    parse_spec(&text, &origin)
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let (mut document, format) = parse_text(text, &origin)?;
+    let mut found = Vec::new();
+    if path.as_os_str() != "-" {
+        crate::bundle::bundle(&mut document, path, &mut found);
+    }
+    let mut spec = spec_from_value(document, format, &origin)?;
+    spec.diagnostics.extend(found);
+    Ok(spec)
 }
 
 /// Loads a document from text. `origin` names it in messages.
