@@ -293,18 +293,11 @@ fn method(
     build.push_str("    };\n");
     methods.push('\n');
     jsdoc(methods, "  ", &doc, op.docs.deprecated);
-    // A streamed answer is read as it is iterated: the method itself only
-    // builds the iterable.
-    let streamed = matches!(op.success, Success::Events { .. } | Success::Lines { .. });
-    if streamed {
-        let _ = writeln!(methods, "  {name}({}): {ret} {{", args.join(", "));
-    } else {
-        let _ = writeln!(
-            methods,
-            "  async {name}({}): Promise<{ret}> {{",
-            args.join(", ")
-        );
-    }
+    let _ = writeln!(
+        methods,
+        "  async {name}({}): Promise<{ret}> {{",
+        args.join(", ")
+    );
     methods.push_str(&build);
     methods.push_str(&finish);
     methods.push_str("  }\n");

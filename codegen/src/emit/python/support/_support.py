@@ -307,7 +307,7 @@ class _RawStream(Protocol[T_co]):
 
 class _RawAsyncStream(Protocol[T_co]):
     def __aiter__(self) -> AsyncIterator[T_co]: ...
-    def close(self) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -356,7 +356,7 @@ class Events(Generic[T]):
 
 
 class AsyncEvents(Generic[T]):
-    """`Events` for asyncio (`async for`)."""
+    """`Events` for asyncio (`async for`; `aclose()` or `async with`)."""
 
     def __init__(self, raw: _RawAsyncStream[_RawEvent], decode: Callable[[Any], T], *, parse_json: bool = True) -> None:
         self._raw = raw
@@ -367,9 +367,9 @@ class AsyncEvents(Generic[T]):
         async for e in self._raw:
             yield _event(e, self._decode, self._json)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Closes the connection."""
-        self._raw.close()
+        await self._raw.aclose()
 
     async def __aenter__(self) -> AsyncEvents[T]:
         return self
@@ -377,7 +377,7 @@ class AsyncEvents(Generic[T]):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        await self.aclose()
 
 
 class Lines(Generic[T]):
@@ -404,7 +404,7 @@ class Lines(Generic[T]):
 
 
 class AsyncLines(Generic[T]):
-    """`Lines` for asyncio (`async for`)."""
+    """`Lines` for asyncio (`async for`; `aclose()` or `async with`)."""
 
     def __init__(self, raw: _RawAsyncStream[Any], decode: Callable[[Any], T]) -> None:
         self._raw = raw
@@ -414,9 +414,9 @@ class AsyncLines(Generic[T]):
         async for item in self._raw:
             yield self._decode(item)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         """Closes the connection."""
-        self._raw.close()
+        await self._raw.aclose()
 
     async def __aenter__(self) -> AsyncLines[T]:
         return self
@@ -424,4 +424,4 @@ class AsyncLines(Generic[T]):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        await self.aclose()

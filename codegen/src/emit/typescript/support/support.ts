@@ -179,9 +179,9 @@ export interface Lines<T> extends AsyncIterable<T> {
 }
 
 /** The events of `request` (the core reconnects with `Last-Event-ID` when the stream is cut). */
-export function events<T>(client: Client, request: RequestOptions, json: boolean): Events<T> {
+export async function events<T>(client: Client, request: RequestOptions, json: boolean): Promise<Events<T>> {
   const { method, path, ...options } = request;
-  const raw = client.streamEvents(method ?? "GET", path, options);
+  const raw = await client.streamEvents(method ?? "GET", path, options);
   return {
     close: () => raw.close(),
     async *[Symbol.asyncIterator](): AsyncIterator<Event<T>> {
@@ -201,7 +201,7 @@ export function events<T>(client: Client, request: RequestOptions, json: boolean
 }
 
 /** The JSON lines of `request`. */
-export function lines<T>(client: Client, request: RequestOptions): Lines<T> {
+export async function lines<T>(client: Client, request: RequestOptions): Promise<Lines<T>> {
   const { method, path, ...options } = request;
-  return client.streamLines(method ?? "GET", path, options) as unknown as Lines<T>;
+  return (await client.streamLines<T>(method ?? "GET", path, options)) as Lines<T>;
 }
