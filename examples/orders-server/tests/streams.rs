@@ -239,3 +239,78 @@ async fn a_client_closing_a_live_stream_closes_it_on_the_server() {
         .unwrap();
     assert_eq!(stats, json!({"open": 0}));
 }
+
+/// Follows a `$ref` into `streaming.yaml` or `./orders.yaml`.
+fn resolve<'a>(reference: &str, streaming: &'a Value, orders: &'a Value) -> Option<&'a Value> {
+    let (file, pointer) = reference.split_once('#')?;
+    let document = match file {
+        "" => streaming,
+        "./orders.yaml" => orders,
+        _ => return None,
+    };
+    document.pointer(pointer)
+}
+
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("$ref", Value::String(r)) => out.push(r.clone()),
+                    _ => refs(value, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_streaming_spec_describes_the_served_streams() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/");
+    let load = |name: &str| -> Value {
+        let text = std::fs::read_to_string(format!("{dir}{name}")).unwrap();
+        serde_yaml::from_str(&text).unwrap()
+    };
+    let (streaming, orders) = (load("streaming.yaml"), load("orders.yaml"));
+    assert_eq!(streaming["openapi"], "3.1.0");
+    let mut all = Vec::new();
+    refs(&streaming, &mut all);
+    for reference in &all {
+        assert!(
+            resolve(reference, &streaming, &orders).is_some(),
+            "{reference} does not resolve"
+        );
+    }
+    let events = &streaming["paths"]["/orders/{order_id}/events"]["get"]["responses"]["200"]
+        ["content"]["text/event-stream"];
+    assert!(events["itemSchema"].is_object() && events["schema"].is_object());
+    let export = &streaming["paths"]["/orders/export"]["get"]["responses"]["200"]["content"]
+        ["application/x-ndjson"];
+    assert!(export["itemSchema"].is_object() && export["schema"].is_object());
+
+    // Every kind the spec names is one the server sends, and every path is served.
+    let server = server().await;
+    let http = client();
+    let id = order_with_history(&http, &server, "spec").await;
+    let (text, _) = read_all(
+        http.get(format!("{}/orders/{id}/events", server.base_url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let kinds = streaming["components"]["schemas"]["ChangeKind"]["enum"]
+        .as_array()
+        .unwrap();
+    for (_, kind) in ids_and_kinds(&text) {
+        assert!(kinds.contains(&Value::from(kind.as_str())), "{kind}");
+    }
+    let export = http
+        .get(format!("{}/orders/export", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+}
