@@ -178,6 +178,60 @@ export declare class Operation<T = unknown> {
   wait(options?: { onProgress?: (progress: Progress) => void; signal?: AbortSignal }): Promise<T>;
 }
 
+/** How a streamed call is read, besides the call's own options. */
+export interface StreamOptions extends CallOptions {
+  /** Resume an event stream after this event id (sent as `Last-Event-ID`). */
+  lastEventId?: string;
+  /** When an event stream reconnects (default `on_cut`: after a cut connection, not after the body ends). */
+  reconnect?: 'never' | 'on_cut' | 'on_cut_or_end';
+  /** The most bytes one event or line may hold (default 16 MiB). */
+  maxItemBytes?: number;
+}
+
+/** One server-sent event. */
+export declare class ServerEvent {
+  private constructor();
+  /** The last event id when the event was dispatched (undefined before any id). */
+  readonly id: string | undefined;
+  /** The event type (`message` when the event named none). */
+  readonly event: string;
+  /** The data lines joined with `\n`. */
+  readonly data: string;
+  /** The reconnection time (ms) this event's `retry` field set. */
+  readonly retryMs: number | undefined;
+  /** The data as JSON (empty data is `null`); bad JSON throws a `DecodeError` naming the event. */
+  json<T = any>(): T;
+}
+
+/** A `text/event-stream` answer: `for await (const event of stream)`; `break` or `close()` closes the connection. */
+export declare class EventStream implements AsyncIterableIterator<ServerEvent> {
+  private constructor();
+  /** The last event id received: pass it as `lastEventId` to resume after a restart. */
+  readonly lastEventId: string | undefined;
+  /** Reconnections made so far. */
+  readonly reconnects: number;
+  /** Events received so far. */
+  readonly eventsReceived: number;
+  next(): Promise<IteratorResult<ServerEvent, undefined>>;
+  /** Closes the connection and ends iteration. */
+  return(): Promise<IteratorResult<ServerEvent, undefined>>;
+  /** Closes the connection; iteration ends. */
+  close(): void;
+  [Symbol.asyncIterator](): EventStream;
+}
+
+/** A JSON lines answer (NDJSON, JSON Lines, JSON text sequences), one JSON value per line. */
+export declare class LineStream<T = any> implements AsyncIterableIterator<T> {
+  private constructor();
+  /** The next item; a bad line rejects with a `DecodeError` naming its line number, and iteration can go on. */
+  next(): Promise<IteratorResult<T, undefined>>;
+  /** Closes the connection and ends iteration. */
+  return(): Promise<IteratorResult<T, undefined>>;
+  /** Closes the connection; iteration ends. */
+  close(): void;
+  [Symbol.asyncIterator](): LineStream<T>;
+}
+
 /** A client for one API. */
 export declare class Client {
   constructor(options: ClientOptions);
@@ -198,6 +252,10 @@ export declare class Client {
   sendOperation<T = unknown>(options: Omit<RequestOptions, 'method'> & { method?: string }): Promise<Operation<T>>;
   /** Continues an operation from its resume token (no network call). */
   resumeOperation<T = unknown>(token: string): Operation<T>;
+  /** Sends a call and resolves with its `text/event-stream` answer, read as it arrives and reconnecting with `Last-Event-ID` after a cut. */
+  streamEvents(method: string, path: string, options?: StreamOptions): Promise<EventStream>;
+  /** Sends a call and resolves with its JSON lines answer, read as it arrives. */
+  streamLines<T = any>(method: string, path: string, options?: Omit<StreamOptions, 'lastEventId' | 'reconnect'>): Promise<LineStream<T>>;
 }
 
 /** An RFC 9457 problem document. */

@@ -17,6 +17,9 @@
 //!   [`Operation`] you can wait on, poll, or resume from a token in another process.
 //! - **Problem details** ([`problem`]): RFC 9457 / 7807 bodies become typed
 //!   [`Error::Problem`]s; bodies that are not problems are kept raw.
+//! - **Streamed answers** ([`stream`]): server-sent events as an
+//!   [`EventStream`] that reconnects with `Last-Event-ID`, JSON Lines as
+//!   [`JsonLines`] of typed items, both read as they arrive.
 //! - **Transport**: hyper's pooled client (HTTP/1.1, and HTTP/2 where TLS
 //!   negotiates it), rustls with the operating system's certificate verifier
 //!   ([`ClientBuilder::add_root_certificate`] for a private CA), and HTTP or
@@ -65,6 +68,7 @@ pub mod outbox;
 pub mod problem;
 pub mod retry;
 pub mod store;
+pub mod stream;
 pub mod workflow;
 
 pub use bytes::Bytes;
@@ -77,6 +81,7 @@ pub use retry::{BreakerConfig, BudgetConfig, CircuitBreaker, RetryBudget, RetryP
 #[cfg(feature = "postgres")]
 pub use store::PgStore;
 pub use store::{MemoryStore, SqliteStore, Store};
+pub use stream::{EventStream, JsonLines, ServerEvent};
 pub use workflow::{Engine, RunOutcome, StepContext, StepError, Workflow, WorkflowError};
 
 /// The README's Rust quick start, compiled as a doc test so it cannot rot.

@@ -17,6 +17,8 @@
 //!   bindings render into their native exceptions.
 //! - [`outbox`]: outbox calls from a call's spec, the enqueue statement for
 //!   the host's own connection, dispatcher options, error kinds.
+//! - [`stream_spec`]: [`StreamSpec`], how a streamed call (server-sent
+//!   events, JSON lines) is read, and opening it.
 //! - [`arazzo`]: loading, checking and compiling an Arazzo workflow (from a
 //!   file or from text), and [`OutcomeView`], one view of a run's outcome.
 
@@ -27,6 +29,7 @@ pub mod error_view;
 pub mod naming;
 pub mod outbox;
 pub mod store;
+pub mod stream_spec;
 pub mod units;
 
 pub use arazzo::{ArazzoError, OutcomeView, WorkflowSource};
@@ -34,4 +37,5 @@ pub use call_spec::{method, Body, CallSpec, Caller};
 pub use client_spec::{ApiKey, BreakerSpec, BudgetSpec, ClientSpec, PollSpec, Proxy, RetrySpec};
 pub use error_view::{error_view, Detail, ErrorKind, ErrorView, TransportWhat};
 pub use naming::{Binding, Opt, SpecError};
+pub use stream_spec::StreamSpec;
 pub use units::{positive, Unit};

@@ -61,6 +61,12 @@ pub enum Opt {
     PathParams,
     /// A form body.
     Form,
+    /// When an event stream reconnects.
+    Reconnect,
+    /// The most bytes one streamed event or line may hold.
+    MaxItemBytes,
+    /// The event id a stream resumes after.
+    LastEventId,
 }
 
 impl Opt {
@@ -91,6 +97,9 @@ impl Opt {
             Opt::Query => ("params", "query"),
             Opt::PathParams => ("path_params", "pathParams"),
             Opt::Form => ("data", "form"),
+            Opt::Reconnect => ("reconnect", "reconnect"),
+            Opt::MaxItemBytes => ("max_item_bytes", "maxItemBytes"),
+            Opt::LastEventId => ("last_event_id", "lastEventId"),
         };
         match binding {
             Binding::Python => python,

@@ -5,6 +5,7 @@ const args = require('./args.js');
 const { callNative, fromNative, fromPayload, invalidArgument, DecodeError } = require('./errors.js');
 const { Operation } = require('./operation.js');
 const { Caller } = require('./caller.js');
+const { EventStream, LineStream, streamOptions } = require('./stream.js');
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -402,6 +403,43 @@ class Client extends Caller {
     }
     return this.#with((n) =>
       args.run(c.signal, (token) => n.sendOperation(c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, token)).then((op) => new Operation(op)),
+    );
+  }
+
+  /**
+   * Sends a call and resolves with its `text/event-stream` answer as an
+   * `EventStream` (`for await (const event of stream)`); `return()` / `break`
+   * / `close()` close the connection, as does the call's `signal`.
+   * @returns {Promise<EventStream>}
+   */
+  streamEvents(method, path, options = {}) {
+    return this.#stream(method, path, options, 'streamEvents', EventStream);
+  }
+
+  /**
+   * Sends a call and resolves with its JSON lines answer (`application/x-ndjson`,
+   * `application/jsonl`, `application/json-lines`, `application/json-seq`) as a
+   * `LineStream` of JSON values.
+   * @returns {Promise<LineStream>}
+   */
+  streamLines(method, path, options = {}) {
+    return this.#stream(method, path, options, 'streamLines', LineStream);
+  }
+
+  #stream(method, path, options, verb, Class) {
+    let c;
+    let s;
+    try {
+      const split = streamOptions(options);
+      s = split.stream;
+      c = nativeCall({ ...split.call, method, path });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#with((n) =>
+      args
+        .run(c.signal, (token) => n[verb](c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, s, token))
+        .then((stream) => new Class(stream, c.signal)),
     );
   }
 

@@ -17,6 +17,9 @@ use crate::convert::{self, BodyArg, CallArgs, CallOptions, ClientOptions, Native
 use crate::errors::{invalid_arg, to_napi};
 use crate::operation::NativeOperation;
 use crate::settle::{SettleArgs, Settler};
+use crate::stream::{
+    open_events, open_lines, stream_options, NativeEventStream, NativeLineStream, StreamOptions,
+};
 
 /// An idempotency store, shareable between clients (and with workflows).
 #[napi]
@@ -181,6 +184,69 @@ impl NativeClient {
             Ok(NativeOperation::new(client, operation))
         };
         env.spawn_future(guard(call, cancel))
+    }
+
+    /// Sends a call and resolves with its `text/event-stream` answer, read
+    /// event by event (see [`crate::stream`]).
+    #[allow(clippy::too_many_arguments)]
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeEventStream>")]
+    pub fn stream_events<'env>(
+        &self,
+        env: &'env Env,
+        method: String,
+        path: String,
+        body: Option<BodyArg>,
+        content_type: Option<String>,
+        headers: Option<Vec<String>>,
+        query: Option<Vec<String>>,
+        options: Option<CallOptions>,
+        stream: Option<StreamOptions>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, NativeEventStream>> {
+        let args = CallArgs {
+            method,
+            path,
+            body,
+            content_type,
+            headers,
+            query,
+            options,
+        };
+        let request = convert::prepare(&self.inner, args)?;
+        let spec = stream_options(stream)?;
+        let cancel = cancel.map(CancelToken::handle);
+        env.spawn_future(guard(open_events(request, spec), cancel))
+    }
+
+    /// Sends a call and resolves with its JSON lines answer, read line by line.
+    #[allow(clippy::too_many_arguments)]
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeLineStream>")]
+    pub fn stream_lines<'env>(
+        &self,
+        env: &'env Env,
+        method: String,
+        path: String,
+        body: Option<BodyArg>,
+        content_type: Option<String>,
+        headers: Option<Vec<String>>,
+        query: Option<Vec<String>>,
+        options: Option<CallOptions>,
+        stream: Option<StreamOptions>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<PromiseRaw<'env, NativeLineStream>> {
+        let args = CallArgs {
+            method,
+            path,
+            body,
+            content_type,
+            headers,
+            query,
+            options,
+        };
+        let request = convert::prepare(&self.inner, args)?;
+        let spec = stream_options(stream)?;
+        let cancel = cancel.map(CancelToken::handle);
+        env.spawn_future(guard(open_lines(request, spec), cancel))
     }
 
     /// Continues an operation from its resume token (no network call).

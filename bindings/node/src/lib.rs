@@ -18,6 +18,7 @@
 //!   clients and step contexts, and responses across the boundary.
 //! - [`errors`]: core errors as payloads the JS layer turns into classes.
 //! - [`settle`]: finished client calls back to the JS thread.
+//! - [`stream`]: `NativeEventStream` and `NativeLineStream` (streamed answers).
 //!
 //! All I/O runs on napi's tokio runtime; promises settle on the JS thread.
 //! Panics are caught at every entry point and reported as errors.
@@ -32,6 +33,7 @@ pub mod errors;
 pub mod operation;
 pub mod outbox;
 pub mod settle;
+pub mod stream;
 pub mod workflow;
 
 use napi::bindgen_prelude::PromiseRaw;

@@ -1,5 +1,5 @@
 // Type-level checks of index.d.ts (compiled with `tsc --strict --noEmit`, never run).
-import { ArazzoWorkflow, WorkflowEngine, type ArazzoOutcome, Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome, Outbox, OutboxCall, type OutboxRow, type DispatchReport } from '../index.js';
+import { ArazzoWorkflow, WorkflowEngine, type ArazzoOutcome, Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome, Outbox, OutboxCall, type OutboxRow, type DispatchReport, type EventStream, type LineStream, type ServerEvent } from '../index.js';
 
 async function usage(): Promise<void> {
   const client = new Client({ baseUrl: 'https://api.example.com', bearer: 'sk', retry: { maxAttempts: 3 }, store: 'sqlite:./o.db' });
@@ -51,3 +51,31 @@ async function outboxTypes(client: Client): Promise<void> {
   void [state, report.delivered, insert.sql];
 }
 void outboxTypes;
+
+// Streamed answers: async iterables of typed items.
+async function streamTypes(client: Client): Promise<void> {
+  const events: EventStream = await client.streamEvents('GET', '/orders/{id}/events', {
+    pathParams: { id: 'o_1' },
+    lastEventId: '7',
+    reconnect: 'on_cut_or_end',
+    maxItemBytes: 1 << 20,
+    signal: AbortSignal.timeout(1000),
+  });
+  for await (const event of events) {
+    const e: ServerEvent = event;
+    const id: string | undefined = e.id;
+    const data: { seq: number } = e.json<{ seq: number }>();
+    void [id, data.seq, e.event, e.data, e.retryMs];
+    break;
+  }
+  const resumeFrom: string | undefined = events.lastEventId;
+  events.close();
+  const lines: LineStream<{ id: string }> = await client.streamLines<{ id: string }>('GET', '/orders/export');
+  for await (const order of lines) {
+    const id: string = order.id;
+    void id;
+  }
+  await lines.return();
+  void [resumeFrom, events.reconnects, events.eventsReceived];
+}
+void streamTypes;

@@ -14,6 +14,7 @@ use crate::options::build_client;
 use crate::request::Call;
 use crate::response::PyResponse;
 use crate::runtime::{self, shield};
+use crate::stream::{self, Kind, PyAsyncEventStream, PyAsyncJsonLines, PyEventStream, PyJsonLines};
 use crate::verbs::pymethods_with_verbs;
 
 /// Sends one prepared call through the core and returns the response.
@@ -77,6 +78,45 @@ impl PyClient {
         let client = self.inner.clone();
         let op = runtime::block_on(py, start(request))?;
         Ok(PyOperation::new(client, op, decoder))
+    }
+
+    /// Sends a request and reads its `text/event-stream` answer: an
+    /// `EventStream` of `ServerEvent`s that reconnects with `Last-Event-ID`
+    /// when the connection is cut. Besides the call's keyword arguments:
+    /// `last_event_id` (resume after it), `reconnect` (`"on_cut"`, the
+    /// default; `"on_cut_or_end"`; `"never"`), `max_item_bytes`. Opening
+    /// errors (a problem answer, another media type) raise here.
+    #[pyo3(signature = (method, path, **kwargs))]
+    fn stream_events(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyEventStream> {
+        logging::refresh(py);
+        let spec = stream::stream_spec(kwargs)?;
+        let request = Call::request(py, &self.inner, method, path, kwargs)?;
+        let shared = stream::open_blocking(py, request, spec, Kind::Events)?;
+        Ok(PyEventStream { shared })
+    }
+
+    /// Sends a request and reads its JSON lines answer (`application/x-ndjson`,
+    /// `application/jsonl`, `application/json-seq`, ...): a `JsonLines` of one
+    /// decoded JSON value per line. `max_item_bytes` bounds one line.
+    #[pyo3(signature = (method, path, **kwargs))]
+    fn stream_lines(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyJsonLines> {
+        logging::refresh(py);
+        let spec = stream::stream_spec(kwargs)?;
+        let request = Call::request(py, &self.inner, method, path, kwargs)?;
+        let shared = stream::open_blocking(py, request, spec, Kind::Lines)?;
+        Ok(PyJsonLines { shared })
     }
 
     /// Continues an operation from `Operation.resume_token()`.
@@ -165,6 +205,41 @@ impl PyAsyncClient {
         aio::into_awaitable(py, async move {
             let op = start(request).await?;
             Ok(PyAsyncOperation::new(client, op, decoder))
+        })
+    }
+
+    /// Like `Client.stream_events`, for `async for`: the stream opens on the
+    /// first `__anext__` (or `async with`), where opening errors raise.
+    #[pyo3(signature = (method, path, **kwargs))]
+    fn stream_events(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyAsyncEventStream> {
+        logging::refresh(py);
+        let spec = stream::stream_spec(kwargs)?;
+        let request = Call::request(py, &self.inner, method, path, kwargs)?;
+        Ok(PyAsyncEventStream {
+            shared: stream::Shared::new(request, spec, Kind::Events),
+        })
+    }
+
+    /// Like `Client.stream_lines`, for `async for` (opens on first use).
+    #[pyo3(signature = (method, path, **kwargs))]
+    fn stream_lines(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: String,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyAsyncJsonLines> {
+        logging::refresh(py);
+        let spec = stream::stream_spec(kwargs)?;
+        let request = Call::request(py, &self.inner, method, path, kwargs)?;
+        Ok(PyAsyncJsonLines {
+            shared: stream::Shared::new(request, spec, Kind::Lines),
         })
     }
 

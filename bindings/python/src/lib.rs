@@ -17,6 +17,7 @@
 //! - `outbox` — `OutboxCall`, `Outbox` (the transactional outbox and its dispatcher)
 //! - `options` — `RetryPolicy`, `RetryBudget`, `CircuitBreaker`, client options (into the shared `ClientSpec`)
 //! - `store` — `Store`
+//! - `stream` — `EventStream`, `JsonLines` and their asyncio twins, `ServerEvent` (streamed answers)
 //! - `errors` — the exception hierarchy
 //! - `convert` — JSON, headers, parameters
 //! - `runtime` — the shared tokio runtime, GIL release, panic shield, shutdown
@@ -37,6 +38,7 @@ mod request;
 mod response;
 mod runtime;
 mod store;
+mod stream;
 mod verbs;
 mod workflow;
 
@@ -83,6 +85,11 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<options::PyRetryBudget>()?;
     m.add_class::<options::PyCircuitBreaker>()?;
     m.add_class::<store::PyStore>()?;
+    m.add_class::<stream::PyServerEvent>()?;
+    m.add_class::<stream::PyEventStream>()?;
+    m.add_class::<stream::PyJsonLines>()?;
+    m.add_class::<stream::PyAsyncEventStream>()?;
+    m.add_class::<stream::PyAsyncJsonLines>()?;
     m.add_class::<workflow::PyWorkflow>()?;
     m.add_class::<workflow::PyWorkflowEngine>()?;
     m.add_class::<workflow::PyStepContext>()?;

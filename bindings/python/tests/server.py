@@ -94,6 +94,12 @@ class OrdersServer:
     def reset(self) -> None:
         self._admin("POST", "/_admin/reset")
 
+    def open_streams(self, until: int | None = None) -> int:
+        """How many streamed answers the server is sending; with ``until``,
+        once that many are (the server waits for it, at most 10 s)."""
+        query = "" if until is None else f"?until_open={until}"
+        return int(self._admin("GET", f"/_admin/streams{query}")["open"])
+
     def stop(self) -> None:
         self.process.terminate()
         try:

@@ -44,6 +44,9 @@ pub struct ServerConfig {
     /// Largest accepted request body in bytes; larger bodies get `413`.
     /// Default 1 MiB.
     pub max_body_bytes: usize,
+    /// The reconnection time (milliseconds) event streams announce in their
+    /// `retry:` field. Default 1000.
+    pub stream_retry_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +59,7 @@ impl Default for ServerConfig {
             operation_location_base: None,
             idempotency_ttl: Duration::from_secs(24 * 60 * 60),
             max_body_bytes: 1024 * 1024,
+            stream_retry_ms: 1000,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use uuid::Uuid;
 
 use crate::clock;
-use crate::ledger::{Ledger, SideEffect};
+use crate::ledger::{Ledger, LedgerEntry, SideEffect};
 use crate::model::{
     AuthorizePayment, CancelOrder, CreateOrder, CreateReservation, OperationStatus, OperationView,
     Order, OrderStatus, Payment, PaymentStatus, RequestShipment, Reservation, ReservationStatus,
@@ -143,6 +143,41 @@ impl Domain {
         self.orders
             .get(&order_id)
             .ok_or_else(|| Problem::not_found(&format!("order {order_id} does not exist")))
+    }
+
+    /// The changes of an order after ledger entry `after`: its ledger entries,
+    /// each with the order's status once it happened, and whether the order
+    /// is cancelled (no change makes it pending again).
+    pub(crate) fn changes_of(
+        &self,
+        order_id: Uuid,
+        after: u64,
+    ) -> Result<(Vec<(LedgerEntry, OrderStatus)>, bool), Problem> {
+        let order = self.order(order_id)?;
+        let mut status = OrderStatus::Pending;
+        let mut changes = Vec::new();
+        for entry in self.ledger.entries() {
+            if entry.order_id != order_id {
+                continue;
+            }
+            if entry.kind == SideEffect::OrderCancelled {
+                status = OrderStatus::Cancelled;
+            }
+            if entry.seq > after {
+                changes.push((entry.clone(), status));
+            }
+        }
+        Ok((changes, order.status == OrderStatus::Cancelled))
+    }
+
+    /// Every order, in the order they were created.
+    pub(crate) fn orders_by_creation(&self) -> Vec<Order> {
+        self.ledger
+            .entries()
+            .iter()
+            .filter(|entry| entry.kind == SideEffect::OrderCreated)
+            .filter_map(|entry| self.orders.get(&entry.order_id).cloned())
+            .collect()
     }
 
     fn pending_order(&self, order_id: Uuid) -> Result<&Order, Problem> {

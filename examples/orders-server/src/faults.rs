@@ -4,10 +4,13 @@
 //! The JSON/YAML form of a rule is
 //! `{route: "POST /orders", nth: 1, fault: {kind: status, code: 503, retry_after: "1"}}`.
 
+use std::io;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -64,6 +67,20 @@ pub enum Fault {
         /// Milliseconds to sleep.
         ms: u64,
     },
+    /// Serve the request normally, then cut the connection once `after`
+    /// events (of an event stream) or lines (of an NDJSON answer) were sent:
+    /// the answer breaks off mid-body, as when a network path fails.
+    CutStream {
+        /// How many events or lines reach the client before the cut.
+        after: u64,
+    },
+    /// Serve the request normally but label the answer with this
+    /// `Content-Type` (a proxy or a misconfigured server answering with
+    /// another media type than the contract says).
+    ContentType {
+        /// The `Content-Type` the answer carries.
+        content_type: String,
+    },
 }
 
 impl Fault {
@@ -114,18 +131,26 @@ impl Fault {
     }
 
     /// A short label used in statistics: `drop_after_commit`,
-    /// `drop_before_commit`, `status_503`, `delay`.
+    /// `drop_before_commit`, `status_503`, `delay`, `cut_stream`,
+    /// `content_type`.
     pub fn label(&self) -> String {
         match self {
             Fault::DropAfterCommit => "drop_after_commit".to_owned(),
             Fault::DropBeforeCommit => "drop_before_commit".to_owned(),
             Fault::Status { code, .. } => format!("status_{code}"),
             Fault::Delay { .. } => "delay".to_owned(),
+            Fault::CutStream { .. } => "cut_stream".to_owned(),
+            Fault::ContentType { .. } => "content_type".to_owned(),
         }
     }
 
     /// Checks values that serde cannot: a valid status code and header values.
     pub fn validate(&self) -> Result<(), String> {
+        if let Fault::ContentType { content_type } = self {
+            HeaderValue::from_str(content_type).map_err(|_| {
+                format!("content_type is not a valid header value: {content_type:?}")
+            })?;
+        }
         if let Fault::Status {
             code,
             retry_after,
@@ -366,6 +391,49 @@ pub(crate) fn delay_of(fault: Option<&Fault>) -> Option<Duration> {
         Some(Fault::Delay { ms }) => Some(Duration::from_millis(*ms)),
         _ => None,
     }
+}
+
+/// Applies the faults that change an answer the handler produced: a
+/// [`Fault::CutStream`] cuts its body after so many frames (the streaming
+/// routes send one event or line per frame), a [`Fault::ContentType`]
+/// relabels it. Other faults leave it as it is.
+pub(crate) fn reshape(fault: Option<&Fault>, response: Response) -> Response {
+    match fault {
+        Some(Fault::CutStream { after }) => cut_after(response, *after),
+        Some(Fault::ContentType { content_type }) => {
+            let mut response = response;
+            set_header(response.headers_mut(), header::CONTENT_TYPE, content_type);
+            response
+        }
+        _ => response,
+    }
+}
+
+/// The answer with its body cut after `after` frames: the frames before the
+/// cut are flushed to the client, then the body fails, which makes hyper
+/// close the connection without ending the body.
+fn cut_after(response: Response, after: u64) -> Response {
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let frames = Box::pin(body.into_data_stream());
+    let cut = futures::stream::unfold(Some((frames, after)), |state| async move {
+        let (mut frames, left) = state?;
+        if left == 0 {
+            // Pending once, so hyper flushes what it holds before the failure.
+            tokio::task::yield_now().await;
+            let cut = io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "stream cut by fault injection",
+            );
+            return Some((Err(cut), None));
+        }
+        match frames.next().await {
+            Some(Ok(frame)) => Some((Ok(frame), Some((frames, left - 1)))),
+            Some(Err(e)) => Some((Err(io::Error::other(e)), None)),
+            None => None,
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(cut))
 }
 
 /// Builds the response of a [`Fault::Status`] fault. Values that cannot be

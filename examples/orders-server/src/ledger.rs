@@ -2,6 +2,7 @@
 //! can prove that nothing happened twice.
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::clock;
@@ -62,10 +63,21 @@ pub struct LedgerEntry {
     pub timestamp: String,
 }
 
-/// Append-only list of side effects.
-#[derive(Debug, Default)]
+/// Append-only list of side effects. Its length is published on a watch
+/// channel, so event streams wake when an entry is added.
+#[derive(Debug)]
 pub(crate) struct Ledger {
     entries: Vec<LedgerEntry>,
+    length: watch::Sender<u64>,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Ledger {
+            entries: Vec::new(),
+            length: watch::Sender::new(0),
+        }
+    }
 }
 
 impl Ledger {
@@ -85,6 +97,13 @@ impl Ledger {
             resource_id,
             timestamp: clock::now_rfc3339(),
         });
+        self.length.send_replace(seq);
+    }
+
+    /// A receiver that wakes whenever an entry is added; it sees an error
+    /// once this ledger is replaced (a reset).
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.length.subscribe()
     }
 
     pub(crate) fn entries(&self) -> &[LedgerEntry] {

@@ -25,7 +25,14 @@
 //! Admin endpoints (not part of the contract, never faulted or logged):
 //! `GET /_admin/ledger` → `{"entries": [...]}`, `GET /_admin/requests` →
 //! `{"requests": [...]}`, `GET /_admin/stats`, `POST /_admin/reset`,
-//! `GET|POST|DELETE /_admin/faults` (`POST` appends `{"rules": [...]}`).
+//! `GET|POST|DELETE /_admin/faults` (`POST` appends `{"rules": [...]}`),
+//! `GET /_admin/streams` → `{"open": n}` (`?until_open=N` waits, at most
+//! 10 s, until `N` streamed answers are open).
+//!
+//! Besides the operations of `openapi/orders.yaml` it streams
+//! (`openapi/streaming.yaml`): `GET /orders/{order_id}/events`, the order's
+//! changes as server-sent events that resume after `Last-Event-ID`, and
+//! `GET /orders/export`, every order as NDJSON.
 
 #![warn(missing_docs)]
 
@@ -43,6 +50,7 @@ mod problem;
 mod requests;
 mod routes;
 mod state;
+mod streams;
 
 use std::io;
 use std::net::SocketAddr;
@@ -178,6 +186,17 @@ impl RunningServer {
     /// Counters over the request log and the ledger.
     pub fn stats(&self) -> Stats {
         self.state.stats()
+    }
+
+    /// How many streamed answers (event streams, exports) are open now.
+    pub fn open_streams(&self) -> usize {
+        self.state.open_streams()
+    }
+
+    /// Waits until exactly `n` streamed answers are open: a client that
+    /// closed its stream is seen here once its connection closed.
+    pub async fn until_open_streams(&self, n: usize) {
+        self.state.until_open_streams(n).await;
     }
 
     /// Clears data, ledger, request log and faults (see [`ServerState::reset`]).

@@ -36,6 +36,9 @@ struct Args {
     /// Also send `retry-after-ms` with this value.
     #[arg(long)]
     retry_after_ms: Option<u64>,
+    /// The reconnection time event streams announce in `retry:`, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    stream_retry_ms: u64,
     /// Make 202 `Location` headers absolute, pointing at this base URL.
     #[arg(long)]
     operation_location_base: Option<String>,
@@ -70,6 +73,7 @@ fn config_from(args: &Args) -> anyhow::Result<ServerConfig> {
         operation_duration: Duration::from_millis(args.operation_ms),
         retry_after_secs: args.retry_after_secs,
         retry_after_ms: args.retry_after_ms,
+        stream_retry_ms: args.stream_retry_ms,
         chaos,
         operation_location_base: args.operation_location_base.clone(),
         ..ServerConfig::default()

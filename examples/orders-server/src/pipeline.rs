@@ -5,7 +5,8 @@
 //! 3. buffer the body and enforce the idempotency key (400 / 409 / 422 /
 //!    replay), reserving the key while the request runs;
 //! 4. apply `delay`, run the handler, store the outcome for replay;
-//! 5. apply `drop_after_commit`, record the outcome in the log.
+//! 5. apply `drop_after_commit`, record the outcome in the log;
+//! 6. apply the faults that change the answer (`cut_stream`, `content_type`).
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -71,7 +72,7 @@ pub(crate) async fn run(State(state): State<ServerState>, req: Request, next: Ne
         return abort(conn);
     }
     log.finish(Outcome::Status(response.status().as_u16()), replayed);
-    response
+    faults::reshape(fault.as_ref(), response)
 }
 
 /// Steps 3 and 4: body, idempotency, handler. Returns the response and
@@ -170,6 +171,9 @@ fn record_of(req: &Request, spec: Option<&RouteSpec>) -> RequestRecord {
         has_authorization: headers.contains_key(header::AUTHORIZATION),
         has_api_key: headers.contains_key("x-api-key"),
         has_cookie: headers.contains_key(header::COOKIE),
+        last_event_id: headers
+            .get("last-event-id")
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
         status: Outcome::Pending,
         fault: None,
         replayed: false,

@@ -83,6 +83,9 @@ pub struct RequestRecord {
     pub has_api_key: bool,
     /// Whether a `Cookie` header was present (its value is never stored).
     pub has_cookie: bool,
+    /// The `Last-Event-ID` header an event stream was resumed with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_id: Option<String>,
     /// The response status, `"dropped"` or `"pending"`.
     pub status: Outcome,
     /// The injected fault, if any.

@@ -9,6 +9,7 @@ use crate::faults::{Chaos, Fault, FaultBook, FaultRule};
 use crate::idempotency::IdempotencyStore;
 use crate::ledger::LedgerEntry;
 use crate::requests::{LogTicket, Outcome, RequestLog, RequestRecord, Stats};
+use crate::streams::{OpenStreams, StreamGuard};
 
 /// Locks a mutex, recovering the data if a previous holder panicked (the
 /// state is always left consistent between statements).
@@ -37,6 +38,7 @@ struct Traffic {
 struct Local {
     config: ServerConfig,
     traffic: Mutex<Traffic>,
+    streams: OpenStreams,
 }
 
 /// A cheap-to-clone handle on a server's state.
@@ -130,6 +132,23 @@ impl ServerState {
         }
     }
 
+    /// How many streamed answers (event streams, exports) this origin is
+    /// sending right now.
+    pub fn open_streams(&self) -> usize {
+        self.local.streams.count()
+    }
+
+    /// Waits until this origin has exactly `n` streamed answers open (wrap it
+    /// in a timeout).
+    pub async fn until_open_streams(&self, n: usize) {
+        self.local.streams.until(n).await;
+    }
+
+    /// Counts a streamed answer as open until the guard is dropped.
+    pub(crate) fn open_stream(&self) -> StreamGuard {
+        self.local.streams.open()
+    }
+
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
     }
@@ -169,6 +188,7 @@ impl Local {
                 faults: FaultBook::default(),
                 chaos,
             }),
+            streams: OpenStreams::default(),
         }
     }
 }

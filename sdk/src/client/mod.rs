@@ -33,6 +33,8 @@ pub use poll::PollConfig;
 pub use request::RequestBuilder;
 pub use response::Response;
 
+pub(crate) use pipeline::{open_stream, Call, Opened};
+
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;
 use std::time::Duration;
@@ -168,6 +170,11 @@ impl Client {
     /// The per-host circuit breaker shared by this client's calls.
     pub fn circuit_breaker(&self) -> &CircuitBreaker {
         &self.inner.breaker
+    }
+
+    /// The client's retry policy (a call may override it).
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// The polling settings of long-running operations.

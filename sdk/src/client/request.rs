@@ -13,6 +13,7 @@ use super::pipeline::{self, Call};
 use super::{Client, Response};
 use crate::error::Error;
 use crate::retry::RetryPolicy;
+use crate::stream::{EventStream, JsonLines, Source, LINES_ACCEPT};
 
 /// Characters escaped inside one path segment (RFC 3986 `pchar` complement).
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -35,8 +36,9 @@ const SEGMENT: &AsciiSet = &CONTROLS
 
 /// One call being configured. Build it with [`Client::request`] (or `get`,
 /// `post`, …), then finish it with [`send`](Self::send),
-/// [`send_json`](Self::send_json), [`send_empty`](Self::send_empty) or
-/// [`send_operation`](Self::send_operation).
+/// [`send_json`](Self::send_json), [`send_empty`](Self::send_empty),
+/// [`send_operation`](Self::send_operation), or, for a streamed answer,
+/// [`send_events`](Self::send_events) or [`send_lines`](Self::send_lines).
 ///
 /// Mistakes made while building (an unserialisable body, an invalid header) are
 /// kept and reported by the `send*` method, so the builder chains cleanly.
@@ -316,6 +318,38 @@ impl RequestBuilder {
     /// Sends the call and ignores the answer's body.
     pub async fn send_empty(self) -> Result<(), Error> {
         self.send().await.map(drop)
+    }
+
+    /// Resumes an event stream after the event with this id: the first
+    /// request carries `Last-Event-ID` (see [`send_events`](Self::send_events)
+    /// and [`EventStream::last_event_id`]).
+    pub fn last_event_id(self, id: &str) -> Self {
+        self.header("last-event-id", id)
+    }
+
+    /// Sends the call and reads its `text/event-stream` answer as a stream of
+    /// [`ServerEvent`](crate::stream::ServerEvent)s, reconnecting with
+    /// `Last-Event-ID` when the connection is cut. Opening is retried like
+    /// any call; an error answer is its typed error, an answer of another
+    /// media type an [`Error::Protocol`] naming it. See [`EventStream`].
+    /// Sends `Accept: text/event-stream` unless the call sets `Accept`.
+    pub async fn send_events(self) -> Result<EventStream, Error> {
+        let (client, mut call, url) = self.into_call()?;
+        call.headers
+            .entry(http::header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+        EventStream::open(Source::new(client, call, url, "text/event-stream")).await
+    }
+
+    /// Sends the call and reads its JSON Lines answer (`application/x-ndjson`,
+    /// `application/jsonl`, `application/json-lines`, or RFC 7464
+    /// `application/json-seq`) as a stream of `T`, one per line. Opening is
+    /// retried like any call; an error answer is its typed error, an answer
+    /// of another media type an [`Error::Protocol`] naming it. See
+    /// [`JsonLines`].
+    pub async fn send_lines<T: DeserializeOwned>(self) -> Result<JsonLines<T>, Error> {
+        let (client, call, url) = self.into_call()?;
+        JsonLines::open(Source::new(client, call, url, LINES_ACCEPT)).await
     }
 
     /// The client the call is sent with.

@@ -70,6 +70,9 @@ export async function startServer({ operationMs = 100, retryAfterMs = 10, second
     /** The request log of `primary` or `secondary`. */
     requests: async (origin = 'primary') =>
       (await admin(origin === 'secondary' ? urls.secondary : urls.primary, 'GET', '/_admin/requests')).requests,
+    /** Streamed answers open on the primary origin; with `untilOpen`, once that many are (the server waits ≤ 10 s). */
+    openStreams: async (untilOpen) =>
+      (await admin(urls.primary, 'GET', `/_admin/streams${untilOpen === undefined ? '' : `?until_open=${untilOpen}`}`)).open,
     /** The ledger of side effects (shared by both origins). */
     ledger: async () => (await admin(urls.primary, 'GET', '/_admin/ledger')).entries,
     stop: () =>

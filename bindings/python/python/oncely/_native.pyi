@@ -1,7 +1,7 @@
 """Type stubs of the native module ``oncely._native`` (the Rust core)."""
 
 import builtins
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from os import PathLike
 from typing import Any, Generic, Literal, TypeVar, overload
 
@@ -275,6 +275,71 @@ class AsyncOperation(Generic[T]):
     @property
     def done(self) -> bool: ...
 
+# ---------------------------------------------------------------- streamed answers
+
+class ServerEvent:
+    """One server-sent event, as the WHATWG HTML standard dispatches it."""
+
+    @property
+    def id(self) -> str | None:
+        """The stream's last event id when this event arrived (``None`` before any)."""
+    @property
+    def event(self) -> str:
+        """The event type (``"message"`` when the event named none)."""
+    @property
+    def data(self) -> str:
+        """The event's ``data`` lines, joined with line feeds."""
+    @property
+    def retry(self) -> float | None:
+        """The reconnection time (seconds) this event set, if it set one."""
+    def json(self) -> JSON:
+        """The data as JSON; bad JSON raises ``DecodeError`` naming the event."""
+
+class EventStream(Iterator[ServerEvent]):
+    """A ``text/event-stream`` answer; reconnects with ``Last-Event-ID`` when cut.
+    ``close()`` (or leaving the ``with`` block) closes the connection."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> ServerEvent: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *args: object) -> bool: ...
+    @property
+    def last_event_id(self) -> str | None: ...
+
+class JsonLines(Iterator[JSON]):
+    """A JSON lines answer: one decoded JSON value per line."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> JSON: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *args: object) -> bool: ...
+    @property
+    def last_event_id(self) -> str | None: ...
+
+class AsyncEventStream(AsyncIterator[ServerEvent]):
+    """Like ``EventStream``, for ``async for``; opens on first use."""
+
+    def __aiter__(self) -> Self: ...
+    async def __anext__(self) -> ServerEvent: ...
+    async def aclose(self) -> None: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *args: object) -> bool: ...
+    @property
+    def last_event_id(self) -> str | None: ...
+
+class AsyncJsonLines(AsyncIterator[JSON]):
+    """Like ``JsonLines``, for ``async for``; opens on first use."""
+
+    def __aiter__(self) -> Self: ...
+    async def __anext__(self) -> JSON: ...
+    async def aclose(self) -> None: ...
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *args: object) -> bool: ...
+    @property
+    def last_event_id(self) -> str | None: ...
+
 # ---------------------------------------------------------------- clients
 
 class Client:
@@ -462,6 +527,52 @@ class Client:
     def resume_operation(self, token: str, *, decoder: Callable[[JSON], T]) -> Operation[T]: ...
     @overload
     def resume_operation(self, token: str, *, decoder: None = None) -> Operation[JSON]: ...
+    def stream_events(
+        self,
+        method: str,
+        path: str,
+        *,
+        last_event_id: str | None = None,
+        reconnect: Literal["on_cut", "on_cut_or_end", "never"] | None = None,
+        max_item_bytes: int | None = None,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> EventStream:
+        """Sends the request and reads its ``text/event-stream`` answer; opening errors raise here."""
+    def stream_lines(
+        self,
+        method: str,
+        path: str,
+        *,
+        max_item_bytes: int | None = None,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> JsonLines:
+        """Sends the request and reads its JSON lines answer (``application/x-ndjson``, ...)."""
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *args: object) -> bool: ...
@@ -649,6 +760,52 @@ class AsyncClient:
     def resume_operation(self, token: str, *, decoder: Callable[[JSON], T]) -> AsyncOperation[T]: ...
     @overload
     def resume_operation(self, token: str, *, decoder: None = None) -> AsyncOperation[JSON]: ...
+    def stream_events(
+        self,
+        method: str,
+        path: str,
+        *,
+        last_event_id: str | None = None,
+        reconnect: Literal["on_cut", "on_cut_or_end", "never"] | None = None,
+        max_item_bytes: int | None = None,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> AsyncEventStream:
+        """Like ``Client.stream_events``; the stream opens on the first ``__anext__``."""
+    def stream_lines(
+        self,
+        method: str,
+        path: str,
+        *,
+        max_item_bytes: int | None = None,
+        json: JSON = None,
+        data: Mapping[str, JSON] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        intent_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotent: bool | None = None,
+        if_match: str | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> AsyncJsonLines:
+        """Like ``Client.stream_lines``; the stream opens on first use."""
     def aclose(self) -> Awaitable[None]: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *args: object) -> bool: ...

@@ -1,8 +1,8 @@
 //! The admin API under `/_admin` (never logged, never faulted):
-//! ledger, request log, stats, fault rules, reset.
+//! ledger, request log, stats, fault rules, reset, open streams.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,6 +21,7 @@ pub(super) fn routes() -> Router<ServerState> {
         .route("/_admin/requests", get(requests))
         .route("/_admin/stats", get(stats))
         .route("/_admin/reset", post(reset))
+        .route("/_admin/streams", get(streams))
         .route(
             "/_admin/faults",
             get(list_faults).post(add_faults).delete(clear_faults),
@@ -44,6 +45,27 @@ async fn requests(State(state): State<ServerState>) -> Response {
 
 async fn stats(State(state): State<ServerState>) -> Response {
     json(StatusCode::OK, &state.stats())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamsQuery {
+    until_open: Option<usize>,
+}
+
+/// How long `GET /_admin/streams?until_open=N` waits at most.
+const STREAMS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `{"open": n}`: streamed answers open now; with `?until_open=N`, once `N`
+/// are open (or after 10 s, with the count then).
+async fn streams(State(state): State<ServerState>, Query(query): Query<StreamsQuery>) -> Response {
+    if let Some(n) = query.until_open {
+        let _ = tokio::time::timeout(STREAMS_WAIT, state.until_open_streams(n)).await;
+    }
+    json(
+        StatusCode::OK,
+        &serde_json::json!({ "open": state.open_streams() }),
+    )
 }
 
 async fn reset(State(state): State<ServerState>) -> StatusCode {

@@ -2,6 +2,8 @@
 //! that puts them behind the request pipeline.
 
 mod admin;
+mod events;
+mod export;
 mod inventory;
 mod orders;
 mod payments;
@@ -46,8 +48,9 @@ const fn spec(method: Method, template: &'static str, key: KeyPolicy) -> RouteSp
     }
 }
 
-/// Every operation of `openapi/orders.yaml` with its key policy.
-static ROUTES: [RouteSpec; 10] = [
+/// Every operation of `openapi/orders.yaml` and `openapi/streaming.yaml`
+/// with its key policy.
+static ROUTES: [RouteSpec; 12] = [
     spec(Method::POST, "/orders", KeyPolicy::Required),
     spec(Method::GET, "/orders/{order_id}", KeyPolicy::Ignored),
     spec(Method::PATCH, "/orders/{order_id}", KeyPolicy::Optional),
@@ -86,6 +89,8 @@ static ROUTES: [RouteSpec; 10] = [
         "/operations/{operation_id}",
         KeyPolicy::Ignored,
     ),
+    spec(Method::GET, "/orders/export", KeyPolicy::Ignored),
+    spec(Method::GET, "/orders/{order_id}/events", KeyPolicy::Ignored),
 ];
 
 /// The contract operation for a method and matched route template.
@@ -101,6 +106,8 @@ pub(crate) fn build(state: ServerState) -> Router {
     let api = Router::new()
         .route("/orders", post(orders::create))
         .route("/orders/{order_id}", get(orders::get).patch(orders::update))
+        .route("/orders/export", get(export::export))
+        .route("/orders/{order_id}/events", get(events::stream))
         .route("/orders/{order_id}/cancel", post(orders::cancel))
         .route("/orders/{order_id}/reservations", post(inventory::reserve))
         .route(

@@ -1,5 +1,6 @@
 //! The transport stage: one attempt — the request sent, the whole answer read
-//! (within the size limit) before the attempt's time limit.
+//! (within the size limit) before the attempt's time limit. A streamed call's
+//! successful answer is returned with its body unread.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use http_body_util::BodyExt;
 use hyper::body::Body as _;
 use tokio::time::Instant;
 
-use super::{Ctx, Raw};
+use super::{Ctx, Raw, Read};
 use crate::client::redact::is_sensitive_header;
 use crate::client::transport::SendError;
 use crate::error::{Error, TimeoutKind, TransportKind};
@@ -58,13 +59,6 @@ pub(super) async fn attempt_once(
             .await
             .map_err(|e| transport(TransportKind::Request, e))?;
         let (head, mut incoming) = response.into_parts();
-        if incoming
-            .size_hint()
-            .exact()
-            .is_some_and(|n| n > limit_bytes as u64)
-        {
-            return Err(too_large());
-        }
         let status = head.status.as_u16();
         let mut headers = head.headers;
         // `Set-Cookie` and friends stay readable but print as `Sensitive` in every
@@ -73,6 +67,23 @@ pub(super) async fn attempt_once(
             if is_sensitive_header(name) {
                 value.set_sensitive(true);
             }
+        }
+        // A stream's body is its reader's to read, as it pulls, within the
+        // stream's own limits.
+        if ctx.read == Read::Streamed && (200..300).contains(&status) {
+            return Ok(Raw {
+                status,
+                headers,
+                body: Bytes::new(),
+                stream: Some(incoming),
+            });
+        }
+        if incoming
+            .size_hint()
+            .exact()
+            .is_some_and(|n| n > limit_bytes as u64)
+        {
+            return Err(too_large());
         }
         // Read frame by frame, so a body longer than the limit is never held
         // whole; the usual single-frame answer is kept without a copy.
@@ -106,6 +117,7 @@ pub(super) async fn attempt_once(
             status,
             headers,
             body,
+            stream: None,
         })
     };
     match tokio::time::timeout(limit, exchange).await {

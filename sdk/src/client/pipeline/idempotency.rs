@@ -148,6 +148,7 @@ pub(super) async fn begin_intent(
                 .filter_map(|(k, v)| Some((http::HeaderName::try_from(k).ok()?, HeaderValue::try_from(v).ok()?)))
                 .collect(),
             body: Bytes::from(o.body),
+            stream: None,
         })),
         Begin::Conflict(old) => Err(Error::IdempotencyConflict {
             key: key.value.clone(),

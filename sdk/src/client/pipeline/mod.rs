@@ -22,6 +22,12 @@
 //!
 //! [`execute`] strings them together. The stages are functions, not boxed
 //! layers: a call costs no allocation or dynamic dispatch for its structure.
+//!
+//! [`open_stream`] runs a streamed call ([`crate::stream`]) through the same
+//! key, retry, credentials and answer stages, except that a 2xx answer's body
+//! is handed back unread, and the idempotency store is neither consulted nor
+//! written: a stream cannot be replayed from a record. The attempt's time
+//! limit then covers the answer's head only.
 
 mod answer;
 mod attempt;
@@ -33,6 +39,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
+use hyper::body::Incoming;
 use tracing::{field, Instrument};
 use url::Url;
 
@@ -44,7 +51,7 @@ use crate::retry::RetryPolicy;
 
 /// A call as the builder collects it, and as the pipeline reads it: the
 /// builder fills it in place, and hands it over with its rendered URL.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Call {
     /// The HTTP method.
     pub method: Method,
@@ -72,12 +79,34 @@ pub(crate) struct Call {
     pub deadline: Option<Option<Duration>>,
 }
 
-/// One answer read completely, whatever its status.
+/// One answer read completely, whatever its status — except the body of a
+/// 2xx answer to a streamed call, which is left unread in `stream`.
 #[derive(Debug)]
 struct Raw {
     status: u16,
     headers: HeaderMap,
     body: Bytes,
+    stream: Option<Incoming>,
+}
+
+/// How an attempt reads the body of a successful answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// Whole, within the size and time limits (every call but a stream).
+    Whole,
+    /// Not at all: the caller reads it as it arrives ([`open_stream`]).
+    Streamed,
+}
+
+/// A successful answer to a streamed call, its body unread.
+#[derive(Debug)]
+pub(crate) struct Opened {
+    /// The answer's status (2xx).
+    pub status: u16,
+    /// The answer's headers.
+    pub headers: HeaderMap,
+    /// The body, read by the caller as it pulls.
+    pub body: Incoming,
 }
 
 /// The context every stage of one call works on: the client, the rendered
@@ -90,6 +119,8 @@ struct Ctx<'a> {
     /// The rendered URL, query included.
     url: &'a Url,
     key: Option<&'a IdempotencyKey>,
+    /// How a successful answer's body is read.
+    read: Read,
 }
 
 /// Runs a call through every stage and maps the final answer to a result.
@@ -115,6 +146,7 @@ pub(crate) async fn execute(client: &Client, call: Call, url: Url) -> Result<Res
             call: &call,
             url: &url,
             key: key.as_ref(),
+            read: Read::Whole,
         };
         let lazy = key
             .as_ref()
@@ -158,6 +190,54 @@ pub(crate) async fn execute(client: &Client, call: Call, url: Url) -> Result<Res
             inner.budget.deposit();
         }
         answer::finish(raw, &ctx, attempts, false)
+    }
+    .instrument(span)
+    .await
+}
+
+/// Opens a streamed call: the key, retry, credentials and answer stages of
+/// [`execute`], a 2xx answer's body left unread, the store left alone (see
+/// the module docs). A non-2xx final answer is its typed error, as for any
+/// call.
+pub(crate) async fn open_stream(client: &Client, call: &Call, url: &Url) -> Result<Opened, Error> {
+    let inner = &client.inner;
+    inner.timer_keepalive.ensure_running();
+    let key = idempotency::resolve_key(inner, call)?;
+    let span = tracing::info_span!(
+        "oncely.call",
+        method = %call.method,
+        path = %call.template,
+        idempotency_key = field::Empty,
+        attempts = field::Empty,
+        status = field::Empty,
+    );
+    if let Some(k) = &key {
+        span.record("idempotency_key", k.value.as_str());
+    }
+    async move {
+        let ctx = Ctx {
+            client,
+            inner,
+            call,
+            url,
+            key: key.as_ref(),
+            read: Read::Streamed,
+        };
+        let (raw, attempts) = retry::retry_loop(&ctx).await?;
+        tracing::Span::current()
+            .record("attempts", attempts)
+            .record("status", raw.status);
+        match raw.stream {
+            Some(body) => {
+                inner.budget.deposit();
+                Ok(Opened {
+                    status: raw.status,
+                    headers: raw.headers,
+                    body,
+                })
+            }
+            None => Err(answer::response_error(&raw, &ctx)),
+        }
     }
     .instrument(span)
     .await
