@@ -131,3 +131,79 @@ fn generated_orders_client_runs_a_workflow_against_the_reference_server() {
     assert!(out.status.success(), "workflow failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("orders e2e ok"), "{stdout}");
 }
+
+const STREAMS_MAIN: &str = r#"//! Reads the reference server's streamed answers through the generated client.
+use oncely::stream::StreamExt;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let base = std::env::args().nth(1).ok_or("usage: streams-e2e BASE_URL")?;
+    let raw = oncely::Client::builder(base).build()?;
+    let order: serde_json::Value = raw
+        .post("/orders")
+        .json(&serde_json::json!({"customer_id": "c_s", "currency": "EUR", "items": [{"sku": "sku-1", "quantity": 1}]}))
+        .send_json()
+        .await?;
+    let id = order["id"].as_str().ok_or("order id")?.to_string();
+    raw.post(format!("/orders/{id}/cancel")).json(&serde_json::json!({})).send_empty().await?;
+    let api = streams_client::StreamsClient::new(raw);
+
+    let mut events = api.stream_order_events(&id, None).await?;
+    let mut seen = Vec::new();
+    while let Some(event) = events.next().await {
+        let event = event?;
+        assert_eq!(event.data.order_id, id);
+        seen.push(event.data.order_status);
+    }
+    assert_eq!(seen.last(), Some(&streams_client::models::OrderStatus::Cancelled), "{seen:?}");
+
+    let mut lines = api.export_orders().await?;
+    let mut ids = Vec::new();
+    while let Some(order) = lines.next().await {
+        ids.push(order?.id);
+    }
+    assert!(ids.contains(&id), "{ids:?}");
+    println!("streams e2e ok: {} events, {} orders", seen.len(), ids.len());
+    Ok(())
+}
+"#;
+
+#[test]
+fn generated_streaming_client_reads_typed_events_and_lines() {
+    let spec = load_spec(common::repo().join("openapi/streaming.yaml")).expect("streaming.yaml");
+    let api = build_ir(&spec, &IrOptions::default()).expect("IR");
+    let client = emit_rust(
+        &api,
+        &RustOptions {
+            crate_name: Some("streams-client".into()),
+            oncely: OncelyDep::Path(common::repo().join("sdk")),
+        },
+    )
+    .expect("emits");
+    let manifest = format!(
+        "[package]\nname = \"streams-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nstreams-client = {{ path = \"../streams-client\" }}\noncely = {{ path = {:?} }}\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
+        common::repo().join("sdk").display().to_string()
+    );
+    let files: &[(&str, &str)] = &[("Cargo.toml", &manifest), ("src/main.rs", STREAMS_MAIN)];
+    let (ok, output) = common::cargo_in_workspace(
+        "e2e-streams",
+        &[("streams-client", &client)],
+        &[("streams-e2e", files)],
+        &["build", "-p", "streams-e2e", "--message-format", "short"],
+    );
+    assert!(ok, "the streams e2e program does not build:\n{output}");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt
+        .block_on(orders_server::spawn(orders_server::ServerConfig::default()))
+        .expect("server starts");
+    let exe = common::e2e_target().join("debug").join("streams-e2e");
+    let out = std::process::Command::new(exe)
+        .arg(server.base_url())
+        .output()
+        .expect("e2e program runs");
+    rt.block_on(server.shutdown());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "streams e2e failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("streams e2e ok"), "{stdout}");
+}

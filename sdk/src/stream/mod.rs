@@ -4,6 +4,8 @@
 //!   a `text/event-stream` answer as [`ServerEvent`]s, parsed as the WHATWG
 //!   HTML standard says (`sse`), reconnecting with `Last-Event-ID` when the
 //!   connection is cut (`events`).
+//! - [`JsonEvents`] ([`EventStream::json`]): the same events with their
+//!   `data` decoded as one JSON type (what generated clients return).
 //! - [`JsonLines`] ([`RequestBuilder::send_lines`](crate::RequestBuilder::send_lines)):
 //!   an `application/x-ndjson`, `application/jsonl`, `application/json-lines`
 //!   or `application/json-seq` answer as typed items, one per line (`lines`
@@ -19,6 +21,7 @@
 
 mod event;
 mod events;
+mod json_events;
 mod json_lines;
 mod lines;
 mod source;
@@ -26,6 +29,11 @@ mod sse;
 
 pub use event::ServerEvent;
 pub use events::EventStream;
+pub use json_events::{Event, JsonEvents};
+
+/// The stream traits, re-exported so that `use oncely::stream::StreamExt;`
+/// is all a reader needs for `while let Some(item) = stream.next().await`.
+pub use futures::{Stream, StreamExt};
 pub use json_lines::JsonLines;
 
 pub(crate) use json_lines::ACCEPT as LINES_ACCEPT;
