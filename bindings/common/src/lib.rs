@@ -17,6 +17,8 @@
 //!   bindings render into their native exceptions.
 //! - [`outbox`]: outbox calls from a call's spec, the enqueue statement for
 //!   the host's own connection, dispatcher options, error kinds.
+//! - [`pages`]: a page spec from its JSON form, a listing's options, and
+//!   [`Listing`], iterated by page or by item.
 //! - [`arazzo`]: loading, checking and compiling an Arazzo workflow (from a
 //!   file or from text), and [`OutcomeView`], one view of a run's outcome.
 
@@ -26,6 +28,7 @@ pub mod client_spec;
 pub mod error_view;
 pub mod naming;
 pub mod outbox;
+pub mod pages;
 pub mod store;
 pub mod units;
 
@@ -34,4 +37,5 @@ pub use call_spec::{method, Body, CallSpec, Caller};
 pub use client_spec::{ApiKey, BreakerSpec, BudgetSpec, ClientSpec, PollSpec, Proxy, RetrySpec};
 pub use error_view::{error_view, Detail, ErrorKind, ErrorView, TransportWhat};
 pub use naming::{Binding, Opt, SpecError};
+pub use pages::{page_spec, Listing, PageView, PagesSpec};
 pub use units::{positive, Unit};

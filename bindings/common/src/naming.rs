@@ -61,6 +61,10 @@ pub enum Opt {
     PathParams,
     /// A form body.
     Form,
+    /// The most pages a listing fetches.
+    MaxPages,
+    /// The most items a listing yields.
+    MaxItems,
 }
 
 impl Opt {
@@ -91,6 +95,8 @@ impl Opt {
             Opt::Query => ("params", "query"),
             Opt::PathParams => ("path_params", "pathParams"),
             Opt::Form => ("data", "form"),
+            Opt::MaxPages => ("max_pages", "maxPages"),
+            Opt::MaxItems => ("max_items", "maxItems"),
         };
         match binding {
             Binding::Python => python,

@@ -67,6 +67,21 @@ impl PageCursor {
         }
     }
 
+    /// The first page of a listing: the call as it was built.
+    pub fn start() -> Self {
+        PageCursor::new(PagePosition::Start, 0, 0, 0)
+    }
+
+    /// The same page, with `n` more of its items already yielded: where a
+    /// listing continues after a consumer took `n` items of the page this
+    /// cursor points at.
+    pub fn skipping(&self, n: u64) -> Self {
+        PageCursor {
+            skip: self.skip.saturating_add(n),
+            ..self.clone()
+        }
+    }
+
     /// How the page is asked for.
     pub fn position(&self) -> &PagePosition {
         &self.position

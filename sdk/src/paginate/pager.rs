@@ -173,7 +173,7 @@ impl<T: DeserializeOwned> Pages<T> {
                     why: why.clone(),
                 })
             }
-            State::Start => PageCursor::new(PagePosition::Start, 0, 0, 0),
+            State::Start => PageCursor::start(),
             State::At(cursor) => cursor.clone(),
         };
         let reached = |limit: Option<u64>, count: u64| limit.is_some_and(|n| count >= n);
