@@ -204,6 +204,9 @@ fn generated_streaming_client_reads_typed_events_and_lines() {
     rt.block_on(server.shutdown());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "streams e2e failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "streams e2e failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("streams e2e ok"), "{stdout}");
 }

@@ -55,7 +55,8 @@
 //!
 //! Beyond single calls: durable sagas on a journal ([`workflow`]), Arazzo
 //! workflow contracts run on the same engine ([`arazzo`]), and a
-//! transactional outbox with a dead-letter queue ([`outbox`]).
+//! transactional outbox with a dead-letter queue ([`outbox`]), and the pages of
+//! list operations as one stream ([`paginate`]).
 
 #![warn(missing_docs)]
 
@@ -65,6 +66,7 @@ pub mod error;
 pub mod idempotency;
 pub mod operation;
 pub mod outbox;
+pub mod paginate;
 pub mod problem;
 pub mod retry;
 pub mod store;

@@ -19,6 +19,8 @@
 //!   the host's own connection, dispatcher options, error kinds.
 //! - [`stream_spec`]: [`StreamSpec`], how a streamed call (server-sent
 //!   events, JSON lines) is read, and opening it.
+//! - [`pages`]: a page spec from its JSON form, a listing's options, and
+//!   [`Listing`], iterated by page or by item.
 //! - [`arazzo`]: loading, checking and compiling an Arazzo workflow (from a
 //!   file or from text), and [`OutcomeView`], one view of a run's outcome.
 
@@ -28,6 +30,7 @@ pub mod client_spec;
 pub mod error_view;
 pub mod naming;
 pub mod outbox;
+pub mod pages;
 pub mod store;
 pub mod stream_spec;
 pub mod units;
@@ -37,5 +40,6 @@ pub use call_spec::{method, Body, CallSpec, Caller};
 pub use client_spec::{ApiKey, BreakerSpec, BudgetSpec, ClientSpec, PollSpec, Proxy, RetrySpec};
 pub use error_view::{error_view, Detail, ErrorKind, ErrorView, TransportWhat};
 pub use naming::{Binding, Opt, SpecError};
+pub use pages::{page_spec, Listing, PageView, PagesSpec};
 pub use stream_spec::StreamSpec;
 pub use units::{positive, Unit};

@@ -67,6 +67,10 @@ pub enum Opt {
     MaxItemBytes,
     /// The event id a stream resumes after.
     LastEventId,
+    /// The most pages a listing fetches.
+    MaxPages,
+    /// The most items a listing yields.
+    MaxItems,
 }
 
 impl Opt {
@@ -100,6 +104,8 @@ impl Opt {
             Opt::Reconnect => ("reconnect", "reconnect"),
             Opt::MaxItemBytes => ("max_item_bytes", "maxItemBytes"),
             Opt::LastEventId => ("last_event_id", "lastEventId"),
+            Opt::MaxPages => ("max_pages", "maxPages"),
+            Opt::MaxItems => ("max_items", "maxItems"),
         };
         match binding {
             Binding::Python => python,

@@ -11,6 +11,7 @@ use crate::errors::{core_error, Failure};
 use crate::logging;
 use crate::operation::{self, PyAsyncOperation, PyOperation};
 use crate::options::build_client;
+use crate::pages::{self, PyAsyncPages, PyPages};
 use crate::request::Call;
 use crate::response::PyResponse;
 use crate::runtime::{self, shield};
@@ -129,6 +130,37 @@ impl PyClient {
     ) -> PyResult<PyOperation> {
         let op = operation::resume(&self.inner, token).map_err(|e| core_error(py, e))?;
         Ok(PyOperation::new(self.inner.clone(), op, decoder))
+    }
+
+    /// The pages of a list operation: `spec` is how it pages (a dict in the
+    /// JSON form of the core's `PageSpec`, e.g. `{"items": "data", "style":
+    /// "body_cursor", "next": "next_cursor", "param": "cursor"}`); each page
+    /// is one call of `method path` with the keyword arguments. `cursor`
+    /// continues from a `Pages.cursor` token. Nothing is sent until iterated.
+    #[pyo3(signature = (method, path, spec, *, max_pages=None, max_items=None, cursor=None, **kwargs))]
+    #[allow(clippy::too_many_arguments)]
+    fn pages(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: String,
+        spec: &Bound<'_, PyAny>,
+        max_pages: Option<f64>,
+        max_items: Option<f64>,
+        cursor: Option<String>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyPages> {
+        logging::refresh(py);
+        let listing = pages::open(
+            py,
+            &self.inner,
+            method,
+            path,
+            spec,
+            (max_pages, max_items, cursor),
+            kwargs,
+        )?;
+        Ok(PyPages::new(listing))
     }
 
     /// The base URL every relative path is resolved against.
@@ -253,6 +285,33 @@ impl PyAsyncClient {
     ) -> PyResult<PyAsyncOperation> {
         let op = operation::resume(&self.inner, token).map_err(|e| core_error(py, e))?;
         Ok(PyAsyncOperation::new(self.inner.clone(), op, decoder))
+    }
+
+    /// Like `Client.pages`; the `AsyncPages` is iterated with `async for`.
+    #[pyo3(signature = (method, path, spec, *, max_pages=None, max_items=None, cursor=None, **kwargs))]
+    #[allow(clippy::too_many_arguments)]
+    fn pages(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: String,
+        spec: &Bound<'_, PyAny>,
+        max_pages: Option<f64>,
+        max_items: Option<f64>,
+        cursor: Option<String>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<PyAsyncPages> {
+        logging::refresh(py);
+        let listing = pages::open(
+            py,
+            &self.inner,
+            method,
+            path,
+            spec,
+            (max_pages, max_items, cursor),
+            kwargs,
+        )?;
+        Ok(PyAsyncPages::new(listing))
     }
 
     /// The base URL every relative path is resolved against.

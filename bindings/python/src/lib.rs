@@ -12,6 +12,7 @@
 //! - `verbs` — `get`/`post`/`put`/`patch`/`delete`, written once for every caller
 //! - `response` — `Response`
 //! - `operation` — `Operation` / `AsyncOperation` (202 polling)
+//! - `pages` — `Pages` / `AsyncPages`, `Page` (auto-pagination of list operations)
 //! - `workflow` — `Workflow`, `WorkflowEngine`, `StepContext` (sagas on the core's journal),
 //!   `ArazzoWorkflow` (Arazzo workflows on the same engine)
 //! - `outbox` — `OutboxCall`, `Outbox` (the transactional outbox and its dispatcher)
@@ -34,6 +35,7 @@ mod logging;
 mod operation;
 mod options;
 mod outbox;
+mod pages;
 mod request;
 mod response;
 mod runtime;
@@ -81,6 +83,11 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<operation::PyAsyncOperation>()?;
     m.add_class::<operation::PyProgress>()?;
     m.add_class::<operation::PyDone>()?;
+    m.add_class::<pages::PyPage>()?;
+    m.add_class::<pages::PyPages>()?;
+    m.add_class::<pages::PyPageItems>()?;
+    m.add_class::<pages::PyAsyncPages>()?;
+    m.add_class::<pages::PyAsyncPageItems>()?;
     m.add_class::<options::PyRetryPolicy>()?;
     m.add_class::<options::PyRetryBudget>()?;
     m.add_class::<options::PyCircuitBreaker>()?;

@@ -38,6 +38,10 @@ pub struct ServerConfig {
     /// responses is absolute and points at this base URL instead of being a
     /// relative `/operations/{id}` on this origin.
     pub operation_location_base: Option<String>,
+    /// When set (e.g. `http://127.0.0.1:4001`), the next-page links of the
+    /// list endpoints (`Link` of `/orders/by-link`, `next` of
+    /// `/orders/by-offset`) point at this base URL instead of this origin.
+    pub list_link_base: Option<String>,
     /// How long a completed idempotent response is kept for replay.
     /// Default 24 h.
     pub idempotency_ttl: Duration,
@@ -57,6 +61,7 @@ impl Default for ServerConfig {
             retry_after_ms: None,
             chaos: None,
             operation_location_base: None,
+            list_link_base: None,
             idempotency_ttl: Duration::from_secs(24 * 60 * 60),
             max_body_bytes: 1024 * 1024,
             stream_retry_ms: 1000,

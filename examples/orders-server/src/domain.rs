@@ -106,6 +106,8 @@ impl OperationRecord {
 #[derive(Debug, Default)]
 pub(crate) struct Domain {
     orders: HashMap<Uuid, Order>,
+    /// Order ids in creation order: the stable order of every list.
+    created: Vec<Uuid>,
     reservations: HashMap<Uuid, Reservation>,
     payments: HashMap<Uuid, Payment>,
     operations: HashMap<Uuid, OperationRecord>,
@@ -136,7 +138,16 @@ impl Domain {
         self.ledger
             .record(SideEffect::OrderCreated, key, order.id, order.id);
         self.orders.insert(order.id, order.clone());
+        self.created.push(order.id);
         order
+    }
+
+    /// Every order, oldest first (the order every list endpoint pages through).
+    pub(crate) fn orders_by_creation(&self) -> Vec<&Order> {
+        self.created
+            .iter()
+            .filter_map(|id| self.orders.get(id))
+            .collect()
     }
 
     pub(crate) fn order(&self, order_id: Uuid) -> Result<&Order, Problem> {
@@ -168,16 +179,6 @@ impl Domain {
             }
         }
         Ok((changes, order.status == OrderStatus::Cancelled))
-    }
-
-    /// Every order, in the order they were created.
-    pub(crate) fn orders_by_creation(&self) -> Vec<Order> {
-        self.ledger
-            .entries()
-            .iter()
-            .filter(|entry| entry.kind == SideEffect::OrderCreated)
-            .filter_map(|entry| self.orders.get(&entry.order_id).cloned())
-            .collect()
     }
 
     fn pending_order(&self, order_id: Uuid) -> Result<&Order, Problem> {

@@ -42,6 +42,9 @@ struct Args {
     /// Make 202 `Location` headers absolute, pointing at this base URL.
     #[arg(long)]
     operation_location_base: Option<String>,
+    /// Make the next-page links of the list endpoints point at this base URL.
+    #[arg(long)]
+    list_link_base: Option<String>,
     /// JSON file `{"rules": [...]}` of scripted fault rules to install.
     #[arg(long)]
     faults: Option<PathBuf>,
@@ -76,6 +79,7 @@ fn config_from(args: &Args) -> anyhow::Result<ServerConfig> {
         stream_retry_ms: args.stream_retry_ms,
         chaos,
         operation_location_base: args.operation_location_base.clone(),
+        list_link_base: args.list_link_base.clone(),
         ..ServerConfig::default()
     })
 }

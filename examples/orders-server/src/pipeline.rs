@@ -164,6 +164,7 @@ fn record_of(req: &Request, spec: Option<&RouteSpec>) -> RequestRecord {
         seq: 0,
         method: req.method().to_string(),
         path: req.uri().path().to_owned(),
+        query: req.uri().query().map(str::to_owned),
         route: spec.map(RouteSpec::label),
         idempotency_key: headers
             .get(idempotency::IDEMPOTENCY_KEY)

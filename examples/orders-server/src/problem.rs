@@ -126,6 +126,17 @@ impl Problem {
         .detail(detail)
     }
 
+    /// A query parameter that cannot be used (`400`), named in `parameter`.
+    pub(crate) fn invalid_query(parameter: &str, detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            "Invalid query parameter",
+        )
+        .detail(detail)
+        .with("parameter", parameter)
+    }
+
     pub(crate) fn validation(detail: impl Into<String>) -> Self {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -72,6 +72,9 @@ pub struct RequestRecord {
     pub method: String,
     /// Request path (without query).
     pub path: String,
+    /// The raw query string (without `?`), if the request had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     /// Matched contract route, e.g. `"POST /orders/{order_id}/payments"`;
     /// `None` for paths/methods the contract does not have.
     pub route: Option<String>,

@@ -182,6 +182,11 @@ impl Client {
         &self.inner.poll
     }
 
+    /// True when `url` has the base URL's origin (scheme, host and port).
+    pub(crate) fn is_base_origin(&self, url: &Url) -> bool {
+        Origin::of(&self.inner.base).matches(url)
+    }
+
     /// True when `url` may receive credentials and default headers.
     pub(crate) fn is_trusted(&self, url: &Url) -> bool {
         self.inner.trusted.iter().any(|origin| origin.matches(url))

@@ -12,6 +12,7 @@ use super::body::{form_encode, Body, Multipart};
 use super::pipeline::{self, Call};
 use super::{Client, Response};
 use crate::error::Error;
+use crate::paginate::{PageSpec, Pages};
 use crate::retry::RetryPolicy;
 use crate::stream::{EventStream, JsonLines, Source, LINES_ACCEPT};
 
@@ -54,7 +55,7 @@ pub struct RequestBuilder {
 /// What the URL of a call is rendered from: its template (in [`Call`]) filled
 /// with path parameters, or a verbatim URL, plus the query string; and the
 /// cookies, joined into one header at send.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Target {
     path_params: Vec<(String, String)>,
     query: Vec<(String, String)>,
@@ -352,9 +353,86 @@ impl RequestBuilder {
         JsonLines::open(Source::new(client, call, url, LINES_ACCEPT)).await
     }
 
+    /// Pages through a list operation, one ordinary call per page (retries,
+    /// budget, breaker and problem errors apply to each), decoding the items
+    /// into `T`. See [`crate::paginate`].
+    pub fn pages<T: DeserializeOwned>(self, spec: PageSpec) -> Pages<T> {
+        Pages::new(self, spec)
+    }
+
     /// The client the call is sent with.
     pub(crate) fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Splits off the first mistake made building the call, if any.
+    pub(crate) fn checked(self) -> Result<Self, Error> {
+        match self.call {
+            Ok(call) => Ok(RequestBuilder {
+                client: self.client,
+                call: Ok(call),
+                target: self.target,
+            }),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A copy of a call built without mistakes (one with a mistake copies as
+    /// an invalid-input error of the same words).
+    pub(crate) fn duplicate(&self) -> Self {
+        RequestBuilder {
+            client: self.client.clone(),
+            call: match &self.call {
+                Ok(call) => Ok(call.clone()),
+                Err(error) => Err(Error::invalid("request", error.to_string())),
+            },
+            target: self.target.clone(),
+        }
+    }
+
+    /// The method and path template, naming the call in errors.
+    pub(crate) fn label(&self) -> String {
+        match &self.call {
+            Ok(call) => format!("{} {}", call.method, call.template),
+            Err(_) => "request".to_string(),
+        }
+    }
+
+    /// True when the call names an intent id or a fixed idempotency key
+    /// (which one call per page could not all share).
+    pub(crate) fn has_fixed_key(&self) -> bool {
+        self.call.as_ref().is_ok_and(|call| {
+            call.intent_id.is_some()
+                || call.key.is_some()
+                || call.headers.contains_key(&self.client.inner.key_header)
+        })
+    }
+
+    /// The last value the caller gave query parameter `name`.
+    pub(crate) fn query_value(&self, name: &str) -> Option<&str> {
+        self.target
+            .query
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Replaces every value of query parameter `name` with `value`.
+    pub(crate) fn replace_query(mut self, name: &str, value: &str) -> Self {
+        self.target.query.retain(|(n, _)| n != name);
+        self.target
+            .query
+            .push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sends the call to `url` as given (a next-page link), query included:
+    /// the caller's query parameters are not added again.
+    pub(crate) fn follow_url(mut self, url: Url) -> Self {
+        self.target.query.clear();
+        self.target.url = Some(url);
+        self
     }
 
     /// The finished call: the first mistake made building it, or the call

@@ -38,7 +38,9 @@ pub struct JsonEvents<T> {
 
 impl<T> std::fmt::Debug for JsonEvents<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsonEvents").field("inner", &self.inner).finish()
+        f.debug_struct("JsonEvents")
+            .field("inner", &self.inner)
+            .finish()
     }
 }
 

@@ -339,6 +339,64 @@ class AsyncJsonLines(AsyncIterator[JSON]):
     async def __aexit__(self, *args: object) -> bool: ...
     @property
     def last_event_id(self) -> str | None: ...
+# ---------------------------------------------------------------- pages
+
+#: How a list operation pages: the JSON form of the core's ``PageSpec``, e.g.
+#: ``{"items": "data", "style": "body_cursor", "next": "next_cursor", "param": "cursor"}``.
+PageSpec: TypeAlias = Mapping[str, JSON]
+
+class Page:
+    """One page of a listing."""
+
+    @property
+    def items(self) -> list[JSON]: ...
+    @property
+    def number(self) -> int:
+        """The page's number; the listing's first page is 0."""
+    @property
+    def next_cursor(self) -> str | None:
+        """The cursor token of where the listing continues after this page."""
+    @property
+    def status(self) -> int: ...
+    def __len__(self) -> int: ...
+
+class PageItems:
+    """The items of a listing, across its pages."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> JSON: ...
+    @property
+    def cursor(self) -> str | None: ...
+
+class Pages:
+    """The pages of a list operation, fetched as iterated (blocking)."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Page: ...
+    def next_page(self) -> Page | None: ...
+    def items(self) -> PageItems: ...
+    @property
+    def cursor(self) -> str | None:
+        """The token to resume from (``Client.pages(..., cursor=token)``);
+        ``None`` before the first page and after the last."""
+
+class AsyncPageItems:
+    """The items of a listing, across its pages (asyncio)."""
+
+    def __aiter__(self) -> Self: ...
+    async def __anext__(self) -> JSON: ...
+    @property
+    def cursor(self) -> str | None: ...
+
+class AsyncPages:
+    """The pages of a list operation, fetched as iterated (asyncio)."""
+
+    def __aiter__(self) -> Self: ...
+    async def __anext__(self) -> Page: ...
+    async def next_page(self) -> Page | None: ...
+    def items(self) -> AsyncPageItems: ...
+    @property
+    def cursor(self) -> str | None: ...
 
 # ---------------------------------------------------------------- clients
 
@@ -523,6 +581,25 @@ class Client:
         deadline: float | None = None,
         retry: RetryPolicy | int | None = None,
     ) -> Operation[JSON]: ...
+    def pages(
+        self,
+        method: str,
+        path: str,
+        spec: PageSpec,
+        *,
+        max_pages: int | None = None,
+        max_items: int | None = None,
+        cursor: str | None = None,
+        json: JSON = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> Pages:
+        """The pages of a list operation; each page is one call of ``method path``."""
     @overload
     def resume_operation(self, token: str, *, decoder: Callable[[JSON], T]) -> Operation[T]: ...
     @overload
@@ -756,6 +833,25 @@ class AsyncClient:
         deadline: float | None = None,
         retry: RetryPolicy | int | None = None,
     ) -> AsyncOperation[JSON]: ...
+    def pages(
+        self,
+        method: str,
+        path: str,
+        spec: PageSpec,
+        *,
+        max_pages: int | None = None,
+        max_items: int | None = None,
+        cursor: str | None = None,
+        json: JSON = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, Scalar] | None = None,
+        idempotent: bool | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        retry: RetryPolicy | int | None = None,
+    ) -> AsyncPages:
+        """The pages of a list operation; each page is one call of ``method path``."""
     @overload
     def resume_operation(self, token: str, *, decoder: Callable[[JSON], T]) -> AsyncOperation[T]: ...
     @overload

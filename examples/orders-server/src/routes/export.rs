@@ -13,7 +13,11 @@ use futures::StreamExt;
 use crate::state::{lock, ServerState};
 
 pub(super) async fn export(State(state): State<ServerState>) -> Response {
-    let orders = lock(&state.shared().domain).orders_by_creation();
+    let orders: Vec<_> = lock(&state.shared().domain)
+        .orders_by_creation()
+        .into_iter()
+        .cloned()
+        .collect();
     let open = state.open_stream();
     let lines = futures::stream::iter(orders).map(move |order| {
         let _still_open = &open;

@@ -5,6 +5,7 @@ mod admin;
 mod events;
 mod export;
 mod inventory;
+mod lists;
 mod orders;
 mod payments;
 mod shipments;
@@ -48,9 +49,9 @@ const fn spec(method: Method, template: &'static str, key: KeyPolicy) -> RouteSp
     }
 }
 
-/// Every operation of `openapi/orders.yaml` and `openapi/streaming.yaml`
-/// with its key policy.
-static ROUTES: [RouteSpec; 12] = [
+/// Every operation of `openapi/orders.yaml`, `openapi/streaming.yaml` and
+/// `openapi/lists.yaml` with its key policy.
+static ROUTES: [RouteSpec; 17] = [
     spec(Method::POST, "/orders", KeyPolicy::Required),
     spec(Method::GET, "/orders/{order_id}", KeyPolicy::Ignored),
     spec(Method::PATCH, "/orders/{order_id}", KeyPolicy::Optional),
@@ -91,6 +92,12 @@ static ROUTES: [RouteSpec; 12] = [
     ),
     spec(Method::GET, "/orders/export", KeyPolicy::Ignored),
     spec(Method::GET, "/orders/{order_id}/events", KeyPolicy::Ignored),
+    // `openapi/lists.yaml`: the orders, paged five ways.
+    spec(Method::GET, "/orders", KeyPolicy::Ignored),
+    spec(Method::GET, "/orders/by-token", KeyPolicy::Ignored),
+    spec(Method::GET, "/orders/by-link", KeyPolicy::Ignored),
+    spec(Method::GET, "/orders/by-page", KeyPolicy::Ignored),
+    spec(Method::GET, "/orders/by-offset", KeyPolicy::Ignored),
 ];
 
 /// The contract operation for a method and matched route template.
@@ -104,7 +111,11 @@ pub(crate) fn lookup(method: &Method, template: &str) -> Option<&'static RouteSp
 /// details for unknown routes and methods, and the unlogged admin API.
 pub(crate) fn build(state: ServerState) -> Router {
     let api = Router::new()
-        .route("/orders", post(orders::create))
+        .route("/orders", get(lists::stripe).post(orders::create))
+        .route("/orders/by-token", get(lists::by_token))
+        .route("/orders/by-link", get(lists::by_link))
+        .route("/orders/by-page", get(lists::by_page))
+        .route("/orders/by-offset", get(lists::by_offset))
         .route("/orders/{order_id}", get(orders::get).patch(orders::update))
         .route("/orders/export", get(export::export))
         .route("/orders/{order_id}/events", get(events::stream))

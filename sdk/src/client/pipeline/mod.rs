@@ -51,6 +51,7 @@ use crate::retry::RetryPolicy;
 
 /// A call as the builder collects it, and as the pipeline reads it: the
 /// builder fills it in place, and hands it over with its rendered URL.
+/// Cloneable, so a paged listing re-issues it once per page.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
     /// The HTTP method.
