@@ -210,3 +210,100 @@ fn generated_streaming_client_reads_typed_events_and_lines() {
     );
     assert!(stdout.contains("streams e2e ok"), "{stdout}");
 }
+
+const LISTS_MAIN: &str = r#"//! Pages through the reference server's lists, one style each, with the generated client.
+use oncely::stream::StreamExt;
+
+async fn all<S: futures::Stream<Item = Result<lists_client::models::Order, oncely::Error>>>(
+    items: S,
+) -> Result<Vec<String>, oncely::Error> {
+    let mut ids = Vec::new();
+    futures::pin_mut!(items);
+    while let Some(order) = items.next().await {
+        ids.push(order?.id);
+    }
+    Ok(ids)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let base = std::env::args().nth(1).ok_or("usage: lists-e2e BASE_URL")?;
+    let raw = oncely::Client::builder(base).build()?;
+    let mut created = Vec::new();
+    for i in 0..23 {
+        let order: serde_json::Value = raw
+            .post("/orders")
+            .json(&serde_json::json!({"customer_id": format!("c_{i}"), "currency": "EUR", "items": [{"sku": "sku-1", "quantity": 1}]}))
+            .send_json()
+            .await?;
+        created.push(order["id"].as_str().ok_or("id")?.to_string());
+    }
+    let api = lists_client::ListsClient::new(raw);
+    let stripe = lists_client::operations::ListOrdersParams { limit: Some(5), ..Default::default() };
+    assert_eq!(all(api.list_orders_items(&stripe)).await?, created, "last item");
+    assert_eq!(all(api.list_orders_by_link_items(Some(4), None)).await?, created, "Link");
+    assert_eq!(all(api.list_orders_by_offset_items(Some(6), None)).await?, created, "next URL");
+    assert_eq!(all(api.list_orders_by_page_items(None, Some(7))).await?, created, "x-pagination");
+    assert_eq!(all(api.list_orders_by_token_items(Some(5), None)).await?, created, "token");
+
+    // A reader that stops after two pages resumes from its cursor.
+    let mut pages = api.list_orders_by_token_pages(Some(5), None);
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let page = pages.next_page().await?.ok_or("a page")?;
+        seen.extend(page.items.into_iter().map(|o| o.id));
+    }
+    let token = pages.cursor().ok_or("a cursor")?.to_token();
+    let cursor = oncely::paginate::PageCursor::from_token(&token)?;
+    let rest = api.list_orders_by_token_pages(Some(5), None).resume_from(cursor).into_items();
+    seen.extend(all(rest).await?);
+    assert_eq!(seen, created, "resumed");
+    println!("lists e2e ok: {} orders, five styles", created.len());
+    Ok(())
+}
+"#;
+
+#[test]
+fn generated_list_methods_page_through_every_style() {
+    let spec = load_spec(common::repo().join("openapi/lists.yaml")).expect("lists.yaml");
+    let api = build_ir(&spec, &IrOptions::default()).expect("IR");
+    assert_eq!(
+        api.operations.iter().filter(|o| o.pagination.is_some()).count(),
+        5,
+        "every list of lists.yaml is detected as paginated"
+    );
+    let client = emit_rust(
+        &api,
+        &RustOptions {
+            crate_name: Some("lists-client".into()),
+            oncely: OncelyDep::Path(common::repo().join("sdk")),
+        },
+    )
+    .expect("emits");
+    let manifest = format!(
+        "[package]\nname = \"lists-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nlists-client = {{ path = \"../lists-client\" }}\noncely = {{ path = {:?} }}\nfutures = \"0.3\"\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
+        common::repo().join("sdk").display().to_string()
+    );
+    let files: &[(&str, &str)] = &[("Cargo.toml", &manifest), ("src/main.rs", LISTS_MAIN)];
+    let (ok, output) = common::cargo_in_workspace(
+        "e2e-lists",
+        &[("lists-client", &client)],
+        &[("lists-e2e", files)],
+        &["build", "-p", "lists-e2e", "--message-format", "short"],
+    );
+    assert!(ok, "the lists e2e program does not build:\n{output}");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt
+        .block_on(orders_server::spawn(orders_server::ServerConfig::default()))
+        .expect("server starts");
+    let exe = common::e2e_target().join("debug").join("lists-e2e");
+    let out = std::process::Command::new(exe)
+        .arg(server.base_url())
+        .output()
+        .expect("e2e program runs");
+    rt.block_on(server.shutdown());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "lists e2e failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("lists e2e ok"), "{stdout}");
+}

@@ -675,7 +675,7 @@ fn method(
                 (format!("::oncely::paginate::Pages<{item}>"), pages)
             } else {
                 (
-                    format!("impl ::oncely::paginate::Stream<Item = ::std::result::Result<{item}, ::oncely::Error>>"),
+                    format!("impl ::oncely::stream::Stream<Item = ::std::result::Result<{item}, ::oncely::Error>>"),
                     format!("{pages}.into_items()"),
                 )
             }

@@ -275,7 +275,7 @@ impl crate::KitchenSinkClient {
     pub fn list_things_items(
         &self,
         params: &ListThingsParams,
-    ) -> impl ::oncely::paginate::Stream<Item = ::std::result::Result<crate::models::Thing, ::oncely::Error>> {
+    ) -> impl ::oncely::stream::Stream<Item = ::std::result::Result<crate::models::Thing, ::oncely::Error>> {
         let rb = self.inner.request(::oncely::Method::GET, "/things");
         let rb = match &params.limit {
             Some(v) => rb.query("limit", *v),
