@@ -2,13 +2,14 @@
 /**
  * oncely — calls to remote APIs that happen once.
  *
- * The public API: `Client`, `Store`, `Response`, `Operation`, `Workflow`, `ArazzoWorkflow`, `Outbox` and
+ * The public API: `Client`, `Store`, `Response`, `Operation`, `Pages`, `Workflow`, `ArazzoWorkflow`, `Outbox` and
  * the error classes. Everything is decided by the Rust core (loaded from the
  * native addon); this layer translates values and errors.
  */
 const errors = require('./lib/errors.js');
 const { Client, Store, Response } = require('./lib/client.js');
 const { Operation } = require('./lib/operation.js');
+const { Pages } = require('./lib/pages.js');
 const { Workflow, WorkflowEngine, StepContext, StepError } = require('./lib/workflow.js');
 const { ArazzoWorkflow } = require('./lib/arazzo.js');
 const { Outbox, OutboxCall, OutboxError, enqueuePg, enqueueSqlite } = require('./lib/outbox.js');
@@ -19,6 +20,7 @@ module.exports = {
   Store,
   Response,
   Operation,
+  Pages,
   Workflow,
   WorkflowEngine,
   StepContext,

@@ -10,6 +10,7 @@ export const {
   Store,
   Response,
   Operation,
+  Pages,
   Workflow,
   WorkflowEngine,
   StepContext,
