@@ -232,6 +232,53 @@ export declare class LineStream<T = any> implements AsyncIterableIterator<T> {
   [Symbol.asyncIterator](): LineStream<T>;
 }
 
+/**
+ * How a list operation pages: the JSON form of the core's `PageSpec`
+ * (`openapi/PAGINATION.md`). `items` is the dotted path to the array of items
+ * (`''` when the body is the array).
+ */
+export type PageSpec =
+  | { items?: string; style: 'body_cursor'; next: string; param: string; has_more?: string | null }
+  | { items?: string; style: 'last_item'; param: string; id_field: string; has_more: string }
+  | { items?: string; style: 'next_url'; next: string }
+  | { items?: string; style: 'link_header' }
+  | { items?: string; style: 'page_number'; param: string; first?: number; size_param?: string | null; total?: string | null }
+  | { items?: string; style: 'offset'; param: string; limit_param?: string | null; total?: string | null };
+
+/** Options of a listing: a call's options (without `signal`, given per page) and the listing's own. */
+export type PagesOptions = Omit<CallOptions, 'signal'> & {
+  /** Fetch at most this many pages. */
+  maxPages?: number;
+  /** Yield at most this many items (the page that reaches it is cut; `cursor` points at the rest). */
+  maxItems?: number;
+  /** Continue from this token (`pages.cursor`, in this or another process). */
+  cursor?: string | null;
+};
+
+/** One page of a listing. */
+export interface Page<T = any> {
+  /** The page's items. */
+  items: T[];
+  /** The page's number; the listing's first page is 0. */
+  number: number;
+  /** The token of where the listing continues after this page; `null` after the last. */
+  nextCursor: string | null;
+  /** The HTTP status of the page's answer. */
+  status: number;
+}
+
+/** The pages of a list operation; `for await` iterates pages, `items()` items, sharing one position. */
+export declare class Pages<T = any> implements AsyncIterable<Page<T>> {
+  private constructor();
+  /** Where the listing continues, as a token (`null` before the first page and after the last). */
+  readonly cursor: string | null;
+  /** The next page (the rest of it, when items of it were taken), or `null` after the last. */
+  nextPage(options?: { signal?: AbortSignal }): Promise<Page<T> | null>;
+  /** The items of every page, in order. */
+  items(options?: { signal?: AbortSignal }): AsyncIterable<T>;
+  [Symbol.asyncIterator](): AsyncIterator<Page<T>>;
+}
+
 /** A client for one API. */
 export declare class Client {
   constructor(options: ClientOptions);
@@ -252,6 +299,8 @@ export declare class Client {
   sendOperation<T = unknown>(options: Omit<RequestOptions, 'method'> & { method?: string }): Promise<Operation<T>>;
   /** Continues an operation from its resume token (no network call). */
   resumeOperation<T = unknown>(token: string): Operation<T>;
+  /** The pages of a list operation, each one call of `method path` (nothing is sent until a page is asked for). */
+  pages<T = any>(method: string, path: string, spec: PageSpec, options?: PagesOptions): Pages<T>;
   /** Sends a call and resolves with its `text/event-stream` answer, read as it arrives and reconnecting with `Last-Event-ID` after a cut. */
   streamEvents(method: string, path: string, options?: StreamOptions): Promise<EventStream>;
   /** Sends a call and resolves with its JSON lines answer, read as it arrives. */

@@ -2,7 +2,7 @@
 /**
  * oncely — calls to remote APIs that happen once.
  *
- * The public API: `Client`, `Store`, `Response`, `Operation`, `EventStream`, `LineStream`, `ServerEvent`, `Workflow`, `ArazzoWorkflow`, `Outbox` and
+ * The public API: `Client`, `Store`, `Response`, `Operation`, `EventStream`, `LineStream`, `ServerEvent`, `Pages`, `Workflow`, `ArazzoWorkflow`, `Outbox` and
  * the error classes. Everything is decided by the Rust core (loaded from the
  * native addon); this layer translates values and errors.
  */
@@ -10,6 +10,7 @@ const errors = require('./lib/errors.js');
 const { Client, Store, Response } = require('./lib/client.js');
 const { Operation } = require('./lib/operation.js');
 const { EventStream, LineStream, ServerEvent } = require('./lib/stream.js');
+const { Pages } = require('./lib/pages.js');
 const { Workflow, WorkflowEngine, StepContext, StepError } = require('./lib/workflow.js');
 const { ArazzoWorkflow } = require('./lib/arazzo.js');
 const { Outbox, OutboxCall, OutboxError, enqueuePg, enqueueSqlite } = require('./lib/outbox.js');
@@ -19,6 +20,7 @@ module.exports = {
   Client,
   Store,
   Response,
+  Pages,
   Operation,
   EventStream,
   LineStream,

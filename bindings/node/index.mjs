@@ -10,6 +10,7 @@ export const {
   Store,
   Response,
   Operation,
+  Pages,
   EventStream,
   LineStream,
   ServerEvent,

@@ -4,6 +4,7 @@ const native = require('../native.cjs');
 const args = require('./args.js');
 const { callNative, fromNative, fromPayload, invalidArgument, DecodeError } = require('./errors.js');
 const { Operation } = require('./operation.js');
+const { Pages } = require('./pages.js');
 const { Caller } = require('./caller.js');
 const { EventStream, LineStream, streamOptions } = require('./stream.js');
 
@@ -441,6 +442,31 @@ class Client extends Caller {
         .run(c.signal, (token) => n[verb](c.method, c.path, c.body, c.contentType, c.headers, c.query, c.extra, s, token))
         .then((stream) => new Class(stream, c.signal)),
     );
+  }
+
+  /**
+   * The pages of a list operation: `spec` says how it pages (the JSON form of
+   * the core's `PageSpec`, e.g. `{ items: 'data', style: 'body_cursor', next:
+   * 'next_cursor', param: 'cursor' }`); each page is one call of `method path`
+   * with the request options. `maxPages`, `maxItems` and `cursor` (a token from
+   * `pages.cursor`) shape the listing. Nothing is sent until a page is asked for.
+   * @returns {Pages}
+   */
+  pages(method, path, spec, options = {}) {
+    if (!args.isPlainObject(spec)) throw invalidArgument(`spec must be a page spec object, got ${args.typeName(spec)}`);
+    args.object('pages options', options);
+    const { maxPages, maxItems, cursor, ...call } = options;
+    const c = nativeCall({ ...call, method, path });
+    if (c.signal !== undefined) throw invalidArgument('signal is given per page: pages.nextPage({ signal }) or pages.items({ signal })');
+    const specJson = JSON.stringify(spec);
+    const listing = {
+      maxPages: args.number('maxPages', maxPages),
+      maxItems: args.number('maxItems', maxItems),
+      cursor: cursor === null ? undefined : args.string('cursor', cursor),
+    };
+    const open = (n) => callNative(() => n.pages(c.method, c.path, specJson, c.body, c.contentType, c.headers, c.query, c.extra, listing));
+    if (this.#native) return new Pages(Promise.resolve(open(this.#native)));
+    return new Pages(this.#ready.then(() => open(this.#native)));
   }
 
   /**

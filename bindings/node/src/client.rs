@@ -16,6 +16,7 @@ use oncely_bindings_common::store;
 use crate::convert::{self, BodyArg, CallArgs, CallOptions, ClientOptions, NativeResponse};
 use crate::errors::{invalid_arg, to_napi};
 use crate::operation::NativeOperation;
+use crate::pages::{self, NativePages, PagesOptions};
 use crate::settle::{SettleArgs, Settler};
 use crate::stream::{
     open_events, open_lines, stream_options, NativeEventStream, NativeLineStream, StreamOptions,
@@ -247,6 +248,35 @@ impl NativeClient {
         let spec = stream_options(stream)?;
         let cancel = cancel.map(CancelToken::handle);
         env.spawn_future(guard(open_lines(request, spec), cancel))
+    }
+
+    /// The pages of a list operation: `spec_json` is the JSON text of the
+    /// core's `PageSpec`; each page is one call of the rest. Nothing is sent
+    /// until a page or an item is asked for; bad input is thrown at once.
+    #[allow(clippy::too_many_arguments)]
+    #[napi(catch_unwind)]
+    pub fn pages(
+        &self,
+        method: String,
+        path: String,
+        spec_json: String,
+        body: Option<BodyArg>,
+        content_type: Option<String>,
+        headers: Option<Vec<String>>,
+        query: Option<Vec<String>>,
+        options: Option<CallOptions>,
+        pages_options: Option<PagesOptions>,
+    ) -> napi::Result<NativePages> {
+        let args = CallArgs {
+            method,
+            path,
+            body,
+            content_type,
+            headers,
+            query,
+            options,
+        };
+        pages::open(&self.inner, args, &spec_json, pages_options)
     }
 
     /// Continues an operation from its resume token (no network call).

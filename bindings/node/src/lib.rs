@@ -12,6 +12,7 @@
 //! - [`operation`]: `NativeOperation` (202 polling, progress, resume tokens).
 //! - [`workflow`]: `NativeWorkflow` (sagas whose steps are JS functions).
 //! - [`arazzo`]: `NativeArazzoWorkflow` (Arazzo workflows on the same engine).
+//! - [`pages`]: `NativePages` (auto-pagination of list operations).
 //! - [`outbox`]: `NativeOutboxCall` and `NativeOutbox` (the transactional outbox).
 //! - [`cancel`]: `CancelToken` (from an `AbortSignal`) and the boundary guard.
 //! - [`convert`]: options (into the shared specs), the one request path for
@@ -32,6 +33,7 @@ pub mod convert;
 pub mod errors;
 pub mod operation;
 pub mod outbox;
+pub mod pages;
 pub mod settle;
 pub mod stream;
 pub mod workflow;

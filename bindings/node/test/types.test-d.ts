@@ -1,5 +1,5 @@
 // Type-level checks of index.d.ts (compiled with `tsc --strict --noEmit`, never run).
-import { ArazzoWorkflow, WorkflowEngine, type ArazzoOutcome, Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome, Outbox, OutboxCall, type OutboxRow, type DispatchReport, type EventStream, type LineStream, type ServerEvent } from '../index.js';
+import { ArazzoWorkflow, WorkflowEngine, type ArazzoOutcome, Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome, Outbox, OutboxCall, type OutboxRow, type DispatchReport, type EventStream, type LineStream, type ServerEvent, type Page, type PageSpec, type Pages } from '../index.js';
 
 async function usage(): Promise<void> {
   const client = new Client({ baseUrl: 'https://api.example.com', bearer: 'sk', retry: { maxAttempts: 3 }, store: 'sqlite:./o.db' });
@@ -51,6 +51,26 @@ async function outboxTypes(client: Client): Promise<void> {
   void [state, report.delivered, insert.sql];
 }
 void outboxTypes;
+
+// Pages: specs are checked by style, pages and items are typed.
+async function pagesTypes(client: Client): Promise<void> {
+  const spec: PageSpec = { items: 'data', style: 'last_item', param: 'starting_after', id_field: 'id', has_more: 'has_more' };
+  const pages: Pages<{ id: string }> = client.pages<{ id: string }>('GET', '/orders', spec, { query: { limit: 10 }, maxItems: 50 });
+  for await (const page of pages) {
+    const first: string | undefined = page.items[0]?.id;
+    const next: string | null = page.nextCursor;
+    void [first, next, page.number, page.status];
+  }
+  const again: Page<{ id: string }> | null = await pages.nextPage({ signal: AbortSignal.timeout(1000) });
+  for await (const order of client.pages<{ id: string }>('GET', '/orders/by-link', { style: 'link_header' }, { cursor: pages.cursor }).items()) {
+    const id: string = order.id;
+    void id;
+  }
+  // @ts-expect-error a body cursor needs `next` and `param`
+  const bad: PageSpec = { style: 'body_cursor' };
+  void [again, bad];
+}
+void pagesTypes;
 
 // Streamed answers: async iterables of typed items.
 async function streamTypes(client: Client): Promise<void> {
