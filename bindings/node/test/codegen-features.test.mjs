@@ -59,7 +59,7 @@ async function cancelledOrder(raw) {
 
 test('streamed answers are typed streams: events survive a cut, JSON lines are items', async () => {
   const api = await generated(join(repoRoot, 'openapi', 'streaming.yaml'), 'streams');
-  const Klass = Object.values(api).find((v) => typeof v === 'function' && /Client$/.test(v.name));
+  const Klass = Object.values(api).find((v) => typeof v === 'function' && /.Client$/.test(v.name));
   const raw = new Client({ baseUrl: server.url, retry: { baseDelayMs: 1 } });
   const client = new Klass(raw);
   const id = await cancelledOrder(raw);
@@ -77,4 +77,34 @@ test('streamed answers are typed streams: events survive a cut, JSON lines are i
   const orders = [];
   for await (const o of await client.exportOrders()) orders.push(o.id);
   assert.ok(orders.includes(id));
+});
+
+test('list operations page through every style with typed items, limits and a resumed reader', async () => {
+  const api = await generated(join(repoRoot, 'openapi', 'lists.yaml'), 'lists');
+  const Klass = Object.values(api).find((v) => typeof v === 'function' && /.Client$/.test(v.name));
+  const raw = new Client({ baseUrl: server.url });
+  const created = [];
+  for (let i = 0; i < 11; i++) {
+    const order = (await raw.post('/orders', { json: { customer_id: `cus_${i}`, currency: 'EUR', items: [{ sku: 'sku-1', quantity: 1 }] } })).json();
+    created.push(order.id);
+  }
+  const client = new Klass(raw);
+  const all = async (pages) => {
+    const ids = [];
+    for await (const o of pages.items()) ids.push(o.id);
+    return ids.filter((id) => created.includes(id));
+  };
+  assert.deepEqual(await all(client.listOrdersPages({ limit: 3 })), created, 'last item');
+  assert.deepEqual(await all(client.listOrdersByLinkPages({ perPage: 3 })), created, 'Link');
+  assert.deepEqual(await all(client.listOrdersByOffsetPages({ limit: 3 })), created, 'next URL');
+  assert.deepEqual(await all(client.listOrdersByPagePages({ perPage: 3 })), created, 'x-pagination');
+  assert.deepEqual(await all(client.listOrdersByTokenPages({ pageSize: 3 })), created, 'token');
+
+  const limited = [];
+  for await (const page of client.listOrdersByTokenPages({ pageSize: 3 }, { maxPages: 2 })) limited.push(page.number);
+  assert.deepEqual(limited, [0, 1]);
+  const pages = client.listOrdersByTokenPages({ pageSize: 3 });
+  const first = await pages.nextPage();
+  const rest = await all(client.listOrdersByTokenPages({ pageSize: 3 }, { resumeFrom: pages.cursor }));
+  assert.deepEqual([...first.items.map((o) => o.id), ...rest].filter((id) => created.includes(id)), created, 'resumed');
 });
