@@ -52,7 +52,8 @@
 //!
 //! Beyond single calls: durable sagas on a journal ([`workflow`]), Arazzo
 //! workflow contracts run on the same engine ([`arazzo`]), and a
-//! transactional outbox with a dead-letter queue ([`outbox`]).
+//! transactional outbox with a dead-letter queue ([`outbox`]), and webhooks
+//! verified and processed exactly once ([`webhook`]).
 
 #![warn(missing_docs)]
 
@@ -65,6 +66,7 @@ pub mod outbox;
 pub mod problem;
 pub mod retry;
 pub mod store;
+pub mod webhook;
 pub mod workflow;
 
 pub use bytes::Bytes;
