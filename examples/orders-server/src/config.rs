@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::webhooks::WebhookConfig;
+
 /// Configuration of one server instance (one origin).
 ///
 /// Construct with [`Default`] and override what a test needs:
@@ -44,6 +46,9 @@ pub struct ServerConfig {
     /// Largest accepted request body in bytes; larger bodies get `413`.
     /// Default 1 MiB.
     pub max_body_bytes: usize,
+    /// When set, order changes are POSTed as signed webhooks to a receiver
+    /// (see [`WebhookConfig`]). Default `None`: no webhooks.
+    pub webhooks: Option<WebhookConfig>,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +61,7 @@ impl Default for ServerConfig {
             operation_location_base: None,
             idempotency_ttl: Duration::from_secs(24 * 60 * 60),
             max_body_bytes: 1024 * 1024,
+            webhooks: None,
         }
     }
 }

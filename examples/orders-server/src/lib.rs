@@ -25,7 +25,12 @@
 //! Admin endpoints (not part of the contract, never faulted or logged):
 //! `GET /_admin/ledger` → `{"entries": [...]}`, `GET /_admin/requests` →
 //! `{"requests": [...]}`, `GET /_admin/stats`, `POST /_admin/reset`,
-//! `GET|POST|DELETE /_admin/faults` (`POST` appends `{"rules": [...]}`).
+//! `GET|POST|DELETE /_admin/faults` (`POST` appends `{"rules": [...]}`),
+//! `GET /_admin/webhooks` → `{"events": [...], "deliveries": [...],
+//! "unsettled": n}` when [`ServerConfig::webhooks`] is set.
+//!
+//! With [`ServerConfig::webhooks`] the server also POSTs signed webhooks for
+//! order changes ([`WebhookConfig`]), at least once.
 
 #![warn(missing_docs)]
 
@@ -43,6 +48,7 @@ mod problem;
 mod requests;
 mod routes;
 mod state;
+mod webhooks;
 
 use std::io;
 use std::net::SocketAddr;
@@ -61,6 +67,7 @@ pub use model::DECLINED_PAYMENT_METHOD;
 pub use problem::{PROBLEM_JSON, PROBLEM_TYPE_BASE};
 pub use requests::{Outcome, RequestRecord, Stats};
 pub use state::ServerState;
+pub use webhooks::{WebhookConfig, WebhookDelivery, WebhookEvent};
 
 use conn::{AbortableListener, ConnectionHandle};
 

@@ -9,6 +9,7 @@ use crate::faults::{Chaos, Fault, FaultBook, FaultRule};
 use crate::idempotency::IdempotencyStore;
 use crate::ledger::LedgerEntry;
 use crate::requests::{LogTicket, Outcome, RequestLog, RequestRecord, Stats};
+use crate::webhooks::{WebhookDelivery, WebhookEvent, WebhookSender};
 
 /// Locks a mutex, recovering the data if a previous holder panicked (the
 /// state is always left consistent between statements).
@@ -37,6 +38,7 @@ struct Traffic {
 struct Local {
     config: ServerConfig,
     traffic: Mutex<Traffic>,
+    webhooks: Option<WebhookSender>,
 }
 
 /// A cheap-to-clone handle on a server's state.
@@ -125,8 +127,57 @@ impl ServerState {
         let mut traffic = lock(&self.local.traffic);
         traffic.log.clear();
         traffic.faults.clear();
+        if let Some(webhooks) = &self.local.webhooks {
+            webhooks.clear();
+        }
         if let Some(chaos) = &mut traffic.chaos {
             chaos.reseed();
+        }
+    }
+
+    /// The webhook events this origin emitted, oldest first (empty without
+    /// [`ServerConfig::webhooks`]).
+    pub fn webhook_events(&self) -> Vec<WebhookEvent> {
+        self.local
+            .webhooks
+            .as_ref()
+            .map(WebhookSender::events)
+            .unwrap_or_default()
+    }
+
+    /// Every attempt to deliver a webhook, in the order they were made.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.local
+            .webhooks
+            .as_ref()
+            .map(WebhookSender::deliveries)
+            .unwrap_or_default()
+    }
+
+    /// How many emitted events are not yet accepted by the receiver nor
+    /// given up on.
+    pub fn webhooks_unsettled(&self) -> usize {
+        self.local
+            .webhooks
+            .as_ref()
+            .map_or(0, WebhookSender::unsettled)
+    }
+
+    /// Waits until every emitted event was accepted (with its duplicate,
+    /// when a fault sends one) or given up on.
+    pub async fn webhooks_settled(&self) {
+        if let Some(sender) = &self.local.webhooks {
+            sender.settled().await;
+        }
+    }
+
+    /// Queues webhook `event_type` about `order`, when webhooks are on.
+    pub(crate) fn emit_webhook<T: serde::Serialize>(&self, event_type: &str, order: &T) {
+        if let Some(sender) = &self.local.webhooks {
+            sender.emit(
+                event_type,
+                serde_json::to_value(order).unwrap_or(serde_json::Value::Null),
+            );
         }
     }
 
@@ -163,6 +214,7 @@ impl Local {
     fn new(config: ServerConfig) -> Self {
         let chaos = config.chaos.clone().map(Chaos::new);
         Local {
+            webhooks: config.webhooks.clone().map(WebhookSender::new),
             config,
             traffic: Mutex::new(Traffic {
                 log: RequestLog::default(),
