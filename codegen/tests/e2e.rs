@@ -268,7 +268,10 @@ fn generated_list_methods_page_through_every_style() {
     let spec = load_spec(common::repo().join("openapi/lists.yaml")).expect("lists.yaml");
     let api = build_ir(&spec, &IrOptions::default()).expect("IR");
     assert_eq!(
-        api.operations.iter().filter(|o| o.pagination.is_some()).count(),
+        api.operations
+            .iter()
+            .filter(|o| o.pagination.is_some())
+            .count(),
         5,
         "every list of lists.yaml is detected as paginated"
     );
@@ -304,6 +307,9 @@ fn generated_list_methods_page_through_every_style() {
     rt.block_on(server.shutdown());
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "lists e2e failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "lists e2e failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("lists e2e ok"), "{stdout}");
 }

@@ -55,8 +55,9 @@
 //!
 //! Beyond single calls: durable sagas on a journal ([`workflow`]), Arazzo
 //! workflow contracts run on the same engine ([`arazzo`]), and a
-//! transactional outbox with a dead-letter queue ([`outbox`]), and the pages of
-//! list operations as one stream ([`paginate`]).
+//! transactional outbox with a dead-letter queue ([`outbox`]), the pages of
+//! list operations as one stream ([`paginate`]), and webhooks verified and
+//! processed exactly once ([`webhook`]).
 
 #![warn(missing_docs)]
 
@@ -71,6 +72,7 @@ pub mod problem;
 pub mod retry;
 pub mod store;
 pub mod stream;
+pub mod webhook;
 pub mod workflow;
 
 pub use bytes::Bytes;

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::webhooks::WebhookConfig;
+
 /// Configuration of one server instance (one origin).
 ///
 /// Construct with [`Default`] and override what a test needs:
@@ -51,6 +53,9 @@ pub struct ServerConfig {
     /// The reconnection time (milliseconds) event streams announce in their
     /// `retry:` field. Default 1000.
     pub stream_retry_ms: u64,
+    /// When set, order changes are POSTed as signed webhooks to a receiver
+    /// (see [`WebhookConfig`]). Default `None`: no webhooks.
+    pub webhooks: Option<WebhookConfig>,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +70,7 @@ impl Default for ServerConfig {
             idempotency_ttl: Duration::from_secs(24 * 60 * 60),
             max_body_bytes: 1024 * 1024,
             stream_retry_ms: 1000,
+            webhooks: None,
         }
     }
 }

@@ -33,6 +33,12 @@
 //! (`openapi/streaming.yaml`): `GET /orders/{order_id}/events`, the order's
 //! changes as server-sent events that resume after `Last-Event-ID`, and
 //! `GET /orders/export`, every order as NDJSON.
+//!
+//! `GET /_admin/webhooks` → `{"events": [...], "deliveries": [...],
+//! "unsettled": n}` when [`ServerConfig::webhooks`] is set.
+//!
+//! With [`ServerConfig::webhooks`] the server also POSTs signed webhooks for
+//! order changes ([`WebhookConfig`]), at least once.
 
 #![warn(missing_docs)]
 
@@ -51,6 +57,7 @@ mod requests;
 mod routes;
 mod state;
 mod streams;
+mod webhooks;
 
 use std::io;
 use std::net::SocketAddr;
@@ -69,6 +76,7 @@ pub use model::DECLINED_PAYMENT_METHOD;
 pub use problem::{PROBLEM_JSON, PROBLEM_TYPE_BASE};
 pub use requests::{Outcome, RequestRecord, Stats};
 pub use state::ServerState;
+pub use webhooks::{WebhookConfig, WebhookDelivery, WebhookEvent};
 
 use conn::{AbortableListener, ConnectionHandle};
 

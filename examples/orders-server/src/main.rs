@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use orders_server::{spawn_at, ChaosConfig, FaultRule, ServerConfig, ServerState};
+use orders_server::{spawn_at, ChaosConfig, FaultRule, ServerConfig, ServerState, WebhookConfig};
 use serde::Deserialize;
 
 /// Reference server for the oncely orders contract, with fault injection.
@@ -53,6 +53,21 @@ struct Args {
     /// after the `listening on` line. For cross-origin client tests.
     #[arg(long)]
     secondary_origin: bool,
+    /// POST signed webhooks (Standard Webhooks) for order changes to this URL.
+    #[arg(long)]
+    webhook_url: Option<String>,
+    /// The webhooks' signing secret, `whsec_<base64>`.
+    #[arg(long)]
+    webhook_secret: Option<String>,
+    /// Fault: deliver every Nth webhook event twice (1: every event).
+    #[arg(long, default_value_t = 0)]
+    webhook_duplicate_every: u32,
+    /// Delay before the first webhook retry in milliseconds (doubling).
+    #[arg(long, default_value_t = 100)]
+    webhook_retry_ms: u64,
+    /// Attempts per webhook delivery before giving up.
+    #[arg(long, default_value_t = 8)]
+    webhook_max_attempts: u32,
 }
 
 #[derive(Deserialize)]
@@ -72,7 +87,19 @@ fn config_from(args: &Args) -> anyhow::Result<ServerConfig> {
             Some(ChaosConfig::new(seed.unwrap_or(0), rate))
         }
     };
+    let webhooks = match (&args.webhook_url, &args.webhook_secret) {
+        (Some(url), Some(secret)) => {
+            let mut config = WebhookConfig::new(url, secret).map_err(anyhow::Error::msg)?;
+            config.duplicate_every = args.webhook_duplicate_every;
+            config.retry_delay = Duration::from_millis(args.webhook_retry_ms);
+            config.max_attempts = args.webhook_max_attempts;
+            Some(config)
+        }
+        (Some(_), None) => bail!("--webhook-url needs --webhook-secret"),
+        _ => None,
+    };
     Ok(ServerConfig {
+        webhooks,
         operation_duration: Duration::from_millis(args.operation_ms),
         retry_after_secs: args.retry_after_secs,
         retry_after_ms: args.retry_after_ms,

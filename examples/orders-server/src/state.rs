@@ -10,6 +10,7 @@ use crate::idempotency::IdempotencyStore;
 use crate::ledger::LedgerEntry;
 use crate::requests::{LogTicket, Outcome, RequestLog, RequestRecord, Stats};
 use crate::streams::{OpenStreams, StreamGuard};
+use crate::webhooks::{WebhookDelivery, WebhookEvent, WebhookSender};
 
 /// Locks a mutex, recovering the data if a previous holder panicked (the
 /// state is always left consistent between statements).
@@ -39,6 +40,7 @@ struct Local {
     config: ServerConfig,
     traffic: Mutex<Traffic>,
     streams: OpenStreams,
+    webhooks: Option<WebhookSender>,
 }
 
 /// A cheap-to-clone handle on a server's state.
@@ -127,6 +129,9 @@ impl ServerState {
         let mut traffic = lock(&self.local.traffic);
         traffic.log.clear();
         traffic.faults.clear();
+        if let Some(webhooks) = &self.local.webhooks {
+            webhooks.clear();
+        }
         if let Some(chaos) = &mut traffic.chaos {
             chaos.reseed();
         }
@@ -147,6 +152,52 @@ impl ServerState {
     /// Counts a streamed answer as open until the guard is dropped.
     pub(crate) fn open_stream(&self) -> StreamGuard {
         self.local.streams.open()
+    }
+
+    /// The webhook events this origin emitted, oldest first (empty without
+    /// [`ServerConfig::webhooks`]).
+    pub fn webhook_events(&self) -> Vec<WebhookEvent> {
+        self.local
+            .webhooks
+            .as_ref()
+            .map(WebhookSender::events)
+            .unwrap_or_default()
+    }
+
+    /// Every attempt to deliver a webhook, in the order they were made.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.local
+            .webhooks
+            .as_ref()
+            .map(WebhookSender::deliveries)
+            .unwrap_or_default()
+    }
+
+    /// How many emitted events are not yet accepted by the receiver nor
+    /// given up on.
+    pub fn webhooks_unsettled(&self) -> usize {
+        self.local
+            .webhooks
+            .as_ref()
+            .map_or(0, WebhookSender::unsettled)
+    }
+
+    /// Waits until every emitted event was accepted (with its duplicate,
+    /// when a fault sends one) or given up on.
+    pub async fn webhooks_settled(&self) {
+        if let Some(sender) = &self.local.webhooks {
+            sender.settled().await;
+        }
+    }
+
+    /// Queues webhook `event_type` about `order`, when webhooks are on.
+    pub(crate) fn emit_webhook<T: serde::Serialize>(&self, event_type: &str, order: &T) {
+        if let Some(sender) = &self.local.webhooks {
+            sender.emit(
+                event_type,
+                serde_json::to_value(order).unwrap_or(serde_json::Value::Null),
+            );
+        }
     }
 
     pub(crate) fn shared(&self) -> &Shared {
@@ -182,6 +233,7 @@ impl Local {
     fn new(config: ServerConfig) -> Self {
         let chaos = config.chaos.clone().map(Chaos::new);
         Local {
+            webhooks: config.webhooks.clone().map(WebhookSender::new),
             config,
             traffic: Mutex::new(Traffic {
                 log: RequestLog::default(),

@@ -1,5 +1,6 @@
 //! The admin API under `/_admin` (never logged, never faulted):
-//! ledger, request log, stats, fault rules, reset, open streams.
+//! ledger, request log, stats, fault rules, reset, open streams, webhook
+//! deliveries.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -26,6 +27,7 @@ pub(super) fn routes() -> Router<ServerState> {
             "/_admin/faults",
             get(list_faults).post(add_faults).delete(clear_faults),
         )
+        .route("/_admin/webhooks", get(webhooks))
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
 }
 
@@ -40,6 +42,17 @@ async fn requests(State(state): State<ServerState>) -> Response {
     json(
         StatusCode::OK,
         &serde_json::json!({ "requests": state.requests() }),
+    )
+}
+
+async fn webhooks(State(state): State<ServerState>) -> Response {
+    json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "events": state.webhook_events(),
+            "deliveries": state.webhook_deliveries(),
+            "unsettled": state.webhooks_unsettled(),
+        }),
     )
 }
 

@@ -37,6 +37,7 @@ pub(super) async fn create(
     let input: CreateOrder = body::json(&headers, &body)?;
     input.validate()?;
     let order = lock(&state.shared().domain).create_order(input, ctx.key.as_deref());
+    state.emit_webhook("order.created", &order);
     Ok(order_response(StatusCode::CREATED, &order))
 }
 
@@ -69,6 +70,7 @@ pub(super) async fn update(
     };
     let order =
         lock(&state.shared().domain).update_order(order_id, if_match, patch, ctx.key.as_deref())?;
+    state.emit_webhook("order.updated", &order);
     Ok(order_response(StatusCode::OK, &order))
 }
 
@@ -82,6 +84,16 @@ pub(super) async fn cancel(
     let order_id = ids.uuid("order_id", "order")?;
     let input: CancelOrder = body::optional_json(&headers, &body)?;
     input.validate()?;
-    let order = lock(&state.shared().domain).cancel_order(order_id, input, ctx.key.as_deref())?;
+    let (order, changed) = {
+        let mut domain = lock(&state.shared().domain);
+        let version = domain.order(order_id).map(|o| o.version).ok();
+        let order = domain.cancel_order(order_id, input, ctx.key.as_deref())?;
+        let changed = version != Some(order.version);
+        (order, changed)
+    };
+    // A second cancel changes nothing and sends no event.
+    if changed {
+        state.emit_webhook("order.canceled", &order);
+    }
     Ok(order_response(StatusCode::OK, &order))
 }
