@@ -166,7 +166,7 @@ pub fn report(spec: &Spec, api: &Api) -> Report {
             .map(|w| {
                 let field = w.selector.as_deref().unwrap_or("type");
                 let mut values = vec![w.name.clone()];
-                values.extend(w.selector_values.iter().cloned());
+                values.extend(w.selector_values.iter().filter(|v| **v != w.name).cloned());
                 OperationRef {
                     name: w.name.clone(),
                     endpoint: format!("{} {}", w.method.as_str(), w.pointer),

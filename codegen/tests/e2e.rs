@@ -313,3 +313,95 @@ fn generated_list_methods_page_through_every_style() {
     );
     assert!(stdout.contains("lists e2e ok"), "{stdout}");
 }
+
+const WEBHOOKS_MAIN: &str = r##"//! Decodes the webhook events the reference server emitted with the generated receiver.
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let base = std::env::args().nth(1).ok_or("usage: webhooks-e2e BASE_URL")?;
+    let raw = oncely::Client::builder(base).build()?;
+    let log: serde_json::Value = raw.get("/_admin/webhooks").send_json().await?;
+    let events = log["events"].as_array().ok_or("events")?;
+    let mut names = Vec::new();
+    for event in events {
+        let body = serde_json::to_vec(event)?;
+        let decoded = webhooks_client::webhooks::WebhookEvent::decode(&body)?;
+        names.push(decoded.name());
+    }
+    assert_eq!(names.first(), Some(&"order.created"), "{names:?}");
+    assert_eq!(names.last(), Some(&"order.canceled"), "{names:?}");
+    let unknown = webhooks_client::webhooks::WebhookEvent::decode(br#"{"id": "evt_1", "type": "order.exploded", "data": {}}"#);
+    assert!(matches!(unknown, Err(oncely::Error::Decode { .. })), "{unknown:?}");
+    println!("webhooks e2e ok: {}", names.join(", "));
+    Ok(())
+}
+"##;
+
+#[test]
+fn generated_webhook_receiver_decodes_the_servers_events() {
+    let spec = load_spec(common::repo().join("openapi/webhooks.yaml")).expect("webhooks.yaml");
+    let api = build_ir(&spec, &IrOptions::default()).expect("IR");
+    let client = emit_rust(
+        &api,
+        &RustOptions {
+            crate_name: Some("webhooks-client".into()),
+            oncely: OncelyDep::Path(common::repo().join("sdk")),
+        },
+    )
+    .expect("emits");
+    let manifest = format!(
+        "[package]\nname = \"webhooks-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nwebhooks-client = {{ path = \"../webhooks-client\" }}\noncely = {{ path = {:?} }}\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
+        common::repo().join("sdk").display().to_string()
+    );
+    let files: &[(&str, &str)] = &[("Cargo.toml", &manifest), ("src/main.rs", WEBHOOKS_MAIN)];
+    let (ok, output) = common::cargo_in_workspace(
+        "e2e-webhooks",
+        &[("webhooks-client", &client)],
+        &[("webhooks-e2e", files)],
+        &["build", "-p", "webhooks-e2e", "--message-format", "short"],
+    );
+    assert!(ok, "the webhooks e2e program does not build:\n{output}");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // Events are emitted whether or not the receiver takes them: one nobody
+    // listens on, one attempt each.
+    let mut hooks = orders_server::WebhookConfig::new(
+        "http://127.0.0.1:9/hooks",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    )
+    .expect("webhook config");
+    hooks.max_attempts = 1;
+    let server = rt
+        .block_on(orders_server::spawn(orders_server::ServerConfig {
+            webhooks: Some(hooks),
+            ..Default::default()
+        }))
+        .expect("server starts");
+    let base = server.base_url().to_string();
+    rt.block_on(async {
+        let c = oncely::Client::builder(&base).build().expect("client");
+        let order: serde_json::Value = c
+            .post("/orders")
+            .json(&serde_json::json!({"customer_id": "c_w", "currency": "EUR", "items": [{"sku": "sku-1", "quantity": 1}]}))
+            .send_json()
+            .await
+            .expect("order");
+        let id = order["id"].as_str().expect("id").to_string();
+        c.post(format!("/orders/{id}/cancel"))
+            .json(&serde_json::json!({}))
+            .send_empty()
+            .await
+            .expect("cancel");
+    });
+    let exe = common::e2e_target().join("debug").join("webhooks-e2e");
+    let out = std::process::Command::new(exe)
+        .arg(&base)
+        .output()
+        .expect("e2e program runs");
+    rt.block_on(server.shutdown());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "webhooks e2e failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("webhooks e2e ok"), "{stdout}");
+}
