@@ -2,8 +2,8 @@
 /**
  * oncely — calls to remote APIs that happen once.
  *
- * The public API: `Client`, `Store`, `Response`, `Operation`, `Workflow`, `ArazzoWorkflow`, `Outbox` and
- * the error classes. Everything is decided by the Rust core (loaded from the
+ * The public API: `Client`, `Store`, `Response`, `Operation`, `Workflow`, `ArazzoWorkflow`, `Outbox`,
+ * the webhook inbox and verifiers, and the error classes. Everything is decided by the Rust core (loaded from the
  * native addon); this layer translates values and errors.
  */
 const errors = require('./lib/errors.js');
@@ -12,6 +12,7 @@ const { Operation } = require('./lib/operation.js');
 const { Workflow, WorkflowEngine, StepContext, StepError } = require('./lib/workflow.js');
 const { ArazzoWorkflow } = require('./lib/arazzo.js');
 const { Outbox, OutboxCall, OutboxError, enqueuePg, enqueueSqlite } = require('./lib/outbox.js');
+const webhooks = require('./lib/webhooks.js');
 const native = require('./native.cjs');
 
 module.exports = {
@@ -29,6 +30,14 @@ module.exports = {
   OutboxError,
   enqueuePg,
   enqueueSqlite,
+  WebhookError: webhooks.WebhookError,
+  WebhookInbox: webhooks.WebhookInbox,
+  verifyStandardWebhook: webhooks.verifyStandardWebhook,
+  verifyStripeWebhook: webhooks.verifyStripeWebhook,
+  signStandardWebhook: webhooks.signStandardWebhook,
+  signStripeWebhook: webhooks.signStripeWebhook,
+  claimEventSqlite: webhooks.claimEventSqlite,
+  claimEventPg: webhooks.claimEventPg,
   OncelyError: errors.OncelyError,
   ProblemError: errors.ProblemError,
   StatusError: errors.StatusError,

@@ -17,6 +17,8 @@
 //!   bindings render into their native exceptions.
 //! - [`outbox`]: outbox calls from a call's spec, the enqueue statement for
 //!   the host's own connection, dispatcher options, error kinds.
+//! - [`webhook`]: webhook verifiers, the inbox's options, the claim statement
+//!   for the host's own connection, error fields.
 //! - [`arazzo`]: loading, checking and compiling an Arazzo workflow (from a
 //!   file or from text), and [`OutcomeView`], one view of a run's outcome.
 
@@ -28,6 +30,7 @@ pub mod naming;
 pub mod outbox;
 pub mod store;
 pub mod units;
+pub mod webhook;
 
 pub use arazzo::{ArazzoError, OutcomeView, WorkflowSource};
 pub use call_spec::{method, Body, CallSpec, Caller};

@@ -13,6 +13,7 @@
 //! - [`workflow`]: `NativeWorkflow` (sagas whose steps are JS functions).
 //! - [`arazzo`]: `NativeArazzoWorkflow` (Arazzo workflows on the same engine).
 //! - [`outbox`]: `NativeOutboxCall` and `NativeOutbox` (the transactional outbox).
+//! - [`webhook`]: webhook verification and signing, `NativeWebhookInbox` (each event processed once).
 //! - [`cancel`]: `CancelToken` (from an `AbortSignal`) and the boundary guard.
 //! - [`convert`]: options (into the shared specs), the one request path for
 //!   clients and step contexts, and responses across the boundary.
@@ -32,6 +33,7 @@ pub mod errors;
 pub mod operation;
 pub mod outbox;
 pub mod settle;
+pub mod webhook;
 pub mod workflow;
 
 use napi::bindgen_prelude::PromiseRaw;

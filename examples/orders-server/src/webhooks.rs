@@ -187,7 +187,11 @@ impl WebhookSender {
         self.unsettled.send_modify(|n| *n += 1);
         let n = self.emitted.fetch_add(1, Ordering::SeqCst) + 1;
         let every = u64::from(self.config.duplicate_every);
-        let copies = if every > 0 && n.is_multiple_of(every) { 2 } else { 1 };
+        let copies = if every > 0 && n.is_multiple_of(every) {
+            2
+        } else {
+            1
+        };
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             tokio::spawn(run(
