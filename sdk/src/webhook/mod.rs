@@ -58,6 +58,10 @@
 //! - A handler that outlives a lease it could not extend records nothing
 //!   ([`WebhookError::LeaseLost`]): the claim that took over decides.
 //!
+//! Leases and timestamps are read from the inbox's [`Clock`] (the system's
+//! unless set): receivers sharing one PostgreSQL inbox should keep their
+//! clocks in sync (NTP); a skew shortens or lengthens a lease by as much.
+//!
 //! # Schema
 //!
 //! One table, `oncely_webhook_events` (source, event id — together the
