@@ -47,9 +47,9 @@ python-test: python-env
 	$(CARGO) build --quiet -p orders-server -p oncely-cli -p demo
 	$(VENV)/bin/pip install --quiet ./bindings/python
 	scripts/with-postgres.sh $(VENV)/bin/python -m pytest -q bindings/python/tests
-	$(VENV)/bin/mypy --strict bindings/python/python/oncely bindings/python/tests bindings/python/bench examples/python
-	$(VENV)/bin/ruff check bindings/python examples/python
-	$(VENV)/bin/ruff format --check bindings/python examples/python
+	$(VENV)/bin/mypy --strict bindings/python/python/oncely bindings/python/tests bindings/python/bench examples/python examples/webhooks
+	$(VENV)/bin/ruff check bindings/python examples/python examples/webhooks
+	$(VENV)/bin/ruff format --check bindings/python examples/python examples/webhooks
 	MYPYPATH=bindings/python/python $(VENV)/bin/mypy --strict codegen/src/emit/python/support/_support.py
 	$(VENV)/bin/ruff check codegen/src/emit/python/support
 	$(VENV)/bin/ruff format --check codegen/src/emit/python/support

@@ -320,6 +320,7 @@ export interface Problem {
 /** The error kinds, as the conformance scenarios name them. */
 export type ErrorKind =
   | 'outbox'
+  | 'webhook'
   | 'problem'
   | 'status'
   | 'retry_exhausted'
@@ -745,6 +746,149 @@ export declare function enqueuePg(client: PgQueryable, call: OutboxCall, options
 
 /** Enqueues on the application's `better-sqlite3` database inside its transaction. */
 export declare function enqueueSqlite(db: SqliteDatabase, call: OutboxCall, options?: { table?: string }): number;
+
+/** What a webhook error names. */
+export type WebhookErrorKind =
+  | 'missing_header'
+  | 'malformed_header'
+  | 'no_valid_signature'
+  | 'timestamp_out_of_tolerance'
+  | 'invalid_secret'
+  | 'malformed_body'
+  | 'invalid_config'
+  | 'not_installed'
+  | 'handler_failed'
+  | 'lease_lost'
+  | 'store';
+
+/** A webhook delivery was refused, or its processing failed. */
+export declare class WebhookError extends OncelyError {
+  readonly kind: 'webhook';
+  /** What failed. */
+  readonly webhookErrorKind: WebhookErrorKind;
+  /** What to answer the sender: 400 when verification refused the delivery, else 500. */
+  readonly httpStatus: number;
+  /** The header at fault (`missing_header`, `malformed_header`). */
+  readonly header?: string;
+  /** For `timestamp_out_of_tolerance`: the signed time and now (Unix seconds). */
+  readonly timestamp?: number;
+  readonly now?: number;
+  /** For `timestamp_out_of_tolerance`: the tolerance in seconds. */
+  readonly tolerance?: number;
+  /** For `handler_failed` and `lease_lost`: the event. */
+  readonly eventId?: string;
+}
+
+/** Headers as a receiver has them. */
+export type WebhookHeaders =
+  | Record<string, string | string[] | undefined>
+  | { forEach(callback: (value: string, name: string) => void): void; get(name: string): string | null | undefined };
+
+/** A signed body. */
+export type WebhookBody = Buffer | Uint8Array | string;
+
+/** A verified delivery. */
+export interface VerifiedWebhook {
+  /** The event id, the same on every delivery of the event. */
+  id: string;
+  /** The signed timestamp (Unix seconds). */
+  timestamp: number;
+}
+
+/** How a delivery is verified. */
+export interface VerifyOptions {
+  /** How far the timestamp may be from now, either way (default 300 000). */
+  toleranceMs?: number;
+  /** Now, instead of the clock (tests). */
+  now?: Date | number;
+}
+
+/** Verifies a Standard Webhooks delivery; throws a `WebhookError`. */
+export declare function verifyStandardWebhook(
+  secret: string | string[],
+  headers: WebhookHeaders,
+  body: WebhookBody,
+  options?: VerifyOptions,
+): VerifiedWebhook;
+
+/** Verifies a Stripe (`Stripe-Signature`) delivery; throws a `WebhookError`. */
+export declare function verifyStripeWebhook(
+  secret: string | string[],
+  headers: WebhookHeaders,
+  body: WebhookBody,
+  options?: VerifyOptions,
+): VerifiedWebhook;
+
+/** The `webhook-signature` value for a delivery. */
+export declare function signStandardWebhook(secret: string | string[], id: string, timestamp: number, body: WebhookBody): string;
+
+/** The `Stripe-Signature` value for a delivery. */
+export declare function signStripeWebhook(secret: string | string[], timestamp: number, body: WebhookBody): string;
+
+/** The inbox's answer to one delivery. */
+export interface WebhookReceipt {
+  status: 'processed' | 'duplicate' | 'in_progress';
+  eventId: string;
+  /** The handler's result (now, or when it was processed). */
+  result: unknown;
+  /** 200, or 409 while another delivery processes the event. */
+  httpStatus: number;
+  /** While in progress: until when the other delivery holds the event. */
+  leaseUntilMs?: number;
+}
+
+/** One event as the inbox keeps it. */
+export interface WebhookRecord {
+  source: string;
+  eventId: string;
+  state: 'processing' | 'done' | 'failed';
+  attempts: number;
+  receivedMs: number;
+  leaseUntilMs: number | null;
+  finishedMs: number | null;
+  result: unknown;
+  lastError: string | null;
+}
+
+/** Options of `WebhookInbox.open`. */
+export interface WebhookInboxOptions {
+  /** The signing secret(s). */
+  secret: string | string[];
+  /** `standard` (default) or `stripe`. */
+  scheme?: 'standard' | 'stripe';
+  toleranceMs?: number;
+  /** The source events are recorded under (default `default`). */
+  source?: string;
+  /** How long a delivery holds an event (default 60 000). */
+  leaseMs?: number;
+}
+
+/** A table of received events and the verifier of its deliveries. */
+export declare class WebhookInbox {
+  static open(location: string, options: WebhookInboxOptions): Promise<WebhookInbox>;
+  readonly location: string;
+  readonly source: string;
+  /** Verifies, then runs `handler` once per event id. */
+  receive(headers: WebhookHeaders, body: WebhookBody, handler: (event: VerifiedWebhook) => unknown): Promise<WebhookReceipt>;
+  get(eventId: string): Promise<WebhookRecord | null>;
+  list(options?: { limit?: number }): Promise<WebhookRecord[]>;
+}
+
+/** A `better-sqlite3` database as `claimEventSqlite` uses it. */
+export interface SqliteClaimer {
+  prepare(sql: string): { get(...params: unknown[]): unknown };
+}
+
+/** A `pg` client as `claimEventPg` uses it. */
+export interface PgClaimer {
+  query(sql: string, params: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** Claims an event inside the application's `better-sqlite3` transaction: `true` when new. */
+export declare function claimEventSqlite(db: SqliteClaimer, eventId: string, options?: { source?: string; table?: string }): boolean;
+
+/** Claims an event inside the application's `pg` transaction: `true` when new. */
+export declare function claimEventPg(client: PgClaimer, eventId: string, options?: { source?: string; schema?: string }): Promise<boolean>;
 
 /** The version of the native core. */
 export declare const nativeVersion: string;

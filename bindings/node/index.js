@@ -2,8 +2,8 @@
 /**
  * oncely — calls to remote APIs that happen once.
  *
- * The public API: `Client`, `Store`, `Response`, `Operation`, `EventStream`, `LineStream`, `ServerEvent`, `Pages`, `Workflow`, `ArazzoWorkflow`, `Outbox` and
- * the error classes. Everything is decided by the Rust core (loaded from the
+ * The public API: `Client`, `Store`, `Response`, `Operation`, `EventStream`, `LineStream`, `ServerEvent`, `Pages`, `Workflow`, `ArazzoWorkflow`, `Outbox`,
+ * the webhook inbox and verifiers, and the error classes. Everything is decided by the Rust core (loaded from the
  * native addon); this layer translates values and errors.
  */
 const errors = require('./lib/errors.js');
@@ -14,6 +14,7 @@ const { Pages } = require('./lib/pages.js');
 const { Workflow, WorkflowEngine, StepContext, StepError } = require('./lib/workflow.js');
 const { ArazzoWorkflow } = require('./lib/arazzo.js');
 const { Outbox, OutboxCall, OutboxError, enqueuePg, enqueueSqlite } = require('./lib/outbox.js');
+const webhooks = require('./lib/webhooks.js');
 const native = require('./native.cjs');
 
 module.exports = {
@@ -35,6 +36,14 @@ module.exports = {
   OutboxError,
   enqueuePg,
   enqueueSqlite,
+  WebhookError: webhooks.WebhookError,
+  WebhookInbox: webhooks.WebhookInbox,
+  verifyStandardWebhook: webhooks.verifyStandardWebhook,
+  verifyStripeWebhook: webhooks.verifyStripeWebhook,
+  signStandardWebhook: webhooks.signStandardWebhook,
+  signStripeWebhook: webhooks.signStripeWebhook,
+  claimEventSqlite: webhooks.claimEventSqlite,
+  claimEventPg: webhooks.claimEventPg,
   OncelyError: errors.OncelyError,
   ProblemError: errors.ProblemError,
   StatusError: errors.StatusError,

@@ -17,6 +17,8 @@
 //!   bindings render into their native exceptions.
 //! - [`outbox`]: outbox calls from a call's spec, the enqueue statement for
 //!   the host's own connection, dispatcher options, error kinds.
+//! - [`webhook`]: webhook verifiers, the inbox's options, the claim statement
+//!   for the host's own connection, error fields.
 //! - [`stream_spec`]: [`StreamSpec`], how a streamed call (server-sent
 //!   events, JSON lines) is read, and opening it.
 //! - [`pages`]: a page spec from its JSON form, a listing's options, and
@@ -34,6 +36,7 @@ pub mod pages;
 pub mod store;
 pub mod stream_spec;
 pub mod units;
+pub mod webhook;
 
 pub use arazzo::{ArazzoError, OutcomeView, WorkflowSource};
 pub use call_spec::{method, Body, CallSpec, Caller};

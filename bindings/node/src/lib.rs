@@ -14,6 +14,7 @@
 //! - [`arazzo`]: `NativeArazzoWorkflow` (Arazzo workflows on the same engine).
 //! - [`pages`]: `NativePages` (auto-pagination of list operations).
 //! - [`outbox`]: `NativeOutboxCall` and `NativeOutbox` (the transactional outbox).
+//! - [`webhook`]: webhook verification and signing, `NativeWebhookInbox` (each event processed once).
 //! - [`cancel`]: `CancelToken` (from an `AbortSignal`) and the boundary guard.
 //! - [`convert`]: options (into the shared specs), the one request path for
 //!   clients and step contexts, and responses across the boundary.
@@ -33,6 +34,7 @@ pub mod convert;
 pub mod errors;
 pub mod operation;
 pub mod outbox;
+pub mod webhook;
 pub mod pages;
 pub mod settle;
 pub mod stream;

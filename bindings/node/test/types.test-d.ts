@@ -1,5 +1,5 @@
 // Type-level checks of index.d.ts (compiled with `tsc --strict --noEmit`, never run).
-import { ArazzoWorkflow, WorkflowEngine, type ArazzoOutcome, Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome, Outbox, OutboxCall, type OutboxRow, type DispatchReport, type EventStream, type LineStream, type ServerEvent, type Page, type PageSpec, type Pages } from '../index.js';
+import { ArazzoWorkflow, WorkflowEngine, type ArazzoOutcome, Client, Store, Workflow, ProblemError, OncelyError, RetryExhaustedError, type Operation, type RunOutcome, Outbox, OutboxCall, type OutboxRow, type DispatchReport, WebhookError, WebhookInbox, verifyStandardWebhook, verifyStripeWebhook, signStandardWebhook, signStripeWebhook, claimEventSqlite, claimEventPg, type VerifiedWebhook, type WebhookReceipt, type WebhookRecord, type WebhookErrorKind, type EventStream, type LineStream, type ServerEvent, type Page, type PageSpec, type Pages } from '../index.js';
 
 async function usage(): Promise<void> {
   const client = new Client({ baseUrl: 'https://api.example.com', bearer: 'sk', retry: { maxAttempts: 3 }, store: 'sqlite:./o.db' });
@@ -51,6 +51,30 @@ async function outboxTypes(client: Client): Promise<void> {
   void [state, report.delivered, insert.sql];
 }
 void outboxTypes;
+
+// Webhooks: verification, the inbox's receipts and records are typed.
+async function webhookTypes(): Promise<void> {
+  const event: VerifiedWebhook = verifyStandardWebhook(['whsec_a', 'whsec_b'], { 'webhook-id': 'evt_1' }, Buffer.from('{}'), { toleranceMs: 10_000, now: new Date() });
+  const stripe: VerifiedWebhook = verifyStripeWebhook('whsec_x', new Map([['stripe-signature', 't=1,v1=00']]), '{}');
+  const signature: string = signStandardWebhook('whsec_a', 'evt_1', 1, '{}') + signStripeWebhook('whsec_x', 1, new Uint8Array());
+  const inbox = await WebhookInbox.open('sqlite:hooks.db', { secret: 'whsec_a', source: 'orders', leaseMs: 30_000 });
+  const receipt: WebhookReceipt = await inbox.receive({ 'webhook-id': 'evt_1' }, '{}', async (e) => e.id);
+  const status: 'processed' | 'duplicate' | 'in_progress' = receipt.status;
+  const record: WebhookRecord | null = await inbox.get('evt_1');
+  const first: boolean = claimEventSqlite({ prepare: () => ({ get: () => undefined }) }, 'evt_1', { source: 'orders' });
+  const pg: boolean = await claimEventPg({ query: async () => ({ rows: [] }) }, 'evt_1', { schema: 'app' });
+  try {
+    inbox.location.toString();
+  } catch (e) {
+    if (e instanceof WebhookError) {
+      const kind: WebhookErrorKind = e.webhookErrorKind;
+      const code: number = e.httpStatus;
+      void [kind, code, e.header];
+    }
+  }
+  void [event.timestamp, stripe.id, signature, status, record?.state, first, pg, receipt.httpStatus];
+}
+void webhookTypes;
 
 // Pages: specs are checked by style, pages and items are typed.
 async function pagesTypes(client: Client): Promise<void> {

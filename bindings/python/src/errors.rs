@@ -46,6 +46,7 @@ pub enum Kind {
     Workflow,
     Step,
     Outbox,
+    Webhook,
     Internal,
 }
 
@@ -192,6 +193,13 @@ const CLASSES: &[ClassSpec] = &[
         parent: Some(Kind::Error),
         builtin: None,
         doc: "The outbox refused or failed (`kind`: invalid_call, duplicate_intent, not_installed, not_found, wrong_state, store).",
+    },
+    ClassSpec {
+        kind: Kind::Webhook,
+        name: "WebhookError",
+        parent: Some(Kind::Error),
+        builtin: None,
+        doc: "A webhook delivery was refused or could not be processed (`kind`: missing_header, malformed_header, no_valid_signature, timestamp_out_of_tolerance, invalid_secret, malformed_body, invalid_config, not_installed, handler_failed, lease_lost, store; `http_status`: what to answer; `header` names the header at fault).",
     },
     ClassSpec {
         kind: Kind::Internal,

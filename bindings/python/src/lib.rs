@@ -16,6 +16,7 @@
 //! - `workflow` — `Workflow`, `WorkflowEngine`, `StepContext` (sagas on the core's journal),
 //!   `ArazzoWorkflow` (Arazzo workflows on the same engine)
 //! - `outbox` — `OutboxCall`, `Outbox` (the transactional outbox and its dispatcher)
+//! - `webhook` — webhook verification and signing, `WebhookInbox` (each event processed once)
 //! - `options` — `RetryPolicy`, `RetryBudget`, `CircuitBreaker`, client options (into the shared `ClientSpec`)
 //! - `store` — `Store`
 //! - `stream` — `EventStream`, `JsonLines` and their asyncio twins, `ServerEvent` (streamed answers)
@@ -42,6 +43,7 @@ mod runtime;
 mod store;
 mod stream;
 mod verbs;
+mod webhook;
 mod workflow;
 
 /// Panics on purpose, to test that a Rust panic becomes `oncely.InternalError`
@@ -105,6 +107,11 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<workflow::PyArazzoOutcome>()?;
     m.add_class::<outbox::PyOutboxCall>()?;
     m.add_class::<outbox::PyOutbox>()?;
+    m.add_class::<webhook::PyWebhookInbox>()?;
+    m.add_function(wrap_pyfunction!(webhook::verify_standard_webhook, m)?)?;
+    m.add_function(wrap_pyfunction!(webhook::verify_stripe_webhook, m)?)?;
+    m.add_function(wrap_pyfunction!(webhook::sign_webhook, m)?)?;
+    m.add_function(wrap_pyfunction!(webhook::webhook_claim_sql, m)?)?;
     m.add_function(wrap_pyfunction!(logging::refresh_logging, m)?)?;
     m.add_function(wrap_pyfunction!(panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;

@@ -88,4 +88,33 @@ async fn binary_rejects_bad_arguments() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--fault-rate"), "{stderr}");
+    for (args, expected) in [
+        (
+            &["--webhook-url", "http://127.0.0.1:9/hooks"][..],
+            "--webhook-secret",
+        ),
+        (
+            &[
+                "--webhook-url",
+                "http://127.0.0.1:9/hooks",
+                "--webhook-secret",
+                "whsec_!!",
+            ][..],
+            "webhook secret",
+        ),
+        (
+            &["--webhook-url", "ftp://x", "--webhook-secret", "whsec_AAAA"][..],
+            "http://",
+        ),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_orders-server"))
+            .args(["--port", "0"])
+            .args(args)
+            .output()
+            .await
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
 }

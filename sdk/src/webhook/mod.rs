@@ -34,6 +34,8 @@
 //! redelivery is a duplicate. On PostgreSQL two deliveries of one event at
 //! once serialise on the row: the second waits for the first transaction,
 //! then sees `Duplicate` (first committed) or claims it (first rolled back).
+//! From a connection oncely cannot hold (Python's `sqlite3`, Node's `pg`),
+//! execute [`claim_statement`]: the same statement, the documented contract.
 //!
 //! **With the inbox's own store** ([`WebhookInbox`], for handlers whose
 //! effect is elsewhere, e.g. a call to another API): the event is taken
@@ -56,6 +58,10 @@
 //! - A handler that outlives a lease it could not extend records nothing
 //!   ([`WebhookError::LeaseLost`]): the claim that took over decides.
 //!
+//! Leases and timestamps are read from the inbox's [`Clock`] (the system's
+//! unless set): receivers sharing one PostgreSQL inbox should keep their
+//! clocks in sync (NTP); a skew shortens or lengthens a lease by as much.
+//!
 //! # Schema
 //!
 //! One table, `oncely_webhook_events` (source, event id — together the
@@ -76,6 +82,7 @@ mod record;
 mod secret;
 pub mod sqlite;
 pub mod standard;
+mod statement;
 pub mod stripe;
 mod verify;
 
@@ -86,5 +93,6 @@ pub use inbox::{WebhookInbox, DEFAULT_LEASE, DEFAULT_SOURCE};
 pub use record::{Claim, EventState, InboxRecord, Receipt};
 pub use secret::{SigningKey, SECRET_PREFIX};
 pub use standard::StandardWebhooks;
+pub use statement::claim_statement;
 pub use stripe::StripeWebhooks;
 pub use verify::{VerifiedWebhook, Verifier};

@@ -166,24 +166,20 @@ pub async fn claim_event(
         }
         .into(),
     };
-    let insert = format!(
-        "INSERT INTO {schema}.oncely_webhook_events AS e
-             (source, event_id, state, attempts, received_ms, finished_ms)
-         VALUES ($1, $2, 'done', 1, $3, $3)
-         ON CONFLICT (source, event_id) DO UPDATE SET
-             state = 'done', attempts = e.attempts + 1, finished_ms = excluded.finished_ms,
-             lease_owner = NULL, lease_until_ms = NULL, last_error = NULL
-         WHERE e.state = 'failed'"
-    );
+    let insert = super::claim_statement(
+        crate::outbox::Placeholders::Dollar,
+        &format!("{schema}.oncely_webhook_events"),
+    )?;
     let now = unix_ms(SystemTime::now());
     // Typed parameters: one round trip, no statement to prepare on the
     // application's connection.
     let changed = client
         .query_typed(
-            &format!("{insert} RETURNING 1"),
+            &insert,
             &[
                 (&source, Type::TEXT),
                 (&event_id, Type::TEXT),
+                (&now, Type::INT8),
                 (&now, Type::INT8),
             ],
         )

@@ -133,19 +133,18 @@ pub fn claim_event(conn: &Connection, source: &str, event_id: &str) -> Result<Cl
         }
     };
     let now = unix_ms(SystemTime::now());
-    let changed = conn
-        .prepare_cached(
-            "INSERT INTO oncely_webhook_events
-                 (source, event_id, state, attempts, received_ms, finished_ms)
-             VALUES (?1, ?2, 'done', 1, ?3, ?3)
-             ON CONFLICT (source, event_id) DO UPDATE SET
-                 state = 'done', attempts = attempts + 1, finished_ms = excluded.finished_ms,
-                 lease_owner = NULL, lease_until_ms = NULL, last_error = NULL
-             WHERE oncely_webhook_events.state = 'failed'",
-        )
-        .and_then(|mut s| s.execute(params![source, event_id, now]))
+    let sql = super::claim_statement(
+        crate::outbox::Placeholders::QuestionMark,
+        "oncely_webhook_events",
+    )?;
+    let claimed = conn
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_row(params![source, event_id, now, now], |_| Ok(()))
+                .optional()
+        })
         .map_err(failed)?;
-    Ok(if changed == 1 {
+    Ok(if claimed.is_some() {
         Claim::First
     } else {
         Claim::Duplicate

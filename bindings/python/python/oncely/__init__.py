@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging as _logging
 
+from oncely import webhooks
 from oncely._native import (
     ArazzoOutcome,
     ArazzoWorkflow,
@@ -64,6 +65,8 @@ from oncely._native import (
     StoreError,
     TimeoutError,
     TransportError,
+    WebhookError,
+    WebhookInbox,
     Workflow,
     WorkflowEngine,
     WorkflowError,
@@ -123,6 +126,8 @@ __all__ = [
     "StoreError",
     "TimeoutError",
     "TransportError",
+    "WebhookError",
+    "WebhookInbox",
     "Workflow",
     "WorkflowEngine",
     "WorkflowError",
@@ -130,4 +135,5 @@ __all__ = [
     "enqueue_postgres",
     "enqueue_sqlite",
     "refresh_logging",
+    "webhooks",
 ]

@@ -1,5 +1,6 @@
 """oncely — calls to remote APIs that happen once (typed interface)."""
 
+from oncely import webhooks as webhooks
 from oncely._native import (
     ArazzoOutcome as ArazzoOutcome,
     ArazzoWorkflow as ArazzoWorkflow,
@@ -47,6 +48,8 @@ from oncely._native import (
     StoreError as StoreError,
     TimeoutError as TimeoutError,
     TransportError as TransportError,
+    WebhookError as WebhookError,
+    WebhookInbox as WebhookInbox,
     Workflow as Workflow,
     WorkflowEngine as WorkflowEngine,
     WorkflowError as WorkflowError,

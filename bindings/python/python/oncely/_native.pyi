@@ -136,6 +136,27 @@ class OutboxError(Error):
     #: For ``duplicate_intent``: the row that has the intent.
     existing: int
 
+class WebhookError(Error):
+    """A webhook delivery was refused, or its processing failed."""
+
+    #: ``missing_header``, ``malformed_header``, ``no_valid_signature``,
+    #: ``timestamp_out_of_tolerance``, ``invalid_secret``, ``malformed_body``,
+    #: ``invalid_config``, ``not_installed``, ``handler_failed``, ``lease_lost``
+    #: or ``store``.
+    kind: str
+    #: What to answer the sender: 400 when verification refused the delivery,
+    #: else 500 (the sender delivers again later).
+    http_status: int
+    #: The header at fault (``missing_header``, ``malformed_header``).
+    header: str
+    #: For ``timestamp_out_of_tolerance``: the signed time and now (Unix
+    #: seconds) and the tolerance (seconds).
+    timestamp: int
+    now: int
+    tolerance: float
+    #: For ``handler_failed`` and ``lease_lost``: the event.
+    event_id: str
+
 class WorkflowError(Error):
     """The engine could not start, resume or inspect a run."""
 
@@ -1278,3 +1299,74 @@ class Outbox:
         rate: float | None = None,
     ) -> dict[str, int]:
         """Delivers what is due until nothing is; returns the counts."""
+
+def verify_standard_webhook(
+    secret: str | Sequence[str],
+    headers: Mapping[str, str],
+    body: bytes | bytearray | memoryview | str,
+    *,
+    tolerance: float | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Verifies a Standard Webhooks delivery: ``{"id", "timestamp"}``."""
+
+def verify_stripe_webhook(
+    secret: str | Sequence[str],
+    headers: Mapping[str, str],
+    body: bytes | bytearray | memoryview | str,
+    *,
+    tolerance: float | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Verifies a Stripe (``Stripe-Signature``) delivery: ``{"id", "timestamp"}``."""
+
+def sign_webhook(
+    scheme: str,
+    secret: str | Sequence[str],
+    timestamp: int,
+    body: bytes | bytearray | memoryview | str,
+    *,
+    id: str | None = None,
+) -> str:
+    """The signature header value (``standard``: ``webhook-signature``; ``stripe``:
+    ``Stripe-Signature``)."""
+
+def webhook_claim_sql(style: str = "qmark", table: str = "oncely_webhook_events") -> str:
+    """The claim ``INSERT``: parameters ``(source, event_id, now_ms, now_ms)``; a row
+    back means claimed."""
+
+class WebhookInbox:
+    """A table of received events (``"sqlite:PATH"`` or ``"postgres://..."``) and the
+    verifier of its deliveries: each event id runs its handler once to success."""
+
+    def __init__(
+        self,
+        location: str,
+        *,
+        secret: str | Sequence[str],
+        scheme: str = "standard",
+        tolerance: float | None = None,
+        source: str | None = None,
+        lease: float | None = None,
+    ) -> None: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    def receive(
+        self,
+        headers: Mapping[str, str],
+        body: bytes | bytearray | memoryview | str,
+        handler: Callable[[dict[str, Any]], Any],
+    ) -> dict[str, Any]:
+        """Verifies, then runs ``handler(event)`` unless processed or in progress:
+        ``{"status", "event_id", "result", "http_status"}``."""
+    def areceive(
+        self,
+        headers: Mapping[str, str],
+        body: bytes | bytearray | memoryview | str,
+        handler: Callable[[dict[str, Any]], Any],
+    ) -> Awaitable[dict[str, Any]]:
+        """Like ``receive``; an ``async def`` handler is awaited on this loop."""
+    def get(self, event_id: str) -> dict[str, Any] | None: ...
+    def list(self, limit: int = 100) -> builtins.list[dict[str, Any]]: ...
