@@ -34,10 +34,10 @@ pub mod convert;
 pub mod errors;
 pub mod operation;
 pub mod outbox;
-pub mod webhook;
 pub mod pages;
 pub mod settle;
 pub mod stream;
+pub mod webhook;
 pub mod workflow;
 
 use napi::bindgen_prelude::PromiseRaw;

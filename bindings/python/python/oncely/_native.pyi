@@ -360,6 +360,7 @@ class AsyncJsonLines(AsyncIterator[JSON]):
     async def __aexit__(self, *args: object) -> bool: ...
     @property
     def last_event_id(self) -> str | None: ...
+
 # ---------------------------------------------------------------- pages
 
 #: How a list operation pages: the JSON form of the core's ``PageSpec``, e.g.
