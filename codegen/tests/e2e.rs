@@ -170,44 +170,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 #[test]
 fn generated_streaming_client_reads_typed_events_and_lines() {
-    let spec = load_spec(common::repo().join("openapi/streaming.yaml")).expect("streaming.yaml");
-    let api = build_ir(&spec, &IrOptions::default()).expect("IR");
-    let client = emit_rust(
-        &api,
-        &RustOptions {
-            crate_name: Some("streams-client".into()),
-            oncely: OncelyDep::Path(common::repo().join("sdk")),
-        },
-    )
-    .expect("emits");
-    let manifest = format!(
-        "[package]\nname = \"streams-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nstreams-client = {{ path = \"../streams-client\" }}\noncely = {{ path = {:?} }}\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
-        common::repo().join("sdk").display().to_string()
-    );
-    let files: &[(&str, &str)] = &[("Cargo.toml", &manifest), ("src/main.rs", STREAMS_MAIN)];
-    let (ok, output) = common::cargo_in_workspace(
-        "e2e-streams",
-        &[("streams-client", &client)],
-        &[("streams-e2e", files)],
-        &["build", "-p", "streams-e2e", "--message-format", "short"],
-    );
-    assert!(ok, "the streams e2e program does not build:\n{output}");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let server = rt
         .block_on(orders_server::spawn(orders_server::ServerConfig::default()))
         .expect("server starts");
-    let exe = common::e2e_target().join("debug").join("streams-e2e");
-    let out = std::process::Command::new(exe)
-        .arg(server.base_url())
-        .output()
-        .expect("e2e program runs");
-    rt.block_on(server.shutdown());
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "streams e2e failed:\n{stdout}\n{stderr}"
+    let stdout = run_against(
+        "openapi/streaming.yaml",
+        "streams-client",
+        STREAMS_MAIN,
+        &server,
     );
+    rt.block_on(server.shutdown());
     assert!(stdout.contains("streams e2e ok"), "{stdout}");
 }
 
@@ -275,42 +248,12 @@ fn generated_list_methods_page_through_every_style() {
         5,
         "every list of lists.yaml is detected as paginated"
     );
-    let client = emit_rust(
-        &api,
-        &RustOptions {
-            crate_name: Some("lists-client".into()),
-            oncely: OncelyDep::Path(common::repo().join("sdk")),
-        },
-    )
-    .expect("emits");
-    let manifest = format!(
-        "[package]\nname = \"lists-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nlists-client = {{ path = \"../lists-client\" }}\noncely = {{ path = {:?} }}\nfutures = \"0.3\"\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
-        common::repo().join("sdk").display().to_string()
-    );
-    let files: &[(&str, &str)] = &[("Cargo.toml", &manifest), ("src/main.rs", LISTS_MAIN)];
-    let (ok, output) = common::cargo_in_workspace(
-        "e2e-lists",
-        &[("lists-client", &client)],
-        &[("lists-e2e", files)],
-        &["build", "-p", "lists-e2e", "--message-format", "short"],
-    );
-    assert!(ok, "the lists e2e program does not build:\n{output}");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let server = rt
         .block_on(orders_server::spawn(orders_server::ServerConfig::default()))
         .expect("server starts");
-    let exe = common::e2e_target().join("debug").join("lists-e2e");
-    let out = std::process::Command::new(exe)
-        .arg(server.base_url())
-        .output()
-        .expect("e2e program runs");
+    let stdout = run_against("openapi/lists.yaml", "lists-client", LISTS_MAIN, &server);
     rt.block_on(server.shutdown());
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "lists e2e failed:\n{stdout}\n{stderr}"
-    );
     assert!(stdout.contains("lists e2e ok"), "{stdout}");
 }
 
@@ -338,28 +281,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 #[test]
 fn generated_webhook_receiver_decodes_the_servers_events() {
-    let spec = load_spec(common::repo().join("openapi/webhooks.yaml")).expect("webhooks.yaml");
-    let api = build_ir(&spec, &IrOptions::default()).expect("IR");
-    let client = emit_rust(
-        &api,
-        &RustOptions {
-            crate_name: Some("webhooks-client".into()),
-            oncely: OncelyDep::Path(common::repo().join("sdk")),
-        },
-    )
-    .expect("emits");
-    let manifest = format!(
-        "[package]\nname = \"webhooks-e2e\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nwebhooks-client = {{ path = \"../webhooks-client\" }}\noncely = {{ path = {:?} }}\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
-        common::repo().join("sdk").display().to_string()
-    );
-    let files: &[(&str, &str)] = &[("Cargo.toml", &manifest), ("src/main.rs", WEBHOOKS_MAIN)];
-    let (ok, output) = common::cargo_in_workspace(
-        "e2e-webhooks",
-        &[("webhooks-client", &client)],
-        &[("webhooks-e2e", files)],
-        &["build", "-p", "webhooks-e2e", "--message-format", "short"],
-    );
-    assert!(ok, "the webhooks e2e program does not build:\n{output}");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     // Events are emitted whether or not the receiver takes them: one nobody
     // listens on, one attempt each.
@@ -391,17 +312,58 @@ fn generated_webhook_receiver_decodes_the_servers_events() {
             .await
             .expect("cancel");
     });
-    let exe = common::e2e_target().join("debug").join("webhooks-e2e");
-    let out = std::process::Command::new(exe)
-        .arg(&base)
-        .output()
-        .expect("e2e program runs");
+    let stdout = run_against(
+        "openapi/webhooks.yaml",
+        "webhooks-client",
+        WEBHOOKS_MAIN,
+        &server,
+    );
     rt.block_on(server.shutdown());
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("webhooks e2e ok"), "{stdout}");
+}
+
+/// Generates the Rust client of `spec` as crate `client_crate`, builds
+/// `main` (a program depending on it, `oncely`, `serde_json`, `futures` and
+/// tokio) in its own scratch workspace, runs it with `server`'s base URL and
+/// returns its standard output; panics with the output when a step fails.
+fn run_against(
+    spec: &str,
+    client_crate: &str,
+    main: &str,
+    server: &orders_server::RunningServer,
+) -> String {
+    let spec = load_spec(common::repo().join(spec)).expect("spec loads");
+    let api = build_ir(&spec, &IrOptions::default()).expect("IR");
+    let client = emit_rust(
+        &api,
+        &RustOptions {
+            crate_name: Some(client_crate.into()),
+            oncely: OncelyDep::Path(common::repo().join("sdk")),
+        },
+    )
+    .expect("emits");
+    let program = format!("{client_crate}-e2e");
+    let manifest = format!(
+        "[package]\nname = {program:?}\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\n{client_crate} = {{ path = \"../{client_crate}\" }}\noncely = {{ path = {:?} }}\nfutures = \"0.3\"\nserde_json = \"1\"\ntokio = {{ version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }}\n",
+        common::repo().join("sdk").display().to_string()
+    );
+    let files: &[(&str, &str)] = &[("Cargo.toml", &manifest), ("src/main.rs", main)];
+    let (ok, output) = common::cargo_in_workspace(
+        &format!("e2e-{client_crate}"),
+        &[(client_crate, &client)],
+        &[(program.as_str(), files)],
+        &["build", "-p", &program, "--message-format", "short"],
+    );
+    assert!(ok, "{program} does not build:\n{output}");
+    let out = std::process::Command::new(common::e2e_target().join("debug").join(&program))
+        .arg(server.base_url())
+        .output()
+        .expect("the program runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "webhooks e2e failed:\n{stdout}\n{stderr}"
+        "{program} failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("webhooks e2e ok"), "{stdout}");
+    stdout
 }
