@@ -257,18 +257,32 @@ fn generated_list_methods_page_through_every_style() {
     assert!(stdout.contains("lists e2e ok"), "{stdout}");
 }
 
-const WEBHOOKS_MAIN: &str = r##"//! Decodes the webhook events the reference server emitted with the generated receiver.
+const WEBHOOKS_MAIN: &str = r##"//! Verifies and decodes the webhook events the reference server emitted with the generated receiver.
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = std::env::args().nth(1).ok_or("usage: webhooks-e2e BASE_URL")?;
     let raw = oncely::Client::builder(base).build()?;
     let log: serde_json::Value = raw.get("/_admin/webhooks").send_json().await?;
     let events = log["events"].as_array().ok_or("events")?;
+    let verifier = oncely::webhook::StandardWebhooks::new(SECRET)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
     let mut names = Vec::new();
     for event in events {
         let body = serde_json::to_vec(event)?;
-        let decoded = webhooks_client::webhooks::WebhookEvent::decode(&body)?;
+        let id = event["id"].as_str().ok_or("event id")?;
+        let headers: std::collections::HashMap<String, String> = verifier
+            .headers(id, now, &body)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let (verified, decoded) = webhooks_client::webhooks::WebhookEvent::handle(&verifier, &headers, &body)?;
+        assert_eq!(verified.id, id);
         names.push(decoded.name());
+        let mut tampered = body.clone();
+        tampered.push(b' ');
+        assert!(webhooks_client::webhooks::WebhookEvent::handle(&verifier, &headers, &tampered).is_err());
     }
     assert_eq!(names.first(), Some(&"order.created"), "{names:?}");
     assert_eq!(names.last(), Some(&"order.canceled"), "{names:?}");

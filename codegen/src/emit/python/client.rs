@@ -89,11 +89,21 @@ pub(super) fn client_py(ctx: &Ctx<'_>) -> String {
         .iter()
         .any(|p| matches!(&p.finish, Finish::Statements(s) if s.contains("cast(")));
     let typing = if uses_cast { "Any, cast" } else { "Any" };
+    // A document without operations still gets its (empty) clients; their
+    // imports are then unused.
+    let unused = if plans.is_empty() {
+        "  # noqa: F401"
+    } else {
+        ""
+    };
     let _ = write!(
         out,
-        "from collections.abc import Mapping\nfrom typing import {typing}\n\nimport oncely\n\n"
+        "from collections.abc import Mapping{unused}\nfrom typing import {typing}\n\nimport oncely\n\n"
     );
-    out.push_str("from . import _support as _s\nfrom . import models as m\n\n");
+    let _ = write!(
+        out,
+        "from . import _support as _s{unused}\nfrom . import models as m{unused}\n\n"
+    );
     let default = ctx
         .api
         .servers

@@ -21,6 +21,10 @@ const RESERVED: &[&str] = &[
     "_s",
     "WebhookEvent",
     "decode_webhook",
+    "handle_webhook",
+    "Literal",
+    "Mapping",
+    "Sequence",
 ];
 
 /// The text of `webhooks.py`.

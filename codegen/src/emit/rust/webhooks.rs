@@ -49,6 +49,24 @@ pub(crate) fn emit(ctx: &Ctx<'_>) -> String {
     }
     out.push_str("        }\n    }\n\n");
     out.push_str(
+        "    /// Verifies a delivery with `verifier` (`oncely::webhook::StandardWebhooks`,\n    \
+         /// `StripeWebhooks`) and decodes it: the event's id (the same on every\n    \
+         /// delivery: record it, with `oncely::webhook::WebhookInbox` or\n    \
+         /// `claim_event`, to process the event once) and the typed event. A body\n    \
+         /// that does not decode is `WebhookError::MalformedBody`.\n    \
+         pub fn handle(\n        \
+         verifier: &dyn ::oncely::webhook::Verifier,\n        \
+         headers: &dyn ::oncely::webhook::WebhookHeaders,\n        \
+         body: &[u8],\n    \
+         ) -> ::std::result::Result<(::oncely::webhook::VerifiedWebhook, Self), ::oncely::webhook::WebhookError> {\n        \
+         let verified = verifier.verify(headers, body)?;\n        \
+         let event = Self::decode(body).map_err(|e| ::oncely::webhook::WebhookError::MalformedBody {\n            \
+         reason: e.to_string(),\n        \
+         })?;\n        \
+         ::std::result::Result::Ok((verified, event))\n    \
+         }\n\n",
+    );
+    out.push_str(
         "    /// Decodes the raw body of a delivery: the webhook is chosen by the\n    \
          /// payload field that names the event, and the payload decoded as its\n    \
          /// type. A body that is not JSON, names no known event or does not fit\n    \

@@ -23,6 +23,23 @@ impl WebhookEvent {
         }
     }
 
+    /// Verifies a delivery with `verifier` (`oncely::webhook::StandardWebhooks`,
+    /// `StripeWebhooks`) and decodes it: the event's id (the same on every
+    /// delivery: record it, with `oncely::webhook::WebhookInbox` or
+    /// `claim_event`, to process the event once) and the typed event. A body
+    /// that does not decode is `WebhookError::MalformedBody`.
+    pub fn handle(
+        verifier: &dyn ::oncely::webhook::Verifier,
+        headers: &dyn ::oncely::webhook::WebhookHeaders,
+        body: &[u8],
+    ) -> ::std::result::Result<(::oncely::webhook::VerifiedWebhook, Self), ::oncely::webhook::WebhookError> {
+        let verified = verifier.verify(headers, body)?;
+        let event = Self::decode(body).map_err(|e| ::oncely::webhook::WebhookError::MalformedBody {
+            reason: e.to_string(),
+        })?;
+        ::std::result::Result::Ok((verified, event))
+    }
+
     /// Decodes the raw body of a delivery: the webhook is chosen by the
     /// payload field that names the event, and the payload decoded as its
     /// type. A body that is not JSON, names no known event or does not fit
