@@ -108,3 +108,18 @@ test('list operations page through every style with typed items, limits and a re
   const rest = await all(client.listOrdersByTokenPages({ pageSize: 3 }, { resumeFrom: pages.cursor }));
   assert.deepEqual([...first.items.map((o) => o.id), ...rest].filter((id) => created.includes(id)), created, 'resumed');
 });
+
+test('the generated webhook receiver verifies a signed delivery through the core and decodes it', async () => {
+  const api = await generated(join(repoRoot, 'openapi', 'webhooks.yaml'), 'hooks');
+  const { signStandardWebhook, WebhookError } = await import('../index.mjs');
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const body = JSON.stringify({ id: 'evt_1', type: 'order.created', data: { id: 'o_1' } });
+  const now = Math.floor(Date.now() / 1000);
+  const headers = { 'webhook-id': 'evt_1', 'webhook-timestamp': String(now), 'webhook-signature': signStandardWebhook(secret, 'evt_1', now, body) };
+  const { verified, event } = api.webhooks.handleWebhook(headers, body, { secret });
+  assert.equal(verified.id, 'evt_1');
+  assert.equal(event.name, 'order.created');
+  assert.equal(event.payload.data.id, 'o_1');
+  assert.throws(() => api.webhooks.handleWebhook(headers, `${body} `, { secret }), (e) => e instanceof WebhookError);
+  assert.throws(() => api.webhooks.decodeWebhook('{"type": "order.exploded"}'), (e) => e instanceof api.webhooks.WebhookDecodeError);
+});

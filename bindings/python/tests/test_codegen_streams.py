@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +22,7 @@ from server import REPO, OrdersServer
 from test_codegen import generate
 
 import oncely
+import oncely.webhooks
 
 PACKAGE = "streams_client"
 
@@ -99,9 +102,58 @@ def test_asyncio_streams(api: ModuleType, streaming: OrdersServer, order: dict[s
 
     async def main() -> list[Any]:
         client = api.AsyncOncelyOrdersApiStreamedAnswersClient(streaming.base_url)
-        async with client.stream_order_events(oid) as events:
+        async with await client.stream_order_events(oid) as events:
             return [e async for e in events]
 
     got = asyncio.run(main())
     assert got[0].data.kind == api.ChangeKind.ORDER_CREATED
     assert got[-1].data.order_status == api.OrderStatus.CANCELLED
+
+
+def test_generated_webhook_receiver_verifies_and_decodes(tmp_path: Path) -> None:
+    """``openapi/webhooks.yaml``: ``handle_webhook`` verifies a Standard
+    Webhooks signature through the core and returns the typed event."""
+    generate(REPO / "openapi" / "webhooks.yaml", tmp_path, "hooks_client")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        hooks = importlib.import_module("hooks_client.webhooks")
+        models = importlib.import_module("hooks_client.models")
+    finally:
+        sys.path.remove(str(tmp_path))
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "hooks_client"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    order: dict[str, Any] = {
+        "id": "5f0c6f1e-1b7e-4c55-9a55-1f7c3e1d2a10",
+        "customer_id": "cus_1",
+        "items": [{"sku": "sku-1", "quantity": 1}],
+        "currency": "EUR",
+        "status": "cancelled",
+        "note": None,
+        "metadata": {},
+        "version": 2,
+        "created_at": "2026-12-07T10:00:00Z",
+        "updated_at": "2026-12-07T10:00:01Z",
+        "cancelled_at": "2026-12-07T10:00:01Z",
+        "cancellation_reason": None,
+    }
+    body = json.dumps({"id": "evt_1", "type": "order.canceled", "data": order}).encode()
+    now = int(time.time())
+    headers = {
+        "webhook-id": "evt_1",
+        "webhook-timestamp": str(now),
+        "webhook-signature": oncely.webhooks.sign_standard(secret, "evt_1", now, body),
+    }
+    event_id, event = hooks.handle_webhook(headers, body, secret=secret)
+    assert event_id == "evt_1"
+    assert isinstance(event, hooks.OrderCanceled)
+    assert isinstance(event.payload, models.OrderCanceledEvent)
+    with pytest.raises(oncely.WebhookError):
+        hooks.handle_webhook(headers, body + b" ", secret=secret)
+    with pytest.raises(oncely.DecodeError):
+        hooks.decode_webhook(b'{"type": "order.exploded"}')

@@ -258,6 +258,12 @@ impl Lowerer<'_> {
         let Some(body) = body else {
             return Detected::miss(format!("{} but no JSON success body", signals.join(", ")));
         };
+        if op.body.as_ref().is_some_and(|b| b.required) {
+            return Detected::miss(format!(
+                "{}, but the request needs a body (a pager re-sends the query only)",
+                signals.join(", ")
+            ));
+        }
         let last = op
             .path
             .split('/')

@@ -438,6 +438,15 @@ fn pages_plan(
     method_scope: &mut Scope,
 ) -> MethodPlan {
     let mut p = plan(ctx, op, method_scope);
+    // Pages re-send the query: an optional body (as some documents declare
+    // on `GET`) is not sent.
+    p.signature
+        .retain(|a| !a.starts_with("body:") && !a.starts_with("content_type:"));
+    p.call_args.retain(|a| {
+        !["json=", "data=", "content=", "content_type="]
+            .iter()
+            .any(|k| a.starts_with(k))
+    });
     p.name = value_name(
         method_scope,
         &format!("{} pages", op.name),
@@ -564,8 +573,9 @@ fn method(out: &mut String, p: &MethodPlan, is_async: bool) {
         ("def", "", &p.ret_sync)
     };
     // Pages are fetched as they are iterated: the method itself only builds
-    // the iterator, in both clients.
-    let def = if matches!(p.finish, Finish::Pages(_) | Finish::Stream(..)) {
+    // the iterator, in both clients. (A stream's method is awaited in the
+    // asyncio client, as the operation's own method.)
+    let def = if matches!(p.finish, Finish::Pages(_)) {
         "def"
     } else {
         def

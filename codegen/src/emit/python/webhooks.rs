@@ -34,7 +34,7 @@ pub(super) fn webhooks_py(ctx: &Ctx<'_>) -> String {
     let mut out = String::new();
     module_header(&mut out, "Webhooks", ctx.api);
     out.push_str(
-        "import dataclasses\nimport json\nfrom typing import Any, ClassVar\n\nimport oncely\n\n",
+        "import dataclasses\nimport json\nfrom collections.abc import Mapping, Sequence\nfrom typing import Any, ClassVar, Literal\n\nimport oncely\nimport oncely.webhooks\n\n",
     );
     out.push_str(
         "from . import _support as _s  # noqa: F401\nfrom . import models as m  # noqa: F401\n",
@@ -68,6 +68,13 @@ pub(super) fn webhooks_py(ctx: &Ctx<'_>) -> String {
         out,
         "\n\n#: A webhook delivery, decoded.\nWebhookEvent = {union}\n"
     );
+    out.push_str("\ndef handle_webhook(\n    headers: Mapping[str, str],\n    body: bytes | str,\n    *,\n    secret: str | Sequence[str],\n    scheme: Literal[\"standard\", \"stripe\"] = \"standard\",\n    tolerance: float | None = None,\n) -> tuple[str, WebhookEvent]:\n");
+    docstring(
+        &mut out,
+        "    ",
+        &["Verifies a delivery's signature (Standard Webhooks, or Stripe's `Stripe-Signature`) against `secret` (or several, during a rotation) and decodes it: the event id, the same on every delivery (record it, with `oncely.WebhookInbox` or `oncely.webhooks.claim_event_sqlite`, to process the event once), and the typed event. A bad signature raises `oncely.WebhookError`; a body that does not decode, `oncely.DecodeError`.".into()],
+    );
+    out.push_str("    verify = oncely.webhooks.verify_stripe if scheme == \"stripe\" else oncely.webhooks.verify_standard\n    verified = verify(secret, headers, body, tolerance=tolerance)\n    return str(verified[\"id\"]), decode_webhook(body)\n\n");
     out.push_str("\ndef decode_webhook(body: bytes | str) -> WebhookEvent:\n");
     docstring(
         &mut out,
