@@ -194,19 +194,15 @@ fn standard_names_a_missing_or_malformed_header() {
         );
     }
     // An id too long to key a record is refused.
-    for id in [&"m".repeat(standard::MAX_ID_LEN + 1)] {
-        let headers = standard_headers(id, JS_TIMESTAMP, JS_SIGNATURE);
-        assert!(
-            matches!(
-                wh.verify_at(&headers, JS_PAYLOAD, now),
-                Err(WebhookError::MalformedHeader {
-                    name: "webhook-id",
-                    ..
-                })
-            ),
-            "{id:?}"
-        );
-    }
+    let long = "m".repeat(standard::MAX_ID_LEN + 1);
+    let headers = standard_headers(&long, JS_TIMESTAMP, JS_SIGNATURE);
+    assert!(matches!(
+        wh.verify_at(&headers, JS_PAYLOAD, now),
+        Err(WebhookError::MalformedHeader {
+            name: "webhook-id",
+            ..
+        })
+    ));
     // An empty secret, and one that is not base64.
     for secret in ["", "whsec_", "whsec_not base64!"] {
         assert!(
