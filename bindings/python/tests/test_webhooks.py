@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import runpy
 import sqlite3
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -339,3 +341,31 @@ def test_the_wsgi_example_handles_each_event_once_though_delivered_twice(tmp_pat
     records = receiver.inbox.list()
     assert sorted(r["event_id"] for r in records) == sorted(ids)
     assert all((r["state"], r["attempts"]) == ("done", 1) for r in records)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ONCELY_TEST_DATABASE_URL"), reason="ONCELY_TEST_DATABASE_URL is not set"
+)
+def test_claim_event_postgres_commits_with_the_psycopg_transaction() -> None:
+    psycopg = pytest.importorskip("psycopg")
+    url = os.environ["ONCELY_TEST_DATABASE_URL"]
+    schema = f"py_hooks_{uuid.uuid4().hex[:10]}"
+    inbox = oncely.WebhookInbox(f"{url}?oncely_schema={schema}", secret=SECRET, source="orders")
+    with psycopg.connect(url) as conn:
+        conn.execute(f"CREATE TABLE {schema}.stock (reserved INTEGER NOT NULL)")
+        conn.execute(f"INSERT INTO {schema}.stock VALUES (0)")
+        conn.commit()
+        claims = []
+        for commit in (False, True, True):
+            with conn.transaction():
+                first = webhooks.claim_event_postgres(conn, "evt_pg", source="orders", schema=schema)
+                claims.append(first)
+                if first:
+                    conn.execute(f"UPDATE {schema}.stock SET reserved = reserved + 1")
+                if not commit:
+                    raise psycopg.Rollback()
+        assert claims == [True, True, False]
+        row = conn.execute(f"SELECT reserved FROM {schema}.stock").fetchone()
+        assert row is not None and row[0] == 1
+    record = inbox.get("evt_pg")
+    assert record is not None and record["state"] == "done"

@@ -9,6 +9,9 @@
 //! - it returns one row when the event is claimed (new, or its last
 //!   processing failed): run the handler in the same transaction; no row
 //!   when the event was processed before (a duplicate).
+//!
+//! Use one way per source: an event a [`WebhookInbox`](super::WebhookInbox)
+//! is processing (under its lease) also answers no row here.
 
 use crate::outbox::Placeholders;
 
