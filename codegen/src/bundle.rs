@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Diagnostic, DiagnosticKind, Severity};
 use crate::load::parse_text;
+use crate::lower::esc;
 
 /// Where embedded whole files go in the root document.
 const EXTERNAL: &str = "x-oncely-external";
@@ -111,7 +112,7 @@ impl Bundler<'_> {
                 }
                 for (k, child) in o.iter_mut() {
                     if k != "$ref" {
-                        let at = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                        let at = format!("{at}/{}", esc(k));
                         self.rewrite(child, file, &at);
                     }
                 }
@@ -150,7 +151,7 @@ impl Bundler<'_> {
                 .replace("~1", "/")
                 .replace("~0", "~");
             let new = self.import(&target_file, kind, &name, r, at)?;
-            return Some(format!("#/components/{kind}/{}", escape(&new)));
+            return Some(format!("#/components/{kind}/{}", esc(&new)));
         }
         let key = self.embed(&target_file);
         Some(format!("#/{EXTERNAL}/{key}{pointer}"))
@@ -217,7 +218,7 @@ impl Bundler<'_> {
         self.additions
             .push((kind.to_string(), local.clone(), Value::Null));
         let slot = self.additions.len() - 1;
-        let at = format!("/components/{kind}/{}", escape(&local));
+        let at = format!("/components/{kind}/{}", esc(&local));
         self.rewrite(&mut value, file, &at);
         self.additions[slot].2 = value;
         Some(local)
@@ -249,9 +250,4 @@ impl Bundler<'_> {
             message,
         });
     }
-}
-
-/// Escapes one JSON pointer segment.
-fn escape(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
 }
