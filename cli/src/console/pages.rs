@@ -5,7 +5,9 @@
 
 use maud::{html, Markup, DOCTYPE};
 use oncely::outbox::{OutboxRow, OutboxState, OutboxStats};
-use oncely::store::{IntentRecord, IntentState, RunRecord, RunState, StateCounts, StepPhase};
+use oncely::store::{
+    IntentRecord, IntentState, RunRecord, RunState, StateCounts, StepPhase, StepStatus,
+};
 use oncely::workflow::{format_time, RunDetails};
 use serde_json::Value;
 
@@ -292,12 +294,6 @@ pub fn run(details: &RunDetails, session: &Session, done: Option<&str>) -> Marku
                         span.hint { "Sends the run back to compensating: a worker retries the compensations that failed." }
                     }
                 }
-                @if let Some(error) = &r.error {
-                    h2 { "Error" }
-                    (json_block(error))
-                }
-                h2 { "Input" }
-                (json_block(&r.input))
                 h2 { "Steps" }
                 ol.timeline {
                     @for (index, name) in r.steps.iter().enumerate() {
@@ -327,8 +323,8 @@ pub fn run(details: &RunDetails, session: &Session, done: Option<&str>) -> Marku
                                         }
                                     }
                                     @if let Some(error) = &s.error {
-                                        details.problem open {
-                                            summary { "problem" }
+                                        details.problem open[s.status != StepStatus::Succeeded] {
+                                            summary { @if s.status == StepStatus::Succeeded { "last problem (before it succeeded)" } @else { "problem" } }
                                             (json_block(error))
                                         }
                                     }
@@ -336,6 +332,16 @@ pub fn run(details: &RunDetails, session: &Session, done: Option<&str>) -> Marku
                             }
                         }
                     }
+                }
+                @if let Some(error) = &r.error {
+                    details.run-error open[r.state == RunState::NeedsAttention] {
+                        summary { h2 { "Error" } }
+                        (json_block(error))
+                    }
+                }
+                details.run-input {
+                    summary { h2 { "Input" } }
+                    (json_block(&r.input))
                 }
                 h2 { "History" }
                 table.history {
