@@ -275,16 +275,16 @@ struct ActionForm {
     csrf: String,
 }
 
-/// Checks an action (origin and CSRF) or answers 403.
-fn authorize(headers: &HeaderMap, who: &LoggedIn, form: &ActionForm) -> Result<(), Response> {
-    auth::check_action(headers, &who.session, &form.csrf).map_err(|refused| {
-        failure(
-            StatusCode::FORBIDDEN,
-            "Refused",
-            &refused.to_string(),
-            Some(&who.session),
-        )
-    })
+/// The 403 answer to an action whose origin or CSRF token is wrong; `None`
+/// when it may go ahead.
+fn refusal(headers: &HeaderMap, who: &LoggedIn, form: &ActionForm) -> Option<Response> {
+    let refused = auth::check_action(headers, &who.session, &form.csrf).err()?;
+    Some(failure(
+        StatusCode::FORBIDDEN,
+        "Refused",
+        &refused.to_string(),
+        Some(&who.session),
+    ))
 }
 
 async fn logout(
@@ -293,7 +293,7 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    if let Err(refused) = authorize(&headers, &who, &form) {
+    if let Some(refused) = refusal(&headers, &who, &form) {
         return refused;
     }
     console.auth.close_session(&who.id);
@@ -478,7 +478,7 @@ async fn resume_run(
     headers: HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    if let Err(refused) = authorize(&headers, &who, &form) {
+    if let Some(refused) = refusal(&headers, &who, &form) {
         return refused;
     }
     match mark_for_resume(&*console.store.journal, &id).await {
@@ -495,7 +495,7 @@ async fn retry_run(
     headers: HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    if let Err(refused) = authorize(&headers, &who, &form) {
+    if let Some(refused) = refusal(&headers, &who, &form) {
         return refused;
     }
     match mark_for_retry(&*console.store.journal, &id).await {
@@ -640,7 +640,7 @@ async fn retry_row(
     headers: HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    if let Err(refused) = authorize(&headers, &who, &form) {
+    if let Some(refused) = refusal(&headers, &who, &form) {
         return refused;
     }
     let Some(outbox) = console.outbox().await else {
@@ -659,7 +659,7 @@ async fn discard_row(
     headers: HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    if let Err(refused) = authorize(&headers, &who, &form) {
+    if let Some(refused) = refusal(&headers, &who, &form) {
         return refused;
     }
     let Some(outbox) = console.outbox().await else {
