@@ -45,9 +45,15 @@ pub fn headers(list: &[(String, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A JSON document with the values of secret-named members replaced by
-/// [`REDACTED`], at any depth.
+/// A JSON document with the values of secret-named members, and of
+/// secret-named `[name, value]` header pairs, replaced by [`REDACTED`], at
+/// any depth.
 pub fn json(value: &Value) -> Value {
+    redact_pairs(secret_members(value))
+}
+
+/// Secret-named object members redacted, at any depth.
+fn secret_members(value: &Value) -> Value {
     match value {
         Value::Object(members) => Value::Object(
             members
@@ -56,21 +62,20 @@ pub fn json(value: &Value) -> Value {
                     let shown = if is_secret_name(name) {
                         Value::String(REDACTED.into())
                     } else {
-                        json(v)
+                        secret_members(v)
                     };
                     (name.clone(), shown)
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(json).collect()),
-        // Header lists stored as `[name, value]` pairs.
+        Value::Array(items) => Value::Array(items.iter().map(secret_members).collect()),
         other => other.clone(),
     }
 }
 
 /// A JSON document pretty-printed, secrets redacted.
 pub fn pretty(value: &Value) -> String {
-    let shown = redact_pairs(json(value));
+    let shown = json(value);
     serde_json::to_string_pretty(&shown).unwrap_or_else(|_| shown.to_string())
 }
 
