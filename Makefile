@@ -14,7 +14,7 @@ ifdef CI
 export CARGO_INCREMENTAL := 0
 endif
 
-.PHONY: demo test lint rust-test python-test node-test bench corpus chaos python-env node-build
+.PHONY: demo test lint rust-test python-test node-test bench corpus chaos python-env node-build browser-deps
 
 ## The main job: the reference server under seeded faults, 200 orders on the
 ## embedded SQLite store, and a summary read from the server's ledger.
@@ -33,8 +33,15 @@ lint:
 ## Rust tests, with a PostgreSQL server (ONCELY_TEST_DATABASE_URL, or one
 ## started for the run and stopped after). The generator's tests type-check
 ## generated Python and TypeScript with the venv's mypy and the binding's tsc.
-rust-test: python-env node-build
+rust-test: python-env node-build browser-deps
 	scripts/with-postgres.sh $(CARGO) test --workspace
+
+## Headless Chromium and its WebDriver for the console's browser test
+## (cli/tests/console_browser.rs), from Debian's packages when missing.
+browser-deps:
+	@test -x /usr/bin/chromedriver || { \
+		if [ "$$(id -u)" != 0 ]; then echo "browser-deps: not root: apt-get install -y chromium chromium-driver" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
 python-env:
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)

@@ -3,14 +3,17 @@
 //! One module per command: [`generate`] and [`check`] drive the generator
 //! library `oncely-codegen` (and [`arazzo_check`] the Arazzo interpreter's
 //! checks); [`workflow`] runs an Arazzo workflow; [`runs`] inspects and steers workflow runs in a
-//! store through the `oncely` runtime; [`outbox`] delivers and steers outbox rows. A new command gets its own module and
-//! a variant in [`Command`].
+//! store through the `oncely` runtime; [`outbox`] delivers and steers outbox rows; [`console`] serves a
+//! web page over runs, intents and the outbox ([`store`] is the `--store` argument they share). A new
+//! command gets its own module and a variant in [`Command`].
 
 mod arazzo_check;
 mod check;
+mod console;
 mod generate;
 mod outbox;
 mod runs;
+mod store;
 mod timer;
 mod workflow;
 
@@ -42,6 +45,8 @@ enum Command {
     Workflow(workflow::WorkflowArgs),
     /// Deliver, inspect and steer an application's outbox rows.
     Outbox(outbox::OutboxArgs),
+    /// Serve a web console over a store's runs, intents and outbox.
+    Console(console::ConsoleArgs),
 }
 
 /// Parses the command line and runs the command: exit status 0 on success, 1
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => return runs::main(args),
         Command::Workflow(args) => return workflow::main(args),
         Command::Outbox(args) => return outbox::main(args),
+        Command::Console(args) => return console::main(args),
     };
     match result {
         Ok(code) => code,

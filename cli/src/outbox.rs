@@ -15,8 +15,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use oncely::outbox::{Dispatcher, Outbox, OutboxFilter, OutboxRow, OutboxState};
+use oncely::outbox::{Dispatcher, OutboxFilter, OutboxRow, OutboxState};
 use oncely::workflow::format_time;
+
+use crate::store::{open_outbox as open, StoreArg};
 
 /// `oncely outbox …`
 #[derive(Debug, Args)]
@@ -24,15 +26,6 @@ pub struct OutboxArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: OutboxCommand,
-}
-
-/// The outbox every subcommand works on.
-#[derive(Debug, Args)]
-pub struct StoreArg {
-    /// The database holding the outbox: a SQLite file or a postgres:// URL
-    /// (add `?oncely_schema=NAME` for a schema other than `oncely`).
-    #[arg(long)]
-    pub store: String,
 }
 
 /// The `outbox` subcommands.
@@ -121,12 +114,6 @@ pub fn main(args: OutboxArgs) -> ExitCode {
         print!("{}", execute(args).await?);
         Ok(ExitCode::SUCCESS)
     })
-}
-
-async fn open(location: &str) -> anyhow::Result<Outbox> {
-    Outbox::open(location)
-        .await
-        .with_context(|| format!("opening the outbox at {location}"))
 }
 
 /// Runs the command and returns what it prints.
@@ -293,7 +280,7 @@ fn last_error(row: &OutboxRow) -> String {
 }
 
 /// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         let mut term =

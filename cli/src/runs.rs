@@ -16,13 +16,14 @@
 //! Both are state changes only: a worker (`Engine::work` / `Engine::work_once`
 //! in the `oncely` crate) does the execution.
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use oncely::store::{RunFilter, RunState};
 use oncely::workflow::{format_time, list_runs, mark_for_resume, mark_for_retry, show_run};
+
+use crate::store::{open_store as open, StoreArg};
 
 /// `oncely runs …`
 #[derive(Debug, Args)]
@@ -30,15 +31,6 @@ pub struct RunsArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: RunsCommand,
-}
-
-/// The store every subcommand works on.
-#[derive(Debug, Args)]
-pub struct StoreArg {
-    /// The store: a SQLite file path or a postgres:// URL (add
-    /// `?oncely_schema=NAME` for a schema other than `oncely`).
-    #[arg(long)]
-    pub store: String,
 }
 
 /// The `runs` subcommands.
@@ -134,23 +126,6 @@ pub fn main(args: RunsArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-async fn open(location: &str) -> anyhow::Result<oncely::store::OpenedStore> {
-    let is_url = location.starts_with("postgres://")
-        || location.starts_with("postgresql://")
-        || location == "memory:";
-    if !is_url {
-        let path = location.strip_prefix("sqlite:").unwrap_or(location);
-        if !Path::new(path).exists() {
-            bail!(
-                "no store at {path} (give the SQLite file your workers use, or a postgres:// URL)"
-            );
-        }
-    }
-    oncely::store::open(location)
-        .await
-        .with_context(|| format!("opening store {location}"))
 }
 
 /// Runs the command, printing to stdout.

@@ -581,3 +581,32 @@ async fn a_version_1_outbox_is_migrated_with_its_rows_ids_and_states() {
         3
     );
 }
+
+#[tokio::test]
+async fn open_existing_finds_an_installed_outbox_and_creates_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.db");
+    let location = missing.to_str().unwrap();
+    assert!(Outbox::open_existing(location).await.unwrap().is_none());
+    assert!(!missing.exists(), "no file is created");
+    let store_only = dir.path().join("store.db");
+    oncely::SqliteStore::open(&store_only).unwrap();
+    let location = store_only.to_str().unwrap();
+    assert!(Outbox::open_existing(location).await.unwrap().is_none());
+    let tables: i64 = Connection::open(&store_only)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name LIKE 'oncely_outbox%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 0, "no outbox table is installed");
+    Outbox::sqlite(&store_only).unwrap();
+    let found = Outbox::open_existing(location)
+        .await
+        .unwrap()
+        .expect("installed");
+    assert_eq!(found.stats().await.unwrap().pending, 0);
+    assert!(Outbox::open_existing("memory:").await.unwrap().is_none());
+}

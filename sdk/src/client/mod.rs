@@ -30,6 +30,7 @@ mod transport;
 pub use body::Multipart;
 pub use builder::{ClientBuilder, IDEMPOTENCY_KEY_HEADER};
 pub use poll::PollConfig;
+pub use redact::is_sensitive_header;
 pub use request::RequestBuilder;
 pub use response::Response;
 

@@ -4,8 +4,18 @@
 use http::HeaderName;
 use url::Url;
 
-/// True for headers whose values are credentials or session state.
-pub(crate) fn is_sensitive_header(name: &HeaderName) -> bool {
+/// True for headers whose values are credentials or session state
+/// (`Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`, and names
+/// containing `api-key`, `apikey`, `token`, `secret` or `password`): the one
+/// rule for what logs, spans, `Debug` strings and operators' views never show.
+///
+/// ```
+/// use oncely::client::is_sensitive_header;
+/// use http::HeaderName;
+/// assert!(is_sensitive_header(&HeaderName::from_static("x-api-key")));
+/// assert!(!is_sensitive_header(&HeaderName::from_static("content-type")));
+/// ```
+pub fn is_sensitive_header(name: &HeaderName) -> bool {
     let n = name.as_str();
     match n {
         "authorization" | "proxy-authorization" | "cookie" | "set-cookie" => return true,

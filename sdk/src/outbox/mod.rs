@@ -114,6 +114,26 @@ impl Outbox {
         }
     }
 
+    /// The outbox at a store location ([`open`](Self::open)'s strings) if one
+    /// is installed there: `Ok(None)`, with nothing created, when the file or
+    /// schema holds no outbox table. For viewers (`oncely console`) that show
+    /// an absent outbox instead of installing one.
+    pub async fn open_existing(location: &str) -> Result<Option<Self>, OutboxError> {
+        let backend: Option<Arc<dyn Backend>> = match crate::store::open::location_kind(location)? {
+            #[cfg(feature = "postgres")]
+            crate::store::open::LocationKind::Postgres(config) => {
+                postgres::PgOutbox::connect_existing(config)
+                    .await?
+                    .map(|b| Arc::new(b) as Arc<dyn Backend>)
+            }
+            crate::store::open::LocationKind::Sqlite(path) => {
+                sqlite::SqliteOutbox::open_existing(path)?.map(|b| Arc::new(b) as Arc<dyn Backend>)
+            }
+            crate::store::open::LocationKind::Memory => None,
+        };
+        Ok(backend.map(|backend| Outbox { backend }))
+    }
+
     /// Where the outbox is, without secrets.
     pub fn location(&self) -> &str {
         self.backend.location()

@@ -244,6 +244,35 @@ impl PgOutbox {
         Ok(outbox)
     }
 
+    /// The outbox in the configured schema, if it has one: `None` (nothing
+    /// created) when the schema holds no outbox table — for viewers that
+    /// show an absent outbox rather than install one.
+    pub async fn connect_existing(config: PgConfig) -> Result<Option<Self>, OutboxError> {
+        let (pool, location) = connect_pool(&config)?;
+        let outbox = PgOutbox {
+            pool,
+            schema: config.schema.clone(),
+            location: format!("postgres:{location}"),
+        };
+        let client = outbox.client("outbox lookup").await?;
+        let installed: bool = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
+                  WHERE table_schema = $1 AND table_name = 'oncely_outbox')",
+                &[&outbox.schema],
+            )
+            .await
+            .map_err(backend("outbox lookup"))?
+            .get(0);
+        if !installed {
+            return Ok(None);
+        }
+        let mut client = client;
+        install(&mut client, &outbox.schema).await?;
+        drop(client);
+        Ok(Some(outbox))
+    }
+
     /// The schema holding the table.
     pub fn schema(&self) -> &str {
         &self.schema

@@ -263,6 +263,33 @@ impl SqliteOutbox {
         })
     }
 
+    /// The outbox in the file, if it has one: `None` (nothing created)
+    /// when the file does not exist or holds no outbox table — for viewers
+    /// that show an absent outbox rather than install one.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Option<Self>, OutboxError> {
+        let path = path.as_ref();
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = crate::store::sqlite::open_file(path)?;
+        let installed: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'oncely_outbox')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| StoreError::Corrupt {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        drop(conn);
+        if installed {
+            Self::open(path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path

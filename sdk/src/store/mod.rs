@@ -45,7 +45,7 @@ pub use null::NullStore;
 pub use open::{open, OpenedStore};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgConfig, PgStore};
-pub use record::{now_millis, Begin, IntentRecord, IntentState, StoredOutcome};
+pub use record::{now_millis, Begin, IntentRecord, IntentState, RecordFilter, StoredOutcome};
 pub use sqlite::{NamedAnswers, SqliteStore};
 
 use async_trait::async_trait;
@@ -86,6 +86,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Reads the record for `key`, if any (expired records included until purged).
     async fn get(&self, key: &str) -> Result<Option<IntentRecord>, StoreError>;
+
+    /// Lists records matching `filter`, newest first (by creation time, then
+    /// key): what an operator's view shows of intents and their recorded
+    /// answers. Expired records not yet purged are included. Every backend in
+    /// this crate lists; by default a store cannot, and says so.
+    async fn list_records(&self, filter: &RecordFilter) -> Result<Vec<IntentRecord>, StoreError> {
+        let _ = filter;
+        Err(StoreError::Backend {
+            operation: "list records",
+            reason: "this store cannot list its records".into(),
+        })
+    }
 
     /// Deletes records whose expiry is before `now_ms` (Unix milliseconds) and
     /// returns how many were removed.
@@ -190,6 +202,52 @@ pub(crate) mod contract {
         assert_eq!(store.purge_expired(now_millis()).await.unwrap(), 1);
         assert!(store.get("k3").await.unwrap().is_none());
         assert!(store.get("k2").await.unwrap().is_some());
+    }
+
+    /// Records are listed newest first, filtered by state and path, limited.
+    pub async fn records_are_listed_newest_first(store: &dyn Store) {
+        let mut older = record("list-old", "fp");
+        older.created_ms -= 10_000;
+        older.path_template = "/orders/{order_id}/payments".into();
+        store.begin(older).await.unwrap();
+        store.begin(record("list-new", "fp")).await.unwrap();
+        store.complete("list-new", outcome()).await.unwrap();
+        let all = store.list_records(&RecordFilter::default()).await.unwrap();
+        let keys: Vec<&str> = all.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, ["list-new", "list-old"]);
+        assert_eq!(
+            all[0].outcome,
+            Some(outcome()),
+            "the recorded answer is listed"
+        );
+        assert_eq!(all[1].state, IntentState::InFlight);
+        let completed = store
+            .list_records(&RecordFilter {
+                state: Some(IntentState::Completed),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(completed.len(), 1);
+        assert_eq!(completed[0].key, "list-new");
+        let payments = store
+            .list_records(&RecordFilter {
+                path_template: Some("/orders/{order_id}/payments".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(payments.len(), 1);
+        assert_eq!(payments[0].key, "list-old");
+        let one = store
+            .list_records(&RecordFilter {
+                limit: Some(1),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].key, "list-new");
     }
 
     pub async fn concurrent_begin_starts_once(store: std::sync::Arc<dyn Store>) {

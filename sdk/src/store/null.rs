@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Begin, IntentRecord, Store, StoreError, StoredOutcome};
+use super::{Begin, IntentRecord, RecordFilter, Store, StoreError, StoredOutcome};
 
 /// Keeps no idempotency records: every call goes to the server with its key,
 /// and the server's records of keys are the only ones. For a client whose
@@ -32,6 +32,11 @@ impl Store for NullStore {
 
     async fn get(&self, _key: &str) -> Result<Option<IntentRecord>, StoreError> {
         Ok(None)
+    }
+
+    /// Nothing is recorded, so nothing is listed.
+    async fn list_records(&self, _filter: &RecordFilter) -> Result<Vec<IntentRecord>, StoreError> {
+        Ok(Vec::new())
     }
 
     async fn purge_expired(&self, _now_ms: i64) -> Result<u64, StoreError> {

@@ -111,3 +111,39 @@ pub fn now_millis() -> i64 {
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+/// Which records [`Store::list_records`](crate::store::Store::list_records)
+/// returns: newest first, for operators' views (the `oncely console` page of
+/// intents and their recorded answers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// Only records in this state.
+    pub state: Option<IntentState>,
+    /// Only records of this path template (e.g. `/orders/{order_id}/payments`).
+    pub path_template: Option<String>,
+    /// At most this many; `None`: [`RecordFilter::DEFAULT_LIMIT`].
+    pub limit: Option<usize>,
+}
+
+impl RecordFilter {
+    /// How many records a filter without a limit returns.
+    pub const DEFAULT_LIMIT: usize = 100;
+
+    /// The limit in force.
+    pub fn limit_or_default(&self) -> usize {
+        self.limit.unwrap_or(Self::DEFAULT_LIMIT)
+    }
+
+    /// True when `record` passes the state and path filters.
+    pub fn matches(&self, record: &IntentRecord) -> bool {
+        let state_ok = match self.state {
+            Some(state) => state == record.state,
+            None => true,
+        };
+        let path_ok = match &self.path_template {
+            Some(path) => *path == record.path_template,
+            None => true,
+        };
+        state_ok && path_ok
+    }
+}

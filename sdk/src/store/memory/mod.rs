@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::store::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
+use crate::store::{
+    decide, Begin, IntentRecord, IntentState, RecordFilter, Store, StoreError, StoredOutcome,
+};
 
 /// How many records of generated keys a [`MemoryStore`] keeps by default.
 pub const DEFAULT_GENERATED_LIMIT: usize = 10_000;
@@ -131,6 +133,19 @@ impl Store for MemoryStore {
         Ok(self.lock().by_key.get(key).cloned())
     }
 
+    async fn list_records(&self, filter: &RecordFilter) -> Result<Vec<IntentRecord>, StoreError> {
+        let mut found: Vec<IntentRecord> = self
+            .lock()
+            .by_key
+            .values()
+            .filter(|r| filter.matches(r))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then(a.key.cmp(&b.key)));
+        found.truncate(filter.limit_or_default());
+        Ok(found)
+    }
+
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
         let mut records = self.lock();
         let before = records.by_key.len();
@@ -153,6 +168,7 @@ mod tests {
         contract::begin_complete_replay(&MemoryStore::new()).await;
         contract::expired_records_are_replaced_and_purged(&MemoryStore::new()).await;
         contract::concurrent_begin_starts_once(Arc::new(MemoryStore::new())).await;
+        contract::records_are_listed_newest_first(&MemoryStore::new()).await;
     }
 
     /// Begins a generated key's record.

@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 use tokio_postgres::Row;
 
-use super::sql::{pg_begin, pg_commit, pg_execute, pg_query_opt};
+use super::sql::{pg_begin, pg_commit, pg_execute, pg_query, pg_query_opt};
 use super::{bad, PgStore};
 use crate::store::{
-    decide, Begin, IntentRecord, IntentState, Journal, Store, StoreError, StoredOutcome,
+    decide, Begin, IntentRecord, IntentState, Journal, RecordFilter, Store, StoreError,
+    StoredOutcome,
 };
 
 const INTENT_COLUMNS: &str =
@@ -178,6 +179,31 @@ impl Store for PgStore {
             )
             .await?;
             Ok(row.as_ref().map(decode_intent).transpose()?)
+        })
+        .await
+    }
+
+    /// Lists what the schema holds, after the background writer's records
+    /// queued so far are written (so this process's own calls are listed too).
+    async fn list_records(&self, filter: &RecordFilter) -> Result<Vec<IntentRecord>, StoreError> {
+        Store::flush(self).await?;
+        let state = filter.state.map(IntentState::as_str);
+        let path = filter.path_template.as_deref();
+        let limit = i64::try_from(filter.limit_or_default()).unwrap_or(i64::MAX);
+        let (state, path, limit) = (&state, &path, &limit);
+        self.op("list records", |c, n| async move {
+            let rows = pg_query(
+                n,
+                &c,
+                &format!(
+                    "SELECT {INTENT_COLUMNS} FROM oncely_intents
+                      WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR path_template = $2)
+                      ORDER BY created_ms DESC, key LIMIT $3"
+                ),
+                &[state, path, limit],
+            )
+            .await?;
+            Ok(rows.iter().map(decode_intent).collect::<Result<Vec<_>, _>>()?)
         })
         .await
     }

@@ -20,6 +20,10 @@ async fn store_contract() {
         return;
     };
     contract::concurrent_begin_starts_once(Arc::new(c)).await;
+    let Some(d) = testing::store("store_contract_d").await else {
+        return;
+    };
+    contract::records_are_listed_newest_first(&d).await;
 }
 
 #[tokio::test]

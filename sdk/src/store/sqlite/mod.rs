@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::store::counters::Counters;
-use crate::store::{decide, Begin, IntentRecord, IntentState, Store, StoreError, StoredOutcome};
+use crate::store::{
+    decide, Begin, IntentRecord, IntentState, RecordFilter, Store, StoreError, StoredOutcome,
+};
 use writer::{Queued, Writer};
 
 /// WAL pages after which a statement checkpoints inline. The background writer
@@ -278,45 +280,78 @@ pub(super) fn write_outcome(
     Ok(())
 }
 
+/// The columns of one `oncely_intents` row, in [`RECORD_COLUMNS`] order.
+type RawRecord = (
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<u16>,
+    Option<String>,
+    Option<Vec<u8>>,
+    Option<i64>,
+);
+
+/// Every column of a record, in [`RawRecord`] order.
+const RECORD_COLUMNS: &str = "key, intent_id, method, path_template, fingerprint, state,
+        created_ms, expires_ms, status, headers, body, completed_ms";
+
+fn raw_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+    ))
+}
+
 fn read_record(conn: &Connection, key: &str) -> Result<Option<IntentRecord>, StoreError> {
-    type Row = (
-        String,
-        Option<String>,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        Option<u16>,
-        Option<String>,
-        Option<Vec<u8>>,
-        Option<i64>,
-    );
-    let row: Option<Row> = conn
+    let row: Option<RawRecord> = conn
         .prepare_cached(SELECT_RECORD)
+        .and_then(|mut select| select.query_row([key], raw_record).optional())
+        .map_err(backend("read"))?;
+    row.map(decode_record).transpose()
+}
+
+/// Records matching `filter`, newest first.
+fn list_records(conn: &Connection, filter: &RecordFilter) -> Result<Vec<IntentRecord>, StoreError> {
+    let limit = i64::try_from(filter.limit_or_default()).unwrap_or(i64::MAX);
+    let rows: Vec<RawRecord> = conn
+        .prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM oncely_intents
+              WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR path_template = ?2)
+              ORDER BY created_ms DESC, key LIMIT ?3"
+        ))
         .and_then(|mut select| {
             select
-                .query_row([key], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                        r.get(9)?,
-                        r.get(10)?,
-                        r.get(11)?,
-                    ))
-                })
-                .optional()
+                .query_map(
+                    params![
+                        filter.state.map(IntentState::as_str),
+                        filter.path_template,
+                        limit
+                    ],
+                    raw_record,
+                )?
+                .collect()
         })
-        .map_err(backend("read"))?;
-    let Some((
+        .map_err(backend("list records"))?;
+    rows.into_iter().map(decode_record).collect()
+}
+
+fn decode_record(row: RawRecord) -> Result<IntentRecord, StoreError> {
+    let (
         key,
         intent_id,
         method,
@@ -329,10 +364,7 @@ fn read_record(conn: &Connection, key: &str) -> Result<Option<IntentRecord>, Sto
         headers,
         body,
         completed_ms,
-    )) = row
-    else {
-        return Ok(None);
-    };
+    ) = row;
     let bad = |reason: String| StoreError::BadRecord {
         key: key.clone(),
         reason,
@@ -354,7 +386,7 @@ fn read_record(conn: &Connection, key: &str) -> Result<Option<IntentRecord>, Sto
         (IntentState::Completed, None) => return Err(bad("completed without a status".into())),
         (IntentState::InFlight, _) => None,
     };
-    Ok(Some(IntentRecord {
+    Ok(IntentRecord {
         key,
         intent_id,
         method,
@@ -364,7 +396,7 @@ fn read_record(conn: &Connection, key: &str) -> Result<Option<IntentRecord>, Sto
         created_ms,
         expires_ms,
         outcome,
-    }))
+    })
 }
 
 #[async_trait]
@@ -467,6 +499,15 @@ impl Store for SqliteStore {
         Ok(self.with_queued(&key, found))
     }
 
+    /// Lists what the file holds, after committing what this process still
+    /// has queued for the background writer (so its own calls are listed too).
+    async fn list_records(&self, filter: &RecordFilter) -> Result<Vec<IntentRecord>, StoreError> {
+        Store::flush(self).await?;
+        let filter = filter.clone();
+        self.with_conn("list records", move |conn| list_records(conn, &filter))
+            .await
+    }
+
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
         self.with_conn("purge", move |conn| {
             let n = conn
@@ -501,6 +542,7 @@ mod tests {
         contract::begin_complete_replay(&open("a.db")).await;
         contract::expired_records_are_replaced_and_purged(&open("b.db")).await;
         contract::concurrent_begin_starts_once(Arc::new(open("c.db"))).await;
+        contract::records_are_listed_newest_first(&open("d.db")).await;
     }
 
     #[tokio::test]
