@@ -3,7 +3,8 @@
 //! baseline), in the same run, against the reference server on loopback.
 //!
 //! `cargo bench -p oncely --bench workflow` prints criterion's numbers, then a
-//! summary: runs per second at 32 concurrent runs and one run at a time, each
+//! summary: runs per second with 32 runs kept in flight (a run starts as soon
+//! as another ends) and one run at a time, each
 //! as a ratio to the baseline measured in the same round (rounds interleave
 //! the variants, so a machine whose speed drifts hurts every variant alike),
 //! and the journal writes, idempotency records, commits and (PostgreSQL) round
@@ -123,39 +124,56 @@ impl Variant {
 
     /// `n` runs, all at once.
     async fn runs(&self, n: usize) {
-        let tasks: Vec<_> = (0..n)
-            .map(|n| {
-                let me = self.clone();
+        self.runs_in_flight(n, n).await
+    }
+
+    /// `total` runs, `in_flight` at a time: a run starts as soon as another
+    /// finishes, so the measure is steady throughput at that concurrency,
+    /// not the slowest run of each wave.
+    async fn runs_in_flight(&self, in_flight: usize, total: usize) {
+        let next = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..in_flight.min(total))
+            .map(|_| {
+                let (me, next) = (self.clone(), next.clone());
                 tokio::spawn(async move {
-                    let input = OrderInput::new(n, false);
-                    match me {
-                        Variant::Baseline(client) => {
-                            raw_saga(&client, &next_id("raw"), &input).await
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed) as usize;
+                        if n >= total {
+                            return;
                         }
-                        Variant::Journaled(engine) => {
-                            let outcome = engine
-                                .start(&order_saga(), Some(&next_id("run")), &input)
-                                .await
-                                .expect("run");
-                            assert!(outcome.is_completed(), "{outcome:?}");
-                        }
-                        Variant::Arazzo(engine, checkout) => {
-                            let outcome = engine
-                                .start(
-                                    checkout.workflow(),
-                                    Some(&next_id("arazzo")),
-                                    &arazzo_inputs(&input),
-                                )
-                                .await
-                                .expect("run");
-                            assert!(outcome.is_completed(), "{outcome:?}");
-                        }
+                        me.one(n).await;
                     }
                 })
             })
             .collect();
         for t in tasks {
             t.await.expect("run task");
+        }
+    }
+
+    /// Run number `n`.
+    async fn one(&self, n: usize) {
+        let input = OrderInput::new(n, false);
+        match self {
+            Variant::Baseline(client) => raw_saga(client, &next_id("raw"), &input).await,
+            Variant::Journaled(engine) => {
+                let outcome = engine
+                    .start(&order_saga(), Some(&next_id("run")), &input)
+                    .await
+                    .expect("run");
+                assert!(outcome.is_completed(), "{outcome:?}");
+            }
+            Variant::Arazzo(engine, checkout) => {
+                let outcome = engine
+                    .start(
+                        checkout.workflow(),
+                        Some(&next_id("arazzo")),
+                        &arazzo_inputs(&input),
+                    )
+                    .await
+                    .expect("run");
+                assert!(outcome.is_completed(), "{outcome:?}");
+            }
         }
     }
 }
@@ -341,9 +359,7 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
             let before = store.as_ref().and_then(|s| s.write_counts());
             let (started, cpu_before, pg_before) =
                 (Instant::now(), cpu_time(), postgres_cpu_time());
-            for _ in 0..waves {
-                rt.block_on(variant.runs(concurrency));
-            }
+            rt.block_on(variant.runs_in_flight(concurrency, waves * concurrency));
             cpu[index] += cpu_time().saturating_sub(cpu_before);
             pg_cpu[index] += postgres_cpu_time().saturating_sub(pg_before);
             rates[index].push((waves * concurrency) as f64 / started.elapsed().as_secs_f64());
