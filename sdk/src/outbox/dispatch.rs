@@ -374,7 +374,7 @@ impl Dispatcher {
             outbox.attempt = row.attempts,
             oncely.intent_id = %row.intent_id,
             http.request.method = %row.method,
-            url.path = %row.path_template,
+            url.template = %row.path_template,
         );
         async move {
             let outcome = tokio::select! {

@@ -333,16 +333,26 @@ impl Engine {
         run: RunRecord,
     ) -> Result<RunOutcome, WorkflowError> {
         let heartbeat = self.heartbeat(&run.run_id);
-        let span = tracing::info_span!("oncely.workflow.run", run_id = %run.run_id, workflow = %run.workflow, owner = %self.owner);
+        let span = tracing::info_span!(
+            "oncely.workflow.run",
+            "oncely.workflow.run_id" = %run.run_id,
+            "oncely.workflow.name" = %run.workflow,
+            "oncely.workflow.owner" = %self.owner,
+            "oncely.workflow.state" = tracing::field::Empty,
+        );
         let result = Runner {
             engine: self,
             workflow,
             run: &run,
         }
         .drive()
-        .instrument(span)
+        .instrument(span.clone())
         .await;
         drop(heartbeat);
+        if let Ok(outcome) = &result {
+            span.record("oncely.workflow.state", outcome.state.as_str());
+            crate::telemetry::metrics::workflow_run(&run.workflow, outcome.state.as_str());
+        }
         // The write that ended an active run gave its lease up with it.
         let released =
             run.state.is_active() && matches!(&result, Ok(outcome) if !outcome.state.is_active());
@@ -839,7 +849,14 @@ impl Runner<'_> {
                 outputs,
             );
             let ctx = ctx.first_use(start.first_use && tries == 1);
-            let span = tracing::info_span!("oncely.workflow.step", step = %step.name, phase = "action", key = %key, attempt);
+            let span = tracing::info_span!(
+                "oncely.workflow.step",
+                "oncely.workflow.run_id" = %self.run.run_id,
+                "oncely.workflow.step" = %step.name,
+                "oncely.workflow.phase" = "action",
+                "oncely.idempotency_key" = %key,
+                "oncely.workflow.attempt" = attempt,
+            );
             let result = async {
                 match &step.action {
                     Action::Call(action) => Ok::<_, WorkflowError>(action(ctx).await),
