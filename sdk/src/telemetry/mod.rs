@@ -72,9 +72,11 @@ pub use install::{flush, install_from_env, Guard};
 pub use propagate::TraceContext;
 
 #[cfg(not(feature = "otel"))]
-pub(crate) use noop::{metrics, CallTrace, TraceContext, TraceHeaders};
+pub(crate) use noop::{
+    continue_run, metrics, run_traceparent, CallTrace, TraceContext, TraceHeaders,
+};
 #[cfg(feature = "otel")]
-pub(crate) use propagate::{CallTrace, TraceHeaders};
+pub(crate) use propagate::{continue_run, run_traceparent, CallTrace, TraceHeaders};
 
 #[cfg(feature = "otel")]
 use std::time::Duration;

@@ -35,6 +35,14 @@ impl CallTrace {
     }
 }
 
+/// No run records a trace context without the `otel` feature.
+pub(crate) fn run_traceparent(_span: Option<&tracing::Span>) -> Option<String> {
+    None
+}
+
+/// Nothing to continue without the `otel` feature.
+pub(crate) fn continue_run(_span: &tracing::Span, _recorded: Option<&str>) {}
+
 /// Metrics, recorded nowhere.
 pub(crate) mod metrics {
     use std::time::Duration;

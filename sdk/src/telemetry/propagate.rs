@@ -107,11 +107,6 @@ impl TraceContext {
         Context::new().with_remote_span_context(self.span.clone())
     }
 
-    /// The underlying OpenTelemetry span context.
-    pub(crate) fn span_context(&self) -> &SpanContext {
-        &self.span
-    }
-
     /// A child of this context with a fresh span id: what an attempt that no
     /// layer records sends.
     fn child(&self) -> TraceContext {
@@ -221,6 +216,37 @@ impl CallTrace {
             }
         }
         self.parent.as_ref().map(|parent| parent.child().headers())
+    }
+}
+
+/// The `traceparent` a workflow run records when it is created: its own
+/// span's context when a layer records `span`, else the caller's current
+/// context; `None` when neither has a trace.
+pub(crate) fn run_traceparent(span: Option<&tracing::Span>) -> Option<String> {
+    span.filter(|s| !s.is_disabled())
+        .and_then(|s| TraceContext::of(&s.context()))
+        .or_else(TraceContext::current)
+        .map(|cx| cx.traceparent())
+}
+
+/// Continues a run's trace in the span of a later drive of it (a resume,
+/// perhaps in another process): the recorded context becomes the span's
+/// parent — unless the caller has a trace of its own, which stays the
+/// parent while the span links to the run's. A context that does not parse
+/// is ignored.
+pub(crate) fn continue_run(span: &tracing::Span, recorded: Option<&str>) {
+    if span.is_disabled() {
+        return;
+    }
+    let Some(recorded) = recorded.and_then(|r| TraceContext::parse(r, None)) else {
+        return;
+    };
+    match TraceContext::current() {
+        Some(current) if current.span.trace_id() == recorded.span.trace_id() => {}
+        Some(_) => span.add_link(recorded.span),
+        None => {
+            let _ = span.set_parent(recorded.as_parent());
+        }
     }
 }
 

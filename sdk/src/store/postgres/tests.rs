@@ -247,6 +247,7 @@ async fn a_run_is_created_with_its_lease_in_one_round_trip() {
         fingerprint: "f".into(),
         steps: vec!["a".into()],
         input: serde_json::json!({}),
+        trace_context: None,
     };
     let before = store.write_counts().unwrap();
     let created = store
