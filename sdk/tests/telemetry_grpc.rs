@@ -1,6 +1,7 @@
-//! The same traces and metrics exported over OTLP/gRPC: the exporter runs on
-//! oncely's own runtime, so it works from the test's current-thread runtime
-//! and a flush from that thread does not deadlock.
+//! The same traces and metrics exported over OTLP/gRPC. The exporter runs on
+//! oncely's own runtime: telemetry is installed here from plain synchronous
+//! code (no runtime), the calls then run — and flush — inside a
+//! current-thread runtime, whose blocked thread must not stall the export.
 
 mod telemetry_common;
 
@@ -10,9 +11,18 @@ use serde_json::{json, Value};
 use telemetry_common::*;
 use tracing::Instrument;
 
-#[tokio::test(flavor = "current_thread")]
-async fn a_retried_call_arrives_over_grpc() {
+#[test]
+fn a_retried_call_arrives_over_grpc() {
+    // Installed outside any runtime, as a synchronous `main` would.
     let sink = sink(Protocol::Grpc);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(retried_call(sink));
+}
+
+async fn retried_call(sink: &'static otlp_sink::Sink) {
     let server = orders_server::spawn(ServerConfig::default())
         .await
         .expect("server");
