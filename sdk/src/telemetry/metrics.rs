@@ -222,12 +222,16 @@ pub(crate) fn step_compensated(workflow: &str) {
     }
 }
 
+/// Reads a breaker's circuits: `(host, state)` pairs, `None` once the
+/// breaker is gone.
+type BreakerReader = Box<dyn Fn() -> Option<Vec<(String, i64)>> + Send>;
+
 /// What the gauges read of one client: its budget's tokens and its
 /// breaker's circuits, each `None` once the client is gone.
 struct Watched {
     host: String,
     budget: Box<dyn Fn() -> Option<f64> + Send>,
-    breaker: Box<dyn Fn() -> Option<Vec<(String, i64)>> + Send>,
+    breaker: BreakerReader,
 }
 
 /// Lets the gauges read a client's budget and breaker for as long as the

@@ -27,7 +27,7 @@
 //!   OpenTelemetry context), or the remote context given with
 //!   [`RequestBuilder::trace_context`](crate::RequestBuilder::trace_context)
 //!   — forwarded even when nothing is exported ([`TraceContext`]).
-//! - Metrics on the global meter `oncely` ([`metrics`](self::metrics) lists them).
+//! - Metrics on the global meter `oncely` ([`metrics`] lists them).
 //!
 //! Nothing is exported, and no header is sent, unless it is configured: a
 //! process without an OTLP variable or an installation pays nothing more per
