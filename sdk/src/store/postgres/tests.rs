@@ -97,7 +97,7 @@ async fn a_schema_written_by_a_newer_oncely_is_refused_and_left_alone() {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 2,
+                supported: 3,
                 ..
             }
         ),
