@@ -7,6 +7,7 @@
 
 use url::Url;
 
+use crate::client::is_secret_word;
 use crate::error::{Error, TimeoutKind, TransportKind};
 
 /// `http.request.method`: the request's method.
@@ -76,21 +77,18 @@ pub fn redacted_url(url: &Url) -> String {
     url.to_string()
 }
 
-/// Query parameter names whose values are credentials or signatures.
+/// Query parameter names whose values are credentials or signatures: the
+/// words that mark a secret header (`crate::client`'s redaction rule), the
+/// signatures the semantic conventions name (`Signature`, `sig`,
+/// `X-Goog-Signature`, `AWSAccessKeyId`), and any other `key`, credential or
+/// session parameter.
 fn is_secret_query_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    matches!(n.as_str(), "sig" | "code" | "auth" | "x-goog-signature")
-        || [
-            "key",
-            "token",
-            "secret",
-            "password",
-            "signature",
-            "credential",
-            "session",
-        ]
-        .iter()
-        .any(|word| n.contains(word))
+    let n = name.to_ascii_lowercase().replace('_', "-");
+    is_secret_word(&n)
+        || matches!(n.as_str(), "sig" | "code" | "auth")
+        || ["key", "signature", "credential", "session"]
+            .iter()
+            .any(|word| n.contains(word))
 }
 
 /// The `error.type` of a failure: the status code of an answer that is an
