@@ -147,6 +147,38 @@ pub fn install_from_env() -> Result<Option<Guard>, TelemetryError> {
     }
 }
 
+/// Like [`install_from_env`], for a program — such as a language binding —
+/// that installs its own global `tracing` subscriber: the layer to add to it
+/// and the guard, or `Ok(None)` when no variable asks for telemetry.
+///
+/// Idempotent: once telemetry is installed (by either function), it returns
+/// a new layer over the same exporters.
+#[allow(clippy::type_complexity)]
+pub fn layer_from_env<S>(
+) -> Result<Option<(Box<dyn Layer<S> + Send + Sync>, Guard)>, TelemetryError>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+{
+    let installed = || {
+        INSTALLED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .map(|providers| (layer_for(&providers), Guard { providers }))
+    };
+    if let Some(found) = installed() {
+        return Ok(Some(found));
+    }
+    match Telemetry::from_env() {
+        Some(telemetry) => match telemetry.layer() {
+            Ok(made) => Ok(Some(made)),
+            Err(TelemetryError::AlreadyInstalled) => Ok(installed()),
+            Err(e) => Err(e),
+        },
+        None => Ok(None),
+    }
+}
+
 /// The filter of oncely's layer: oncely's spans down to `DEBUG` (each
 /// attempt is one), the application's from `INFO`.
 fn filter() -> Targets {

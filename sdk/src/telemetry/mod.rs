@@ -20,8 +20,9 @@
 //!   standard `OTEL_EXPORTER_OTLP_*` variables or its own settings;
 //!   [`Telemetry::install`] sets a global subscriber, [`Telemetry::layer`]
 //!   gives a layer for an application's own; [`install_from_env`] is the
-//!   one-call set-up the Python and Node bindings use; [`flush`] exports
-//!   what is pending.
+//!   one-call set-up from the standard variables, and [`layer_from_env`] the
+//!   same for a program that owns the global subscriber (the Python
+//!   binding's logging bridge does); [`flush`] exports what is pending.
 //! - Every attempt carries `traceparent`/`tracestate`: the call's trace, the
 //!   attempt's span id. A call's parent is the caller's current span (or
 //!   OpenTelemetry context), or the remote context given with
@@ -67,7 +68,7 @@ mod propagate;
 #[cfg(feature = "otel")]
 pub use error::TelemetryError;
 #[cfg(feature = "otel")]
-pub use install::{flush, install_from_env, Guard};
+pub use install::{flush, install_from_env, layer_from_env, Guard};
 #[cfg(feature = "otel")]
 pub use propagate::TraceContext;
 
