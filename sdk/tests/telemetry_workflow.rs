@@ -6,6 +6,7 @@
 //! the workflow metrics.
 
 mod telemetry_common;
+mod workflow_common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use orders_server::ServerConfig;
 use serde_json::{json, Value};
 use telemetry_common::*;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 /// While set, the `hold` step stops after its call, as if the process died.
 static HOLD: AtomicBool = AtomicBool::new(true);
@@ -172,4 +174,56 @@ async fn a_resumed_run_continues_the_trace_it_started() {
         .filter_map(|p| p.value)
         .fold(0.0, f64::max);
     assert!(completed >= 1.0, "runs counted by state: {completed}");
+}
+
+#[tokio::test]
+async fn an_operation_step_polls_in_spans_of_its_own() {
+    let sink = sink(Protocol::HttpProtobuf);
+    let server = workflow_common::server().await;
+    let engine = workflow_common::engine(
+        &server.base_url(),
+        Arc::new(oncely::MemoryStore::new()),
+        "worker-poll",
+    );
+    let trace = async {
+        let outcome = engine
+            .start(
+                &workflow_common::order_saga(),
+                Some("traced-poll-1"),
+                &workflow_common::OrderInput::new(1, false),
+            )
+            .await
+            .expect("ran");
+        assert!(outcome.is_completed(), "{outcome:?}");
+        TraceContext::current().expect("recorded").trace_id()
+    }
+    .instrument(tracing::info_span!("test.saga"))
+    .await;
+
+    let spans = spans_of(sink, &trace);
+    let shipment = spans
+        .iter()
+        .find(|s| {
+            s.name == "oncely.workflow.step"
+                && attr(s, "oncely.workflow.step") == Some(&json!("request_shipment"))
+        })
+        .expect("the shipment step");
+    let polls: Vec<_> = spans.iter().filter(|s| s.name == "oncely.poll").collect();
+    assert!(!polls.is_empty(), "{:?}", names(&spans));
+    for poll in &polls {
+        assert_eq!(
+            poll.parent_span_id, shipment.span_id,
+            "polls belong to their step"
+        );
+        let call = spans
+            .iter()
+            .find(|s| s.name == "oncely.call" && s.parent_span_id == poll.span_id)
+            .expect("each poll is a call");
+        assert_eq!(attr(call, "http.request.method"), Some(&json!("GET")));
+    }
+    let counted = points(sink, "oncely.client.polls")
+        .into_iter()
+        .filter_map(|p| p.value)
+        .fold(0.0, f64::max);
+    assert!(counted >= polls.len() as f64, "polls counted: {counted}");
 }
