@@ -28,6 +28,7 @@ test: lint rust-test python-test node-test
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) check --quiet -p oncely --no-default-features
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 
 ## Rust tests, with a PostgreSQL server (ONCELY_TEST_DATABASE_URL, or one

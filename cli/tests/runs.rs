@@ -24,6 +24,7 @@ fn seed(path: &Path) {
             fingerprint: "fp".into(),
             steps: vec!["a".into()],
             input: serde_json::json!({}),
+            trace_context: None,
         };
         store.create_run(&new("r-active")).await.expect("creates");
         store.create_run(&new("r-parked")).await.expect("creates");

@@ -72,6 +72,7 @@ pub mod problem;
 pub mod retry;
 pub mod store;
 pub mod stream;
+pub mod telemetry;
 pub mod webhook;
 pub mod workflow;
 

@@ -286,11 +286,19 @@ impl<T: DeserializeOwned> Operation<T> {
             why: format!("status URL {monitor:?} is invalid: {e}"),
         })?;
         self.polls += 1;
-        let answer = self
-            .client
-            .request_url(Method::GET, monitor_url.clone())
-            .send()
-            .await;
+        crate::telemetry::metrics::poll(&monitor_url);
+        let span = tracing::debug_span!(
+            "oncely.poll",
+            "oncely.poll.count" = i64::from(self.polls),
+            "url.template" = monitor_url.path(),
+        );
+        let answer = tracing::Instrument::instrument(
+            self.client
+                .request_url(Method::GET, monitor_url.clone())
+                .send(),
+            span,
+        )
+        .await;
         let response = match answer {
             Ok(response) => response,
             // 303 See Other points at the final resource.

@@ -97,17 +97,21 @@ async fn run_id_and_step_name_are_on_every_attempt() {
     let mut steps = Vec::new();
     for chain in &chains {
         assert_eq!(
-            field(chain, "oncely.workflow.run", "run_id"),
+            field(chain, "oncely.workflow.run", "oncely.workflow.run_id"),
             Some("traced-1"),
             "{chain:?}"
         );
         assert_eq!(
-            field(chain, "oncely.workflow.run", "workflow"),
+            field(chain, "oncely.workflow.run", "oncely.workflow.name"),
             Some("order"),
             "{chain:?}"
         );
-        let step = field(chain, "oncely.workflow.step", "step").expect("inside a step span");
-        assert!(field(chain, "oncely.call", "method").is_some(), "{chain:?}");
+        let step = field(chain, "oncely.workflow.step", "oncely.workflow.step")
+            .expect("inside a step span");
+        assert!(
+            field(chain, "oncely.call", "http.request.method").is_some(),
+            "{chain:?}"
+        );
         steps.push(step.to_string());
     }
     let reserve = steps.iter().filter(|s| *s == "reserve_inventory").count();

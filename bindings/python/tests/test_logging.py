@@ -31,8 +31,8 @@ def test_retry_events_are_log_records(
     assert record.levelno == logging.INFO
     assert record.name.startswith("oncely.")
     fields = record.oncely_fields  # type: ignore[attr-defined]
-    assert fields["method"] == "POST" and fields["path"] == "/orders"
-    assert fields["idempotency_key"]
+    assert fields["http.request.method"] == "POST" and fields["url.template"] == "/orders"
+    assert fields["oncely.idempotency_key"]
     for r in records:
         text = r.getMessage() + repr(getattr(r, "oncely_fields", {}))
         assert "supersecret" not in text

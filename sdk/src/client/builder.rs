@@ -277,6 +277,17 @@ impl ClientBuilder {
         })?;
         let mut trusted_headers = headers.clone();
         trusted_headers.extend(credentials.clone());
+        let budget = self
+            .budget
+            .map(RetryBudget::new)
+            .unwrap_or_else(RetryBudget::unlimited);
+        let breaker = CircuitBreaker::new(self.breaker);
+        // The budget and breaker gauges read them while the client lives.
+        crate::telemetry::metrics::watch(
+            base.host_str().unwrap_or_default().to_string(),
+            budget.observer(),
+            breaker.observer(),
+        );
         Ok(Client {
             inner: Arc::new(ClientInner {
                 base,
@@ -289,11 +300,8 @@ impl ClientBuilder {
                 max_response_bytes: self.max_response_bytes,
                 deadline: self.deadline,
                 retry: self.retry,
-                budget: self
-                    .budget
-                    .map(RetryBudget::new)
-                    .unwrap_or_else(RetryBudget::unlimited),
-                breaker: CircuitBreaker::new(self.breaker),
+                budget,
+                breaker,
                 store: self.store,
                 key_ttl: self.key_ttl,
                 key_header,

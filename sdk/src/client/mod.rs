@@ -35,6 +35,7 @@ pub use request::RequestBuilder;
 pub use response::Response;
 
 pub(crate) use pipeline::{open_stream, Call, Opened};
+pub(crate) use redact::is_secret_word;
 
 use std::sync::atomic::AtomicI64;
 use std::sync::Arc;

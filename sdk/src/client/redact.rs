@@ -37,6 +37,14 @@ pub fn is_sensitive_header(name: &HeaderName) -> bool {
         | "request-id" => return false,
         _ => {}
     }
+    is_secret_word(n)
+}
+
+/// True when a lowercase name (a header's, a query parameter's with `_`
+/// read as `-`) contains a word that marks a credential: `api-key`,
+/// `apikey`, `token`, `secret`, `password`. Shared by the header rule above
+/// and the `url.full` redaction of [`crate::telemetry::attributes`].
+pub(crate) fn is_secret_word(n: &str) -> bool {
     n.contains("api-key")
         || n.contains("apikey")
         || n.contains("token")

@@ -116,6 +116,7 @@ impl RequestBuilder {
                 retry: None,
                 attempt_timeout: None,
                 deadline: None,
+                trace_context: None,
             }),
             target: Target::default(),
         }
@@ -302,6 +303,33 @@ impl RequestBuilder {
     /// Overrides the overall deadline for this call.
     pub fn deadline(self, deadline: Option<Duration>) -> Self {
         self.with(|call| call.deadline = Some(deadline))
+    }
+
+    /// Continues the caller's trace: the W3C `traceparent` (and `tracestate`)
+    /// of the caller's current span — for callers whose OpenTelemetry context
+    /// is not a Rust one (the Python and Node bindings). It becomes the
+    /// parent of the call's span; every attempt sends the same trace id with
+    /// its own span id, also when nothing exports spans here.
+    ///
+    /// An invalid `traceparent` is ignored, as W3C Trace Context asks (logged
+    /// at debug); the call goes out as it would without it. A `traceparent`
+    /// header set on the call itself is sent instead, unchanged.
+    #[cfg(feature = "otel")]
+    pub fn trace_context(self, traceparent: &str, tracestate: Option<&str>) -> Self {
+        match crate::telemetry::TraceContext::parse(traceparent, tracestate) {
+            Some(context) => self.parent_context(context),
+            None => {
+                tracing::debug!(traceparent, "not a valid W3C traceparent; ignored");
+                self
+            }
+        }
+    }
+
+    /// Continues the trace of `context` (see
+    /// [`trace_context`](Self::trace_context)).
+    #[cfg(feature = "otel")]
+    pub fn parent_context(self, context: crate::telemetry::TraceContext) -> Self {
+        self.with(|call| call.trace_context = Some(context))
     }
 
     /// Sends the call; any non-2xx final answer is an [`Error`].

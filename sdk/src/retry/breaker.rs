@@ -124,6 +124,32 @@ impl CircuitBreaker {
         )
     }
 
+    /// Reads every host's circuit for as long as the breaker lives (`None`
+    /// after): 0 closed, 1 half-open, 2 open — what the state gauge observes.
+    pub(crate) fn observer(&self) -> impl Fn() -> Option<Vec<(String, i64)>> + Send + 'static {
+        let hosts = Arc::downgrade(&self.hosts);
+        move || {
+            let hosts = hosts.upgrade()?;
+            let hosts = hosts.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            Some(
+                hosts
+                    .iter()
+                    .map(|(host, state)| {
+                        let code = match state {
+                            HostState::Closed { .. } => 0,
+                            HostState::HalfOpen { .. } => 1,
+                            HostState::Open { until } if now < *until => 2,
+                            // An expired open circuit lets the next call probe.
+                            HostState::Open { .. } => 1,
+                        };
+                        (host.clone(), code)
+                    })
+                    .collect(),
+            )
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, HostState>> {
         // Every write stores a whole `HostState`; a poisoned map is still consistent.
         self.hosts.lock().unwrap_or_else(|e| e.into_inner())

@@ -100,6 +100,17 @@ impl RetryBudget {
         }
     }
 
+    /// Reads the tokens available for as long as the budget lives (`None`
+    /// after; never for an unlimited budget): what the tokens gauge observes.
+    pub(crate) fn observer(&self) -> impl Fn() -> Option<f64> + Send + 'static {
+        let tokens = Arc::downgrade(&self.tokens_milli);
+        move || {
+            let tokens = tokens.upgrade()?;
+            let milli = *tokens.lock().unwrap_or_else(|e| e.into_inner());
+            (milli != u64::MAX).then(|| milli as f64 / ONE_TOKEN as f64)
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, u64> {
         // The guarded value is a plain number; a panic elsewhere cannot leave it
         // half-written, so a poisoned lock is still safe to use.

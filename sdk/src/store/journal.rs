@@ -186,6 +186,10 @@ pub struct RunRecord {
     pub created_ms: i64,
     /// Last change (Unix ms).
     pub updated_ms: i64,
+    /// The W3C `traceparent` of the run's first span (or of its creator's
+    /// span), so a run resumed elsewhere continues the same trace.
+    #[serde(default)]
+    pub trace_context: Option<String>,
 }
 
 /// A run to create.
@@ -201,6 +205,10 @@ pub struct NewRun {
     pub steps: Vec<String>,
     /// The input (JSON).
     pub input: Value,
+    /// The W3C `traceparent` the run's spans continue (see
+    /// [`RunRecord::trace_context`]).
+    #[serde(default)]
+    pub trace_context: Option<String>,
 }
 
 /// One step or compensation as the journal knows it.
@@ -629,6 +637,7 @@ pub(crate) mod contract {
             fingerprint: "fp".into(),
             steps: vec!["a".into(), "b".into()],
             input: json!({"n": 1}),
+            trace_context: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
         }
     }
 
@@ -651,6 +660,11 @@ pub(crate) mod contract {
             j.create_run(&new_run("r1")).await.unwrap(),
             CreateRun::Exists(_)
         ));
+        assert_eq!(
+            j.run("r1").await.unwrap().unwrap().trace_context,
+            new_run("r1").trace_context,
+            "the trace context is kept with the run"
+        );
         assert!(j.run("nope").await.unwrap().is_none());
         assert!(matches!(
             j.acquire("nope", "w1", lease).await.unwrap(),

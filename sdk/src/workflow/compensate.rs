@@ -125,7 +125,14 @@ impl Runner<'_> {
                     attempt,
                     &shared,
                 );
-                let span = tracing::info_span!("oncely.workflow.step", step = %step.name, phase = "compensation", key = %key, attempt);
+                let span = tracing::info_span!(
+                    "oncely.workflow.step",
+                    "oncely.workflow.run_id" = %run_id,
+                    "oncely.workflow.step" = %step.name,
+                    "oncely.workflow.phase" = "compensation",
+                    "oncely.idempotency_key" = %key,
+                    "oncely.workflow.attempt" = i64::from(attempt),
+                );
                 match compensation(ctx).instrument(span).await {
                     Ok(()) => {
                         self.engine
@@ -134,6 +141,7 @@ impl Runner<'_> {
                                 write(update(StepStatus::Succeeded), "compensation_succeeded"),
                             )
                             .await?;
+                        crate::telemetry::metrics::step_compensated(&self.run.workflow);
                         break;
                     }
                     Err(e) if e.kind() == StepErrorKind::Store => {

@@ -208,14 +208,18 @@ impl Engine {
         run_id: Option<&str>,
         input: &I,
     ) -> Result<RunOutcome, WorkflowError> {
-        let new = new_run(workflow, run_id, input)?;
+        let mut new = new_run(workflow, run_id, input)?;
+        // The run's first span, made before the run is, so the run records
+        // its trace context for whoever resumes it.
+        let span = self.run_span(&new.run_id, &new.workflow);
+        new.trace_context = crate::telemetry::run_traceparent(Some(&span));
         match self
             .journal
             .create_run_leased(&new, &self.owner, self.lease)
             .await?
         {
             CreateRun::Created(run) if run.lease_owner.as_deref() == Some(&*self.owner) => {
-                self.drive_leased(workflow, run).await
+                self.drive_leased_in(workflow, run, span).await
             }
             CreateRun::Created(run) => self.execute(workflow, &run.run_id).await,
             CreateRun::Exists(run) => {
@@ -325,24 +329,51 @@ impl Engine {
         self.drive_leased(workflow, run).await
     }
 
+    /// The span of one drive of a run.
+    fn run_span(&self, run_id: &str, workflow: &str) -> tracing::Span {
+        tracing::info_span!(
+            "oncely.workflow.run",
+            "oncely.workflow.run_id" = %run_id,
+            "oncely.workflow.name" = %workflow,
+            "oncely.workflow.owner" = %self.owner,
+            "oncely.workflow.state" = tracing::field::Empty,
+        )
+    }
+
     /// Drives a run whose lease this engine holds, renewing the lease meanwhile
-    /// and giving it up at the end.
+    /// and giving it up at the end. The run's span continues the trace the run
+    /// recorded when it was created (see `telemetry::continue_run`).
     async fn drive_leased(
         &self,
         workflow: &Workflow,
         run: RunRecord,
     ) -> Result<RunOutcome, WorkflowError> {
+        let span = self.run_span(&run.run_id, &run.workflow);
+        crate::telemetry::continue_run(&span, run.trace_context.as_deref());
+        self.drive_leased_in(workflow, run, span).await
+    }
+
+    /// [`drive_leased`](Self::drive_leased) in a span made already.
+    async fn drive_leased_in(
+        &self,
+        workflow: &Workflow,
+        run: RunRecord,
+        span: tracing::Span,
+    ) -> Result<RunOutcome, WorkflowError> {
         let heartbeat = self.heartbeat(&run.run_id);
-        let span = tracing::info_span!("oncely.workflow.run", run_id = %run.run_id, workflow = %run.workflow, owner = %self.owner);
         let result = Runner {
             engine: self,
             workflow,
             run: &run,
         }
         .drive()
-        .instrument(span)
+        .instrument(span.clone())
         .await;
         drop(heartbeat);
+        if let Ok(outcome) = &result {
+            span.record("oncely.workflow.state", outcome.state.as_str());
+            crate::telemetry::metrics::workflow_run(&run.workflow, outcome.state.as_str());
+        }
         // The write that ended an active run gave its lease up with it.
         let released =
             run.state.is_active() && matches!(&result, Ok(outcome) if !outcome.state.is_active());
@@ -484,6 +515,8 @@ fn new_run<I: Serialize + ?Sized>(
             .map(str::to_string)
             .collect(),
         input,
+        // A run made to be picked up later continues its creator's trace.
+        trace_context: crate::telemetry::run_traceparent(None),
     })
 }
 
@@ -839,7 +872,14 @@ impl Runner<'_> {
                 outputs,
             );
             let ctx = ctx.first_use(start.first_use && tries == 1);
-            let span = tracing::info_span!("oncely.workflow.step", step = %step.name, phase = "action", key = %key, attempt);
+            let span = tracing::info_span!(
+                "oncely.workflow.step",
+                "oncely.workflow.run_id" = %self.run.run_id,
+                "oncely.workflow.step" = %step.name,
+                "oncely.workflow.phase" = "action",
+                "oncely.idempotency_key" = %key,
+                "oncely.workflow.attempt" = i64::from(attempt),
+            );
             let result = async {
                 match &step.action {
                     Action::Call(action) => Ok::<_, WorkflowError>(action(ctx).await),

@@ -14,11 +14,14 @@ use super::{Ctx, Raw, Read};
 use crate::client::redact::is_sensitive_header;
 use crate::client::transport::SendError;
 use crate::error::{Error, TimeoutKind, TransportKind};
+use crate::telemetry::TraceHeaders;
 
-/// The transport stage: one request, its whole answer read within `limit`.
+/// The transport stage: one request — the call's headers plus this
+/// attempt's trace headers — its whole answer read within `limit`.
 pub(super) async fn attempt_once(
     ctx: &Ctx<'_>,
     headers: &HeaderMap,
+    trace: Option<TraceHeaders>,
     limit: Duration,
     limit_kind: TimeoutKind,
     started: Instant,
@@ -47,13 +50,17 @@ pub(super) async fn attempt_once(
         },
         source: failure.source,
     };
+    let mut headers = headers.clone();
+    if let Some(trace) = trace {
+        trace.apply(&mut headers);
+    }
     let exchange = async {
         let response = inner
             .http
             .send(
                 call.method.clone(),
                 ctx.url,
-                headers.clone(),
+                headers,
                 call.body.as_ref().map(|b| b.bytes.clone()),
             )
             .await

@@ -48,6 +48,8 @@ use super::{Client, ClientInner, Response};
 use crate::error::Error;
 use crate::idempotency::{IdempotencyKey, KeySource};
 use crate::retry::RetryPolicy;
+use crate::telemetry::attributes::error_type;
+use crate::telemetry::{metrics, CallTrace, TraceContext};
 
 /// A call as the builder collects it, and as the pipeline reads it: the
 /// builder fills it in place, and hands it over with its rendered URL.
@@ -78,6 +80,8 @@ pub(crate) struct Call {
     pub attempt_timeout: Option<Duration>,
     /// The call's deadline, overriding the client's (`Some(None)`: none).
     pub deadline: Option<Option<Duration>>,
+    /// The caller's remote trace context: the parent of the call's span.
+    pub trace_context: Option<TraceContext>,
 }
 
 /// One answer read completely, whatever its status — except the body of a
@@ -122,6 +126,63 @@ struct Ctx<'a> {
     key: Option<&'a IdempotencyKey>,
     /// How a successful answer's body is read.
     read: Read,
+    /// The call's trace: what each attempt's trace headers come from.
+    trace: &'a CallTrace,
+}
+
+/// The span of one call, with the semantic-convention fields its attempts
+/// refine; `oncely.idempotency_key` and `oncely.intent_id` when it has them.
+fn call_span(call: &Call, key: Option<&IdempotencyKey>) -> tracing::Span {
+    let span = tracing::info_span!(
+        "oncely.call",
+        "http.request.method" = %call.method,
+        "url.template" = %call.template,
+        "oncely.idempotency_key" = field::Empty,
+        "oncely.intent_id" = field::Empty,
+        "oncely.attempts" = field::Empty,
+        "http.response.status_code" = field::Empty,
+        "error.type" = field::Empty,
+        "otel.status_code" = field::Empty,
+    );
+    if !span.is_disabled() {
+        if let Some(k) = key {
+            span.record("oncely.idempotency_key", k.value.as_str());
+        }
+        if let Some(intent) = &call.intent_id {
+            span.record("oncely.intent_id", intent.as_str());
+        }
+    }
+    span
+}
+
+/// Records how a call ended on its span and in the metrics.
+fn finish_call<T>(
+    span: &tracing::Span,
+    call: &Call,
+    url: &Url,
+    started: tokio::time::Instant,
+    result: &Result<T, Error>,
+    status: Option<u16>,
+) {
+    let outcome = match (result, status) {
+        (Ok(_), _) => None,
+        (Err(e), _) => Some(error_type(e)),
+    };
+    if !span.is_disabled() {
+        if let Some(status) = status.or_else(|| result.as_ref().err().and_then(Error::status)) {
+            span.record("http.response.status_code", i64::from(status));
+        }
+        if let Some(kind) = &outcome {
+            span.record("error.type", kind.as_str());
+            span.record("otel.status_code", "error");
+        }
+    }
+    metrics::call_duration(
+        &call.method,
+        url,
+        outcome.as_deref().unwrap_or("ok"),
+        started.elapsed(),
+    );
 }
 
 /// Runs a call through every stage and maps the final answer to a result.
@@ -129,18 +190,11 @@ pub(crate) async fn execute(client: &Client, call: Call, url: Url) -> Result<Res
     let inner = &client.inner;
     inner.timer_keepalive.ensure_running();
     let key = idempotency::resolve_key(inner, &call)?;
-    let span = tracing::info_span!(
-        "oncely.call",
-        method = %call.method,
-        path = %call.template,
-        idempotency_key = field::Empty,
-        attempts = field::Empty,
-        status = field::Empty,
-    );
-    if let Some(k) = &key {
-        span.record("idempotency_key", k.value.as_str());
-    }
-    async move {
+    let started = tokio::time::Instant::now();
+    let span = call_span(&call, key.as_ref());
+    let trace = CallTrace::start(&span, call.trace_context.as_ref(), &call.headers);
+    let mut final_status = None;
+    let result = async {
         let ctx = Ctx {
             client,
             inner,
@@ -148,6 +202,7 @@ pub(crate) async fn execute(client: &Client, call: Call, url: Url) -> Result<Res
             url: &url,
             key: key.as_ref(),
             read: Read::Whole,
+            trace: &trace,
         };
         let lazy = key
             .as_ref()
@@ -179,9 +234,8 @@ pub(crate) async fn execute(client: &Client, call: Call, url: Url) -> Result<Res
             }
             (None, None) => retry::retry_loop(&ctx).await?,
         };
-        tracing::Span::current()
-            .record("attempts", attempts)
-            .record("status", raw.status);
+        tracing::Span::current().record("oncely.attempts", i64::from(attempts));
+        final_status = Some(raw.status);
         if let Some(k) = &key {
             if idempotency::is_final_status(raw.status) {
                 idempotency::record_outcome(inner, k, &raw, lazy).await;
@@ -192,8 +246,10 @@ pub(crate) async fn execute(client: &Client, call: Call, url: Url) -> Result<Res
         }
         answer::finish(raw, &ctx, attempts, false)
     }
-    .instrument(span)
-    .await
+    .instrument(span.clone())
+    .await;
+    finish_call(&span, &call, &url, started, &result, final_status);
+    result
 }
 
 /// Opens a streamed call: the key, retry, credentials and answer stages of
@@ -204,18 +260,11 @@ pub(crate) async fn open_stream(client: &Client, call: &Call, url: &Url) -> Resu
     let inner = &client.inner;
     inner.timer_keepalive.ensure_running();
     let key = idempotency::resolve_key(inner, call)?;
-    let span = tracing::info_span!(
-        "oncely.call",
-        method = %call.method,
-        path = %call.template,
-        idempotency_key = field::Empty,
-        attempts = field::Empty,
-        status = field::Empty,
-    );
-    if let Some(k) = &key {
-        span.record("idempotency_key", k.value.as_str());
-    }
-    async move {
+    let started = tokio::time::Instant::now();
+    let span = call_span(call, key.as_ref());
+    let trace = CallTrace::start(&span, call.trace_context.as_ref(), &call.headers);
+    let mut final_status = None;
+    let result = async {
         let ctx = Ctx {
             client,
             inner,
@@ -223,11 +272,11 @@ pub(crate) async fn open_stream(client: &Client, call: &Call, url: &Url) -> Resu
             url,
             key: key.as_ref(),
             read: Read::Streamed,
+            trace: &trace,
         };
         let (raw, attempts) = retry::retry_loop(&ctx).await?;
-        tracing::Span::current()
-            .record("attempts", attempts)
-            .record("status", raw.status);
+        tracing::Span::current().record("oncely.attempts", i64::from(attempts));
+        final_status = Some(raw.status);
         match raw.stream {
             Some(body) => {
                 inner.budget.deposit();
@@ -240,6 +289,8 @@ pub(crate) async fn open_stream(client: &Client, call: &Call, url: &Url) -> Resu
             None => Err(answer::response_error(&raw, &ctx)),
         }
     }
-    .instrument(span)
-    .await
+    .instrument(span.clone())
+    .await;
+    finish_call(&span, call, url, started, &result, final_status);
+    result
 }

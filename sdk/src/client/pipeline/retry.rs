@@ -16,6 +16,8 @@ use super::{Ctx, Raw};
 use crate::error::{Error, TimeoutKind};
 use crate::retry::classify::{classify, Decision, Facts, Outcome};
 use crate::retry::is_host_failure_status;
+use crate::telemetry::attributes::{error_type, redacted_url};
+use crate::telemetry::metrics;
 
 /// The retry stage: attempts the call until it succeeds, fails for good, or the
 /// policy, deadline, budget or breaker says stop. Returns the final answer and
@@ -68,18 +70,12 @@ pub(super) async fn retry_loop(ctx: &Ctx<'_>) -> Result<(Raw, u32), Error> {
             Some(r) if r < attempt_limit => (r, TimeoutKind::Deadline),
             _ => (attempt_limit, TimeoutKind::Attempt),
         };
-        let span = tracing::debug_span!(
-            "oncely.attempt",
-            attempt,
-            status = field::Empty,
-            retry_delay_ms = field::Empty
-        );
-        let outcome = attempt_once(ctx, &headers, limit, limit_kind, started)
+        let span = attempt_span(ctx, attempt);
+        let trace = ctx.trace.attempt_headers(&span);
+        let outcome = attempt_once(ctx, &headers, trace, limit, limit_kind, started)
             .instrument(span.clone())
             .await;
-        if let Ok(raw) = &outcome {
-            span.record("status", raw.status);
-        }
+        record_attempt(ctx, &span, &outcome);
         inner.breaker.record(&host, !is_host_failure(&outcome));
 
         // The deadline is this stage's to enforce: an attempt it cut short ends
@@ -149,11 +145,87 @@ pub(super) async fn retry_loop(ctx: &Ctx<'_>) -> Result<(Raw, u32), Error> {
                 last,
             });
         }
-        span.record("retry_delay_ms", delay.as_millis() as u64);
-        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, reason = %reason, "retrying");
-        tokio::time::sleep(delay).await;
+        let delay_ms = delay.as_millis() as i64;
+        span.record("oncely.retry.reason", tracing::field::display(&reason));
+        span.record("oncely.retry.delay_ms", delay_ms);
+        metrics::retry(&reason, delay);
+        let backoff = tracing::debug_span!(
+            "oncely.backoff",
+            "oncely.retry.reason" = %reason,
+            "oncely.retry.delay_ms" = delay_ms,
+            "oncely.attempt" = i64::from(attempt),
+        );
+        tracing::info!(attempt, delay_ms, reason = %reason, "retrying");
+        tokio::time::sleep(delay).instrument(backoff).await;
         previous = Some(last);
     }
+}
+
+/// The client span of one attempt (`otel.kind = client`), named by the
+/// method and the path template; its URL fields are computed only when a
+/// subscriber records the span.
+fn attempt_span(ctx: &Ctx<'_>, attempt: u32) -> tracing::Span {
+    let call = ctx.call;
+    let span = tracing::debug_span!(
+        "oncely.attempt",
+        "otel.name" = field::Empty,
+        "otel.kind" = "client",
+        "otel.status_code" = field::Empty,
+        "http.request.method" = %call.method,
+        "http.request.resend_count" = i64::from(attempt - 1),
+        "http.response.status_code" = field::Empty,
+        "server.address" = field::Empty,
+        "server.port" = field::Empty,
+        "url.full" = field::Empty,
+        "url.template" = %call.template,
+        "error.type" = field::Empty,
+        "oncely.attempt" = i64::from(attempt),
+        "oncely.idempotency_key" = field::Empty,
+        "oncely.retry.reason" = field::Empty,
+        "oncely.retry.delay_ms" = field::Empty,
+    );
+    if !span.is_disabled() {
+        let url = ctx.url;
+        span.record(
+            "otel.name",
+            format!("{} {}", call.method, call.template).as_str(),
+        );
+        span.record("server.address", url.host_str().unwrap_or_default());
+        if let Some(port) = url.port_or_known_default() {
+            span.record("server.port", i64::from(port));
+        }
+        span.record("url.full", redacted_url(url).as_str());
+        if let Some(key) = ctx.key {
+            span.record("oncely.idempotency_key", key.value.as_str());
+        }
+    }
+    span
+}
+
+/// Records an attempt's outcome on its span and in the metrics: the status,
+/// and `error.type` for an error status (4xx, 5xx) or a failure.
+fn record_attempt(ctx: &Ctx<'_>, span: &tracing::Span, outcome: &Result<Raw, Error>) {
+    let kind = match outcome {
+        Ok(raw) if raw.status < 400 => None,
+        Ok(raw) => Some(raw.status.to_string()),
+        Err(e) => Some(error_type(e)),
+    };
+    if !span.is_disabled() {
+        if let Ok(raw) = outcome {
+            span.record("http.response.status_code", i64::from(raw.status));
+        }
+        if let Some(kind) = &kind {
+            span.record("error.type", kind.as_str());
+            span.record("otel.status_code", "error");
+        }
+    }
+    let class = match outcome {
+        Ok(raw) if raw.status < 400 => "ok",
+        Ok(raw) if raw.status < 500 => "4xx",
+        Ok(_) => "5xx",
+        Err(_) => kind.as_deref().unwrap_or("error"),
+    };
+    metrics::attempt(&ctx.call.method, ctx.url, class);
 }
 
 /// The circuit breaker's name for the host of `url`: `host:port`.

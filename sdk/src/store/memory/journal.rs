@@ -136,6 +136,7 @@ impl Journal for MemoryStore {
             lease_until_ms: 0,
             created_ms: now,
             updated_ms: now,
+            trace_context: run.trace_context.clone(),
         };
         j.next += 1;
         let order = j.next;

@@ -18,7 +18,7 @@ use crate::store::journal::{
 use crate::store::StoreError;
 
 const RUN_COLUMNS: &str = "run_id, workflow, fingerprint, steps, input, state, error, generation,
-    lease_owner, lease_until_ms, created_ms, updated_ms";
+    lease_owner, lease_until_ms, created_ms, updated_ms, trace_context";
 
 /// The upsert of one step row in a journal write, as a CTE named `name` that
 /// runs only when the lease CTE matched; its nine parameters start at `$p`.
@@ -196,6 +196,7 @@ fn decode_run(row: &Row) -> Result<RunRecord, StoreError> {
         lease_until_ms: row.get(9),
         created_ms: row.get(10),
         updated_ms: row.get(11),
+        trace_context: row.get(12),
         run_id,
     })
 }
@@ -246,12 +247,14 @@ impl Journal for PgStore {
         let done = self.op("create run", |c, n| async move {
             // One round trip for a new run; a second only when it exists.
             let insert = format!(
-                "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, {NOW_MS}, {NOW_MS}) ON CONFLICT (run_id) DO NOTHING
+                "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms,
+                                         trace_context)
+                 VALUES ($1, $2, $3, $4, $5, $6, {NOW_MS}, {NOW_MS}, $7) ON CONFLICT (run_id) DO NOTHING
                  RETURNING {RUN_COLUMNS}"
             );
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
-                [&run.run_id, &run.workflow, &run.fingerprint, steps, input, &RunState::Pending.as_str()];
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+                &run.run_id, &run.workflow, &run.fingerprint, steps, input, &RunState::Pending.as_str(), &run.trace_context,
+            ];
             if let Some(row) = pg_query_opt(n, &c, &insert, &params).await? {
                 return Ok(CreateRun::Created(decode_run(&row)?));
             }
@@ -278,12 +281,13 @@ impl Journal for PgStore {
         let done = self.op("create run", |c, n| async move {
             let insert = format!(
                 "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms,
-                                         lease_owner, lease_until_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, {NOW_MS}, {NOW_MS}, $7, {NOW_MS} + $8) ON CONFLICT (run_id) DO NOTHING
+                                         lease_owner, lease_until_ms, trace_context)
+                 VALUES ($1, $2, $3, $4, $5, $6, {NOW_MS}, {NOW_MS}, $7, {NOW_MS} + $8, $9) ON CONFLICT (run_id) DO NOTHING
                  RETURNING {RUN_COLUMNS}"
             );
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
                 &run.run_id, &run.workflow, &run.fingerprint, steps, input, &RunState::Pending.as_str(), &owner, lease,
+                &run.trace_context,
             ];
             if let Some(row) = pg_query_opt(n, &c, &insert, &params).await? {
                 return Ok(CreateRun::Created(decode_run(&row)?));

@@ -69,6 +69,8 @@ const MIGRATIONS: &[&str] = &[
          detail  TEXT,
          PRIMARY KEY (run_id, seq)
      );",
+    // 3: the trace context a run's spans continue.
+    "ALTER TABLE oncely_runs ADD COLUMN trace_context TEXT;",
 ];
 
 /// The newest schema version this build knows.

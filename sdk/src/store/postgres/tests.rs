@@ -101,7 +101,7 @@ async fn a_schema_written_by_a_newer_oncely_is_refused_and_left_alone() {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                supported: 2,
+                supported: 3,
                 ..
             }
         ),
@@ -251,6 +251,7 @@ async fn a_run_is_created_with_its_lease_in_one_round_trip() {
         fingerprint: "f".into(),
         steps: vec!["a".into()],
         input: serde_json::json!({}),
+        trace_context: None,
     };
     let before = store.write_counts().unwrap();
     let created = store

@@ -60,8 +60,11 @@ pub(super) const MIGRATION_2: &str = "
         PRIMARY KEY (run_id, seq)
     );";
 
+/// Schema version 3: the trace context a run's spans continue.
+pub(super) const MIGRATION_3: &str = "ALTER TABLE oncely_runs ADD COLUMN trace_context TEXT;";
+
 const RUN_COLUMNS: &str = "run_id, workflow, fingerprint, steps, input, state, error, generation,
-    lease_owner, lease_until_ms, created_ms, updated_ms";
+    lease_owner, lease_until_ms, created_ms, updated_ms, trace_context";
 
 /// Inserts or updates a step row (`?1`..`?10`); shared in spirit with PostgreSQL.
 const UPSERT_STEP: &str = "
@@ -118,6 +121,7 @@ type RawRun = (
     i64,
     i64,
     i64,
+    Option<String>,
 );
 
 fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
@@ -134,6 +138,7 @@ fn raw_run(r: &Row<'_>) -> rusqlite::Result<RawRun> {
         r.get(9)?,
         r.get(10)?,
         r.get(11)?,
+        r.get(12)?,
     ))
 }
 
@@ -152,6 +157,7 @@ pub(super) fn decode_run(raw: RawRun) -> Result<RunRecord, StoreError> {
         lease_until_ms,
         created_ms,
         updated_ms,
+        trace_context,
     ) = raw;
     let steps: Vec<String> = serde_json::from_str(&steps)
         .map_err(|e| bad(&run_id, format!("step list is not valid JSON: {e}")))?;
@@ -174,6 +180,7 @@ pub(super) fn decode_run(raw: RawRun) -> Result<RunRecord, StoreError> {
         lease_until_ms,
         created_ms,
         updated_ms,
+        trace_context,
     })
 }
 
@@ -331,8 +338,8 @@ fn create_run(
     let lease_until_ms = lease.map_or(0, |(_, lease)| now.saturating_add(lease_ms(lease)));
     conn.prepare_cached(
         "INSERT INTO oncely_runs (run_id, workflow, fingerprint, steps, input, state, created_ms, updated_ms,
-                                  lease_owner, lease_until_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)",
+                                  lease_owner, lease_until_ms, trace_context)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10)",
     )
     .and_then(|mut insert| {
         insert.execute(params![
@@ -344,7 +351,8 @@ fn create_run(
             RunState::Pending.as_str(),
             now,
             lease_owner,
-            lease_until_ms
+            lease_until_ms,
+            run.trace_context
         ])
     })
     .map_err(backend("create run"))?;
@@ -361,6 +369,7 @@ fn create_run(
         lease_until_ms,
         created_ms: now,
         updated_ms: now,
+        trace_context: run.trace_context.clone(),
     }))
 }
 

@@ -43,6 +43,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX IF NOT EXISTS oncely_intents_expires ON oncely_intents (expires_ms);",
     // 2: workflow journal (runs, steps, history, leases); see journal.rs.
     journal::MIGRATION_2,
+    // 3: the trace context of each run; see journal.rs.
+    journal::MIGRATION_3,
 ];
 
 const SELECT_RECORD: &str = "SELECT key, intent_id, method, path_template, fingerprint, state,
