@@ -3,7 +3,8 @@
 //! 1. **Enqueue**: a transaction inserting one business row and its outbox
 //!    call, against the same transaction without the call (SQLite; and
 //!    PostgreSQL when `ONCELY_TEST_DATABASE_URL` is set), in interleaved
-//!    rounds.
+//!    rounds. A third variant inserts one more minimal row into a second
+//!    table instead: the floor under any outbox, which must write a row.
 //! 2. **Dispatch**: rows delivered to the reference server by a dispatcher at
 //!    16 at once, against the same calls (same bodies, same intent keys) made
 //!    directly with the oncely client at 16 at once (SQLite).
@@ -15,6 +16,7 @@
 //! cargo bench -p oncely --bench outbox
 //! scripts/with-postgres.sh cargo bench -p oncely --bench outbox
 //! ONCELY_BENCH_ROWS=4000 ONCELY_BENCH_ROUNDS=9 cargo bench -p oncely --bench outbox
+//! ONCELY_BENCH_ONLY=dispatch cargo bench -p oncely --bench outbox   # one part: enqueue, dispatch, scaling
 //! ```
 
 use std::sync::Arc;
@@ -69,23 +71,79 @@ fn client(base: &str) -> Client {
         .expect("client")
 }
 
-/// Enqueue on SQLite: business row alone vs business row + outbox call.
-fn enqueue_sqlite(rounds: usize, per_round: usize) -> (f64, f64, f64) {
+/// What one enqueue round measures: the business transaction alone, with
+/// one more minimal row in a second table (the floor of any outbox: one more
+/// row, one more page written at commit), and with the outbox call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Variant {
+    Bare,
+    OneMoreRow,
+    Outbox,
+}
+
+/// The three variants in a round's order: rotated every round, so no
+/// variant always runs first (or last).
+fn variants(round: usize) -> [Variant; 3] {
+    let mut order = [Variant::Bare, Variant::OneMoreRow, Variant::Outbox];
+    order.rotate_left(round % 3);
+    order
+}
+
+/// Medians over the rounds: time per transaction of each variant, and the
+/// ratios of the second-row floor and of the outbox to the bare transaction.
+#[derive(Debug, Default)]
+struct EnqueueCost {
+    bare: f64,
+    one_more_row: f64,
+    outbox: f64,
+    floor_ratio: f64,
+    outbox_ratio: f64,
+}
+
+impl EnqueueCost {
+    /// Medians of per-round times `[bare, one more row, outbox]`.
+    fn of(rounds: &[[f64; 3]]) -> Self {
+        let column = |i: usize| median(rounds.iter().map(|r| r[i]).collect());
+        let ratio = |i: usize| median(rounds.iter().map(|r| r[i] / r[0]).collect());
+        EnqueueCost {
+            bare: column(0),
+            one_more_row: column(1),
+            outbox: column(2),
+            floor_ratio: ratio(1),
+            outbox_ratio: ratio(2),
+        }
+    }
+
+    fn row(&self, database: &str) -> String {
+        format!(
+            "| {database} | {:.1} µs | {:.1} µs ({:.2}x) | {:.1} µs | **{:.2}x** |",
+            self.bare * 1e6,
+            self.one_more_row * 1e6,
+            self.floor_ratio,
+            self.outbox * 1e6,
+            self.outbox_ratio
+        )
+    }
+}
+
+/// Enqueue on SQLite: business row alone, with one more minimal row, and
+/// with the outbox call.
+fn enqueue_sqlite(rounds: usize, per_round: usize) -> EnqueueCost {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut conn = rusqlite::Connection::open(dir.path().join("app.db")).expect("db");
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-         CREATE TABLE business (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, amount INTEGER NOT NULL)",
+         CREATE TABLE business (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, amount INTEGER NOT NULL);
+         CREATE TABLE marker (id INTEGER PRIMARY KEY, business_id INTEGER NOT NULL)",
     )
     .expect("schema");
     sqlite::install(&conn).expect("install");
     let calls: Vec<OutboxCall> = (0..rounds * per_round).map(order).collect();
     let mut calls = calls.into_iter();
-    let (mut bare, mut with, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut times = Vec::new();
     for round in 0..rounds {
-        let mut times = [0.0; 2];
-        for k in 0..2 {
-            let enqueue = (k + round) % 2 == 1;
+        let mut time = [0.0; 3];
+        for variant in variants(round) {
             let started = Instant::now();
             for i in 0..per_round {
                 let tx = conn.transaction().expect("tx");
@@ -94,22 +152,30 @@ fn enqueue_sqlite(rounds: usize, per_round: usize) -> (f64, f64, f64) {
                     rusqlite::params![format!("c{i}"), 100],
                 )
                 .expect("insert");
-                if enqueue {
-                    sqlite::enqueue(&tx, &calls.next().expect("a call")).expect("enqueue");
+                match variant {
+                    Variant::Bare => {}
+                    Variant::OneMoreRow => {
+                        tx.execute(
+                            "INSERT INTO marker (business_id) VALUES (?1)",
+                            [tx.last_insert_rowid()],
+                        )
+                        .expect("marker");
+                    }
+                    Variant::Outbox => {
+                        sqlite::enqueue(&tx, &calls.next().expect("a call")).expect("enqueue");
+                    }
                 }
                 tx.commit().expect("commit");
             }
-            times[usize::from(enqueue)] = started.elapsed().as_secs_f64() / per_round as f64;
+            time[variant as usize] = started.elapsed().as_secs_f64() / per_round as f64;
         }
-        bare.push(times[0]);
-        with.push(times[1]);
-        ratios.push(times[1] / times[0]);
+        times.push(time);
     }
-    (median(bare), median(with), median(ratios))
+    EnqueueCost::of(&times)
 }
 
 /// Enqueue on PostgreSQL, the same way.
-async fn enqueue_postgres(url: &str, rounds: usize, per_round: usize) -> (f64, f64, f64) {
+async fn enqueue_postgres(url: &str, rounds: usize, per_round: usize) -> EnqueueCost {
     use oncely::outbox::postgres::{self, tokio_postgres};
     let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
@@ -121,42 +187,50 @@ async fn enqueue_postgres(url: &str, rounds: usize, per_round: usize) -> (f64, f
         .expect("install");
     client
         .batch_execute(&format!(
-            "CREATE TABLE {schema}.business (id BIGSERIAL PRIMARY KEY, customer TEXT NOT NULL, amount BIGINT NOT NULL)"
+            "CREATE TABLE {schema}.business (id BIGSERIAL PRIMARY KEY, customer TEXT NOT NULL, amount BIGINT NOT NULL);
+             CREATE TABLE {schema}.marker (id BIGSERIAL PRIMARY KEY, business_id BIGINT NOT NULL)"
         ))
         .await
         .expect("schema");
-    let insert = format!("INSERT INTO {schema}.business (customer, amount) VALUES ($1, $2)");
-    let (mut bare, mut with, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    let mut n = 0;
+    let insert =
+        format!("INSERT INTO {schema}.business (customer, amount) VALUES ($1, $2) RETURNING id");
+    let marker = format!("INSERT INTO {schema}.marker (business_id) VALUES ($1)");
+    let calls: Vec<OutboxCall> = (0..rounds * per_round).map(order).collect();
+    let mut calls = calls.into_iter();
+    let mut times = Vec::new();
     for round in 0..rounds {
-        let mut times = [0.0; 2];
-        for k in 0..2 {
-            let enqueue = (k + round) % 2 == 1;
+        let mut time = [0.0; 3];
+        for variant in variants(round) {
             let started = Instant::now();
             for i in 0..per_round {
                 let tx = client.transaction().await.expect("tx");
-                tx.execute(&insert, &[&format!("c{i}"), &100i64])
+                let business: i64 = tx
+                    .query_one(&insert, &[&format!("c{i}"), &100i64])
                     .await
-                    .expect("insert");
-                if enqueue {
-                    n += 1;
-                    postgres::enqueue(&tx, &schema, &order(n))
-                        .await
-                        .expect("enqueue");
+                    .expect("insert")
+                    .get(0);
+                match variant {
+                    Variant::Bare => {}
+                    Variant::OneMoreRow => {
+                        tx.execute(&marker, &[&business]).await.expect("marker");
+                    }
+                    Variant::Outbox => {
+                        postgres::enqueue(&tx, &schema, &calls.next().expect("a call"))
+                            .await
+                            .expect("enqueue");
+                    }
                 }
                 tx.commit().await.expect("commit");
             }
-            times[usize::from(enqueue)] = started.elapsed().as_secs_f64() / per_round as f64;
+            time[variant as usize] = started.elapsed().as_secs_f64() / per_round as f64;
         }
-        bare.push(times[0]);
-        with.push(times[1]);
-        ratios.push(times[1] / times[0]);
+        times.push(time);
     }
     client
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .await
         .expect("cleanup");
-    (median(bare), median(with), median(ratios))
+    EnqueueCost::of(&times)
 }
 
 /// Dispatch on SQLite vs the same calls made directly, `rows` each, in
@@ -309,43 +383,46 @@ fn main() {
     let pg = std::env::var("ONCELY_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty());
-    println!("## Enqueue: a transaction inserting one business row, with and without its outbox call ({rounds} rounds of 500)\n");
-    println!("| database | business row alone | with the outbox call | ratio (median of rounds) |");
-    println!("|---|---:|---:|---:|");
-    let (bare, with, ratio) = enqueue_sqlite(rounds, 500);
-    println!(
-        "| SQLite (WAL, synchronous=NORMAL) | {:.1} µs | {:.1} µs | {ratio:.2}x |",
-        bare * 1e6,
-        with * 1e6
-    );
-    match &pg {
-        Some(url) => {
-            let (bare, with, ratio) = runtime.block_on(enqueue_postgres(url, rounds, 500));
-            println!(
-                "| PostgreSQL | {:.1} µs | {:.1} µs | {ratio:.2}x |",
-                bare * 1e6,
-                with * 1e6
-            );
+    // `ONCELY_BENCH_ONLY=enqueue|dispatch|scaling` runs one part (to profile it).
+    let only = std::env::var("ONCELY_BENCH_ONLY").unwrap_or_default();
+    let part = |name: &str| only.is_empty() || only == name;
+    if part("enqueue") {
+        println!("## Enqueue: a transaction inserting one business row, with and without its outbox call ({rounds} rounds of 500)\n");
+        println!("| database | business row alone | with one more minimal row (the floor) | with the outbox call | outbox ratio (median of rounds) |");
+        println!("|---|---:|---:|---:|---:|");
+        println!(
+            "{}",
+            enqueue_sqlite(rounds, 500).row("SQLite (WAL, synchronous=NORMAL)")
+        );
+        match &pg {
+            Some(url) => {
+                let cost = runtime.block_on(enqueue_postgres(url, rounds, 500));
+                println!("{}", cost.row("PostgreSQL"));
+            }
+            None => {
+                eprintln!("ONCELY_TEST_DATABASE_URL is not set: the PostgreSQL rows are skipped")
+            }
         }
-        None => eprintln!("ONCELY_TEST_DATABASE_URL is not set: the PostgreSQL rows are skipped"),
     }
     let server = runtime
         .block_on(orders_server::spawn(orders_server::ServerConfig::default()))
         .expect("server");
     let base = server.base_url();
-    println!("\n## Dispatch: {rows} POST /orders at 16 at once ({rounds} rounds)\n");
-    println!("| | rows/s (median) | CPU µs per row (client, server, database) |");
-    println!("|---|---:|---:|");
-    let (direct, dispatched, ratio) = runtime.block_on(dispatch_sqlite(&base, rounds, rows));
-    println!(
-        "| the oncely client directly | {:.0} | {:.0} |",
-        direct[0], direct[1]
-    );
-    println!(
-        "| outbox dispatcher, SQLite | {:.0} ({ratio:.2}x, median of rounds) | {:.0} |",
-        dispatched[0], dispatched[1]
-    );
-    if let Some(url) = &pg {
+    if part("dispatch") {
+        println!("\n## Dispatch: {rows} POST /orders at 16 at once ({rounds} rounds)\n");
+        println!("| | rows/s (median) | CPU µs per row (client, server, database) |");
+        println!("|---|---:|---:|");
+        let (direct, dispatched, ratio) = runtime.block_on(dispatch_sqlite(&base, rounds, rows));
+        println!(
+            "| the oncely client directly | {:.0} | {:.0} |",
+            direct[0], direct[1]
+        );
+        println!(
+            "| outbox dispatcher, SQLite | {:.0} ({ratio:.2}x, median of rounds) | {:.0} |",
+            dispatched[0], dispatched[1]
+        );
+    }
+    if let (Some(url), true) = (&pg, part("scaling")) {
         println!("\n## Dispatchers sharing one PostgreSQL outbox ({rows} rows)\n");
         println!("| dispatcher processes | rows/s |");
         println!("|---:|---:|");

@@ -9,7 +9,8 @@
 //! and the journal writes, idempotency records, commits and (PostgreSQL) round
 //! trips per run, counted by the store ([`oncely::store::WriteCounts`]), and
 //! the process's CPU time per run (client, reference server and store
-//! together: steadier than the rates on a busy machine).
+//! together: steadier than the rates on a busy machine), and the CPU time of
+//! the PostgreSQL server processes per run, which the process does not see.
 //! PostgreSQL is measured when `ONCELY_TEST_DATABASE_URL` is set. The same
 //! checkout as an Arazzo contract (`openapi/orders.arazzo.yaml`), run by the
 //! interpreter on the SQLite journal, is measured too, with its ratio to the
@@ -286,6 +287,38 @@ fn cpu_time() -> Duration {
     Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
 }
 
+/// CPU time of every PostgreSQL server process on this machine so far (the
+/// journal's database work, which `cpu_time` does not see), from
+/// `/proc/<pid>/stat`; zero where there is none.
+fn postgres_cpu_time() -> Duration {
+    // SAFETY: sysconf only reads a constant of the system.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let mut total = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let dir = entry.path();
+        let is_postgres = std::fs::read_to_string(dir.join("comm"))
+            .is_ok_and(|comm| comm.trim_end() == "postgres");
+        let Some(stat) = is_postgres
+            .then(|| std::fs::read_to_string(dir.join("stat")).ok())
+            .flatten()
+        else {
+            continue;
+        };
+        // Fields after the command's closing parenthesis: utime and stime
+        // are the 12th and 13th.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let field = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        total += field(11) + field(12);
+    }
+    Duration::from_micros(total * 1_000_000 / ticks)
+}
+
 /// Runs per second of every variant at `concurrency` runs at once, measured in
 /// interleaved rounds (the order rotates each round); each variant's ratio is
 /// the median of its per-round ratios to the baseline's. Prints a Markdown
@@ -297,6 +330,7 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
     let mut rates = vec![Vec::new(); n];
     let mut counts = vec![oncely::store::WriteCounts::default(); n];
     let mut cpu = vec![Duration::ZERO; n];
+    let mut pg_cpu = vec![Duration::ZERO; n];
     for (_, variant, _) in &setup.variants {
         rt.block_on(variant.runs(concurrency)); // warm up
     }
@@ -305,11 +339,13 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
             let index = (k + round) % n;
             let (_, variant, store) = &setup.variants[index];
             let before = store.as_ref().and_then(|s| s.write_counts());
-            let (started, cpu_before) = (Instant::now(), cpu_time());
+            let (started, cpu_before, pg_before) =
+                (Instant::now(), cpu_time(), postgres_cpu_time());
             for _ in 0..waves {
                 rt.block_on(variant.runs(concurrency));
             }
             cpu[index] += cpu_time().saturating_sub(cpu_before);
+            pg_cpu[index] += postgres_cpu_time().saturating_sub(pg_before);
             rates[index].push((waves * concurrency) as f64 / started.elapsed().as_secs_f64());
             // Records written behind the calls are counted for this variant.
             if let Some(store) = store {
@@ -332,8 +368,8 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
         waves * concurrency,
         load_average()
     );
-    println!("| variant | runs/s (median) | ratio to baseline (median, min-max) | CPU µs/run | journal writes/run | intent records/run | commits/run | round trips/run |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| variant | runs/s (median) | ratio to baseline (median, min-max) | CPU µs/run | PostgreSQL CPU µs/run | journal writes/run | intent records/run | commits/run | round trips/run |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (index, (name, _, store)) in setup.variants.iter().enumerate() {
         let mut ratios: Vec<f64> = rates[index]
             .iter()
@@ -351,12 +387,13 @@ fn summary_at(rt: &tokio::runtime::Runtime, setup: &Setup, concurrency: usize, r
             }
         };
         println!(
-            "| {name} | {:.1} | {:.2} ({:.2}-{:.2}) | {:.0} | {} | {} | {} | {} |",
+            "| {name} | {:.1} | {:.2} ({:.2}-{:.2}) | {:.0} | {:.0} | {} | {} | {} | {} |",
             own[own.len() / 2],
             ratios[ratios.len() / 2],
             ratios[0],
             ratios[ratios.len() - 1],
             cpu[index].as_micros() as f64 / total_runs,
+            pg_cpu[index].as_micros() as f64 / total_runs,
             per_run(counts[index].journal_writes),
             per_run(counts[index].intent_writes),
             per_run(counts[index].commits),

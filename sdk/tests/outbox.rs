@@ -499,3 +499,85 @@ async fn a_row_with_corrupt_columns_is_a_typed_error_naming_the_row() {
     );
     assert!(Outbox::open("memory:").await.is_err());
 }
+
+/// The first version of the outbox table (ids with `AUTOINCREMENT`), as
+/// files written by oncely 0.1 have it.
+const OUTBOX_V1: &str =
+    "CREATE TABLE oncely_outbox_schema (version INTEGER NOT NULL, applied_ms INTEGER NOT NULL);
+     INSERT INTO oncely_outbox_schema VALUES (1, 0);
+     CREATE TABLE oncely_outbox (
+         id INTEGER PRIMARY KEY AUTOINCREMENT, partition_key TEXT, method TEXT NOT NULL,
+         path_template TEXT NOT NULL, path_params TEXT NOT NULL, query TEXT NOT NULL,
+         headers TEXT NOT NULL, body BLOB, content_type TEXT, intent_id TEXT NOT NULL UNIQUE,
+         state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+         not_before_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL, lease_owner TEXT,
+         lease_until_ms INTEGER, fence INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+         response TEXT, finished_ms INTEGER);
+     CREATE INDEX oncely_outbox_due ON oncely_outbox (state, id);
+     CREATE INDEX oncely_outbox_partition ON oncely_outbox (partition_key, id)
+         WHERE partition_key IS NOT NULL AND state IN ('pending', 'in_flight');";
+
+#[tokio::test]
+async fn a_version_1_outbox_is_migrated_with_its_rows_ids_and_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(OUTBOX_V1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO oncely_outbox (id, partition_key, method, path_template, path_params, query,
+                 headers, body, content_type, intent_id, state, attempts, not_before_ms, created_ms,
+                 response, finished_ms)
+             VALUES (7, 'cart-1', 'POST', '/orders', '{}', '[]', '[]', X'7B7D', 'application/json',
+                 'old-delivered', 'delivered', 1, 0, 1, '{\"status\":201}', 2),
+                    (9, 'cart-1', 'POST', '/orders', '{}', '[]', '[]', NULL, NULL,
+                 'old-pending', 'pending', 0, 0, 1, NULL, NULL)",
+        )
+        .unwrap();
+    }
+    let outbox = Outbox::sqlite(&path).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("SELECT MAX(version) FROM oncely_outbox_schema", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(version, sqlite::SCHEMA_VERSION);
+    let ddl: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'oncely_outbox'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!ddl.contains("AUTOINCREMENT"), "{ddl}");
+    let indexes: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'oncely_outbox'
+                 AND name IN ('oncely_outbox_due', 'oncely_outbox_partition')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 2);
+
+    let delivered = outbox.get(7).await.unwrap();
+    assert_eq!(delivered.state, OutboxState::Delivered);
+    assert_eq!(delivered.intent_id, "old-delivered");
+    assert_eq!(delivered.body.as_deref(), Some(&b"{}"[..]));
+    assert_eq!(outbox.get(9).await.unwrap().state, OutboxState::Pending);
+    // New rows continue after the largest id; the unique intent still holds.
+    let next = sqlite::enqueue(&conn, &create_order("ana").intent_id("new")).unwrap();
+    assert_eq!(next, 10);
+    let again = sqlite::enqueue(&conn, &create_order("ana").intent_id("old-pending")).unwrap_err();
+    assert!(
+        matches!(again, OutboxError::DuplicateIntent { existing: 9, .. }),
+        "{again}"
+    );
+    // Installing again is a no-op.
+    sqlite::install(&conn).unwrap();
+    assert_eq!(
+        outbox.list(&OutboxFilter::default()).await.unwrap().len(),
+        3
+    );
+}
