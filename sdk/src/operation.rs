@@ -289,7 +289,7 @@ impl<T: DeserializeOwned> Operation<T> {
         crate::telemetry::metrics::poll(&monitor_url);
         let span = tracing::debug_span!(
             "oncely.poll",
-            "oncely.poll.count" = self.polls,
+            "oncely.poll.count" = i64::from(self.polls),
             "url.template" = monitor_url.path(),
         );
         let answer = tracing::Instrument::instrument(

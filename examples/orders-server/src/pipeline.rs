@@ -175,6 +175,12 @@ fn record_of(req: &Request, spec: Option<&RouteSpec>) -> RequestRecord {
         last_event_id: headers
             .get("last-event-id")
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        traceparent: headers
+            .get("traceparent")
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        tracestate: headers
+            .get("tracestate")
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
         status: Outcome::Pending,
         fault: None,
         replayed: false,

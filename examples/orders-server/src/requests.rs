@@ -89,6 +89,13 @@ pub struct RequestRecord {
     /// The `Last-Event-ID` header an event stream was resumed with, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_event_id: Option<String>,
+    /// The W3C `traceparent` header, if sent (each attempt of a traced call
+    /// carries the call's trace id and the attempt's own span id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
+    /// The W3C `tracestate` header, if sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracestate: Option<String>,
     /// The response status, `"dropped"` or `"pending"`.
     pub status: Outcome,
     /// The injected fault, if any.

@@ -371,7 +371,7 @@ impl Dispatcher {
         let span = tracing::info_span!(
             "oncely.outbox.deliver",
             outbox.row = row.id,
-            outbox.attempt = row.attempts,
+            outbox.attempt = i64::from(row.attempts),
             oncely.intent_id = %row.intent_id,
             http.request.method = %row.method,
             url.template = %row.path_template,

@@ -131,7 +131,7 @@ impl Runner<'_> {
                     "oncely.workflow.step" = %step.name,
                     "oncely.workflow.phase" = "compensation",
                     "oncely.idempotency_key" = %key,
-                    "oncely.workflow.attempt" = attempt,
+                    "oncely.workflow.attempt" = i64::from(attempt),
                 );
                 match compensation(ctx).instrument(span).await {
                     Ok(()) => {

@@ -855,7 +855,7 @@ impl Runner<'_> {
                 "oncely.workflow.step" = %step.name,
                 "oncely.workflow.phase" = "action",
                 "oncely.idempotency_key" = %key,
-                "oncely.workflow.attempt" = attempt,
+                "oncely.workflow.attempt" = i64::from(attempt),
             );
             let result = async {
                 match &step.action {

@@ -170,7 +170,7 @@ fn finish_call<T>(
     };
     if !span.is_disabled() {
         if let Some(status) = status.or_else(|| result.as_ref().err().and_then(Error::status)) {
-            span.record("http.response.status_code", status);
+            span.record("http.response.status_code", i64::from(status));
         }
         if let Some(kind) = &outcome {
             span.record("error.type", kind.as_str());
@@ -234,7 +234,7 @@ pub(crate) async fn execute(client: &Client, call: Call, url: Url) -> Result<Res
             }
             (None, None) => retry::retry_loop(&ctx).await?,
         };
-        tracing::Span::current().record("oncely.attempts", attempts);
+        tracing::Span::current().record("oncely.attempts", i64::from(attempts));
         final_status = Some(raw.status);
         if let Some(k) = &key {
             if idempotency::is_final_status(raw.status) {
@@ -275,7 +275,7 @@ pub(crate) async fn open_stream(client: &Client, call: &Call, url: &Url) -> Resu
             trace: &trace,
         };
         let (raw, attempts) = retry::retry_loop(&ctx).await?;
-        tracing::Span::current().record("oncely.attempts", attempts);
+        tracing::Span::current().record("oncely.attempts", i64::from(attempts));
         final_status = Some(raw.status);
         match raw.stream {
             Some(body) => {

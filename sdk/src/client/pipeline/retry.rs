@@ -145,7 +145,7 @@ pub(super) async fn retry_loop(ctx: &Ctx<'_>) -> Result<(Raw, u32), Error> {
                 last,
             });
         }
-        let delay_ms = delay.as_millis() as u64;
+        let delay_ms = delay.as_millis() as i64;
         span.record("oncely.retry.reason", tracing::field::display(&reason));
         span.record("oncely.retry.delay_ms", delay_ms);
         metrics::retry(&reason, delay);
@@ -153,7 +153,7 @@ pub(super) async fn retry_loop(ctx: &Ctx<'_>) -> Result<(Raw, u32), Error> {
             "oncely.backoff",
             "oncely.retry.reason" = %reason,
             "oncely.retry.delay_ms" = delay_ms,
-            "oncely.attempt" = attempt,
+            "oncely.attempt" = i64::from(attempt),
         );
         tracing::info!(attempt, delay_ms, reason = %reason, "retrying");
         tokio::time::sleep(delay).instrument(backoff).await;
@@ -172,14 +172,14 @@ fn attempt_span(ctx: &Ctx<'_>, attempt: u32) -> tracing::Span {
         "otel.kind" = "client",
         "otel.status_code" = field::Empty,
         "http.request.method" = %call.method,
-        "http.request.resend_count" = attempt - 1,
+        "http.request.resend_count" = i64::from(attempt - 1),
         "http.response.status_code" = field::Empty,
         "server.address" = field::Empty,
         "server.port" = field::Empty,
         "url.full" = field::Empty,
         "url.template" = %call.template,
         "error.type" = field::Empty,
-        "oncely.attempt" = attempt,
+        "oncely.attempt" = i64::from(attempt),
         "oncely.idempotency_key" = field::Empty,
         "oncely.retry.reason" = field::Empty,
         "oncely.retry.delay_ms" = field::Empty,
@@ -192,7 +192,7 @@ fn attempt_span(ctx: &Ctx<'_>, attempt: u32) -> tracing::Span {
         );
         span.record("server.address", url.host_str().unwrap_or_default());
         if let Some(port) = url.port_or_known_default() {
-            span.record("server.port", port);
+            span.record("server.port", i64::from(port));
         }
         span.record("url.full", redacted_url(url).as_str());
         if let Some(key) = ctx.key {
@@ -212,7 +212,7 @@ fn record_attempt(ctx: &Ctx<'_>, span: &tracing::Span, outcome: &Result<Raw, Err
     };
     if !span.is_disabled() {
         if let Ok(raw) = outcome {
-            span.record("http.response.status_code", raw.status);
+            span.record("http.response.status_code", i64::from(raw.status));
         }
         if let Some(kind) = &kind {
             span.record("error.type", kind.as_str());
