@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from server import OrdersServer
 from sink import OtlpSink
 
