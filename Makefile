@@ -52,7 +52,7 @@ python-env:
 ## The Python binding: built and installed into .venv by pip (maturin), then
 ## pytest (conformance sync + async, examples, generated clients), mypy, ruff.
 python-test: python-env
-	$(CARGO) build --quiet -p orders-server -p oncely-cli -p demo
+	$(CARGO) build --quiet -p orders-server -p oncely-cli -p demo -p otlp-sink
 	$(VENV)/bin/pip install --quiet ./bindings/python
 	scripts/with-postgres.sh $(VENV)/bin/python -m pytest -q bindings/python/tests
 	$(VENV)/bin/mypy --strict bindings/python/python/oncely bindings/python/tests bindings/python/bench examples/python examples/webhooks
@@ -68,7 +68,7 @@ node-build:
 	cd bindings/node && npm install --no-audit --no-fund && npx napi build --platform --release --no-js --dts native.d.ts
 
 node-test: node-build
-	$(CARGO) build --quiet -p orders-server -p oncely-cli
+	$(CARGO) build --quiet -p orders-server -p oncely-cli -p otlp-sink
 	cd bindings/node && ../../scripts/with-postgres.sh npm test
 	cd bindings/node && npm run typecheck
 	bindings/node/node_modules/.bin/tsc -p codegen/src/emit/typescript/support/tsconfig.check.json

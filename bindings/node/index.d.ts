@@ -736,6 +736,20 @@ export interface PgQueryable {
   query(sql: string, params: unknown[]): Promise<{ rows: Array<{ id: number | string }> }>;
 }
 
+/**
+ * Exports every finished span and the current metrics of the native core now
+ * (also done when the event loop empties). Does nothing when the core exports
+ * nothing; throws when the collector cannot be reached.
+ *
+ * The core exports over OTLP when the standard `OTEL_EXPORTER_OTLP_*`
+ * variables are set when the addon loads. A call made while an
+ * `@opentelemetry/api` span is active continues that trace either way.
+ */
+export declare function flushTelemetry(): void;
+
+/** Whether the native core exports its spans and metrics (the OTLP variables were set at load). */
+export declare function telemetryEnabled(): boolean;
+
 /** A `better-sqlite3` database as `enqueueSqlite` uses it. */
 export interface SqliteDatabase {
   prepare(sql: string): { get(...params: unknown[]): { id: number | bigint } | undefined };

@@ -15,6 +15,7 @@ const { Workflow, WorkflowEngine, StepContext, StepError } = require('./lib/work
 const { ArazzoWorkflow } = require('./lib/arazzo.js');
 const { Outbox, OutboxCall, OutboxError, enqueuePg, enqueueSqlite } = require('./lib/outbox.js');
 const webhooks = require('./lib/webhooks.js');
+const { flushTelemetry, telemetryEnabled } = require('./lib/telemetry.js');
 const native = require('./native.cjs');
 
 module.exports = {
@@ -36,6 +37,8 @@ module.exports = {
   OutboxError,
   enqueuePg,
   enqueueSqlite,
+  flushTelemetry,
+  telemetryEnabled,
   WebhookError: webhooks.WebhookError,
   WebhookInbox: webhooks.WebhookInbox,
   verifyStandardWebhook: webhooks.verifyStandardWebhook,

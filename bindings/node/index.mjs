@@ -24,6 +24,8 @@ export const {
   OutboxError,
   enqueuePg,
   enqueueSqlite,
+  flushTelemetry,
+  telemetryEnabled,
   WebhookError,
   WebhookInbox,
   verifyStandardWebhook,

@@ -55,6 +55,10 @@ pub struct CallSpec {
     pub deadline: Option<Option<Duration>>,
     /// Retry policy of this call.
     pub retry: Option<RetrySpec>,
+    /// The caller's W3C trace context (`traceparent`, `tracestate`), read
+    /// from the host language's OpenTelemetry context: the call continues
+    /// that trace ([`RequestBuilder::trace_context`]).
+    pub trace_context: Option<(String, Option<String>)>,
 }
 
 /// Parses an HTTP method name (any case).
@@ -104,6 +108,9 @@ impl CallSpec {
         }
         if let Some(retry) = &self.retry {
             b = b.retry_policy(retry.policy()?);
+        }
+        if let Some((traceparent, tracestate)) = &self.trace_context {
+            b = b.trace_context(traceparent, tracestate.as_deref());
         }
         Ok(b)
     }

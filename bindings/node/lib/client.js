@@ -1,6 +1,7 @@
 'use strict';
 /** The client, its store and its responses. */
 const native = require('../native.cjs');
+const { currentTraceContext } = require('./telemetry.js');
 const args = require('./args.js');
 const { callNative, fromNative, fromPayload, invalidArgument, DecodeError } = require('./errors.js');
 const { Operation } = require('./operation.js');
@@ -211,9 +212,11 @@ function nativeCall(options, defaults) {
   const signal = args.signal('signal', options.signal);
   let extra;
   const o = options;
+  const trace = currentTraceContext();
   if (
     o.intentId !== undefined || o.idempotencyKey !== undefined || o.idempotent !== undefined || o.retry !== undefined ||
-    o.timeoutMs !== undefined || o.deadlineMs !== undefined || o.pathParams !== undefined || formJson !== undefined
+    o.timeoutMs !== undefined || o.deadlineMs !== undefined || o.pathParams !== undefined || formJson !== undefined ||
+    trace !== undefined
   ) {
     extra = {
       intentId: args.string('intentId', o.intentId),
@@ -226,6 +229,8 @@ function nativeCall(options, defaults) {
       noDeadline: o.deadlineMs === null ? true : undefined,
       pathParams: args.pairs('pathParams', o.pathParams),
       formJson,
+      traceparent: trace?.traceparent,
+      tracestate: trace?.tracestate,
     };
   }
   return { method, path, body, contentType, headers, query, extra, signal };

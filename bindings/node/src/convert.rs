@@ -138,6 +138,10 @@ pub struct CallOptions {
     pub path_params: Option<Vec<String>>,
     /// A form body (`application/x-www-form-urlencoded`) as JSON text.
     pub form_json: Option<String>,
+    /// The caller's W3C `traceparent` (its active OpenTelemetry context).
+    pub traceparent: Option<String>,
+    /// The caller's W3C `tracestate`.
+    pub tracestate: Option<String>,
 }
 
 /// A request's body: JSON or text (a string) or bytes.
@@ -334,6 +338,7 @@ pub(crate) fn call_spec(
             serde_json::from_str(form).map_err(|e| SpecError::new(Opt::Form, e.to_string()))?;
         spec.body = Some(Body::Form(value));
     }
+    spec.trace_context = o.traceparent.map(|parent| (parent, o.tracestate));
     spec.intent_id = o.intent_id;
     spec.idempotency_key = o.idempotency_key;
     spec.idempotent = o.idempotent;

@@ -21,6 +21,7 @@
 //! - [`errors`]: core errors as payloads the JS layer turns into classes.
 //! - [`settle`]: finished client calls back to the JS thread.
 //! - [`stream`]: `NativeEventStream` and `NativeLineStream` (streamed answers).
+//! - [`telemetry`]: OTLP export of the core's spans and metrics from the environment.
 //!
 //! All I/O runs on napi's tokio runtime; promises settle on the JS thread.
 //! Panics are caught at every entry point and reported as errors.
@@ -37,6 +38,7 @@ pub mod outbox;
 pub mod pages;
 pub mod settle;
 pub mod stream;
+pub mod telemetry;
 pub mod webhook;
 pub mod workflow;
 

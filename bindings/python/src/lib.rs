@@ -18,6 +18,7 @@
 //! - `outbox` — `OutboxCall`, `Outbox` (the transactional outbox and its dispatcher)
 //! - `webhook` — webhook verification and signing, `WebhookInbox` (each event processed once)
 //! - `options` — `RetryPolicy`, `RetryBudget`, `CircuitBreaker`, client options (into the shared `ClientSpec`)
+//! - `telemetry` — the caller's OpenTelemetry trace context into each call; OTLP export from the environment
 //! - `store` — `Store`
 //! - `stream` — `EventStream`, `JsonLines` and their asyncio twins, `ServerEvent` (streamed answers)
 //! - `errors` — the exception hierarchy
@@ -42,6 +43,7 @@ mod response;
 mod runtime;
 mod store;
 mod stream;
+mod telemetry;
 mod verbs;
 mod webhook;
 mod workflow;
@@ -113,6 +115,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(webhook::sign_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(webhook::webhook_claim_sql, m)?)?;
     m.add_function(wrap_pyfunction!(logging::refresh_logging, m)?)?;
+    m.add_function(wrap_pyfunction!(telemetry::flush_telemetry, m)?)?;
+    m.add_function(wrap_pyfunction!(telemetry::telemetry_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::shutdown, m)?)?;
     runtime::register_shutdown(m)?;

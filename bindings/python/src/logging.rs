@@ -20,6 +20,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Event, Level, Metadata, Subscriber};
+use tracing_subscriber::filter::DynFilterFn;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -49,11 +50,25 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Installs the bridge as this extension's global `tracing` subscriber.
+/// Installs the bridge as this extension's global `tracing` subscriber,
+/// beside the OpenTelemetry exporter when the environment asks for one
+/// ([`crate::telemetry::layer`]). Each layer filters for itself, so a quiet
+/// `oncely` logger does not silence exported spans.
 pub fn install(py: Python<'_>) -> PyResult<()> {
     let logging = py.import("logging")?;
     let _ = LOGGING.set(py, logging.into_any().unbind());
-    let subscriber = tracing_subscriber::registry().with(PythonLogLayer);
+    let logs = PythonLogLayer.with_filter(
+        DynFilterFn::new(|metadata, _| python_level(metadata.level()) >= LEVEL.load(Ordering::Relaxed))
+            .with_callsite_filter(|metadata| {
+                if is_ours(metadata.target()) {
+                    Interest::sometimes()
+                } else {
+                    Interest::never()
+                }
+            }),
+    );
+    let registry = tracing_subscriber::registry().with(logs);
+    let subscriber = registry.with(crate::telemetry::layer(py));
     // Another copy of the extension in the same process cannot share the
     // global; it then simply keeps its own.
     let _ = tracing::subscriber::set_global_default(subscriber);
@@ -170,18 +185,6 @@ impl<S> Layer<S> for PythonLogLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        if is_ours(metadata.target()) {
-            Interest::sometimes()
-        } else {
-            Interest::never()
-        }
-    }
-
-    fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
-        python_level(metadata.level()) >= LEVEL.load(Ordering::Relaxed)
-    }
-
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut fields = Fields::default();
         attrs.record(&mut fields);

@@ -147,9 +147,9 @@ impl Call {
         path: String,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<RequestBuilder> {
-        Call::parse(method_name, path, kwargs)?
-            .prepare(caller)
-            .map_err(|e| core_error(py, e))
+        let mut call = Call::parse(method_name, path, kwargs)?;
+        call.spec.trace_context = crate::telemetry::current(py);
+        call.prepare(caller).map_err(|e| core_error(py, e))
     }
 }
 

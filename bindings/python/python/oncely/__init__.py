@@ -11,10 +11,14 @@ details as exceptions, and durable workflows (sagas).
 
 Everything is decided by the Rust core; this package only translates values
 and errors. Rust ``tracing`` events are records of the ``oncely`` logger.
+A call made inside a current OpenTelemetry span (``opentelemetry-api``)
+continues its trace, and the core exports its own spans over OTLP when the
+standard ``OTEL_EXPORTER_OTLP_*`` variables are set at import.
 """
 
 from __future__ import annotations
 
+import atexit as _atexit
 import logging as _logging
 
 from oncely import webhooks
@@ -71,13 +75,27 @@ from oncely._native import (
     WorkflowEngine,
     WorkflowError,
     __version__,
+    flush_telemetry,
     refresh_logging,
+    telemetry_enabled,
 )
 from oncely._outbox import enqueue_postgres, enqueue_sqlite
 
 # A library adds no handler of its own: records go wherever the application
 # sends them (and nowhere, silently, when it configures nothing).
 _logging.getLogger("oncely").addHandler(_logging.NullHandler())
+
+
+def _flush_telemetry_at_exit() -> None:
+    """Exports the core's last spans; a collector gone by then is not an error."""
+    try:
+        flush_telemetry()
+    except RuntimeError as error:
+        _logging.getLogger("oncely").warning("%s", error)
+
+
+if telemetry_enabled():
+    _atexit.register(_flush_telemetry_at_exit)
 
 __all__ = [
     "ArazzoOutcome",
@@ -134,6 +152,8 @@ __all__ = [
     "__version__",
     "enqueue_postgres",
     "enqueue_sqlite",
+    "flush_telemetry",
     "refresh_logging",
+    "telemetry_enabled",
     "webhooks",
 ]

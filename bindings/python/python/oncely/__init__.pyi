@@ -54,6 +54,8 @@ from oncely._native import (
     WorkflowEngine as WorkflowEngine,
     WorkflowError as WorkflowError,
     __version__ as __version__,
+    flush_telemetry as flush_telemetry,
     refresh_logging as refresh_logging,
+    telemetry_enabled as telemetry_enabled,
 )
 from oncely._outbox import enqueue_postgres as enqueue_postgres, enqueue_sqlite as enqueue_sqlite

@@ -22,6 +22,15 @@ def refresh_logging() -> None:
     """Apply a changed level of the ``oncely`` logger at once (it is re-read
     at most once a second otherwise)."""
 
+def flush_telemetry() -> None:
+    """Export every finished span and the current metrics of the core now
+    (run at interpreter exit too). Does nothing when the core exports
+    nothing; ``RuntimeError`` when the collector cannot be reached."""
+
+def telemetry_enabled() -> bool:
+    """Whether the core exports its spans and metrics over OTLP: the
+    standard ``OTEL_EXPORTER_OTLP_*`` variables were set at import."""
+
 def _panic_for_test(where_: str) -> Any: ...
 
 # ---------------------------------------------------------------- exceptions
