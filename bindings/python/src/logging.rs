@@ -58,14 +58,16 @@ pub fn install(py: Python<'_>) -> PyResult<()> {
     let logging = py.import("logging")?;
     let _ = LOGGING.set(py, logging.into_any().unbind());
     let logs = PythonLogLayer.with_filter(
-        DynFilterFn::new(|metadata, _| python_level(metadata.level()) >= LEVEL.load(Ordering::Relaxed))
-            .with_callsite_filter(|metadata| {
-                if is_ours(metadata.target()) {
-                    Interest::sometimes()
-                } else {
-                    Interest::never()
-                }
-            }),
+        DynFilterFn::new(|metadata, _| {
+            python_level(metadata.level()) >= LEVEL.load(Ordering::Relaxed)
+        })
+        .with_callsite_filter(|metadata| {
+            if is_ours(metadata.target()) {
+                Interest::sometimes()
+            } else {
+                Interest::never()
+            }
+        }),
     );
     let registry = tracing_subscriber::registry().with(logs);
     let subscriber = registry.with(crate::telemetry::layer(py));

@@ -168,6 +168,7 @@ pub async fn seed_runs(journal: &dyn Journal) {
         fingerprint: "fp".into(),
         steps: vec!["a".into()],
         input: json!({"customer": "c-1"}),
+        trace_context: None,
     };
     journal.create_run(&new("r-active")).await.expect("creates");
     journal.create_run(&new("r-parked")).await.expect("creates");
