@@ -20,18 +20,24 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[3]
 
 
-def server_binary() -> Path:
-    """The orders-server binary, built with cargo if it is not there yet."""
-    override = os.environ.get("ONCELY_ORDERS_SERVER")
-    if override:
-        return Path(override)
+def cargo_binary(name: str, override: str) -> Path:
+    """A binary of the workspace: ``$override`` if set, else the newest of
+    ``target/{debug,release}/NAME``, built with cargo if neither exists."""
+    given = os.environ.get(override)
+    if given:
+        return Path(given)
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    candidates = [target / "debug" / "orders-server", target / "release" / "orders-server"]
+    candidates = [target / "debug" / name, target / "release" / name]
     existing = [c for c in candidates if c.exists()]
     if existing:
         return max(existing, key=lambda p: p.stat().st_mtime)
-    subprocess.run(["cargo", "build", "--quiet", "-p", "orders-server"], cwd=REPO, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "-p", name], cwd=REPO, check=True)
     return candidates[0]
+
+
+def server_binary() -> Path:
+    """The orders-server binary, built with cargo if it is not there yet."""
+    return cargo_binary("orders-server", "ONCELY_ORDERS_SERVER")
 
 
 class OrdersServer:

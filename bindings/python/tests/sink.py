@@ -10,27 +10,17 @@ standard input closes.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[3]
+from server import cargo_binary
 
 
 def sink_binary() -> Path:
     """The otlp-sink binary, built with cargo if it is not there yet."""
-    override = os.environ.get("ONCELY_OTLP_SINK")
-    if override:
-        return Path(override)
-    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    candidates = [target / "debug" / "otlp-sink", target / "release" / "otlp-sink"]
-    existing = [c for c in candidates if c.exists()]
-    if existing:
-        return max(existing, key=lambda p: p.stat().st_mtime)
-    subprocess.run(["cargo", "build", "--quiet", "-p", "otlp-sink"], cwd=REPO, check=True)
-    return candidates[0]
+    return cargo_binary("otlp-sink", "ONCELY_OTLP_SINK")
 
 
 class OtlpSink:

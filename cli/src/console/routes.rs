@@ -87,13 +87,11 @@ pub fn router(console: Arc<Console>) -> Router {
     let private = Router::new()
         .route("/", get(runs_page))
         .route("/runs/{id}", get(run_page))
-        .route("/runs/{id}/resume", post(resume_run))
-        .route("/runs/{id}/retry", post(retry_run))
+        .route("/runs/{id}/{action}", post(steer_run))
         .route("/intents", get(intents_page))
         .route("/outbox", get(outbox_page))
         .route("/outbox/{id}", get(outbox_row_page))
-        .route("/outbox/{id}/retry", post(retry_row))
-        .route("/outbox/{id}/discard", post(discard_row))
+        .route("/outbox/{id}/{action}", post(steer_row))
         .route("/events", get(live::events))
         .route("/logout", post(logout))
         .route_layer(middleware::from_fn_with_state(
@@ -471,36 +469,35 @@ async fn run_page(
     }
 }
 
-async fn resume_run(
-    State(console): State<Arc<Console>>,
-    Extension(who): Extension<LoggedIn>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    if let Some(refused) = refusal(&headers, &who, &form) {
-        return refused;
-    }
-    match mark_for_resume(&*console.store.journal, &id).await {
-        Ok(_) => Redirect::to(&format!("/runs/{}?done=resumed", pages::path_segment(&id)))
-            .into_response(),
-        Err(e) => workflow_failure(e, &who.session),
-    }
+/// What an operator can do to a run.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum RunAction {
+    /// Clear the lease of an unfinished run (`oncely runs resume`).
+    Resume,
+    /// Send a parked run back to compensating (`oncely runs retry`).
+    Retry,
 }
 
-async fn retry_run(
+async fn steer_run(
     State(console): State<Arc<Console>>,
     Extension(who): Extension<LoggedIn>,
-    Path(id): Path<String>,
+    Path((id, action)): Path<(String, RunAction)>,
     headers: HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Response {
     if let Some(refused) = refusal(&headers, &who, &form) {
         return refused;
     }
-    match mark_for_retry(&*console.store.journal, &id).await {
-        Ok(_) => Redirect::to(&format!("/runs/{}?done=retried", pages::path_segment(&id)))
-            .into_response(),
+    let journal = &*console.store.journal;
+    let (done, outcome) = match action {
+        RunAction::Resume => ("resumed", mark_for_resume(journal, &id).await.map(drop)),
+        RunAction::Retry => ("retried", mark_for_retry(journal, &id).await.map(drop)),
+    };
+    match outcome {
+        Ok(()) => {
+            Redirect::to(&format!("/runs/{}?done={done}", pages::path_segment(&id))).into_response()
+        }
         Err(e) => workflow_failure(e, &who.session),
     }
 }
@@ -633,29 +630,20 @@ async fn outbox_row_page(
     }
 }
 
-async fn retry_row(
-    State(console): State<Arc<Console>>,
-    Extension(who): Extension<LoggedIn>,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    if let Some(refused) = refusal(&headers, &who, &form) {
-        return refused;
-    }
-    let Some(outbox) = console.outbox().await else {
-        return no_outbox(&who.session);
-    };
-    match outbox.retry(id).await {
-        Ok(_) => Redirect::to(&format!("/outbox/{id}?done=row-retried")).into_response(),
-        Err(e) => outbox_failure(e, &who.session),
-    }
+/// What an operator can do to an outbox row.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum RowAction {
+    /// Send a dead row again, with its original key.
+    Retry,
+    /// Keep a row unsent.
+    Discard,
 }
 
-async fn discard_row(
+async fn steer_row(
     State(console): State<Arc<Console>>,
     Extension(who): Extension<LoggedIn>,
-    Path(id): Path<i64>,
+    Path((id, action)): Path<(i64, RowAction)>,
     headers: HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Response {
@@ -665,8 +653,12 @@ async fn discard_row(
     let Some(outbox) = console.outbox().await else {
         return no_outbox(&who.session);
     };
-    match outbox.discard(id).await {
-        Ok(_) => Redirect::to(&format!("/outbox/{id}?done=row-discarded")).into_response(),
+    let (done, outcome) = match action {
+        RowAction::Retry => ("row-retried", outbox.retry(id).await),
+        RowAction::Discard => ("row-discarded", outbox.discard(id).await),
+    };
+    match outcome {
+        Ok(_) => Redirect::to(&format!("/outbox/{id}?done={done}")).into_response(),
         Err(e) => outbox_failure(e, &who.session),
     }
 }

@@ -8,19 +8,24 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..', '..', '..');
 
-/** The `orders-server` binary: `ORDERS_SERVER_BIN`, else the newest cargo build. */
-export function serverBinary() {
-  if (process.env.ORDERS_SERVER_BIN) return process.env.ORDERS_SERVER_BIN;
+/** A workspace binary: `$envVar` if set, else the newest cargo build of `name`. */
+export function cargoBinary(name, envVar) {
+  if (process.env[envVar]) return process.env[envVar];
   const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(repoRoot, 'target');
-  const exe = process.platform === 'win32' ? 'orders-server.exe' : 'orders-server';
+  const exe = process.platform === 'win32' ? `${name}.exe` : name;
   const found = ['release', 'debug']
     .map((profile) => join(targetDir, profile, exe))
     .filter((p) => existsSync(p))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   if (found.length === 0) {
-    throw new Error(`orders-server binary not found under ${targetDir}; build it with \`cargo build -p orders-server\` or set ORDERS_SERVER_BIN`);
+    throw new Error(`${name} binary not found under ${targetDir}; build it with \`cargo build -p ${name}\` or set ${envVar}`);
   }
   return found[0];
+}
+
+/** The `orders-server` binary: `ORDERS_SERVER_BIN`, else the newest cargo build. */
+export function serverBinary() {
+  return cargoBinary('orders-server', 'ORDERS_SERVER_BIN');
 }
 
 /**

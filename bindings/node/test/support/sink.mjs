@@ -2,23 +2,10 @@
 // prints `otlp-sink http=127.0.0.1:PORT grpc=127.0.0.1:PORT`, lists what it
 // received on `GET /spans` and `GET /metrics`, and exits when its stdin closes.
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { repoRoot } from './server.mjs';
+import { cargoBinary } from './server.mjs';
 
 /** The `otlp-sink` binary: `OTLP_SINK_BIN`, else the newest cargo build. */
-function sinkBinary() {
-  if (process.env.OTLP_SINK_BIN) return process.env.OTLP_SINK_BIN;
-  const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(repoRoot, 'target');
-  const found = ['release', 'debug']
-    .map((profile) => join(targetDir, profile, 'otlp-sink'))
-    .filter((p) => existsSync(p))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  if (found.length === 0) {
-    throw new Error(`otlp-sink binary not found under ${targetDir}; build it with \`cargo build -p otlp-sink\` or set OTLP_SINK_BIN`);
-  }
-  return found[0];
-}
+const sinkBinary = () => cargoBinary('otlp-sink', 'OTLP_SINK_BIN');
 
 /** Starts a sink; `stop()` ends it. */
 export async function startSink() {
