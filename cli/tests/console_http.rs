@@ -66,6 +66,15 @@ async fn get(console: &Console, session: Option<&Session>, path: &str) -> reqwes
     request.send().await.expect("answers")
 }
 
+/// The body of the page at `path`, as the session sees it.
+async fn page_text(console: &Console, session: &Session, path: &str) -> String {
+    get(console, Some(session), path)
+        .await
+        .text()
+        .await
+        .expect("a page body")
+}
+
 /// POSTs an action form with `csrf` (when given) and `origin` (when given).
 async fn post(
     console: &Console,
@@ -155,26 +164,14 @@ async fn every_page_needs_a_session_opened_by_the_login_token() {
         "{body}"
     );
     // Filters: state, workflow, age.
-    let parked = get(&console, Some(&session), "/?state=needs_attention")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let parked = page_text(&console, &session, "/?state=needs_attention").await;
     assert!(
         parked.contains("r-parked") && !parked.contains("href=\"/runs/r-active\""),
         "{parked}"
     );
-    let other = get(&console, Some(&session), "/?workflow=other")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let other = page_text(&console, &session, "/?workflow=other").await;
     assert!(other.contains("No runs match"), "{other}");
-    let recent = get(&console, Some(&session), "/?age=1h")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let recent = page_text(&console, &session, "/?age=1h").await;
     assert!(recent.contains("r-parked"), "{recent}");
     assert_eq!(
         get(&console, Some(&session), "/?state=bogus")
@@ -187,20 +184,12 @@ async fn every_page_needs_a_session_opened_by_the_login_token() {
         400
     );
     // Intents and their recorded answers.
-    let intents = get(&console, Some(&session), "/intents")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let intents = page_text(&console, &session, "/intents").await;
     assert!(
         intents.contains("k-open") && intents.contains("k-done") && intents.contains("201"),
         "{intents}"
     );
-    let open = get(&console, Some(&session), "/intents?state=in_flight")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let open = page_text(&console, &session, "/intents?state=in_flight").await;
     assert!(
         open.contains("k-open") && !open.contains("k-done"),
         "{open}"
@@ -263,11 +252,7 @@ async fn actions_need_the_csrf_token_and_this_origin_and_then_change_the_store()
     let row = row.unwrap();
     let console = start_with_token(&store);
     let session = log_in(&console, TOKEN).await;
-    let page = get(&console, Some(&session), "/runs/r-parked")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&console, &session, "/runs/r-parked").await;
     assert!(page.contains("action=\"/runs/r-parked/retry\""), "{page}");
     assert!(
         !page.contains("/runs/r-parked/resume"),
@@ -325,11 +310,7 @@ async fn actions_need_the_csrf_token_and_this_origin_and_then_change_the_store()
     assert_eq!(done.status(), 303);
     assert_eq!(done.headers()["location"], "/runs/r-parked?done=retried");
     assert_eq!(run_state(&store, "r-parked").await, RunState::Compensating);
-    let shown = get(&console, Some(&session), "/runs/r-parked?done=retried")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let shown = page_text(&console, &session, "/runs/r-parked?done=retried").await;
     assert!(
         shown.contains("Sent back to compensating") && shown.contains("retry_requested"),
         "{shown}"
@@ -374,11 +355,7 @@ async fn actions_need_the_csrf_token_and_this_origin_and_then_change_the_store()
     assert_eq!(by_referer.status(), 303);
 
     // The dead row: discard, then retry.
-    let outbox = get(&console, Some(&session), "/outbox")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let outbox = page_text(&console, &session, "/outbox").await;
     assert!(
         outbox.contains(&format!("action=\"/outbox/{row}/retry\"")),
         "{outbox}"
@@ -434,11 +411,7 @@ async fn hostile_outputs_are_escaped_and_credentials_never_rendered() {
     let row = row.unwrap();
     let console = start_with_token(&store);
     let session = log_in(&console, TOKEN).await;
-    let list = get(&console, Some(&session), "/")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let list = page_text(&console, &session, "/").await;
     assert!(!list.contains("<b>hostile</b>"), "{list}");
     assert!(
         list.contains("r-&lt;b&gt;hostile&lt;/b&gt;&quot;'"),
@@ -469,11 +442,7 @@ async fn hostile_outputs_are_escaped_and_credentials_never_rendered() {
     );
     assert!(!run.contains("<b>hostile</b>"), "{run}");
 
-    let detail = get(&console, Some(&session), &format!("/outbox/{row}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let detail = page_text(&console, &session, &format!("/outbox/{row}")).await;
     assert!(
         detail.contains("Authorization") && detail.contains("X-Session-Token"),
         "{detail}"
@@ -486,19 +455,11 @@ async fn hostile_outputs_are_escaped_and_credentials_never_rendered() {
         detail.contains("application/json"),
         "other headers are shown"
     );
-    let listing = get(&console, Some(&session), "/outbox")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let listing = page_text(&console, &session, "/outbox").await;
     assert!(!listing.contains("<script>alert(5)"), "{listing}");
     assert!(listing.contains("&lt;script&gt;alert(5)"), "{listing}");
 
-    let intents = get(&console, Some(&session), "/intents")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let intents = page_text(&console, &session, "/intents").await;
     assert!(!intents.contains("cookie-never-shown"), "{intents}");
     assert!(!intents.contains("<script>alert(4)"), "{intents}");
     assert!(
@@ -588,29 +549,17 @@ async fn a_postgresql_store_is_served_and_steered() {
     seed_intents(&*store.store).await;
     let console = start_with_token(&location);
     let session = log_in(&console, TOKEN).await;
-    let list = get(&console, Some(&session), "/")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let list = page_text(&console, &session, "/").await;
     assert!(
         list.contains("r-parked") && list.contains("r-active"),
         "{list}"
     );
-    let intents = get(&console, Some(&session), "/intents")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let intents = page_text(&console, &session, "/intents").await;
     assert!(
         intents.contains("k-done") && !intents.contains("cookie-never-shown"),
         "{intents}"
     );
-    let outbox = get(&console, Some(&session), "/outbox")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let outbox = page_text(&console, &session, "/outbox").await;
     assert!(outbox.contains("no outbox table"), "{outbox}");
     let run = get(
         &console,
@@ -647,11 +596,7 @@ async fn a_postgresql_store_is_served_and_steered() {
     assert_eq!(run.state, RunState::Compensating);
     // An outbox installed after start appears.
     Outbox::open(&location).await.expect("installs");
-    let outbox = get(&console, Some(&session), "/outbox")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let outbox = page_text(&console, &session, "/outbox").await;
     assert!(
         outbox.contains("pending") && !outbox.contains("no outbox table"),
         "{outbox}"
