@@ -254,6 +254,8 @@ async fn actions_need_the_csrf_token_and_this_origin_and_then_change_the_store()
     let session = log_in(&console, TOKEN).await;
     let page = page_text(&console, &session, "/runs/r-parked").await;
     assert!(page.contains("action=\"/runs/r-parked/retry\""), "{page}");
+    // The run's recorded trace, to look it up in a tracing backend.
+    assert!(page.contains("4bf92f3577b34da6a3ce929d0e0e4736"), "{page}");
     assert!(
         !page.contains("/runs/r-parked/resume"),
         "a parked run cannot be resumed"

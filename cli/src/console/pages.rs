@@ -283,6 +283,9 @@ pub fn run(details: &RunDetails, session: &Session, done: Option<&str>) -> Marku
                     @if let Some(owner) = &r.lease_owner {
                         dt { "Lease" } dd { (owner) " until " (format_time(r.lease_until_ms)) }
                     }
+                    @if let Some(trace_id) = trace_id(r.trace_context.as_deref()) {
+                        dt { "Trace" } dd { code { (trace_id) } }
+                    }
                 }
                 div.actions {
                     @if r.state.is_active() {
@@ -599,4 +602,10 @@ mod tests {
         assert_eq!(path_segment("order-5"), "order-5");
         assert_eq!(path_segment("a/b c\"<"), "a%2Fb%20c%22%3C");
     }
+}
+
+/// The trace id of a run's recorded W3C `traceparent`, to look the run up in
+/// a tracing backend; `None` when none was recorded or it does not parse.
+fn trace_id(traceparent: Option<&str>) -> Option<String> {
+    oncely::telemetry::TraceContext::parse(traceparent?, None).map(|c| c.trace_id())
 }

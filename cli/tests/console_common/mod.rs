@@ -156,6 +156,9 @@ pub fn hostile_output() -> serde_json::Value {
 /// The hostile run's id.
 pub const HOSTILE_RUN: &str = "r-<b>hostile</b>\"'";
 
+/// The trace context every seeded run records; its trace id is on the run's page.
+pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
 /// Seeds `journal` with workflow `order` runs: `r-active` (pending),
 /// `r-parked` (needs_attention, step `a` succeeded and its compensation
 /// failed) and [`HOSTILE_RUN`] (completed, step `a`'s output
@@ -168,7 +171,7 @@ pub async fn seed_runs(journal: &dyn Journal) {
         fingerprint: "fp".into(),
         steps: vec!["a".into()],
         input: json!({"customer": "c-1"}),
-        trace_context: None,
+        trace_context: Some(TRACEPARENT.into()),
     };
     journal.create_run(&new("r-active")).await.expect("creates");
     journal.create_run(&new("r-parked")).await.expect("creates");
