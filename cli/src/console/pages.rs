@@ -593,6 +593,12 @@ pub fn outbox_row(row: &OutboxRow, session: &Session, done: Option<&str>) -> Mar
     )
 }
 
+/// The trace id of a run's recorded W3C `traceparent`, to look the run up in
+/// a tracing backend; `None` when none was recorded or it does not parse.
+fn trace_id(traceparent: Option<&str>) -> Option<String> {
+    oncely::telemetry::TraceContext::parse(traceparent?, None).map(|c| c.trace_id())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -602,10 +608,4 @@ mod tests {
         assert_eq!(path_segment("order-5"), "order-5");
         assert_eq!(path_segment("a/b c\"<"), "a%2Fb%20c%22%3C");
     }
-}
-
-/// The trace id of a run's recorded W3C `traceparent`, to look the run up in
-/// a tracing backend; `None` when none was recorded or it does not parse.
-fn trace_id(traceparent: Option<&str>) -> Option<String> {
-    oncely::telemetry::TraceContext::parse(traceparent?, None).map(|c| c.trace_id())
 }
