@@ -190,7 +190,7 @@ async fn main() -> anyhow::Result<()> {
         engine.journal().as_ref(),
         &runs,
         started.elapsed(),
-        args.orders,
+        runs.len(),
     )
     .await?;
     println!("{summary}");

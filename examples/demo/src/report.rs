@@ -38,7 +38,7 @@ impl Summary {
         journal: &dyn Journal,
         runs: &[(String, bool, Result<RunOutcome, String>)],
         elapsed: Duration,
-        orders: usize,
+        started: usize,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::new();
         let get = |path: &str| http.get(format!("{base_url}{path}")).send();
@@ -79,7 +79,7 @@ impl Summary {
         }
         let base = Report {
             store: "sqlite".into(),
-            orders,
+            orders: started,
             workers: 1,
             seconds: elapsed.as_secs_f64(),
             ..Report::default()
@@ -119,7 +119,10 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = &self.report;
         let row = |f: &mut fmt::Formatter<'_>, k: &str, v: String| writeln!(f, "  {k:<40} {v:>8}");
-        writeln!(f, "order sagas (workflows on the SQLite journal)")?;
+        writeln!(
+            f,
+            "order workflows (sagas and Arazzo checkouts on the SQLite journal)"
+        )?;
         row(f, "started", r.orders.to_string())?;
         row(f, "completed (shipped)", r.completed.to_string())?;
         row(
