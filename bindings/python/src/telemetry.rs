@@ -14,7 +14,7 @@
 
 use std::sync::OnceLock;
 
-use oncely::telemetry::{Guard, Telemetry};
+use oncely::telemetry::Guard;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
@@ -61,8 +61,9 @@ pub fn layer<S>(py: Python<'_>) -> Option<Box<dyn Layer<S> + Send + Sync>>
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
 {
-    match Telemetry::from_env()?.layer::<S>() {
-        Ok((layer, guard)) => {
+    match oncely::telemetry::layer_from_env::<S>() {
+        Ok(None) => None,
+        Ok(Some((layer, guard))) => {
             let _ = GUARD.set(guard);
             Some(layer)
         }

@@ -39,6 +39,8 @@ pub const RETRY_REASON: &str = "oncely.retry.reason";
 pub const WORKFLOW_RUN_ID: &str = "oncely.workflow.run_id";
 /// `oncely.workflow.step`: the workflow step.
 pub const WORKFLOW_STEP: &str = "oncely.workflow.step";
+/// `oncely.workflow.name`: the workflow a run belongs to.
+pub const WORKFLOW_NAME: &str = "oncely.workflow.name";
 /// `oncely.workflow.state`: where a run stands (a metric attribute).
 pub const WORKFLOW_STATE: &str = "oncely.workflow.state";
 /// `oncely.outcome`: how an attempt ended (a metric attribute): `ok`, the

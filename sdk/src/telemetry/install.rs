@@ -31,6 +31,11 @@ use super::{metrics, Protocol, Telemetry, TelemetryError};
 /// The providers of the installation, shared by every [`Guard`].
 static INSTALLED: Mutex<Option<Arc<Providers>>> = Mutex::new(None);
 
+/// The installed providers, if any.
+fn installed() -> Option<Arc<Providers>> {
+    INSTALLED.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
 /// The tracer and meter providers one [`Telemetry`] built.
 struct Providers {
     tracer: SdkTracerProvider,
@@ -114,8 +119,7 @@ impl Drop for Guard {
 /// Exports every finished span and the current metrics of the installed
 /// telemetry now. Without an installation it does nothing.
 pub fn flush() -> Result<(), TelemetryError> {
-    let providers = INSTALLED.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    match providers {
+    match installed() {
         Some(p) => p.flush(),
         None => Ok(()),
     }
@@ -129,18 +133,16 @@ pub fn flush() -> Result<(), TelemetryError> {
 /// returns a guard for the existing installation. Never panics: another
 /// global `tracing` subscriber is [`TelemetryError::SubscriberInstalled`].
 pub fn install_from_env() -> Result<Option<Guard>, TelemetryError> {
-    if let Some(providers) = INSTALLED.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+    if let Some(providers) = installed() {
         return Ok(Some(Guard { providers }));
     }
     match Telemetry::from_env() {
         Some(telemetry) => match telemetry.install() {
             Ok(guard) => Ok(Some(guard)),
             // Another thread installed it meanwhile.
-            Err(TelemetryError::AlreadyInstalled) => Ok(INSTALLED
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone()
-                .map(|providers| Guard { providers })),
+            Err(TelemetryError::AlreadyInstalled) => {
+                Ok(installed().map(|providers| Guard { providers }))
+            }
             Err(e) => Err(e),
         },
         None => Ok(None),
@@ -159,20 +161,14 @@ pub fn layer_from_env<S>(
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
 {
-    let installed = || {
-        INSTALLED
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .map(|providers| (layer_for(&providers), Guard { providers }))
-    };
-    if let Some(found) = installed() {
+    let existing = || installed().map(|providers| (layer_for(&providers), Guard { providers }));
+    if let Some(found) = existing() {
         return Ok(Some(found));
     }
     match Telemetry::from_env() {
         Some(telemetry) => match telemetry.layer() {
             Ok(made) => Ok(Some(made)),
-            Err(TelemetryError::AlreadyInstalled) => Ok(installed()),
+            Err(TelemetryError::AlreadyInstalled) => Ok(existing()),
             Err(e) => Err(e),
         },
         None => Ok(None),

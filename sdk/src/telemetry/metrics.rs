@@ -29,8 +29,9 @@ use opentelemetry::KeyValue;
 use url::Url;
 
 use super::attributes::{
-    HTTP_REQUEST_METHOD, OUTCOME, RETRY_REASON, SERVER_ADDRESS, WORKFLOW_STATE,
+    HTTP_REQUEST_METHOD, OUTCOME, RETRY_REASON, SERVER_ADDRESS, WORKFLOW_NAME, WORKFLOW_STATE,
 };
+use crate::store::RunState;
 
 /// Whether metrics are recorded.
 static ON: AtomicBool = AtomicBool::new(false);
@@ -40,8 +41,6 @@ static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
 static WATCHED: Mutex<Vec<Watched>> = Mutex::new(Vec::new());
 
 /// `oncely.workflow.name`: a workflow's name (a metric attribute).
-const WORKFLOW_NAME: &str = "oncely.workflow.name";
-
 /// Records oncely's metrics on the global meter provider from now on — for
 /// an application that sets its own provider with
 /// `opentelemetry::global::set_meter_provider` instead of
@@ -198,17 +197,14 @@ pub(crate) fn poll(url: &Url) {
 
 /// A run of `workflow` driven until it stopped in `state`; a parked run
 /// (`needs_attention`) is also counted on its own.
-pub(crate) fn workflow_run(workflow: &str, state: &str) {
+pub(crate) fn workflow_run(workflow: &str, state: RunState) {
     if let Some(i) = instruments() {
         let name = KeyValue::new(WORKFLOW_NAME, workflow.to_string());
         i.runs.add(
             1,
-            &[
-                name.clone(),
-                KeyValue::new(WORKFLOW_STATE, state.to_string()),
-            ],
+            &[name.clone(), KeyValue::new(WORKFLOW_STATE, state.as_str())],
         );
-        if state == "needs_attention" {
+        if state == RunState::NeedsAttention {
             i.parked.add(1, &[name]);
         }
     }

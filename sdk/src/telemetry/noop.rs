@@ -52,7 +52,7 @@ pub(crate) mod metrics {
     pub(crate) fn retry(_reason: &dyn std::fmt::Display, _delay: Duration) {}
     pub(crate) fn call_duration(_m: &http::Method, _u: &Url, _o: &str, _e: Duration) {}
     pub(crate) fn poll(_url: &Url) {}
-    pub(crate) fn workflow_run(_workflow: &str, _state: &str) {}
+    pub(crate) fn workflow_run(_workflow: &str, _state: crate::store::RunState) {}
     pub(crate) fn step_compensated(_workflow: &str) {}
     pub(crate) fn watch(
         _host: String,

@@ -21,7 +21,7 @@
 use std::collections::HashMap;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::propagation::{Injector, TextMapPropagator};
 use opentelemetry::trace::{SpanContext, TraceContextExt};
 use opentelemetry::Context;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -51,9 +51,7 @@ impl TraceContext {
         if let Some(state) = tracestate {
             carrier.insert("tracestate".to_string(), state.trim().to_string());
         }
-        let cx = TraceContextPropagator::new().extract(&carrier);
-        let span = cx.span().span_context().clone();
-        span.is_valid().then_some(TraceContext { span })
+        Self::of(&TraceContextPropagator::new().extract(&carrier))
     }
 
     /// The context of the current `tracing` span as an OpenTelemetry layer
@@ -250,10 +248,11 @@ pub(crate) fn continue_run(span: &tracing::Span, recorded: Option<&str>) {
     }
 }
 
-/// A `traceparent` value read from a [`HeaderMap`] with the propagator —
-/// used by tests and by receivers that want the same parsing.
-#[allow(dead_code)]
+/// A `traceparent` value read from a [`HeaderMap`] with the propagator, as a
+/// receiver would: what the tests check the attempts' headers with.
+#[cfg(test)]
 pub(crate) fn from_headers(headers: &HeaderMap) -> Option<TraceContext> {
+    use opentelemetry::propagation::Extractor;
     struct Read<'a>(&'a HeaderMap);
     impl Extractor for Read<'_> {
         fn get(&self, key: &str) -> Option<&str> {

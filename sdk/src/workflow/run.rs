@@ -372,7 +372,7 @@ impl Engine {
         drop(heartbeat);
         if let Ok(outcome) = &result {
             span.record("oncely.workflow.state", outcome.state.as_str());
-            crate::telemetry::metrics::workflow_run(&run.workflow, outcome.state.as_str());
+            crate::telemetry::metrics::workflow_run(&run.workflow, outcome.state);
         }
         // The write that ended an active run gave its lease up with it.
         let released =

@@ -164,10 +164,7 @@ fn finish_call<T>(
     result: &Result<T, Error>,
     status: Option<u16>,
 ) {
-    let outcome = match (result, status) {
-        (Ok(_), _) => None,
-        (Err(e), _) => Some(error_type(e)),
-    };
+    let outcome = result.as_ref().err().map(error_type);
     if !span.is_disabled() {
         if let Some(status) = status.or_else(|| result.as_ref().err().and_then(Error::status)) {
             span.record("http.response.status_code", i64::from(status));
